@@ -1,0 +1,68 @@
+"""qidash: the frame. Page config, database choice, sidebar filters, navigation.
+
+Run with ``streamlit run app.py``. With no ``QIDASH_DB_URL`` set the app runs in demo mode: each
+programme's synthetic data lives in its own SQLite file under ``data/demo/``, created on first use.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+from qidash import db, scenarios
+from qidash.ui import data
+from qidash.ui.auth import current_viewer
+from qidash.ui.filters import sidebar_filters, url_selectbox
+
+st.set_page_config(page_title="qidash: QI capability across the system", page_icon="📈", layout="wide")
+
+HERE = Path(__file__).parent
+# Pages are listed here once; a page appears when its script exists. They live in app_pages/, not
+# pages/, because Streamlit treats a pages/ folder as an old-style multipage app and would run a
+# deep link such as /overview without this frame.
+# The last field says who may open the page (None: every role). A page a role may not open is not
+# registered for it at all, so neither the menu nor a typed URL reaches it.
+PAGES = [
+    ("app_pages/overview.py", "Overview", ":material/dashboard:", True, None),
+    ("app_pages/capability_map.py", "Capability map", ":material/map:", False, None),
+    ("app_pages/tiers.py", "Tiers", ":material/stacked_bar_chart:", False, None),
+    ("app_pages/portfolio.py", "Portfolio", ":material/grid_view:", False, None),
+    ("app_pages/project.py", "Project", ":material/insights:", False, None),
+    ("app_pages/showcase.py", "Showcase", ":material/slideshow:", False, None),
+    ("app_pages/data.py", "Data", ":material/upload_file:", False, ("admin",)),
+]
+
+if data.demo_mode():
+    with st.sidebar:
+        scenario = url_selectbox(
+            "Demo programme",
+            {name: scenarios.definition(name)["short_name"] for name in scenarios.available()},
+            key="scenario",
+            default="cornwall",
+            help="Synthetic data reproducing one of five real ICS QI programmes.",
+        )
+    engine = data.ensure_demo(scenario)
+else:
+    try:
+        engine = data.engine_for(db.default_url())
+    except db.DatabaseError as exc:
+        st.error(f"The database cannot be opened. {exc}")
+        st.stop()
+
+viewer = current_viewer(engine)
+st.session_state["_engine"] = engine
+st.session_state["_viewer"] = viewer
+st.session_state["_filters"] = sidebar_filters(engine, viewer)
+
+with st.sidebar:
+    if data.setting(engine, "demo") == "yes":
+        st.caption(
+            "Demo data: synthetic people, sites and projects placed around real towns. "
+            f"Snapshot as of {data.setting(engine, 'data_as_of')}."
+        )
+
+pages = [
+    st.Page(path, title=title, icon=icon, default=default)
+    for path, title, icon, default, roles in PAGES
+    if (HERE / path).exists() and (roles is None or viewer.role in roles)
+]
+st.navigation(pages).run()

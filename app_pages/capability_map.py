@@ -1,0 +1,181 @@
+"""Capability map: PCN areas coloured by a chosen measure, organisations by stage, click a PCN to
+filter to it, and the gaps (homes with nobody trained) with the nearest coach (locality leads)."""
+
+import streamlit as st
+
+from qidash import geo, maps
+from qidash.palette import fmt_int, fmt_pct
+from qidash.ui import components, data
+from qidash.ui.filters import ALL, url_selectbox
+from qidash.views.capability_map import (
+    COLOUR_MEASURES,
+    GAPS_AMONG,
+    SIZE_BY,
+    capability_map_data,
+    colour_measures,
+    colour_scale,
+    default_size_by,
+    pcn_table,
+    pcn_tips,
+    size_options,
+)
+
+engine = data.current_engine()
+filters = st.session_state["_filters"]
+view = data.query(engine, capability_map_data, filters.scope, filters.as_of)
+areas = data.query(engine, geo.pcn_areas, geo.boundary_stamp())
+programme = data.setting(engine, "scenario_title") or "QI capability"
+
+components.page_header("Capability map", programme, filters)
+
+orgs = view.orgs
+if orgs.empty:
+    st.info("No organisation is in this scope. Widen the filters in the sidebar.")
+    st.stop()
+
+counts = view.counts
+not_offered = view.stage_counts["not_offered"]
+st.markdown(
+    f"**{fmt_int(counts['trained'])} of {fmt_int(counts['orgs'])}** organisations in scope have someone "
+    f"trained still in post (coverage {fmt_pct(100 * counts['trained'] / counts['orgs'])}); "
+    f"{fmt_int(view.stage_counts['with_project'])} have an active project"
+    + (f"; {fmt_int(not_offered)} have not been offered training yet." if not_offered else "; every one has been offered training.")
+)
+
+# --- controls ----------------------------------------------------------------------------------------
+offered = colour_measures(view)
+left, right = st.columns([2, 2])
+with left:
+    measure = (
+        url_selectbox(
+            "Colour PCN areas by", offered, key="colour", default="coverage_pct",
+            help="; ".join(f"{COLOUR_MEASURES[k][0]}: {COLOUR_MEASURES[k][1]}" for k in offered),
+        )
+        if offered
+        else None
+    )
+sizes = size_options(view)
+size_by = default_size_by(view)
+with right:
+    if len(sizes) > 1:
+        size_by = st.segmented_control(
+            "Size organisations by", list(sizes), format_func=sizes.get, default=size_by,
+            help="Point area grows with the number; organisations without one recorded are the smallest points.",
+        ) or size_by
+
+
+# --- the map -----------------------------------------------------------------------------------------
+def _filter_to_clicked_pcn() -> None:
+    """Clicking an area (or an organisation inside one) filters the page, and the link, to that PCN."""
+    state = st.session_state.get(map_key) or {}
+    objects = (state.get("selection") or {}).get("objects") or {}
+    for layer in (maps.AREAS_ID, maps.ORGS_ID):
+        for obj in objects.get(layer, []):
+            code = obj.get("pcn")
+            if code and code in view.pcn_locality:
+                st.session_state["pcn"] = code
+                if st.session_state.get("locality", ALL) not in (ALL, view.pcn_locality[code]):
+                    st.session_state["locality"] = view.pcn_locality[code]
+                # A fresh map widget: Streamlit greys out everything but a selected object, and the
+                # filter, not the selection, now says which PCN is shown.
+                st.session_state["_map_clicks"] = st.session_state.get("_map_clicks", 0) + 1
+                return
+
+
+scale = colour_scale(view, measure) if measure else None
+deck = maps.capability_deck(
+    areas,
+    scale.values if scale else {},
+    scale.edges if scale else [],
+    pcn_tips(view),
+    orgs,
+    size_by=size_by,
+    selected_pcn=filters.scope.pcn,
+)
+map_key = f"capability_map_{st.session_state.get('_map_clicks', 0)}"
+map_col, legend_col = st.columns([4, 1])
+with map_col:
+    st.pydeck_chart(
+        deck, on_select=_filter_to_clicked_pcn, selection_mode="single-object", key=map_key,
+        height=maps.MAP_HEIGHT_PX,
+        alt="Map of the system's PCN areas coloured by the chosen measure, with organisations as points "
+        "coloured by stage.",
+    )
+with legend_col:
+    lines = []
+    if scale:
+        lines.append(f"**{COLOUR_MEASURES[measure][0]}** per PCN")
+        lines += [f'<span style="color:{c}">&#9608;</span> {text}' for c, text in scale.legend]
+        if any(v is None for v in scale.values.values()):
+            lines.append(f'<span style="color:{maps.NO_DATA}">&#9608;</span> No data')
+    if len(scale.values if scale else {}) < len(areas.pcns):
+        lines.append(f'<span style="color:{maps.OUTSIDE}">&#9608;</span> Outside the filters')
+    lines.append("")
+    lines.append("**Organisations** by stage")
+    lines += [
+        f'<span style="color:{maps.STAGE_COLOURS[s]}">&#11044;</span> {maps.STAGE_LABELS[s]} ({fmt_int(n)})'
+        for s, n in view.stage_counts.items()
+    ]
+    st.markdown("  \n".join(lines), unsafe_allow_html=True)
+    size_note = f"Point size: {SIZE_BY[size_by].lower()}." if sizes else "Points: organisations."
+    st.caption(f"{size_note} Dark outlines: localities. Click an area to filter to it.")
+    if filters.scope.pcn:
+        st.caption("The chosen PCN has a black outline; clear it with the PCN filter in the sidebar.")
+
+notes = []
+if areas.source == "derived":
+    notes.append(
+        "PCN areas are drawn around the member organisations' locations (each place goes to the nearest "
+        "organisation's PCN); they are not official boundaries. Put a boundary file in data/boundaries/ to "
+        "draw real ones."
+    )
+elif areas.source == "none":
+    notes.append("No organisation in a PCN has a location, so no PCN area can be drawn.")
+if counts["without_pcn"]:
+    notes.append(f"Organisations in no PCN (trusts, councils), drawn as points only: {fmt_int(counts['without_pcn'])}.")
+if counts["unlocated"]:
+    notes.append(f"Organisations with no location recorded, not drawn: {fmt_int(counts['unlocated'])}.")
+st.caption(" ".join(notes))
+
+table = pcn_table(view)
+if not table.empty:
+    with st.expander(f"The numbers behind the map: {fmt_int(len(table))} PCNs in scope"):
+        st.dataframe(table, hide_index=True, width="stretch")
+
+# --- gaps --------------------------------------------------------------------------------------------
+st.subheader("Gaps: nobody trained")
+among = view.default_gaps_among
+if view.has_care_homes and not view.only_care_homes:
+    among = st.segmented_control(
+        "Show gaps among", list(GAPS_AMONG), format_func=GAPS_AMONG.get, default=among
+    ) or among
+gaps = view.gaps[among]
+who = "care homes" if among == "care_home" else "organisations"
+total = view.gap_total(among)
+if not view.has_care_homes:
+    st.caption("No care home is in this scope, so gaps are listed among all its organisations.")
+if gaps.empty:
+    st.success(
+        f"The one {who[:-1]} in scope has someone trained still in post." if total == 1
+        else f"All {fmt_int(total)} {who} in scope have someone trained still in post."
+    )
+else:
+    st.markdown(
+        f"**{fmt_int(len(gaps))} of {fmt_int(total)}** {who} in scope have nobody trained still in post. "
+        "Largest first, each with the nearest coach or Lead-tier person by straight-line distance "
+        "(named only when they agreed to be)."
+    )
+    if not view.coaches:
+        st.caption("No coach or Lead-tier person with a location is recorded yet, so none is suggested.")
+    st.dataframe(
+        gaps, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(gaps)),
+        column_config={"Distance (km)": st.column_config.NumberColumn(format="%.1f")},
+    )
+    st.download_button(
+        "Download the gaps (CSV)",
+        gaps.to_csv(index=False).encode("utf-8-sig"),
+        file_name=f"gaps-{'care-homes' if among == 'care_home' else 'organisations'}-{filters.as_of.isoformat()}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )

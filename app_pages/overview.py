@@ -1,0 +1,105 @@
+"""Overview: capability coverage across the whole system at a glance (ICS executives)."""
+
+import streamlit as st
+
+from qidash import catalog, charts
+from qidash.palette import fmt_int, fmt_num, fmt_pct, label
+from qidash.ui import components, data
+from qidash.views.overview import overview_data
+
+engine = data.current_engine()
+filters = st.session_state["_filters"]
+view = data.query(engine, overview_data, filters.scope, filters.as_of)
+priority_names = data.query(engine, catalog.priorities)
+programme = data.setting(engine, "scenario_title") or "QI capability"
+
+components.page_header("Overview", programme, filters)
+
+now, before = view.now, view.year_ago
+reach = now["reach_vs_target"]
+tiles = st.columns(5)
+tiles[0].metric(
+    "People trained",
+    fmt_int(now["people_trained"]),
+    delta=components.delta(now["people_trained"], before["people_trained"]),
+    help="Distinct people who reached the first tier or above by the date, leavers included. "
+    "The change is over the last 12 months.",
+)
+tiles[0].caption(f"{fmt_int(view.split['staff'])} staff · {fmt_int(view.split['patients'])} patients")
+tiles[1].metric(
+    "Organisations trained",
+    f"{fmt_int(now['orgs_trained'])} of {fmt_int(now['orgs_in_scope'])}",
+    delta=components.delta(now["orgs_trained"], before["orgs_trained"]),
+    help="Organisations with at least one trained person still in post.",
+)
+tiles[1].caption(f"Coverage {fmt_pct(now['coverage_pct'])}")
+tiles[2].metric(
+    "Projects active",
+    fmt_int(now["projects_active"]),
+    delta=components.delta(now["projects_active"], before["projects_active"]),
+)
+tiles[2].caption(f"{fmt_int(now['projects_completed'])} completed · {fmt_int(now['projects_stale'])} stale")
+tiles[3].metric(
+    "Projects improving",
+    fmt_int(now["projects_improving"]),
+    delta=components.delta(now["projects_improving"], before["projects_improving"]),
+    help="Projects with a measure whose latest phase shows special-cause improvement (SPC) "
+    "or a run-chart signal in the improvement direction.",
+)
+tiles[3].caption(f"{fmt_int(now['projects_progress_ge_4'])} scored 4.0 or more")
+if reach["target_value"] is not None:
+    tiles[4].metric(
+        "Reach against target",
+        f"{fmt_int(reach['people_trained'])} / {fmt_int(reach['target_value'])}",
+        delta=components.delta(reach["projected_at_due"], reach["target_value"]),
+        help="People trained against the target in this scope. The change shown is the projected "
+        "number at the due date, at the rate of the last 6 months, minus the target.",
+    )
+    verdict = "on track" if reach["on_track"] else "behind target"
+    tiles[4].caption(f"Projected {fmt_int(reach['projected_at_due'])} by {reach['due_on']}: {verdict}")
+else:
+    tiles[4].metric("Reach against target", "No target", help="No people_trained target is set for this scope.")
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("Reach over time")
+    components.chart(charts.reach_vs_target(view.reach, reach, filters.as_of), "reach")
+with right:
+    st.subheader("Coverage by locality")
+    if view.coverage_by_locality.empty:
+        st.info("No organisation in this scope belongs to a locality.")
+    else:
+        components.chart(charts.coverage_by_area(view.coverage_by_locality), "coverage")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("NHS and independent settings, side by side")
+    both_present = len(view.sectors) == 2 and all(r["orgs_in_scope"] for r in view.sectors.values())
+    if both_present:
+        components.chart(charts.sector_side_by_side(view.sectors, {s: label(s) for s in view.sectors}), "sectors")
+        rows = {
+            label(s): {
+                "Organisations": fmt_int(r["orgs_in_scope"]),
+                "Offered training": fmt_int(r["orgs_offered"]),
+                "Engaged": fmt_int(r["orgs_engaged"]),
+                "Trained": fmt_int(r["orgs_trained"]),
+                "Coverage": fmt_pct(r["coverage_pct"]),
+                "People trained": fmt_int(r["people_trained"]),
+                "Trained per 10 beds": fmt_num(r["trained_per_10_beds"], 2),
+                "Projects active": fmt_int(r["projects_active"]),
+            }
+            for s, r in view.sectors.items()
+        }
+        st.dataframe(rows, width="stretch")
+    elif len(view.sectors) < 2:
+        st.info("Clear the sector filter to compare NHS and independent settings.")
+    else:
+        only = [label(s) for s, r in view.sectors.items() if r["orgs_in_scope"]]
+        st.info(f"Every organisation in this scope is {' and '.join(only) or 'outside both sectors'}: "
+                "there is nothing to compare side by side.")
+with right:
+    st.subheader("Projects improving, by priority")
+    if view.by_priority["projects"].sum() == 0:
+        st.info("No project in this scope has started by this date.")
+    else:
+        components.chart(charts.projects_by_priority(view.by_priority, priority_names), "priorities")

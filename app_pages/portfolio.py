@@ -1,0 +1,223 @@
+"""Portfolio: every project by priority and latest progress score, the Making Data Count icons of every
+measure with drill-down to its chart, and small multiples of the charts, improving first (all users)."""
+
+import streamlit as st
+
+from qidash import icons, spc_charts
+from qidash.palette import fmt_int, label
+from qidash.ui import components, data
+from qidash.ui.filters import url_selectbox
+from qidash.views.portfolio import (
+    SHOW,
+    STATUSES,
+    chart_results,
+    filtered,
+    headline,
+    icon_grid,
+    portfolio_data,
+    project_table,
+)
+
+PAGE_SIZE = 12
+PER_ROW = 3
+PROJECT_PAGE = "app_pages/project.py"
+
+if "_open_project" in st.session_state:  # a row was selected in one of the tables below
+    # The whole query string goes along: switching page this way does not carry the sidebar's widget
+    # state, which the frame then reads back from the URL (programme, filters, date).
+    st.switch_page(
+        PROJECT_PAGE,
+        query_params={**st.query_params.to_dict(), "project": st.session_state.pop("_open_project")},
+    )
+
+engine = data.current_engine()
+filters = st.session_state["_filters"]
+view = data.query(engine, portfolio_data, filters.scope, filters.as_of)
+programme = data.setting(engine, "scenario_title") or "QI capability"
+
+components.page_header("Portfolio", programme, filters)
+
+if view.projects.empty:
+    st.info("No project in this scope has started by this date.")
+    st.stop()
+
+present = set(view.projects["status"])
+left, middle, right = st.columns(3)
+with left:
+    priority = url_selectbox("Priority", {"all": "All priorities", **view.priorities}, key="priority")
+with middle:
+    status = url_selectbox(
+        "Status on the date",
+        {"all": "Any status", **{s: label(s) for s in STATUSES if s in present}},
+        key="status",
+    )
+with right:
+    show = url_selectbox(
+        "Show",
+        SHOW,
+        key="show",
+        help="Measures whose latest phase shows improvement or "
+        "concern, or the projects that have gone stale.",
+    )
+st.caption(
+    "Locality, PCN, organisation kind and sector filters are in the sidebar: a project is in them "
+    "when its lead or a partner organisation is."
+)
+projects, rows = filtered(
+    view, None if priority == "all" else priority, None if status == "all" else status, show
+)
+top = headline(projects, rows)
+
+tiles = st.columns(5)
+tiles[0].metric("Projects", fmt_int(top["projects"]), help="Projects started by the date in this view.")
+tiles[0].caption(f"{fmt_int(top['active'])} active · {fmt_int(top['completed'])} completed")
+tiles[1].metric(
+    "Projects improving",
+    fmt_int(top["improving"]),
+    help="Projects with a measure whose latest phase shows special-cause improvement (SPC) or a run-chart "
+    "signal in the improvement direction.",
+)
+tiles[1].caption(f"{fmt_int(top['improvement_icons'])} measures show improvement at their latest point")
+tiles[2].metric(
+    "Scored 3.0 or more", fmt_int(top["progress_ge_3"]), help="Latest IHI progress score by the date."
+)
+tiles[2].caption(f"{fmt_int(top['progress_ge_4'])} scored 4.0 or more")
+tiles[3].metric(
+    "Stale projects",
+    fmt_int(top["stale"]),
+    help="Active projects with no new data point and no progress score in the 90 days to the date.",
+)
+tiles[3].caption("Prompt their teams to update" if top["stale"] else "Every active project is up to date")
+tiles[4].metric("Measures charted", fmt_int(top["measures"]))
+tiles[4].caption(f"{fmt_int(top['concern_icons'])} show concern at their latest point")
+
+if projects.empty:
+    st.info("No project matches these filters.")
+    st.stop()
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("Projects by priority and progress")
+    components.chart(spc_charts.projects_by_priority_and_score(projects, view.priorities), "by_priority")
+with right:
+    st.subheader("Latest progress scores")
+    components.chart(spc_charts.latest_score_bars(projects), "scores")
+
+
+def _open_selected(key: str, column: str, frame) -> None:
+    """Row selection in a table opens that project's page (a callback, so it fires once per click)."""
+    picked = st.session_state[key].selection.rows
+    if picked:
+        st.session_state["_open_project"] = frame.iloc[picked[0]][column]
+
+
+icons_tab, charts_tab, list_tab = st.tabs(["Icon grid", "Charts", "Project list"])
+
+with icons_tab:
+    if rows.empty:
+        st.info("No measure with data matches these filters.")
+    else:
+        grid = icon_grid(rows)
+        st.caption(
+            "Variation (what the latest point shows) and assurance (whether the target will be met) for "
+            "every measure, celebrating first. Select a row to open its project's charts."
+        )
+        st.dataframe(
+            grid,
+            key="icon_grid",
+            hide_index=True,
+            height=min(3 + 35 * (len(grid) + 1), 563),
+            on_select=lambda: _open_selected("icon_grid", "Project", grid),
+            selection_mode="single-row",
+            column_order=["Project", "Measure", "Variation", "Assurance", "Stale"],
+            column_config={
+                "Project": st.column_config.TextColumn("Project", width="small"),
+                "Measure": st.column_config.TextColumn("Measure", width="large"),
+                "Variation": st.column_config.ImageColumn(
+                    "Variation", width="small", help="Making Data Count variation icon"
+                ),
+                "Assurance": st.column_config.ImageColumn(
+                    "Assurance", width="small", help="Making Data Count assurance icon"
+                ),
+                "Stale": st.column_config.TextColumn(
+                    "", width="small", help="Project with no data or score for 90 days"
+                ),
+            },
+        )
+        with st.expander("What the icons mean"):
+            st.dataframe(
+                icons.legend(),
+                hide_index=True,
+                width="stretch",
+                height=3 + 35 * (len(icons.VARIATION) + len(icons.ASSURANCE) + 2),
+                column_config={
+                    "Icon": st.column_config.ImageColumn("", width="small"),
+                    "Kind": st.column_config.TextColumn(width="small"),
+                    "Name": st.column_config.TextColumn(width="medium"),
+                    "Meaning": st.column_config.TextColumn(width="large"),
+                },
+            )
+            st.caption(
+                "XmR charts follow NHS Making Data Count rules. For run, p, u and c charts the icon comes "
+                "from the latest point: special cause when it is outside the limits or part of the longest "
+                "run behind a runs signal. Assurance compares the target with the latest limits (run "
+                "charts have none)."
+            )
+
+with charts_tab:
+    if rows.empty:
+        st.info("No measure with data matches these filters.")
+    else:
+        pages = (len(rows) + PAGE_SIZE - 1) // PAGE_SIZE
+        if st.session_state.get("chart_page", 0) >= pages:
+            st.session_state["chart_page"] = 0
+        page = st.selectbox(
+            "Charts",
+            range(pages),
+            key="chart_page",
+            format_func=lambda i: f"{i * PAGE_SIZE + 1}–{min((i + 1) * PAGE_SIZE, len(rows))} of {len(rows)}",
+            help="Improving measures first, then concerns, then the rest.",
+        )
+        shown = rows.iloc[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        results = data.query(engine, chart_results, tuple(int(i) for i in shown["measure_id"]), filters.as_of)
+        for i, measure in enumerate(shown.itertuples()):
+            if i % PER_ROW == 0:  # a row of columns at a time keeps the cards of a row aligned
+                cells = st.columns(PER_ROW)
+            result = results.get(measure.measure_id)
+            with cells[i % PER_ROW].container(border=True):
+                st.markdown(f"**{measure.project}** · {measure.name}")
+                st.image(
+                    [
+                        icons.variation_svg(measure.variation_icon),
+                        icons.assurance_svg(measure.assurance_icon),
+                    ],
+                    width=30,
+                )
+                st.caption(
+                    f"{icons.variation_label(measure.variation_icon)} · "
+                    f"{icons.assurance_label(measure.assurance_icon)}"
+                    + (" · stale project" if measure.stale else "")
+                )
+                if result is not None:
+                    components.chart(
+                        spc_charts.small_multiple(result, target=measure.target), f"sm_{measure.measure_id}"
+                    )
+                st.page_link(
+                    PROJECT_PAGE,
+                    label="Open the chart",
+                    icon=":material/insights:",
+                    query_params={"project": measure.project},
+                )
+
+with list_tab:
+    table = project_table(projects, view.priorities)
+    st.caption("Stale projects first. Select a row to open the project.")
+    st.dataframe(
+        table,
+        key="project_list",
+        hide_index=True,
+        height=min(3 + 35 * (len(table) + 1), 563),
+        on_select=lambda: _open_selected("project_list", "Project", table),
+        selection_mode="single-row",
+        column_config={"Scored on": st.column_config.DateColumn("Scored on", format="D MMM YYYY")},
+    )

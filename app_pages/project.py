@@ -1,0 +1,182 @@
+"""Project: one project's charts (centre line, limits, phases, special causes, PDSA cycles, target) with
+their Making Data Count icons and data, its team and partners, progress history and story (all users).
+
+A link such as ``/project?project=CODE`` opens the project; the address bar always holds the one shown.
+"""
+
+import streamlit as st
+
+from qidash import catalog, icons, spc_charts
+from qidash.palette import fmt_int, label
+from qidash.ui import components, data
+from qidash.views.project import download_table, measure_summary, phase_note, project_data
+
+engine = data.current_engine()
+filters = st.session_state["_filters"]
+programme = data.setting(engine, "scenario_title") or "QI capability"
+options = data.query(engine, catalog.projects, filters.scope, filters.as_of)
+
+components.page_header("Project", programme, filters)
+
+if not options:
+    st.info("No project in this scope has started by this date.")
+    st.stop()
+
+
+def _project_to_url() -> None:
+    st.query_params["project"] = st.session_state["project"]
+
+
+# The URL names the project (a pasted link, or a drill-down from the Portfolio); a choice made here is
+# written back, so the address bar is always a link to this project.
+wanted = st.query_params.get("project")
+if wanted and wanted not in options:
+    st.warning(
+        f"Project {wanted} is not in this view: it is unknown, outside the filters, or not started by "
+        f"{filters.as_of:%d %B %Y}. Showing another project instead."
+    )
+elif wanted:
+    st.session_state["project"] = wanted
+if st.session_state.get("project") not in options:
+    st.session_state["project"] = next(iter(options))
+code = st.selectbox(
+    "Project", list(options), format_func=options.get, key="project", on_change=_project_to_url
+)
+st.query_params["project"] = code
+
+view = data.query(engine, project_data, code, filters.as_of)
+about = view.about
+
+st.header(about["title"])
+facts = [code, about["priority_name"], label(about["status"])]
+if about["start_date"]:
+    facts.append(f"started {about['start_date']:%d %b %Y}")
+if about["end_date"]:
+    facts.append(f"{'ended' if about['end_date'] <= filters.as_of else 'ends'} {about['end_date']:%d %b %Y}")
+if about["pcn_name"]:
+    facts.append(about["pcn_name"])
+if about["cohort"]:
+    facts.append(f"cohort {about['cohort']}")
+st.caption(" · ".join(facts))
+if about["aim"]:
+    st.markdown(f"**Aim:** {about['aim']}")
+if view.stale:
+    st.warning(
+        "This project has gone stale: no new data point and no progress score in the 90 days to "
+        f"{filters.as_of:%d %B %Y}. Ask the team to update their measures and score."
+    )
+
+latest = view.scores["score"].iloc[-1] if not view.scores.empty else None
+improving = sum(1 for mm in view.measures if mm["improving"])
+pdsa = int((view.changes["kind"] == "pdsa").sum())
+tiles = st.columns(5)
+tiles[0].metric("Latest progress score", "–" if latest is None else f"{latest:.1f}")
+tiles[0].caption(spc_charts.IHI_SCORES.get(latest, "No score yet") if latest is not None else "No score yet")
+tiles[1].metric(
+    "Measures improving",
+    f"{improving} of {len(view.measures)}",
+    help="Measures whose latest phase shows special-cause improvement, or a run-chart signal in the "
+    "improvement direction.",
+)
+tiles[2].metric("PDSA cycles", fmt_int(pdsa))
+tiles[2].caption(f"{fmt_int(len(view.changes) - pdsa)} other changes")
+tiles[3].metric("Team", fmt_int(len(view.team)))
+patients = int(view.team["patient_partner"].sum())
+tiles[3].caption(
+    f"{fmt_int(patients)} patient partner{'s' if patients > 1 else ''}"
+    if patients
+    else "Patients involved"
+    if about["patient_involvement"]
+    else "No patient partner recorded"
+)
+tiles[4].metric("Organisations", fmt_int(len(view.organisations)))
+tiles[4].caption("Cross-boundary" if view.cross_boundary else "One sector and kind")
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("Progress score history")
+    if view.scores.empty:
+        st.info("No progress score recorded by this date.")
+    else:
+        components.chart(spc_charts.progress_history(view.scores, filters.as_of), "progress")
+with right:
+    st.subheader("Quiet wins")
+    with st.container(border=True):
+        st.markdown(f"**The story.** {about['story']}" if about["story"] else "*No story recorded yet.*")
+        st.markdown(
+            f"**Lessons learned.** {about['lessons']}" if about["lessons"] else "*No lessons recorded yet.*"
+        )
+
+st.subheader("Measures")
+if not view.measures:
+    st.info("No measure of this project has data by this date.")
+for measure in view.measures:
+    result = measure["result"]
+    with st.container(border=True):
+        st.markdown(f"#### {measure['name']}")
+        st.caption(measure_summary(measure))
+        note = phase_note(measure)
+        if note:
+            st.markdown(note)
+        side, chart = st.columns([1, 5])
+        with side:
+            st.image(icons.variation_svg(measure["variation_icon"]), width=56)
+            st.caption(icons.variation_meaning(measure["variation_icon"]))
+            st.image(icons.assurance_svg(measure["assurance_icon"]), width=56)
+            st.caption(icons.assurance_meaning(measure["assurance_icon"]))
+        with chart:
+            components.chart(
+                spc_charts.spc_chart(
+                    result, changes=measure["changes"], target=measure["target"], unit=measure["unit"]
+                ),
+                f"chart_{measure['code']}",
+            )
+        st.download_button(
+            "Download the chart's data (CSV)",
+            download_table(result).to_csv(index=False).encode(),
+            file_name=f"{code}_{measure['code']}.csv",
+            mime="text/csv",
+            key=f"csv_{measure['code']}",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+
+st.subheader("Organisations")
+if view.cross_boundary:
+    st.caption("Cross-boundary: the organisations span more than one sector or kind.")
+st.dataframe(
+    {
+        "Role": [label(r) for r in view.organisations["role"]],
+        "Organisation": list(view.organisations["name"]),
+        "Kind": [label(k) for k in view.organisations["kind"]],
+        "Sector": [label(s) for s in view.organisations["sector"]],
+        "PCN": [p if isinstance(p, str) else "" for p in view.organisations["pcn"]],
+    },
+    hide_index=True,
+    width="stretch",
+    column_config={"Role": st.column_config.TextColumn(width="small")},
+)
+st.subheader("Team")
+st.caption("Names are shown only for people who agreed to be named; others by their role.")
+st.dataframe(
+    {
+        "Role in project": [label(r) for r in view.team["role"]],
+        "Person": list(view.team["person"]),
+        "Organisation": list(view.team["organisation"]),
+    },
+    hide_index=True,
+    width="stretch",
+    column_config={"Role in project": st.column_config.TextColumn(width="small")},
+)
+
+with st.expander(f"PDSA cycles and changes ({len(view.changes)})"):
+    st.dataframe(
+        {
+            "Date": list(view.changes["changed_on"]),
+            "Kind": [label(k) for k in view.changes["kind"]],
+            "Title": list(view.changes["title"]),
+            "Measure": [m if isinstance(m, str) else "all" for m in view.changes["measure"]],
+        },
+        hide_index=True,
+        width="stretch",
+    )

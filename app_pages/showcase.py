@@ -1,0 +1,431 @@
+"""Showcase: what faculty put on the screen at a celebration event. One story per screen, stepped with
+Next / Previous or the arrow keys: the programme in numbers, the tier funnel, the map, one slide per
+chosen project (aim, team and organisations, the chart with its signals and PDSA cycles, before and
+after, what the team learned; "quiet wins" from the team's story), and a board summary with the Making
+Data Count icons. The same story downloads as a PowerPoint deck, an HTML report and a PDF.
+
+The link holds the view: ``?slide=4&projects=A,B&public=1&present=1``.
+"""
+
+import streamlit as st
+
+from qidash import auth, catalog, icons, maps, spc_charts, tier_charts
+from qidash.exports import html_report, images, pptx_deck
+from qidash.ui import components, data
+from qidash.views.showcase import (
+    KIND_BOARD,
+    KIND_FUNNEL,
+    KIND_MAP,
+    KIND_NUMBERS,
+    project_choices,
+    showcase_data,
+    suggested_codes,
+)
+
+engine = data.current_engine()
+filters = st.session_state["_filters"]
+viewer = st.session_state["_viewer"]
+programme = data.setting(engine, "scenario_title") or "QI capability"
+choices = data.query(engine, project_choices, filters.scope, filters.as_of)
+names = {c.code: c.label() for c in choices}
+
+
+# --- state kept in the URL (read when the session starts, written after every run) ------------------------
+def _flag(key: str) -> None:
+    if key not in st.session_state:
+        st.session_state[key] = st.query_params.get(key) == "1"
+
+
+_flag("present")
+_flag("public")
+unknown: list[str] = []
+if "showcase_projects" not in st.session_state:
+    wanted = [c for c in st.query_params.get("projects", "").split(",") if c]
+    unknown = [c for c in wanted if c not in names]
+    st.session_state["showcase_projects"] = (
+        [c for c in wanted if c in names] if wanted else list(suggested_codes(choices))
+    )
+# After switching programme or filters, keep only the projects that are still in view.
+st.session_state["showcase_projects"] = [c for c in st.session_state["showcase_projects"] if c in names]
+if "slide" not in st.session_state:
+    try:
+        st.session_state["slide"] = int(st.query_params.get("slide", 1))
+    except ValueError:
+        st.session_state["slide"] = 1
+
+
+def _step(by: int) -> None:
+    st.session_state["slide"] = st.session_state.get("slide", 1) + by
+
+
+def _present(on: bool) -> None:
+    st.session_state["present"] = on
+
+
+presenting = st.session_state["present"]
+
+# --- setting up (hidden while presenting) ------------------------------------------------------------------
+if not presenting:
+    components.page_header("Showcase", programme, filters)
+    if unknown:
+        st.warning(
+            f"Not in this view, so left out: {', '.join(unknown)} (unknown, outside the filters, or not started "
+            f"by {filters.as_of:%d %B %Y})."
+        )
+    with st.container(border=True):
+        pick, options = st.columns([4, 1])
+        with pick:
+            st.multiselect(
+                "Projects to celebrate, in the order to present them",
+                list(names),
+                format_func=names.get,
+                key="showcase_projects",
+                placeholder="Choose projects",
+                help="Listed best first: projects whose charts show sustained improvement (an improving latest "
+                "phase, or a new phase better than the first), by latest progress score; then quiet wins, "
+                "projects with a story to tell but no improving chart yet.",
+            )
+        with options:
+            st.toggle(
+                "Public mode",
+                key="public",
+                help="For an audience: counts of fewer than 5 people are shown as <5 and nobody is named "
+                "unless they agreed to be.",
+            )
+            st.button(
+                "Present",
+                type="primary",
+                icon=":material/slideshow:",
+                on_click=_present,
+                args=(True,),
+                width="stretch",
+                help="Slides only: step with the arrow keys, Esc to come back.",
+            )
+
+view = data.query(
+    engine,
+    showcase_data,
+    filters.scope,
+    filters.as_of,
+    tuple(st.session_state["showcase_projects"]),
+    st.session_state["public"],
+    viewer.can_see_people,
+)
+slides = view.slides
+st.session_state["slide"] = min(max(st.session_state["slide"], 1), len(slides))
+number = st.session_state["slide"]
+slide = slides[number - 1]
+
+# The address bar always links to this slide of this showcase.
+st.query_params["slide"] = str(number)
+if st.session_state["showcase_projects"]:
+    st.query_params["projects"] = ",".join(st.session_state["showcase_projects"])
+else:
+    st.query_params.pop("projects", None)
+for key in ("public", "present"):
+    if st.session_state[key]:
+        st.query_params[key] = "1"
+    else:
+        st.query_params.pop(key, None)
+
+
+# --- the slides ---------------------------------------------------------------------------------------------
+def heading(text: str) -> None:
+    st.markdown(f"##### {text.upper()}", anchors=False)
+
+
+def numbers_slide() -> None:
+    st.title(slide.title, anchor=False)
+    st.caption(f"{view.programme} · {view.subtitle}")
+    for row in range(0, len(view.numbers), 4):
+        for col, n in zip(st.columns(4), view.numbers[row : row + 4], strict=False):
+            with col.container(border=True):
+                st.metric(n.label, n.text)
+                st.caption(n.note or " ")
+
+
+def funnel_slide() -> None:
+    st.title(slide.title, anchor=False)
+    st.caption(f"{view.programme} · {view.subtitle}")
+    ladders = {ladder["name"]: ladder["tiers"] for ladder in data.query(engine, catalog.frameworks)}
+    for k, f in enumerate(view.funnels):
+        if len(view.funnels) > 1:
+            st.subheader(f.framework, anchor=False)
+        fig = tier_charts.tier_funnel(ladders[f.framework], {s.code: s.value or 0 for s in f.stages})
+        # The words come from the story model, so public mode's "<5" holds on the chart too.
+        fig.update_traces(
+            text=[s.text + (f" · {s.conversion}" if s.conversion else "") for s in f.stages],
+            hovertext=[f"{s.text} reached {s.name} or beyond" for s in f.stages],
+            textfont_size=22,
+        )
+        fig.update_layout(height=120 + 110 * len(f.stages), font_size=20)
+        fig.update_yaxes(tickfont_size=22)
+        components.chart(fig, f"funnel_{k}")
+    st.caption(
+        "People who reached at least each tier; the percentage is the share of the tier before who went "
+        "on to this one."
+    )
+
+
+def map_slide() -> None:
+    mv = view.map
+    st.title(slide.title, anchor=False)
+    st.subheader(mv.headline, anchor=False)
+    drawing, key = st.columns([4, 1])
+    with drawing:
+        st.pydeck_chart(
+            maps.capability_deck(mv.areas, mv.values, mv.edges, mv.tips, mv.orgs, size_by=mv.size_by),
+            height=620,
+            key="showcase_map",
+            alt="Map of the PCN areas coloured by coverage, with organisations as points coloured by stage.",
+        )
+    with key:
+        lines = ["**Coverage** per PCN"]
+        lines += [f'<span style="color:{c}">&#9608;</span> {text}' for c, text in mv.legend]
+        lines += ["", "**Organisations** by stage"]
+        lines += [f'<span style="color:{c}">&#11044;</span> {name} ({n:,})' for _s, name, c, n in mv.stages]
+        st.markdown("  \n".join(lines), unsafe_allow_html=True)
+        if mv.note:
+            st.caption(mv.note)
+
+
+def before_and_after(p) -> None:
+    ba = p.before_after
+    if ba is None:
+        return
+    a, b, c = st.columns(3)
+    a.metric(f"Median, {ba.before_label.lower()}", ba.before_text)
+    a.caption(ba.before_period)
+    b.metric(f"Median, {ba.after_label.lower()}", ba.after_text)
+    b.caption(ba.after_period)
+    if ba.moved:
+        c.metric("Change in the median", f"{ba.change_pct:+.0f}%")
+        c.caption(f"{ba.moved}: {ba.verdict}")
+    if ba.change:
+        st.caption(f"Compared before and after the change “{ba.change}”.")
+
+
+def project_slide() -> None:
+    p = view.project(slide.project)
+    st.title(p.title, anchor=False)
+    facts = [p.code, p.priority, p.status, p.lead_organisation]
+    if p.latest_score is not None:
+        facts.append(f"progress score {p.latest_score:.1f}: {p.score_words}")
+    st.caption(" · ".join(facts))
+    if p.quiet_win:
+        st.badge("Quiet win: celebrated for the team's story", icon=":material/favorite:", color="green")
+    if p.aim:
+        st.subheader(f"Aim: {p.aim}", anchor=False)
+    story = [
+        ("The story", p.story or "*No story recorded yet.*"),
+        ("What the team learned", p.lessons or "*Not recorded yet.*"),
+    ]
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        if p.quiet_win:
+            for title, text in story:
+                heading(title)
+                st.subheader(text, anchor=False)
+        if p.chart:
+            ch = p.chart
+            heading(ch.name)
+            fig = spc_charts.spc_chart(
+                ch.result,
+                changes=[{"day": a.day, "title": a.title, "kind": a.kind} for a in ch.annotations],
+                target=ch.target_raw,
+                unit=ch.unit,
+                height=360 if p.quiet_win else 470,
+            )
+            fig.update_layout(font_size=15)
+            components.chart(fig, f"chart_{p.code}")
+            before_and_after(p)
+    with right:
+        heading("Team")
+        team = p.team.in_words() or "Not recorded"
+        st.markdown(f"### {team}" if len(team) < 60 else f"#### {team}", anchors=False)
+        extras = [x for x in (f"team of {p.team.size}" if p.team.size else "", p.team.patient_partners) if x]
+        if extras:
+            st.caption(" · ".join(extras))
+        heading("Organisations")
+        if p.cross_boundary:
+            st.badge("Across boundaries", icon=":material/handshake:", color="blue")
+        st.markdown(" ".join(f":gray-badge[{s}]" for s in p.sectors))
+        st.markdown(
+            "  \n".join(
+                f"{o.name} · {o.kind}{' (lead)' if o.role == 'lead' else ''}" for o in p.organisations[:8]
+            )
+            + (f"  \nand {len(p.organisations) - 8} more" if len(p.organisations) > 8 else "")
+        )
+        if not p.quiet_win:
+            for title, text in story:
+                heading(title)
+                st.markdown(f"#### {text}", anchors=False)
+
+
+def board_slide() -> None:
+    st.title(slide.title, anchor=False)
+    st.caption(f"{view.programme} · {view.subtitle}")
+    for col, n in zip(st.columns(4), view.numbers[:4], strict=False):
+        col.metric(n.label, n.text, border=True)
+    st.dataframe(
+        {
+            "Project": [r.project for r in view.board],
+            "Title": [r.title for r in view.board],
+            "Measure": [r.measure for r in view.board],
+            "Variation": [icons.variation_uri(r.variation_icon) for r in view.board],
+            "Assurance": [icons.assurance_uri(r.assurance_icon) for r in view.board],
+            "In words": [
+                f"{icons.variation_label(r.variation_icon)}; {icons.assurance_label(r.assurance_icon)}"
+                for r in view.board
+            ],
+            "Median before → after": [r.before_after for r in view.board],
+            "Progress score": [r.latest_score for r in view.board],
+        },
+        hide_index=True,
+        width="stretch",
+        row_height=48,
+        height=min(40 + 48 * len(view.board), 640),
+        column_config={
+            "Project": st.column_config.TextColumn(width="small"),
+            "Title": st.column_config.TextColumn(width="medium"),
+            "Measure": st.column_config.TextColumn(width="medium"),
+            "Variation": st.column_config.ImageColumn(width=70),
+            "Assurance": st.column_config.ImageColumn(width=70),
+            "In words": st.column_config.TextColumn(width="medium"),
+        },
+    )
+    st.caption(
+        "Variation: what the latest point shows (blue improvement, orange concern, grey common cause). "
+        "Assurance: whether the process will meet its target (P pass, F fail, ? hit and miss)."
+    )
+
+
+if presenting:
+    top = st.columns([6, 1], vertical_alignment="center")
+    top[0].caption(
+        f"{view.programme} · slide {number} of {len(slides)}" + (" · public mode" if view.public else "")
+    )
+    top[1].button(
+        "Exit",
+        on_click=_present,
+        args=(False,),
+        shortcut="Esc",
+        width="stretch",
+        key="exit",
+        help="Back to setting up the showcase.",
+    )
+
+with st.container(key="slide_body"):
+    if slide.kind == KIND_NUMBERS:
+        numbers_slide()
+    elif slide.kind == KIND_FUNNEL:
+        funnel_slide()
+    elif slide.kind == KIND_MAP:
+        map_slide()
+    elif slide.kind == KIND_BOARD:
+        board_slide()
+    else:
+        project_slide()
+    if view.public:
+        st.caption(view.public_note)
+
+back, where, ahead = st.columns([1, 4, 1], vertical_alignment="center")
+back.button(
+    "Previous",
+    on_click=_step,
+    args=(-1,),
+    shortcut="Left",
+    disabled=number == 1,
+    width="stretch",
+    key="previous",
+)
+where.markdown(f"**{number} / {len(slides)}** · {slide.title}", text_alignment="center")
+ahead.button(
+    "Next",
+    on_click=_step,
+    args=(1,),
+    shortcut="Right",
+    disabled=number == len(slides),
+    width="stretch",
+    key="next",
+    type="primary",
+)
+
+# --- exports (hidden while presenting) -------------------------------------------------------------------------
+if not presenting:
+    st.divider()
+    st.subheader("Take the story with you", anchor=False)
+    stem = f"showcase-{filters.as_of.isoformat()}" + ("-public" if view.public else "")
+
+    def audited(kind: str, make):
+        """The file, made when the button is clicked, with the export recorded for admins to review."""
+
+        def run():
+            data = make()
+            auth.audit(
+                engine,
+                viewer.email,
+                "export",
+                {
+                    "kind": f"showcase {kind}",
+                    "scope": view.scope_label,
+                    "as_of": view.as_of.isoformat(),
+                    "projects": [p.code for p in view.projects],
+                    "public": view.public,
+                    "bytes": len(data),
+                },
+            )
+            return data
+
+        return run
+
+    cols = st.columns(4)
+    cols[0].download_button(
+        "PowerPoint deck",
+        data=audited("pptx", lambda: pptx_deck.to_bytes(view)),
+        file_name=f"{stem}.pptx",
+        mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        icon=":material/slideshow:",
+        on_click="ignore",
+        width="stretch",
+        help="Every slide, with native charts you can edit in PowerPoint.",
+    )
+    cols[1].download_button(
+        "HTML report",
+        data=audited("html", lambda: html_report.render(view).encode()),
+        file_name=f"{stem}.html",
+        mime="text/html",
+        icon=":material/description:",
+        on_click="ignore",
+        width="stretch",
+        help="One file that opens in any browser, offline; prints one slide per page.",
+    )
+    cols[2].download_button(
+        "Board summary",
+        data=audited("board", lambda: html_report.render(view, board_only=True).encode()),
+        file_name=f"board-summary-{filters.as_of.isoformat()}.html",
+        mime="text/html",
+        icon=":material/table_chart:",
+        on_click="ignore",
+        width="stretch",
+        help="One page (HTML): the headline numbers and the Making Data Count icons of every chosen measure.",
+    )
+    if images.chromium():
+        cols[3].download_button(
+            "PDF report",
+            data=audited("pdf", lambda: images.report_pdf(view)),
+            file_name=f"{stem}.pdf",
+            mime="application/pdf",
+            icon=":material/picture_as_pdf:",
+            on_click="ignore",
+            width="stretch",
+            help="The HTML report printed by the server's Chromium, one slide per A4 page.",
+        )
+    else:
+        cols[3].caption(
+            "A PDF needs Chromium on the server: print the HTML report from your browser instead."
+        )
+    st.caption(
+        "The command line makes the same files: "
+        "`python -m qidash showcase --out FILE.pptx|FILE.html|FILE.pdf [--public] [--projects CODES]`."
+    )

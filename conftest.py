@@ -1,0 +1,12 @@
+"""Session-wide test settings, before any test module imports qidash.
+
+Every test run gets a private demo folder, so demo databases are generated once per run (per xdist
+worker) and never touch data/demo/. QIDASH_DB_URL is cleared so the app runs in demo mode unless a
+test sets it.
+"""
+
+import os
+import tempfile
+
+os.environ["QIDASH_DEMO_DIR"] = tempfile.mkdtemp(prefix="qidash-demo-")
+os.environ.pop("QIDASH_DB_URL", None)

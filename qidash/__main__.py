@@ -1,0 +1,5 @@
+import sys
+
+from qidash.cli import main
+
+sys.exit(main())

@@ -1,0 +1,185 @@
+"""Chart analysis of project measures, computed when observations are loaded (not on page view).
+
+Each measure's chart type picks its rule set (DESIGN.md section 4, ``reference/spc-rules.md``): run
+charts use the Anhøj rules, XmR charts the NHS Making Data Count rules, p/u/c charts qicharts2's. A
+``rebase`` change (for the measure, or for the whole project when it names no measure) starts a new
+phase from the first period on or after its date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import delete, insert, or_, select
+from sqlalchemy.orm import Session
+
+from qidash import models as m
+from qidash import spc
+
+RULESET_FOR_CHART = {"run": "anhoej", "xmr": "nhs", "p": "anhoej", "u": "anhoej", "c": "anhoej"}
+CHUNK = 500
+
+
+def phase_labels(periods: list[dt.date], rebase_dates: Iterable[dt.date]) -> list[int] | None:
+    """One phase number per period: a new phase starts at the first period on/after each rebase date."""
+    starts = sorted(set(rebase_dates))
+    if not starts or not periods:
+        return None
+    labels = [sum(1 for s in starts if s <= p) for p in periods]
+    return labels if len(set(labels)) > 1 else None
+
+
+def analyse_series(
+    chart: str,
+    periods: list[dt.date],
+    values: list[float | None],
+    denominators: list[float | None] | None,
+    improvement: str,
+    target: float | None,
+    rebase_dates: Iterable[dt.date] = (),
+    as_of: dt.date | None = None,
+):
+    """Run the engine on one measure's series (optionally only periods up to ``as_of``)."""
+    if as_of is not None:
+        keep = [i for i, p in enumerate(periods) if p <= as_of]
+        periods = [periods[i] for i in keep]
+        values = [values[i] for i in keep]
+        denominators = [denominators[i] for i in keep] if denominators else None
+    if not periods:
+        return None
+    kwargs = dict(
+        kind=chart,
+        ruleset=RULESET_FOR_CHART[chart],
+        phases=phase_labels(periods, rebase_dates),
+        improvement_direction=improvement or "increase",
+    )
+    if chart in ("p", "u"):
+        kwargs["denominators"] = denominators
+    if chart == "xmr" and target is not None:
+        kwargs["target"] = target
+    return spc.analyse(values, **kwargs)
+
+
+def _series_by_measure(session: Session, measure_ids: list[int]):
+    rows = session.execute(
+        select(m.Observation.measure_id, m.Observation.period, m.Observation.value, m.Observation.denominator)
+        .where(m.Observation.measure_id.in_(measure_ids))
+        .order_by(m.Observation.measure_id, m.Observation.period)
+    )
+    series: dict[int, list] = defaultdict(list)
+    for mid, period, value, den in rows:
+        series[mid].append((period, value, den))
+    return series
+
+
+def _rebase_dates(session: Session, measures: list) -> dict[int, list[dt.date]]:
+    """Rebase dates that apply to each measure: its own, and its project's measure-less ones."""
+    by_project = {mm.project_id for mm in measures}
+    out: dict[int, list[dt.date]] = defaultdict(list)
+    project_wide: dict[int, list[dt.date]] = defaultdict(list)
+    rows = session.execute(
+        select(m.Change.project_id, m.Change.measure_id, m.Change.changed_on).where(
+            m.Change.kind == "rebase", m.Change.project_id.in_(by_project)
+        )
+    )
+    for project_id, measure_id, day in rows:
+        if measure_id is None:
+            project_wide[project_id].append(day)
+        else:
+            out[measure_id].append(day)
+    return {mm.id: out[mm.id] + project_wide[mm.project_id] for mm in measures}
+
+
+def summary_row(measure_id: int, periods: list[dt.date], result) -> dict:
+    """The ``measure_analysis`` row for one engine result."""
+    latest = spc.latest_phase_summary(result)
+    full = result.to_dict()
+    full["periods"] = [p.isoformat() for p in periods]
+    return {
+        "measure_id": measure_id,
+        "last_period": periods[-1],
+        "n_points": len(periods),
+        "ruleset": full.get("ruleset"),
+        "centre": latest.get("centre"),
+        "lcl": latest.get("lcl"),
+        "ucl": latest.get("ucl"),
+        "signal": bool(latest.get("signal")),
+        "improving": bool(latest.get("improving")),
+        "concern": bool(latest.get("concern")),
+        "variation_icon": latest.get("variation_icon"),
+        "assurance_icon": latest.get("assurance_icon"),
+        "result": full,
+    }
+
+
+def rebuild_measure_analysis(session: Session, measure_ids: list[int] | None = None) -> int:
+    """Recompute and store the analysis of the given measures (every measure when None)."""
+    query = select(m.Measure)
+    if measure_ids is not None:
+        query = query.where(m.Measure.id.in_(measure_ids))
+    measures = list(session.scalars(query))
+    done = 0
+    for i in range(0, len(measures), CHUNK):
+        chunk = measures[i : i + CHUNK]
+        ids = [mm.id for mm in chunk]
+        session.execute(delete(m.MeasureAnalysis).where(m.MeasureAnalysis.measure_id.in_(ids)))
+        series = _series_by_measure(session, ids)
+        rebases = _rebase_dates(session, chunk)
+        rows = []
+        for mm in chunk:
+            points = series.get(mm.id)
+            if not points:
+                continue
+            periods = [p for p, _, _ in points]
+            values = [v for _, v, _ in points]
+            dens = [d for _, _, d in points]
+            result = analyse_series(
+                mm.chart, periods, values, dens, mm.improvement, mm.target, rebases.get(mm.id, ())
+            )
+            rows.append(summary_row(mm.id, periods, result))
+        if rows:
+            session.execute(insert(m.MeasureAnalysis), rows)
+        done += len(rows)
+    return done
+
+
+def improving_as_of(conn, measure_ids: list[int], as_of: dt.date) -> set[int]:
+    """Project ids among ``measure_ids``' projects whose measure improves on data up to ``as_of``."""
+    improving: set[int] = set()
+    for i in range(0, len(measure_ids), CHUNK):
+        ids = measure_ids[i : i + CHUNK]
+        measures = conn.execute(
+            select(m.Measure.id, m.Measure.project_id, m.Measure.chart, m.Measure.improvement, m.Measure.target)
+            .where(m.Measure.id.in_(ids))
+        ).all()
+        series = _series_by_measure(conn, ids)
+        rebases = _rebase_dates(conn, measures)
+        for mm in measures:
+            if mm.project_id in improving:
+                continue
+            points = [p for p in series.get(mm.id, []) if p[0] <= as_of]
+            if not points:
+                continue
+            result = analyse_series(
+                mm.chart, [p for p, _, _ in points], [v for _, v, _ in points], [d for _, _, d in points],
+                mm.improvement, mm.target, rebases.get(mm.id, ()),
+            )
+            if spc.latest_phase_summary(result).get("improving"):
+                improving.add(mm.project_id)
+    return improving
+
+
+def measures_touched(session: Session, project_codes: Iterable[str]) -> list[int]:
+    """Ids of the measures of the given projects (what an import must re-analyse)."""
+    codes = list(set(project_codes))
+    if not codes:
+        return []
+    return list(
+        session.scalars(
+            select(m.Measure.id).join(m.Project, m.Project.id == m.Measure.project_id).where(
+                or_(*[m.Project.code.in_(codes[i : i + 900]) for i in range(0, len(codes), 900)])
+            )
+        )
+    )

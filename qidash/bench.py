@@ -1,0 +1,395 @@
+"""Scale benchmark: how the cost of every page grows with the data, on SQLite and PostgreSQL.
+
+For each database kind and scale, :func:`run` builds the cornwall demo at that scale, then times every
+page of ``app.PAGES`` that exists, plus an ``empty`` page (the frame and nothing else), with
+Streamlit's AppTest against that database (``QIDASH_DB_URL``, not demo mode):
+
+- ``cold_s``: the first run in a fresh Python process (no imports, engine or caches yet). Each page is
+  measured in its own subprocess so caches are really cold.
+- ``warm_s``: the median of a few further runs in that process, each a new session (as another user
+  opening the page), so process-wide caches are warm.
+- ``peak_mb``: the subprocess's peak resident memory (``VmHWM``; see :func:`peak_memory_mb`).
+
+The ``empty`` page makes results readable as ratios on a noisy machine: a page's cold time is compared
+with the empty page's cold time measured in the same run. Results are written as JSON in the shape of
+DESIGN.md section 7 (``{"runs": [{"db", "scale", "page", "cold_s", "warm_s", "peak_mb", ...}]}``).
+
+Run as ``python -m qidash bench``; ``python -m qidash.bench PAGE`` is the internal per-page measurement.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, func, select, text
+
+from qidash import db
+
+APP = db.REPO_ROOT / "app.py"
+EMPTY = "empty"
+SCENARIO = "cornwall"
+WARM_RUNS = 3
+PAGE_TIMEOUT_S = 900
+# The targets the issue sets for a national-size system (scale 50), on both databases.
+TARGET_WARM_S = 1.0
+TARGET_COLD_RATIO = 3.0
+TARGET_PEAK_MB = 1024
+
+
+class BenchError(Exception):
+    """A problem running the benchmark that the user can fix (no PostgreSQL, a database in use)."""
+
+
+# --- pages ----------------------------------------------------------------------------------------------
+
+
+def app_pages() -> list[str]:
+    """Page scripts listed in ``app.PAGES`` that exist, in menu order (read from app.py, not imported)."""
+    tree = ast.parse(APP.read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
+            pages = ast.literal_eval(node.value)
+            return [entry[0] for entry in pages if (APP.parent / entry[0]).exists()]
+    raise BenchError("app.py has no PAGES list.")
+
+
+def page_name(path: str) -> str:
+    return EMPTY if path == EMPTY else Path(path).stem
+
+
+# --- a throwaway PostgreSQL server ------------------------------------------------------------------------
+
+
+def postgres_bindir() -> Path | None:
+    """The directory holding ``initdb`` and ``pg_ctl``, or None when PostgreSQL is not installed."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
+    return candidates[0].parent if candidates else None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def throwaway_postgres(max_connections: int = 100) -> Iterator[str]:
+    """Start a private PostgreSQL server on loopback in a temp folder; yield its URL; stop and delete it.
+
+    Durability is off (``fsync=off``): this server exists for tests and benchmarks only. As root, the
+    server runs as the ``postgres`` user (PostgreSQL refuses to run as root).
+    """
+    bindir = postgres_bindir()
+    if bindir is None:
+        raise BenchError("PostgreSQL server binaries (initdb, pg_ctl) were not found; pass --db URL instead.")
+    tmp = Path(tempfile.mkdtemp(prefix="qidash-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(tmp, "postgres", "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = tmp / "db"
+    try:
+        subprocess.run(
+            [*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "app", "--auth=trust", "-E", "UTF8",
+             "--locale=C.UTF-8"],
+            check=True, capture_output=True,
+        )
+        for attempt in range(3):  # another process may take the free port before the server binds it
+            port = free_port()
+            options = (
+                f"-h 127.0.0.1 -p {port} -k {tmp} -c fsync=off -c synchronous_commit=off "
+                f"-c full_page_writes=off -c max_connections={max_connections}"
+            )
+            started = subprocess.run(
+                [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(tmp / "server.log"), "-w",
+                 "-t", "30", "-o", options, "start"],
+                capture_output=True, check=False,
+            )
+            if started.returncode == 0:
+                break
+        else:
+            log = (tmp / "server.log").read_text(errors="replace")[-2000:]
+            raise BenchError(f"The throwaway PostgreSQL server did not start:\n{log}")
+        try:
+            yield f"postgresql+psycopg://app@127.0.0.1:{port}/postgres"
+        finally:
+            subprocess.run(
+                [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                capture_output=True, check=False,
+            )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --- building a database ----------------------------------------------------------------------------------
+
+
+def database_size_mb(engine: Engine) -> float:
+    """The database's size on disk: the SQLite file (with its WAL), or ``pg_database_size``."""
+    if engine.dialect.name == "sqlite":
+        path = Path(engine.url.database)
+        files = [path, Path(f"{path}-wal")]
+        return sum(f.stat().st_size for f in files if f.exists()) / 2**20
+    with engine.connect() as conn:
+        return conn.execute(select(func.pg_database_size(func.current_database()))).scalar_one() / 2**20
+
+
+def guard_scratch(engine: Engine) -> None:
+    """Refuse to overwrite a database that holds anything but demo data: the bench replaces it all."""
+    if db.is_empty(engine):
+        return
+    with engine.connect() as conn:
+        if db.get_setting(conn, "demo") == "yes":
+            return
+    raise BenchError(
+        f"{db.redact(str(engine.url))} holds real data and the benchmark replaces everything in the "
+        "database. Point --db at a scratch database."
+    )
+
+
+def build(engine: Engine, scale: int) -> dict:
+    """Load the cornwall demo at ``scale`` (replacing what is there); return build facts."""
+    from qidash import scenarios
+
+    started = time.perf_counter()
+    counts = scenarios.load_demo(engine, SCENARIO, scale, replace=True)
+    gen_s = time.perf_counter() - started
+    if engine.dialect.name == "postgresql":
+        # Autovacuum would gather statistics shortly after a bulk load; do it now so plans are
+        # the ones a running system gets.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+    with engine.connect() as conn:
+        from qidash import models
+
+        homes = conn.execute(
+            select(func.count()).select_from(models.Organisation)
+            .where(models.Organisation.kind.in_(models.CARE_HOME_KINDS))
+        ).scalar_one()
+    return {"gen_s": round(gen_s, 2), "rows": counts.total(), "homes": homes,
+            "db_size_mb": round(database_size_mb(engine), 1)}
+
+
+# --- measuring one page (in a fresh subprocess) ---------------------------------------------------------
+
+
+def _empty_page() -> None:
+    import streamlit as st
+
+    st.write("")
+
+
+def _only_empty_page() -> None:
+    """Make the frame's ``st.navigation`` run a trivial page instead of the app's pages."""
+    import streamlit as st
+
+    real = st.navigation
+
+    def navigation(pages, **kwargs):
+        return real([st.Page(_empty_page, title="Empty", url_path="empty", default=True)], **kwargs)
+
+    st.navigation = navigation
+
+
+def _one_run(page: str) -> float:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=PAGE_TIMEOUT_S)
+    if page != EMPTY:
+        at.switch_page(page)
+    started = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - started
+    problems = [e.value for e in at.exception] + [e.value for e in at.error]
+    if problems:
+        raise RuntimeError(f"{page}: {problems[0]}")
+    return elapsed
+
+
+def measure_here(page: str, warm_runs: int = WARM_RUNS) -> dict:
+    """Cold and warm times and peak memory of ``page`` in this process (call it in a fresh one)."""
+    if page == EMPTY:
+        _only_empty_page()
+    cold = _one_run(page)
+    warm = [_one_run(page) for _ in range(warm_runs)]
+    return {"cold_s": round(cold, 3), "warm_s": round(statistics.median(warm), 3),
+            "peak_mb": round(peak_memory_mb(), 1)}
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory.
+
+    Linux's ``VmHWM`` where available: ``ru_maxrss`` survives ``exec``, so in a subprocess it reports
+    at least the parent's size when it was started (the bench process holding a generated scale-50
+    demo would make every page look like 360 MB).
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kilobytes on Linux, bytes on macOS
+    return kb / 1024 if sys.platform != "darwin" else kb / 2**20
+
+
+def measure_page(url: str, page: str, warm_runs: int = WARM_RUNS) -> dict:
+    """Run :func:`measure_here` for ``page`` in a fresh Python process against ``url``."""
+    env = {**os.environ, "QIDASH_DB_URL": url}
+    env.pop("QIDASH_DEMO_DIR", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "qidash.bench", page, str(warm_runs)],
+        cwd=db.REPO_ROOT, env=env, capture_output=True, text=True, check=False,
+        timeout=PAGE_TIMEOUT_S * (1 + warm_runs),
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        return {"cold_s": None, "warm_s": None, "peak_mb": None, "error": tail[0][:300]}
+    return json.loads(lines[-1])
+
+
+# --- the whole benchmark --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # "sqlite" or "postgresql"
+    url: str | None  # None: a temp SQLite file or a throwaway PostgreSQL server
+
+
+def targets_for(db_url: str | None, kinds: tuple[str, ...]) -> list[Target]:
+    """One target per database kind; ``--db`` supplies the database of its own kind."""
+    out = []
+    for kind in kinds:
+        url = db_url if db_url and db_url.startswith("sqlite" if kind == "sqlite" else "postgresql") else None
+        out.append(Target(kind, url))
+    return out
+
+
+@contextmanager
+def _database(target: Target, workdir: Path) -> Iterator[str]:
+    if target.url:
+        yield target.url
+    elif target.kind == "sqlite":
+        yield db.sqlite_url(workdir / "bench.db")
+    else:
+        with throwaway_postgres() as url:
+            yield url
+
+
+def meets_targets(row: dict, empty_cold: float | None) -> bool | None:
+    """The issue's targets for one page row: warm < 1 s, cold < 3 × empty cold, peak < 1 GB."""
+    if row.get("error") or row["cold_s"] is None:
+        return False
+    if row["page"] == EMPTY:
+        return None
+    return bool(
+        row["warm_s"] < TARGET_WARM_S
+        and (empty_cold is None or row["cold_s"] < TARGET_COLD_RATIO * empty_cold)
+        and row["peak_mb"] < TARGET_PEAK_MB
+    )
+
+
+def run(
+    scales: list[int],
+    db_url: str | None = None,
+    kinds: tuple[str, ...] = ("sqlite", "postgresql"),
+    pages: list[str] | None = None,
+    warm_runs: int = WARM_RUNS,
+    say: Callable[[str], None] = lambda _msg: None,
+) -> dict:
+    """Build and measure every (database, scale); return ``{"runs": [...], "builds": [...]}``."""
+    pages = [EMPTY, *(pages if pages is not None else app_pages())]
+    result: dict = {"scenario": SCENARIO, "pages": [page_name(p) for p in pages], "runs": [], "builds": []}
+    with tempfile.TemporaryDirectory(prefix="qidash-bench-") as tmp:
+        for target in targets_for(db_url, kinds):
+            with _database(target, Path(tmp)) as url:
+                engine = db.make_engine(url)
+                db.check_connection(engine)
+                db.migrate(engine)
+                guard_scratch(engine)
+                try:
+                    for scale in scales:
+                        say(f"{target.kind} scale {scale}: building the {SCENARIO} demo")
+                        facts = build(engine, scale)
+                        result["builds"].append({"db": target.kind, "scale": scale, **facts})
+                        say(f"  {facts['rows']:,} rows, {facts['homes']:,} homes, {facts['db_size_mb']} MB "
+                            f"in {facts['gen_s']} s")
+                        empty_cold = None
+                        for page in pages:
+                            row = {"db": target.kind, "scale": scale, "page": page_name(page),
+                                   **measure_page(url, page, warm_runs), "db_size_mb": facts["db_size_mb"]}
+                            if page == EMPTY:
+                                empty_cold = row["cold_s"]
+                            row["cold_ratio"] = (
+                                round(row["cold_s"] / empty_cold, 2) if row["cold_s"] and empty_cold else None
+                            )
+                            row["meets_targets"] = meets_targets(row, empty_cold)
+                            result["runs"].append(row)
+                            say("  " + format_row(row))
+                finally:
+                    engine.dispose()
+    return result
+
+
+# --- output -------------------------------------------------------------------------------------------
+
+COLUMNS = (("db", 10), ("scale", 5), ("page", 16), ("cold_s", 7), ("warm_s", 7), ("cold_ratio", 10),
+           ("peak_mb", 7), ("db_size_mb", 10), ("meets_targets", 13))
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "NO"
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def format_row(row: dict) -> str:
+    cells = [_cell(row.get(name)).rjust(width) if name not in ("db", "page") else
+             _cell(row.get(name)).ljust(width) for name, width in COLUMNS]
+    line = "  ".join(cells)
+    return f"{line}  {row['error']}" if row.get("error") else line
+
+
+def table(result: dict) -> str:
+    """The runs as a fixed-width text table, one line per (database, scale, page)."""
+    head = "  ".join(name.rjust(w) if name not in ("db", "page") else name.ljust(w) for name, w in COLUMNS)
+    lines = [head, "-" * len(head), *(format_row(r) for r in result["runs"])]
+    if result.get("builds"):
+        lines += ["", "builds: " + "; ".join(
+            f"{b['db']} x{b['scale']}: {b['rows']:,} rows, {b['homes']:,} homes, {b['gen_s']} s, "
+            f"{b['db_size_mb']} MB" for b in result["builds"])]
+    return "\n".join(lines)
+
+
+def _main(argv: list[str]) -> int:
+    page = argv[0]
+    warm_runs = int(argv[1]) if len(argv) > 1 else WARM_RUNS
+    print(json.dumps(measure_here(page, warm_runs)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -1,0 +1,132 @@
+"""Pure figure builders: DataFrames and dicts in, ``plotly.graph_objects.Figure`` out.
+
+Colours come from the NHS identity palette. Every figure has a title-less layout (pages title their
+sections) and readable hover text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from qidash.palette import (
+    NHS_BLUE,
+    NHS_DARK_BLUE,
+    NHS_GREEN,
+    NHS_GREY,
+    NHS_LIGHT_BLUE,
+    NHS_PALE_GREY,
+    NHS_WARM_YELLOW,
+)
+
+FONT = dict(family="Arial, Helvetica, sans-serif", size=13, color="#212B32")
+
+
+def _layout(fig: go.Figure, height: int = 340, **kw) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=30, b=10),
+        font=FONT,
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        **kw,
+    )
+    fig.update_xaxes(showgrid=False, linecolor=NHS_PALE_GREY)
+    fig.update_yaxes(gridcolor=NHS_PALE_GREY, zeroline=False)
+    return fig
+
+
+def reach_vs_target(reach: pd.DataFrame, target: dict, as_of: dt.date, show_patients: bool = True) -> go.Figure:
+    """Cumulative people trained over time, the target and the projection to its due date."""
+    fig = go.Figure()
+    if not reach.empty:
+        days = list(reach["day"]) + ([as_of] if reach["day"].iloc[-1] < as_of else [])
+        cum = list(reach["cumulative"]) + ([reach["cumulative"].iloc[-1]] if len(days) > len(reach) else [])
+        fig.add_trace(go.Scatter(x=days, y=cum, mode="lines", name="People trained", line=dict(color=NHS_BLUE, width=3, shape="hv")))
+        if show_patients and reach["patients_cumulative"].iloc[-1] > 0:
+            pats = list(reach["patients_cumulative"]) + ([reach["patients_cumulative"].iloc[-1]] if len(days) > len(reach) else [])
+            fig.add_trace(go.Scatter(x=days, y=pats, mode="lines", name="of whom patients", line=dict(color=NHS_GREEN, width=2, shape="hv")))
+    if target.get("target_value") is not None:
+        due = dt.date.fromisoformat(target["due_on"])
+        fig.add_trace(
+            go.Scatter(
+                x=[due], y=[target["target_value"]], mode="markers+text", name="Target",
+                marker=dict(symbol="star", size=16, color=NHS_WARM_YELLOW, line=dict(color=NHS_DARK_BLUE, width=1)),
+                text=[f"Target {target['target_value']:,}"], textposition="bottom left",
+            )
+        )
+        if target.get("projected_at_due") is not None and due > as_of:
+            fig.add_trace(
+                go.Scatter(
+                    x=[as_of, due], y=[target["people_trained"], target["projected_at_due"]],
+                    mode="lines+markers", name="Projection at recent rate",
+                    line=dict(color=NHS_GREY, dash="dash", width=2), marker=dict(size=[0, 9]),
+                )
+            )
+    fig.update_yaxes(title="People", rangemode="tozero")
+    return _layout(fig)
+
+
+def coverage_by_area(rows: pd.DataFrame, label_col: str = "name") -> go.Figure:
+    """Horizontal bars: % of organisations with someone trained in post, per area, with counts."""
+    fig = go.Figure()
+    if not rows.empty:
+        rows = rows.sort_values("coverage_pct", na_position="first")
+        text = [
+            f"{c:.0f}% ({t} of {n})" if c is not None and c == c else f"– (0 of {n})"
+            for c, t, n in zip(rows["coverage_pct"], rows["orgs_trained"], rows["orgs_in_scope"], strict=True)
+        ]
+        fig.add_trace(
+            go.Bar(
+                y=rows[label_col], x=rows["coverage_pct"].fillna(0), orientation="h", marker_color=NHS_BLUE,
+                text=text, textposition="outside", cliponaxis=False, name="Coverage",
+                customdata=rows[["orgs_offered", "orgs_engaged", "orgs_trained", "orgs_in_scope"]].to_numpy(),
+                hovertemplate="%{y}<br>%{x:.0f}% trained<br>offered %{customdata[0]}, engaged %{customdata[1]}, "
+                "trained %{customdata[2]} of %{customdata[3]}<extra></extra>",
+            )
+        )
+    fig.update_xaxes(title="Coverage (%)", range=[0, 135], tickvals=[0, 25, 50, 75, 100])
+    return _layout(fig, height=max(220, 60 + 38 * len(rows)), showlegend=False)
+
+
+SIDE_BY_SIDE_MEASURES = (
+    ("coverage_pct", "Coverage (%)"),
+    ("trained_per_10_beds", "Trained per 10 beds"),
+    ("trained_per_100_staff", "Trained per 100 staff"),
+)
+
+
+def sector_side_by_side(sectors: dict[str, dict], names: dict[str, str]) -> go.Figure:
+    """Grouped bars comparing sectors on rates that are fair to compare across sizes."""
+    fig = go.Figure()
+    colours = [NHS_BLUE, NHS_WARM_YELLOW, NHS_GREEN, NHS_LIGHT_BLUE]
+    labels = [lab for _, lab in SIDE_BY_SIDE_MEASURES]
+    for i, (sector, rep) in enumerate(sectors.items()):
+        values = [rep.get(key) for key, _ in SIDE_BY_SIDE_MEASURES]
+        fig.add_trace(
+            go.Bar(
+                x=labels, y=[v if v is not None else 0 for v in values], name=names.get(sector, sector),
+                marker_color=colours[i % len(colours)],
+                text=["–" if v is None else f"{v:.1f}" for v in values], textposition="outside", cliponaxis=False,
+            )
+        )
+    return _layout(fig, barmode="group")
+
+
+def projects_by_priority(by_priority: pd.DataFrame, names: dict[str, str]) -> go.Figure:
+    """Stacked bars per priority: projects improving and the rest."""
+    fig = go.Figure()
+    frame = by_priority[by_priority["projects"] > 0].copy()
+    frame["label"] = [names.get(c, c) for c in frame["priority"]]
+    frame = frame.sort_values("projects")
+    fig.add_trace(
+        go.Bar(y=frame["label"], x=frame["improving"], orientation="h", name="Improving (special cause / run signal)", marker_color=NHS_GREEN)
+    )
+    fig.add_trace(
+        go.Bar(y=frame["label"], x=frame["projects"] - frame["improving"], orientation="h", name="Not (yet) showing improvement", marker_color=NHS_PALE_GREY)
+    )
+    fig.update_xaxes(title="Projects started")
+    return _layout(fig, height=max(220, 70 + 40 * len(frame)), barmode="stack")

@@ -1,0 +1,80 @@
+"""``bench``: page timings and memory at several data scales, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from qidash.cli import EXIT_OK, EXIT_REJECTED, UserError, command, runs
+
+KINDS = ("sqlite", "postgresql")
+
+
+def _scales(value: str) -> list[int]:
+    try:
+        scales = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        scales = []
+    if not scales or any(s < 1 for s in scales):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a list of whole numbers of 1 or more, e.g. 1,10,50")
+    return scales
+
+
+def _kinds(value: str) -> tuple[str, ...]:
+    kinds = tuple(part.strip() for part in value.split(",") if part.strip())
+    if not kinds or any(k not in KINDS for k in kinds):
+        raise argparse.ArgumentTypeError(f"{value!r}: use sqlite, postgresql or both (sqlite,postgresql)")
+    return kinds
+
+
+@command("bench", "time every page cold and warm, with peak memory, at several data scales")
+def _bench_args(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Builds the cornwall demo at each scale in a scratch database of each kind (a temp SQLite file; "
+        "a throwaway local PostgreSQL server, or the PostgreSQL database given with --db, whose contents "
+        "are REPLACED) and times every page, plus an empty page for comparison. "
+        "QIDASH_DB_URL is never used, so the bench cannot overwrite the configured database by accident."
+    )
+    p.add_argument("--scale", type=_scales, default=[1, 10, 50], metavar="N,N,...",
+                   help="copies of the system to measure (default 1,10,50)")
+    p.add_argument("--dbs", type=_kinds, default=KINDS, metavar="KINDS",
+                   help="database kinds: sqlite, postgresql or both (default both)")
+    p.add_argument("--pages", metavar="NAMES",
+                   help="only these pages (file names without .py, comma-separated); default every page")
+    p.add_argument("--warm-runs", type=int, default=3, metavar="N", help="warm runs per page (median kept)")
+    p.add_argument("--out", metavar="FILE.json", help="also write the results as JSON")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a page misses the targets")
+
+
+@runs("bench")
+def _bench(args: argparse.Namespace) -> int:
+    from qidash import bench
+
+    pages = bench.app_pages()
+    if args.pages:
+        wanted = [name.strip() for name in args.pages.split(",") if name.strip()]
+        known = {bench.page_name(p): p for p in pages}
+        unknown = [w for w in wanted if w not in known]
+        if unknown:
+            raise UserError(f"Unknown page {', '.join(unknown)}. Pages present: {', '.join(known)}.")
+        pages = [known[w] for w in wanted]
+    if args.db and not args.db.startswith(("sqlite", "postgresql")):
+        raise UserError("--db must be a sqlite:// or postgresql+psycopg:// URL.")
+    try:
+        result = bench.run(args.scale, args.db, args.dbs, pages, args.warm_runs,
+                           say=lambda msg: print(msg, file=sys.stderr, flush=True))
+    except bench.BenchError as exc:
+        raise UserError(str(exc)) from exc
+    print(bench.table(result))
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"Wrote {args.out}")
+    failed = [r for r in result["runs"] if r.get("error")]
+    missed = [r for r in result["runs"] if r.get("meets_targets") is False and not r.get("error")]
+    for r in failed:
+        print(f"error: {r['db']} scale {r['scale']} {r['page']}: {r['error']}", file=sys.stderr)
+    if failed or (args.strict and missed):
+        return EXIT_REJECTED
+    return EXIT_OK

@@ -1,0 +1,61 @@
+"""``users``: who may sign in (the first admin is added here; later ones from the Data page too)."""
+
+from __future__ import annotations
+
+import argparse
+
+from qidash import auth
+from qidash.cli import EXIT_OK, UserError, command, engine_for, runs
+from qidash.models import ROLES
+
+
+@command("users", "list, add or deactivate the people who may sign in, with their role and area")
+def _users_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("action", choices=("list", "add", "deactivate", "audit"), help="what to do")
+    p.add_argument("email", nargs="?", help="the user's sign-in email (add, deactivate)")
+    p.add_argument("--role", choices=ROLES, help="executive, locality_lead, faculty or admin (add)")
+    p.add_argument("--name", help="display name")
+    p.add_argument("--localities", default="", help="locality codes, ;-separated (locality leads)")
+    p.add_argument("--pcns", default="", help="PCN codes, ;-separated (locality leads)")
+    p.add_argument("--by", default="command line", help="who is making the change (recorded in the audit)")
+
+
+def _codes(text: str) -> tuple[str, ...]:
+    return tuple(c.strip() for c in text.split(";") if c.strip())
+
+
+@runs("users")
+def _users(args: argparse.Namespace) -> int:
+    engine = engine_for(args)
+    if args.action == "list":
+        with engine.connect() as conn:
+            for u in auth.list_users(conn):
+                area = ";".join(filter(None, (u["localities"], u["pcns"]))) or "whole system"
+                state = "" if u["active"] else " (deactivated)"
+                print(f"{u['email']:<40} {u['role']:<14} {area}{state}")
+        return EXIT_OK
+    if args.action == "audit":
+        with engine.connect() as conn:
+            for e in auth.audit_events(conn, limit=100):
+                print(f"{e['at']:%Y-%m-%d %H:%M:%S}  {e['actor']:<30} {e['action']:<16} {e['detail'] or ''}")
+        return EXIT_OK
+    if not args.email:
+        raise UserError(f"users {args.action} needs the user's email.")
+    try:
+        if args.action == "add":
+            if not args.role:
+                raise UserError("users add needs --role (executive, locality_lead, faculty or admin).")
+            auth.save_user(engine, args.by, args.email, args.role, args.name,
+                           _codes(args.localities), _codes(args.pcns))
+            print(f"Saved {args.email} as {args.role}.")
+        else:
+            with engine.connect() as conn:
+                current = next((u for u in auth.list_users(conn) if u["email"].lower() == args.email.lower()), None)
+            if current is None:
+                raise UserError(f"No user {args.email!r}.")
+            auth.save_user(engine, args.by, current["email"], current["role"], current["name"],
+                           _codes(current["localities"]), _codes(current["pcns"]), active=False)
+            print(f"Deactivated {args.email}.")
+    except auth.AccessError as exc:
+        raise UserError(str(exc)) from exc
+    return EXIT_OK

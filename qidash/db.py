@@ -1,0 +1,250 @@
+"""Engine, migrations and small database facts.
+
+The URL comes from ``--db`` (command line), else ``QIDASH_DB_URL``, else a SQLite file under ``data/``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, func, inspect, select
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from qidash import models
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT / "data"
+DEFAULT_DB_PATH = DATA_DIR / "qidash.db"
+
+
+def demo_dir() -> Path:
+    """Where demo mode keeps one SQLite file per scenario (``QIDASH_DEMO_DIR`` overrides)."""
+    return Path(os.environ.get("QIDASH_DEMO_DIR") or DATA_DIR / "demo")
+
+
+class DatabaseError(Exception):
+    """A database problem a user can fix (bad URL, server unreachable), worded for them."""
+
+
+def default_url() -> str:
+    """The configured database URL: ``QIDASH_DB_URL`` or the SQLite default under ``data/``."""
+    return os.environ.get("QIDASH_DB_URL") or sqlite_url(DEFAULT_DB_PATH)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def demo_url(scenario: str) -> str:
+    """The SQLite file the dashboard's demo mode keeps a scenario in."""
+    return sqlite_url(demo_dir() / f"{scenario}.db")
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # WAL lets the dashboard read while an import writes.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def pool_settings() -> dict[str, int]:
+    """Connection pool of a server database, per app process, from the environment.
+
+    Each replica holds at most ``QIDASH_DB_POOL_SIZE + QIDASH_DB_MAX_OVERFLOW`` connections (default
+    5 + 5); docs/deployment.md shows the arithmetic against PostgreSQL's ``max_connections``.
+    """
+    settings = {}
+    for key, name, default in (
+        ("pool_size", "QIDASH_DB_POOL_SIZE", 5),
+        ("max_overflow", "QIDASH_DB_MAX_OVERFLOW", 5),
+        # Seconds a page waits for a free connection before failing, rather than hanging.
+        ("pool_timeout", "QIDASH_DB_POOL_TIMEOUT", 30),
+        # Reopen connections older than this, so proxies and failovers never hand back a dead one.
+        ("pool_recycle", "QIDASH_DB_POOL_RECYCLE", 1800),
+    ):
+        value = os.environ.get(name, "").strip() or str(default)
+        if not value.isdigit():
+            raise DatabaseError(f"{name} must be a whole number of 0 or more, not {value!r}.")
+        settings[key] = int(value)
+    return settings
+
+
+def _postgres_session_settings(dbapi_connection, _record):
+    # PostgreSQL's JIT compiler spends 0.5-1 s compiling each of the measures' large aggregates at
+    # national scale, several times what running them takes (measured by qidash.bench): turn it off.
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    dbapi_connection.autocommit = autocommit
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Create an engine for ``url`` (default: :func:`default_url`). Raises DatabaseError on a bad URL."""
+    url = url or default_url()
+    try:
+        if url.startswith("sqlite"):
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            pool = pool_settings()
+            engine = create_engine(url, pool_pre_ping=True, **pool)
+            if engine.dialect.name == "postgresql":
+                event.listen(engine, "connect", _postgres_session_settings)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise DatabaseError(
+            f"The database URL {redact(url)!r} is not usable: {exc}. "
+            "Use e.g. sqlite:///data/qidash.db or postgresql+psycopg://user@host/dbname."
+        ) from exc
+    return engine
+
+
+def redact(url: str) -> str:
+    """The URL with any password hidden, for messages and the info command."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL is shown as given
+        return url
+
+
+def check_connection(engine: Engine) -> None:
+    """Open a connection once, turning driver errors into a DatabaseError with plain words."""
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        raise DatabaseError(
+            f"Cannot open the database {redact(str(engine.url))}: {exc.orig}".strip()
+        ) from exc
+
+
+def alembic_config(engine: Engine):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+MIGRATE_LOCK_KEY = 0x71DA6
+
+
+def migrate(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest Alembic revision.
+
+    On PostgreSQL one process migrates at a time (a session advisory lock), so replicas starting
+    together after a release wait for the first one instead of creating the same tables twice.
+    """
+    from alembic import command
+
+    check_connection(engine)
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), "head")
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
+        lock.execute(select(func.pg_advisory_lock(MIGRATE_LOCK_KEY)))
+        try:
+            command.upgrade(alembic_config(engine), "head")
+        finally:
+            lock.execute(select(func.pg_advisory_unlock(MIGRATE_LOCK_KEY)))
+
+
+def is_current(engine: Engine) -> bool:
+    """True when the schema exists and is at the newest revision."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current == script.get_current_head()
+
+
+def has_schema(engine: Engine) -> bool:
+    return inspect(engine).has_table("organisation")
+
+
+# --- settings -----------------------------------------------------------------------------------------
+
+
+def get_setting(conn_or_session, key: str, default: str | None = None) -> str | None:
+    value = conn_or_session.execute(
+        select(models.Setting.value).where(models.Setting.key == key)
+    ).scalar_one_or_none()
+    return default if value is None else value
+
+
+def set_setting(session: Session, key: str, value: str) -> None:
+    row = session.get(models.Setting, key)
+    if row is None:
+        session.add(models.Setting(key=key, value=value))
+    else:
+        row.value = value
+
+
+# Any fixed number: every qidash process takes the same PostgreSQL advisory lock to write.
+WRITE_LOCK_KEY = 0x71DA5
+
+
+def lock_for_writing(session: Session) -> None:
+    """Make this transaction the only one writing qidash data until it commits or rolls back.
+
+    Call it first in a load's transaction, before anything is read. A load reads what is stored,
+    plans inserts and updates on natural keys, then rebuilds the derived tables from everything, so
+    two loads at once (two replicas, or the app and a scheduled import) would both plan inserts of
+    the same new keys, and the later one would fail on the unique key (tests/test_concurrency.py).
+    Waiting here, the second load starts after the first has committed and sees its rows.
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: the database's write lock, taken now
+    instead of at the first write (another writer waits up to the 30 s busy timeout).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(WRITE_LOCK_KEY)))
+    else:
+        # A write that changes nothing starts the write transaction, which takes the lock.
+        session.execute(
+            models.Setting.__table__.update().where(models.Setting.key == "data_version").values(
+                key=models.Setting.key
+            )
+        )
+
+
+def bump_data_version(session: Session) -> str:
+    """Mark the data as changed; page caches are keyed on this value."""
+    version = uuid.uuid4().hex
+    set_setting(session, "data_version", version)
+    return version
+
+
+def data_version(engine: Engine) -> str:
+    try:
+        with engine.connect() as conn:
+            return get_setting(conn, "data_version", "") or ""
+    except SQLAlchemyError:
+        return ""
+
+
+def row_counts(engine: Engine) -> dict[str, int]:
+    """Rows per table, in schema order, counted in the database."""
+    counts = {}
+    with engine.connect() as conn:
+        for table in models.Base.metadata.sorted_tables:
+            counts[table.name] = conn.execute(select(func.count()).select_from(table)).scalar_one()
+    return counts
+
+
+def is_empty(engine: Engine) -> bool:
+    if not has_schema(engine):
+        return True
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(models.Organisation)).scalar_one() == 0

@@ -1,0 +1,114 @@
+"""Derived tables, rebuilt after every load: tier attainment and each measure's chart analysis.
+
+Tier attainment (DESIGN.md section 2) is computed in SQL so it scales with the database, not with
+Python memory. A person attains a tier on the earliest date they
+- ``course``: complete a course of that tier (completion date, else the cohort's end, else its start);
+- ``faculty``: serve as trainer, coach or mentor of a cohort of that tier's framework (cohort start);
+- ``project``: are on a project's team (its lead person, or a member with role lead/member) while already
+  holding at least the tier below: the later of the project's start and the date they reached the tier
+  below, provided the project had not ended before then.
+"""
+
+from __future__ import annotations
+
+
+
+from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, union_all
+from sqlalchemy.orm import Session, aliased
+
+from qidash import models as m
+
+TEAM_ROLES = ("lead", "member")
+
+
+def rebuild_tier_attainment(session: Session) -> int:
+    """Recompute the ``tier_attainment`` table from enrolments, faculty roles and projects."""
+    session.execute(delete(m.TierAttainment))
+    target = m.TierAttainment.__table__
+
+    completed_on = func.coalesce(m.Enrolment.completed_on, m.Cohort.end_date, m.Cohort.start_date)
+    by_course = (
+        select(m.Enrolment.person_id, m.Course.tier_id, func.min(completed_on))
+        .join(m.Cohort, m.Cohort.id == m.Enrolment.cohort_id)
+        .join(m.Course, m.Course.id == m.Cohort.course_id)
+        .join(m.Tier, m.Tier.id == m.Course.tier_id)
+        .where(m.Enrolment.status == "completed", m.Tier.attained_by == "course")
+        .group_by(m.Enrolment.person_id, m.Course.tier_id)
+    )
+    session.execute(insert(target).from_select(["person_id", "tier_id", "attained_on"], by_course))
+
+    course_tier = aliased(m.Tier)
+    faculty_tier = aliased(m.Tier)
+    by_faculty = (
+        select(m.FacultyRole.person_id, faculty_tier.id, func.min(m.Cohort.start_date))
+        .join(m.Cohort, m.Cohort.id == m.FacultyRole.cohort_id)
+        .join(m.Course, m.Course.id == m.Cohort.course_id)
+        .join(course_tier, course_tier.id == m.Course.tier_id)
+        .join(
+            faculty_tier,
+            and_(
+                faculty_tier.framework_id == course_tier.framework_id,
+                faculty_tier.attained_by == "faculty",
+            ),
+        )
+        .group_by(m.FacultyRole.person_id, faculty_tier.id)
+    )
+    session.execute(insert(target).from_select(["person_id", "tier_id", "attained_on"], by_faculty))
+
+    project_tiers = session.execute(
+        select(m.Tier.id, m.Tier.framework_id, m.Tier.rank)
+        .where(m.Tier.attained_by == "project")
+        .order_by(m.Tier.rank)
+    ).all()
+    team = union_all(
+        select(m.Project.id.label("project_id"), m.Project.lead_person_id.label("person_id")).where(
+            m.Project.lead_person_id.is_not(None)
+        ),
+        select(m.ProjectMember.project_id, m.ProjectMember.person_id).where(
+            m.ProjectMember.role.in_(TEAM_ROLES)
+        ),
+    ).subquery("team")
+    for tier_id, framework_id, rank in project_tiers:
+        if rank <= 1:
+            by_project = (
+                select(team.c.person_id, literal(tier_id), func.min(m.Project.start_date))
+                .join(m.Project, m.Project.id == team.c.project_id)
+                .where(m.Project.start_date.is_not(None))
+                .group_by(team.c.person_id)
+            )
+        else:
+            held = (
+                select(
+                    m.TierAttainment.person_id.label("person_id"),
+                    func.min(m.TierAttainment.attained_on).label("held_on"),
+                )
+                .join(m.Tier, m.Tier.id == m.TierAttainment.tier_id)
+                .where(m.Tier.framework_id == framework_id, m.Tier.rank >= rank - 1, m.Tier.id != tier_id)
+                .group_by(m.TierAttainment.person_id)
+                .subquery("held")
+            )
+            attained = case(
+                (m.Project.start_date > held.c.held_on, m.Project.start_date), else_=held.c.held_on
+            )
+            by_project = (
+                select(team.c.person_id, literal(tier_id), func.min(attained))
+                .join(m.Project, m.Project.id == team.c.project_id)
+                .join(held, held.c.person_id == team.c.person_id)
+                .where(
+                    m.Project.start_date.is_not(None),
+                    or_(m.Project.end_date.is_(None), m.Project.end_date >= held.c.held_on),
+                )
+                .group_by(team.c.person_id)
+            )
+        session.execute(insert(target).from_select(["person_id", "tier_id", "attained_on"], by_project))
+    return session.execute(select(func.count()).select_from(target)).scalar_one()
+
+
+def refresh_derived(session: Session, measure_ids: list[int] | None = None) -> None:
+    """Rebuild tier attainment and the chart analysis of ``measure_ids`` (all measures when None)."""
+    from qidash.analysis import rebuild_measure_analysis
+
+    rebuild_tier_attainment(session)
+    rebuild_measure_analysis(session, measure_ids)
+
+

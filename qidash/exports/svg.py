@@ -1,0 +1,386 @@
+"""Inline SVG drawings of the Showcase's charts: the run / SPC chart, the tier funnel, the map and the
+Making Data Count icons. Plain strings with no outside reference (no fonts, no scripts, no links), so a
+report holding them opens anywhere and asks nothing of the network.
+
+Every drawing reads the model (:mod:`qidash.views.showcase`) and computes nothing but positions.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+from qidash import icons, maps, spc_charts
+from qidash.palette import NHS_DARK_BLUE, NHS_GREEN, NHS_GREY, NHS_PALE_GREY
+from qidash.tier_charts import _text_on, tier_colour
+from qidash.views.showcase import ChartSeries, Funnel, MapView
+
+FONT = "Arial, Helvetica, sans-serif"
+TEXT = "#212B32"
+LIMIT_GREY = spc_charts.LIMIT_GREY
+CHANGE_MARKS = {"pdsa": ("PDSA cycle", NHS_DARK_BLUE), "change": ("Change adopted", NHS_GREEN)}
+
+
+def _num(x: float) -> str:
+    return f"{x:.1f}".rstrip("0").rstrip(".")
+
+
+def _text(x, y, body, size=12, fill=TEXT, anchor="start", weight="normal", extra="") -> str:
+    return (
+        f'<text x="{_num(x)}" y="{_num(y)}" font-family="{FONT}" font-size="{size}" fill="{fill}" '
+        f'text-anchor="{anchor}" font-weight="{weight}"{extra}>{escape(str(body))}</text>'
+    )
+
+
+def _open(width: int, height: int, title: str) -> str:
+    return (
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{escape(title, quote=True)}"><title>{escape(title)}</title>'
+        f'<rect width="{width}" height="{height}" fill="white"/>'
+    )
+
+
+def inline(svg: str) -> str:
+    """An SVG string for inlining in HTML: the namespace declaration is implied there, so it is dropped
+    (which also keeps the report free of any ``http`` string)."""
+    return svg.replace(' xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def variation_icon(icon: str | None, size: int = 40) -> str:
+    return inline(icons.variation_svg(icon)).replace(
+        'width="40" height="40"', f'width="{size}" height="{size}"', 1
+    )
+
+
+def assurance_icon(icon: str | None, size: int = 40) -> str:
+    return inline(icons.assurance_svg(icon)).replace(
+        'width="40" height="40"', f'width="{size}" height="{size}"', 1
+    )
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values covering [low, high]."""
+    span = high - low
+    if span <= 0:
+        return [low]
+    raw = span / count
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw)
+    first = math.ceil(low / step) * step
+    ticks = []
+    v = first
+    while v <= high + 1e-9:
+        ticks.append(round(v, 10))
+        v += step
+    return ticks
+
+
+def _tick_label(v: float, chart: str) -> str:
+    if abs(v) >= 1000:
+        text = f"{v:,.0f}"
+    else:
+        text = f"{v:.2f}".rstrip("0").rstrip(".")
+    return text + ("%" if chart == "p" else "")
+
+
+def spc_chart(chart: ChartSeries, width: int = 720, height: int = 400, legend: bool = True) -> str:
+    """The run or control chart: data with points coloured by type, centre line and limits per phase
+    (a dotted divider where a phase starts), the target, PDSA cycles and changes numbered along the top."""
+    left, right, top = 62, 14, 14
+    rows = _legend_rows(chart, width - 24) if legend else []
+    bottom = 34 + 20 * len(rows)
+    pw, ph = width - left - right, height - top - bottom
+    n = len(chart.periods)
+    low, high = chart.value_range()
+
+    def x(i: float) -> float:
+        return left + (i + 0.5) * pw / max(n, 1)
+
+    def y(v: float) -> float:
+        return top + ph - (v - low) / (high - low) * ph
+
+    out = [_open(width, height, f"{chart.name}: {spc_charts.value_title(chart.chart, chart.unit)} over time")]
+    for t in nice_ticks(low, high):
+        if chart.chart == "p" and t > 100:
+            continue  # headroom for the PDSA markers, not a percentage anyone can reach
+        out.append(
+            f'<line x1="{left}" x2="{left + pw}" y1="{_num(y(t))}" y2="{_num(y(t))}" stroke="{NHS_PALE_GREY}"/>'
+        )
+        out.append(_text(left - 6, y(t) + 4, _tick_label(t, chart.chart), 11, NHS_GREY, "end"))
+    out.append(f'<line x1="{left}" x2="{left + pw}" y1="{top + ph}" y2="{top + ph}" stroke="#AEB7BD"/>')
+    step = max(1, math.ceil(n / 12))
+    for i in range(0, n, step):
+        label = f"{_month_short(chart.periods[i])}"
+        out.append(_text(x(i), top + ph + 16, label, 11, NHS_GREY, "middle"))
+    out.append(
+        _text(
+            16,
+            top + ph / 2,
+            chart.y_title,
+            12,
+            NHS_GREY,
+            "middle",
+            extra=f' transform="rotate(-90 16 {_num(top + ph / 2)})"',
+        )
+    )
+    for a in chart.phase_starts:
+        xd = (x(a - 1) + x(a)) / 2
+        out.append(
+            f'<line x1="{_num(xd)}" x2="{_num(xd)}" y1="{top + 8}" y2="{top + ph}" stroke="{NHS_GREY}" '
+            f'stroke-width="1.5" stroke-dasharray="2 3"/>'
+        )
+    lines = chart.lines()
+    styles = {}
+    for name in lines:
+        if name == chart.name:
+            styles[name] = ("#768692", 1.5, None)
+        elif name.startswith(chart.centre_name):
+            styles[name] = (NHS_GREY, 2, None)
+        elif name.startswith(("Upper limit", "Lower limit")):
+            styles[name] = (LIMIT_GREY, 1.3, "6 4")
+        elif name == "Target":
+            styles[name] = (NHS_GREEN, 2, "8 5")
+    for name, values in lines.items():
+        colour, w, dash = styles[name]
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        for run in _runs(values, connect=name == chart.name):
+            pts = " ".join(f"{_num(x(i))},{_num(y(values[i]))}" for i in run)
+            if len(run) == 1:
+                continue
+            out.append(
+                f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="{w}"{dash_attr}/>'
+            )
+    for i, (v, t) in enumerate(zip(chart.values, chart.point_types, strict=True)):
+        if v is None:
+            continue
+        colour = spc_charts.POINT_COLOURS.get(t, "#768692")
+        r = 3.5 if t in (None, spc_charts.COMMON) else 5
+        out.append(
+            f'<circle cx="{_num(x(i))}" cy="{_num(y(v))}" r="{r}" fill="{colour}" stroke="white" stroke-width="1">'
+            f"<title>{escape(_month_long(chart.periods[i]))}: {escape(chart.fmt(v))}</title></circle>"
+        )
+    stacked: dict[tuple[str, int], int] = {}
+    for a in chart.annotations:
+        name, colour = CHANGE_MARKS.get(a.kind, CHANGE_MARKS["pdsa"])
+        # PDSA cycles along the top row, adopted changes a row below; several in one period stack down.
+        k = stacked[(a.kind, a.index)] = stacked.get((a.kind, a.index), -1) + 1
+        cx, cy = x(a.index), top + (10 if a.kind == "pdsa" else 28) + 36 * k
+        shape = (
+            f'<path d="M{_num(cx - 8)},{_num(cy - 7)} L{_num(cx + 8)},{_num(cy - 7)} L{_num(cx)},{_num(cy + 7)} Z"'
+            if a.kind == "pdsa"
+            else f'<path d="M{_num(cx)},{_num(cy - 8)} L{_num(cx + 8)},{_num(cy)} L{_num(cx)},{_num(cy + 8)} '
+            f'L{_num(cx - 8)},{_num(cy)} Z"'
+        )
+        out.append(
+            f'{shape} fill="{colour}"><title>{escape(name)} {a.number}: {escape(a.title)} '
+            f"({escape(a.day)})</title></path>"
+        )
+        out.append(_text(cx, cy + (0 if a.kind == "pdsa" else 3.5), a.number, 9, "white", "middle", "bold"))
+    for k, row in enumerate(rows):
+        out.append(_legend(row, 12, top + ph + 40 + 20 * k))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _legend_items(chart: ChartSeries) -> list[tuple]:
+    items = [("line", "#768692", None, chart.name), ("line", NHS_GREY, None, chart.centre_name)]
+    if any(k.startswith("Upper limit") for k in chart.lines()):
+        items.append(("line", LIMIT_GREY, "6 4", "Control limits"))
+    if chart.target is not None:
+        items.append(("line", NHS_GREEN, "8 5", f"Target {chart.fmt(chart.target)}"))
+    present = {t for t in chart.point_types if t}
+    for t in spc_charts.POINT_TYPES:
+        if t in present and t != spc_charts.COMMON:
+            items.append(("dot", spc_charts.POINT_COLOURS[t], None, spc_charts.POINT_LABELS[t]))
+    kinds = {a.kind for a in chart.annotations}
+    for kind, (name, colour) in CHANGE_MARKS.items():
+        if kind in kinds:
+            items.append(("mark", colour, None, {"pdsa": "PDSA cycles", "change": "Changes adopted"}[kind]))
+    return [
+        (shape, colour, dash, name if len(name) <= 44 else name[:42] + "…")
+        for shape, colour, dash, name in items
+    ]
+
+
+def _item_width(name: str) -> float:
+    return 27 + 6.3 * len(name) + 16
+
+
+def _legend_rows(chart: ChartSeries, width: float) -> list[list[tuple]]:
+    """The legend's items in rows that fit ``width``."""
+    rows: list[list[tuple]] = [[]]
+    used = 0.0
+    for item in _legend_items(chart):
+        w = _item_width(item[3])
+        if rows[-1] and used + w > width:
+            rows.append([])
+            used = 0.0
+        rows[-1].append(item)
+        used += w
+    return rows
+
+
+def _legend(items: list[tuple], x0: float, y0: float) -> str:
+    out, x = [], x0
+    for shape, colour, dash, name in items:
+        if shape == "line":
+            d = f' stroke-dasharray="{dash}"' if dash else ""
+            out.append(
+                f'<line x1="{_num(x)}" x2="{_num(x + 22)}" y1="{y0 - 4}" y2="{y0 - 4}" stroke="{colour}" stroke-width="2"{d}/>'
+            )
+        elif shape == "dot":
+            out.append(f'<circle cx="{_num(x + 11)}" cy="{y0 - 4}" r="5" fill="{colour}"/>')
+        else:
+            out.append(
+                f'<path d="M{_num(x + 4)},{y0 - 10} L{_num(x + 18)},{y0 - 10} L{_num(x + 11)},{y0 + 2} Z" fill="{colour}"/>'
+            )
+        out.append(_text(x + 27, y0, name, 11, TEXT))
+        x += _item_width(name)
+    return "".join(out)
+
+
+def _runs(values, connect: bool) -> list[list[int]]:
+    """Index runs of defined values (``connect``: jump over gaps, as the data line does)."""
+    runs: list[list[int]] = [[]]
+    for i, v in enumerate(values):
+        if v is None:
+            if not connect and runs[-1]:
+                runs.append([])
+            continue
+        runs[-1].append(i)
+    return [r for r in runs if r]
+
+
+def _month_short(iso: str) -> str:
+    import datetime as dt
+
+    return dt.date.fromisoformat(iso[:10]).strftime("%b %y")
+
+
+def _month_long(iso: str) -> str:
+    import datetime as dt
+
+    return dt.date.fromisoformat(iso[:10]).strftime("%d %b %Y")
+
+
+def funnel(f: Funnel, width: int = 960, height: int | None = None) -> str:
+    """People who reached at least each tier, lowest tier on top, as centred bars; a suppressed count
+    is an outlined stub labelled "<5"."""
+    rows = len(f.stages)
+    bar_h, gap, top = 64, 16, 10
+    height = height or top * 2 + rows * bar_h + (rows - 1) * gap
+    label_w, conv_w = 190, 220
+    pw = width - label_w - conv_w
+    biggest = max((s.value or 0 for s in f.stages), default=0) or 1
+    out = [_open(width, height, f"Tier funnel: {f.framework}")]
+    for i, s in enumerate(f.stages):
+        y0 = top + i * (bar_h + gap)
+        fill = tier_colour(i)
+        w = max(pw * (s.value or 0) / biggest, 0)
+        cx = label_w + pw / 2
+        if s.value is None:
+            w = max(pw * 0.04, 36)
+            out.append(
+                f'<rect x="{_num(cx - w / 2)}" y="{y0}" width="{_num(w)}" height="{bar_h}" fill="white" '
+                f'stroke="{fill}" stroke-width="2" stroke-dasharray="4 3"/>'
+            )
+            out.append(_text(cx, y0 + bar_h / 2 + 7, s.text, 20, TEXT, "middle", "bold"))
+        else:
+            out.append(
+                f'<rect x="{_num(cx - w / 2)}" y="{y0}" width="{_num(max(w, 2))}" height="{bar_h}" fill="{fill}"/>'
+            )
+            inside = w > 90
+            out.append(
+                _text(
+                    cx if inside else cx + w / 2 + 8,
+                    y0 + bar_h / 2 + 8,
+                    s.text,
+                    22,
+                    _text_on(fill) if inside else TEXT,
+                    "middle" if inside else "start",
+                    "bold",
+                )
+            )
+        out.append(_text(label_w - 14, y0 + bar_h / 2 + 7, s.name, 18, TEXT, "end", "bold"))
+        if s.conversion:
+            out.append(_text(label_w + pw + 14, y0 + bar_h / 2 + 6, s.conversion, 15, NHS_GREY))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def project_point(lon: float, lat: float) -> tuple[float, float]:
+    """Web Mercator (x, y), unscaled (y grows northwards)."""
+    return math.radians(lon), math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def map_frame(view: MapView, width: float, height: float, pad: float = 8):
+    """A function (lon, lat) -> (x, y) in a width × height box fitting the areas and organisations."""
+    pts = [pt for a in view.areas.pcns for poly in a.polygons for pt in poly[0]]
+    located = view.orgs.dropna(subset=["latitude", "longitude"])
+    pts += list(zip(located["longitude"], located["latitude"], strict=True))
+    xs, ys = zip(*(project_point(lon, lat) for lon, lat in pts), strict=True) if pts else ((0, 1), (0, 1))
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    scale = min((width - 2 * pad) / ((x1 - x0) or 1e-6), (height - 2 * pad) / ((y1 - y0) or 1e-6))
+    ox = pad + ((width - 2 * pad) - (x1 - x0) * scale) / 2
+    oy = pad + ((height - 2 * pad) - (y1 - y0) * scale) / 2
+
+    def to_xy(lon: float, lat: float) -> tuple[float, float]:
+        px, py = project_point(lon, lat)
+        return ox + (px - x0) * scale, height - (oy + (py - y0) * scale)
+
+    return to_xy
+
+
+def map_points(view: MapView):
+    """(lon, lat, colour, stage) of every located organisation, drawn lowest stage first."""
+    located = view.orgs.dropna(subset=["latitude", "longitude"])
+    order = {s: i for i, s in enumerate(maps.STAGE_COLOURS)}
+    rows = sorted(located.itertuples(), key=lambda r: order.get(r.stage, 0))
+    return [(float(r.longitude), float(r.latitude), maps.STAGE_COLOURS[r.stage], r.stage) for r in rows]
+
+
+def capability_map(view: MapView, width: int = 960, height: int = 560) -> str:
+    """PCN areas filled by coverage class, locality outlines, organisations as dots by stage, a legend."""
+    legend_w = 250
+    to_xy = map_frame(view, width - legend_w, height)
+    out = [_open(width, height, "Map of PCN areas coloured by coverage, organisations by stage")]
+
+    def path(rings) -> str:
+        d = []
+        for ring in rings:
+            pts = [to_xy(lon, lat) for lon, lat in ring]
+            d.append("M" + " L".join(f"{_num(px)},{_num(py)}" for px, py in pts) + " Z")
+        return " ".join(d)
+
+    for area in view.areas.pcns:
+        fill = view.area_fill(area.code)
+        tip = " · ".join(view.tips.get(area.code, ("Outside the filters",)))
+        for poly in area.polygons:
+            out.append(
+                f'<path d="{path(poly)}" fill="{fill}" fill-rule="evenodd" stroke="white" stroke-width="1">'
+                f"<title>{escape(maps.pcn_title(area.name))}: {escape(tip)}</title></path>"
+            )
+    for loc in view.areas.localities:
+        for poly in loc.polygons:
+            out.append(f'<path d="{path(poly)}" fill="none" stroke="{maps.LOCALITY_LINE}" stroke-width="2"/>')
+    for lon, lat, colour, _stage in map_points(view):
+        px, py = to_xy(lon, lat)
+        out.append(
+            f'<circle cx="{_num(px)}" cy="{_num(py)}" r="3.6" fill="{colour}" stroke="white" stroke-width="0.8"/>'
+        )
+    lx, ly = width - legend_w + 14, 24
+    out.append(_text(lx, ly, "Coverage per PCN", 14, TEXT, weight="bold"))
+    ly += 8
+    for colour, text in view.legend:
+        ly += 22
+        out.append(f'<rect x="{lx}" y="{ly - 13}" width="18" height="16" fill="{colour}"/>')
+        out.append(_text(lx + 26, ly, text, 13))
+    ly += 36
+    out.append(_text(lx, ly, "Organisations by stage", 14, TEXT, weight="bold"))
+    ly += 8
+    for _stage, name, colour, n in view.stages:
+        ly += 22
+        out.append(f'<circle cx="{lx + 9}" cy="{ly - 5}" r="6" fill="{colour}"/>')
+        out.append(_text(lx + 26, ly, f"{name} ({n:,})", 13))
+    out.append("</svg>")
+    return "".join(out)

@@ -1,0 +1,234 @@
+"""PCN and locality areas for the Capability map.
+
+Areas come from a boundary file when one is supplied, otherwise they are derived from where the
+member organisations are.
+
+Boundary file
+    ``data/boundaries/pcns.geojson`` (``QIDASH_BOUNDARIES`` overrides the path): a GeoJSON
+    ``FeatureCollection`` in WGS84 longitude/latitude (the GeoJSON default), one ``Polygon`` or
+    ``MultiPolygon`` feature per PCN with a ``pcn_code`` property equal to the PCN's code in the
+    database. Other properties are ignored; several features with the same code are merged; features
+    naming a code the database does not hold are ignored. When the file names none of the database's
+    PCNs (say it belongs to another system) the areas are derived instead. A PCN the file leaves out
+    has no area. For example::
+
+        {"type": "FeatureCollection", "features": [
+          {"type": "Feature", "properties": {"pcn_code": "W-PEN"},
+           "geometry": {"type": "Polygon", "coordinates": [[[-5.7, 50.0], [-5.4, 50.0], ...]]}}]}
+
+Derived areas (no file)
+    Each organisation that belongs to a PCN and has a location gets the land nearer to it than to
+    any other such site (a Voronoi cell), clipped to the system's area: the concave hull of all those
+    sites, widened by a few kilometres. Cells are merged by PCN, so PCN areas tile the system's area
+    with no gaps or overlaps, and every site lies inside its own PCN's area. A site registered with a
+    PCN but sitting among another PCN's sites makes a small island of its PCN there: that is where the
+    organisation is. Organisations without a PCN (trusts, the council) belong to no area.
+
+Localities are the union of their PCNs' areas, in both cases. Coordinates are computed in a local
+equirectangular projection (kilometres) so cells are not stretched east-west.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, Polygon, shape
+from sqlalchemy import Connection
+
+from qidash import catalog
+from qidash.db import DATA_DIR
+
+BOUNDARY_FILE = DATA_DIR / "boundaries" / "pcns.geojson"
+MARGIN_KM = 4.0  # how far the system's area reaches beyond its outermost sites
+HULL_RATIO = 0.3  # concave hull tightness: 0 hugs the sites, 1 is the convex hull
+KM_PER_DEG_LAT = 111.32
+DIGITS = 5  # about a metre
+
+
+@dataclass(frozen=True)
+class Area:
+    """One PCN or locality: ``polygons`` is a list of polygons, each a list of rings (the outline,
+    then any holes), each ring a list of ``[longitude, latitude]``."""
+
+    code: str
+    name: str
+    polygons: list
+    locality: str | None = None  # a PCN's locality code
+
+
+@dataclass(frozen=True)
+class Areas:
+    source: str  # "file", "derived" or "none"
+    pcns: list[Area]
+    localities: list[Area]
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """(west, south, east, north) of every PCN area, or None when there are none."""
+        points = [pt for a in self.pcns for poly in a.polygons for pt in poly[0]]
+        if not points:
+            return None
+        lons, lats = zip(*points, strict=True)
+        return min(lons), min(lats), max(lons), max(lats)
+
+
+def boundary_file() -> Path:
+    return Path(os.environ.get("QIDASH_BOUNDARIES") or BOUNDARY_FILE)
+
+
+def boundary_stamp() -> str:
+    """Changes when the boundary file is added, replaced or removed: pass it to :func:`pcn_areas`
+    through the cache so a new file is drawn without waiting for the cache to expire."""
+    path = boundary_file()
+    try:
+        stat = path.stat()
+    except OSError:
+        return "none"
+    return f"{path}:{stat.st_mtime_ns}:{stat.st_size}"
+
+
+def pcn_areas(conn: Connection, stamp: str = "") -> Areas:
+    """The PCN and locality areas: from the boundary file when it names this database's PCNs, else
+    derived from the member sites (see the module docstring). ``stamp`` only keys the cache."""
+    pcns = catalog.pcn_localities(conn)
+    shapes = read_boundary_file(boundary_file(), {p["pcn"] for p in pcns})
+    source = "file"
+    if not shapes:
+        shapes, source = derive_pcn_shapes(catalog.pcn_sites(conn)), "derived"
+    if not shapes:
+        return Areas("none", [], [])
+    return _areas(pcns, shapes, source)
+
+
+def read_boundary_file(path: Path, codes: set[str]) -> dict:
+    """PCN code -> shapely geometry for the features of ``path`` naming one of ``codes``; empty when
+    the file is missing or names none of them. Raises ValueError, in words, on a malformed file."""
+    if not path.exists():
+        return {}
+    try:
+        features = json.loads(path.read_text(encoding="utf-8-sig"))["features"]
+        parts = defaultdict(list)
+        for feature in features:
+            code = str((feature.get("properties") or {}).get("pcn_code", ""))
+            if code in codes and feature.get("geometry"):
+                parts[code].append(shapely.make_valid(shape(feature["geometry"])))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(
+            f"The boundary file {path} is not a GeoJSON FeatureCollection of PCN polygons ({exc})."
+        ) from exc
+    return {code: shapely.union_all(geoms) for code, geoms in parts.items()}
+
+
+def derive_pcn_shapes(sites: list[tuple[str, float, float]]) -> dict:
+    """PCN code -> shapely geometry (lon/lat) tiling :func:`system_area`, from (PCN code, latitude,
+    longitude) sites: each site's Voronoi cell, clipped to the system's area and merged by PCN.
+    Identical locations count once (the first site listed there keeps it)."""
+    if not sites:
+        return {}
+    codes, xy, to_km = _places(sites)
+    points = shapely.multipoints(xy)
+    envelope = _envelope(points)
+    if len(xy) == 1:
+        cells = np.array([envelope])
+    else:
+        cells = shapely.get_parts(shapely.voronoi_polygons(points, extend_to=envelope, ordered=True))
+        shapely.prepare(envelope)
+        outside = ~shapely.within(cells, envelope)  # only the outer cells need clipping
+        cells[outside] = shapely.intersection(cells[outside], envelope)
+    by_pcn = defaultdict(list)
+    for code, cell in zip(codes, cells, strict=True):
+        by_pcn[code].append(cell)
+    out = {}
+    for code, pieces in by_pcn.items():
+        # The cells share their edges exactly (one diagram), so a coverage union is exact and fast.
+        merged = shapely.coverage_union_all(pieces)
+        out[code] = _transform(merged, lambda x, y: to_km(x, y, inverse=True))
+    return out
+
+
+def system_area(sites: list[tuple[str, float, float]]):
+    """The area derived PCN areas tile (lon/lat): the concave hull of the sites widened by MARGIN_KM."""
+    _codes, xy, to_km = _places(sites)
+    return _transform(_envelope(shapely.multipoints(xy)), lambda x, y: to_km(x, y, inverse=True))
+
+
+def _places(sites):
+    """(PCN codes, projected km coordinates, projection) with each location once, in first-seen order."""
+    codes = np.array([s[0] for s in sites], dtype=object)
+    lat = np.array([s[1] for s in sites], dtype=float)
+    lon = np.array([s[2] for s in sites], dtype=float)
+    to_km = _projection(lat)
+    xy = np.column_stack(to_km(lon, lat))
+    xy, first = np.unique(np.round(xy, 4), axis=0, return_index=True)  # one generator per place
+    order = np.argsort(first)
+    return codes[first[order]], xy[order], to_km
+
+
+def _envelope(points):
+    return shapely.concave_hull(points, ratio=HULL_RATIO).buffer(MARGIN_KM, quad_segs=4)
+
+
+def _projection(lat: np.ndarray):
+    """A local equirectangular projection around the sites' mean latitude: (lon, lat) <-> (km, km)."""
+    k_lon = KM_PER_DEG_LAT * math.cos(math.radians(float(np.mean(lat))))
+
+    def to_km(x, y, inverse: bool = False):
+        if inverse:
+            return np.asarray(x) / k_lon, np.asarray(y) / KM_PER_DEG_LAT
+        return np.asarray(x) * k_lon, np.asarray(y) * KM_PER_DEG_LAT
+
+    return to_km
+
+
+def _transform(geom, fn):
+    return shapely.transform(geom, lambda xy: np.column_stack(fn(xy[:, 0], xy[:, 1])))
+
+
+def _rings(geom) -> list:
+    """A (multi)polygon as a list of polygons, each a list of rings of [lon, lat], rounded."""
+    polys = [geom] if isinstance(geom, Polygon) else [g for g in shapely.get_parts(geom) if isinstance(g, Polygon)]
+    out = []
+    for poly in polys:
+        if poly.is_empty:
+            continue
+        rings = [poly.exterior, *poly.interiors]
+        out.append([np.round(np.asarray(r.coords), DIGITS).tolist() for r in rings])
+    return out
+
+
+def _areas(pcns: list[dict], shapes: dict, source: str) -> Areas:
+    pcn_areas_, members = [], defaultdict(list)
+    names = {}
+    for p in pcns:
+        geom = shapes.get(p["pcn"])
+        if geom is None or geom.is_empty:
+            continue
+        geom = _polygonal(geom)
+        pcn_areas_.append(Area(p["pcn"], p["pcn_name"], _rings(geom), p["locality"]))
+        members[p["locality"]].append(geom)
+        names[p["locality"]] = p["locality_name"]
+    localities = [
+        Area(code, names[code], _rings(_polygonal(shapely.union_all(geoms))))
+        for code, geoms in sorted(members.items())
+    ]
+    return Areas(source, pcn_areas_, localities)
+
+
+def _polygonal(geom):
+    """Only the polygons of a geometry (a union can leave stray lines or points)."""
+    if isinstance(geom, (Polygon, MultiPolygon)):
+        return geom
+    return MultiPolygon([g for g in shapely.get_parts(geom) if isinstance(g, Polygon)])
+
+
+def as_shape(area: Area):
+    """An area back as a shapely (multi)polygon in lon/lat (for tests and point-in-area checks)."""
+    polys = [Polygon(rings[0], rings[1:]) for rings in area.polygons]
+    return polys[0] if len(polys) == 1 else MultiPolygon(polys)

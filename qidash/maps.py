@@ -1,0 +1,325 @@
+"""Pure pydeck deck builders (data in, ``pdk.Deck`` out). No basemap: the decks make no network request.
+
+The Capability map draws, bottom to top: PCN areas filled by a measure's class (layer
+``pcn-areas``), locality outlines (``locality-outlines``), the chosen PCN's outline
+(``selected-pcn``) and organisations as points coloured by stage (``organisations``). Every layer
+has an id, which Streamlit needs to report selections. Area and point rows carry the same tooltip
+fields (``title``, ``line1``..``line3``): deck.gl shows one tooltip template for every layer and
+leaves a missing field's placeholder in the text. Streamlit escapes the values.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+import pydeck as pdk
+from pydeck.types import String
+
+from qidash import palette
+from qidash.geo import Areas
+
+# Stages an organisation reaches (measures.ORG_STAGES), lowest first, with the colour of its point.
+STAGE_COLOURS = {
+    "not_offered": "#768692",  # NHS mid grey: nothing has happened yet
+    "offered": palette.NHS_WARM_YELLOW,
+    "engaged": palette.NHS_ORANGE,
+    "trained": "#00A499",  # NHS aqua green
+    "with_project": "#006747",  # NHS dark green
+}
+STAGE_LABELS = {
+    "not_offered": "Not offered",
+    "offered": "Offered training",
+    "engaged": "Engaged",
+    "trained": "Trained",
+    "with_project": "With a project",
+}
+# Five classes of a measure, light to dark in NHS blues; fewer classes take spread-out steps.
+AREA_RAMP = ("#E1ECF7", "#C2D9EF", "#8FBAE0", "#5592CC", "#2166AC")  # light enough for the points to show
+NO_DATA = "#AEB7BD"  # a PCN in scope whose measure is undefined (no beds, say)
+OUTSIDE = palette.NHS_PALE_GREY  # a PCN outside the filters: drawn for orientation, not coloured
+AREA_ALPHA = 190
+OUTSIDE_ALPHA = 170
+LOCALITY_LINE = palette.NHS_DARK_BLUE
+SELECTED_LINE = "#231F20"  # NHS black
+POINT_MIN_PX, POINT_MAX_PX = 2.5, 9.0
+TILE_PX = 512  # deck.gl draws the world 512 pixels wide at zoom 0
+MAP_WIDTH_PX, MAP_HEIGHT_PX = 820, 560  # what the view is fitted to (the page's map column)
+
+AREAS_ID, LOCALITIES_ID, SELECTED_ID, ORGS_ID = "pcn-areas", "locality-outlines", "selected-pcn", "organisations"
+PIXELS = String("pixels")  # a bare string would be read as an accessor expression ("@@=pixels")
+TOOLTIP = {
+    "html": "<b>{title}</b><br/>{line1}<br/>{line2}<br/>{line3}",
+    "style": {"backgroundColor": "#FFFFFF", "color": palette.NHS_GREY, "fontSize": "13px",
+              "border": f"1px solid {palette.NHS_PALE_GREY}", "padding": "6px 8px"},
+}
+
+
+def rgba(hex_colour: str, alpha: int = 255) -> list[int]:
+    """``#RRGGBB`` as ``[r, g, b, a]`` (deck.gl colours)."""
+    h = hex_colour.lstrip("#")
+    return [int(h[i : i + 2], 16) for i in (0, 2, 4)] + [alpha]
+
+
+# --- classes and legend ------------------------------------------------------------------------------
+
+
+def legend_breaks(values: Iterable[float | None], percent: bool = False, integer: bool = False,
+                  classes: int = 5) -> list[float]:
+    """Class edges for a measure's values: ``[e0, e1, ..., en]`` for n ≤ ``classes`` classes, class i
+    holding ``e_i <= v < e_(i+1)`` (the last also holds ``v == e_n``).
+
+    - Percentages use fixed fifths (0, 20, ..., 100), so a colour means the same on every view.
+    - Counts taking no more distinct values than ``classes`` get one class per value (``[0, 1, 1]``:
+      "0" and "1"), so different numbers never share a colour.
+    - Otherwise edges run from 0 to the largest value with inner edges at quantiles (no more classes
+      than distinct values), rounded to two significant figures, or up to whole numbers for counts.
+
+    Empty when no value is defined; ``[0, 0]`` when every value is 0.
+    """
+    vals = np.array([v for v in values if v is not None and not _isnan(v)], dtype=float)
+    if vals.size == 0:
+        return []
+    if percent:
+        return [0.0, 20.0, 40.0, 60.0, 80.0, 100.0]
+    top = float(vals.max())
+    distinct = sorted({float(v) for v in vals})
+    if top <= 0:
+        return [0.0, 0.0]
+    if integer and len(distinct) <= classes:
+        return [*distinct, top]
+    k = min(classes, len(distinct))
+    inner = {_nice(float(np.quantile(vals, i / k))) for i in range(1, k)}
+    if integer:
+        inner = {float(math.ceil(e)) for e in inner}
+    return sorted({0.0, top, *(e for e in inner if 0 < e < top)})
+
+
+def class_of(value: float | None, edges: list[float]) -> int | None:
+    """The class index of ``value`` under ``edges`` (see :func:`legend_breaks`); None when undefined."""
+    if value is None or _isnan(value) or len(edges) < 2:
+        return None
+    n = len(edges) - 1
+    return min(max(bisect.bisect_right(edges, value) - 1, 0), n - 1)
+
+
+def class_colours(n: int) -> list[str]:
+    """Colours of ``n`` classes (1 to 5), light to dark, spread over AREA_RAMP."""
+    if n <= 0:
+        return []
+    if n == 1:
+        return [AREA_RAMP[2]]
+    last = len(AREA_RAMP) - 1
+    return [AREA_RAMP[round(i * last / (n - 1))] for i in range(n)]
+
+
+def fmt_edge(value: float) -> str:
+    """A class edge for a legend: at most two decimals, no trailing zeros (0.74, 1.4, 12)."""
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def legend(edges: list[float], integer: bool, fmt: Callable[[float], str] = fmt_edge) -> list[tuple[str, str]]:
+    """(colour, label) per class, lowest first: "0–4", "5–9"... for whole numbers, "0–0.74" else."""
+    if len(edges) < 2:
+        return []
+    if edges[-1] == edges[0]:
+        return [(class_colours(1)[0], fmt(math.ceil(edges[0]) if integer else edges[0]))]
+    colours = class_colours(len(edges) - 1)
+    out = []
+    for i, colour in enumerate(colours):
+        lo, hi = edges[i], edges[i + 1]
+        last = i == len(colours) - 1
+        if integer:
+            lo_i = math.ceil(lo)
+            hi_i = math.floor(hi) if last else math.ceil(hi) - 1
+            text = fmt(lo_i) if hi_i <= lo_i else f"{fmt(lo_i)}–{fmt(hi_i)}"
+        else:
+            text = f"{fmt(lo)}–{fmt(hi)}"
+        out.append((colour, text))
+    return out
+
+
+def area_colour(value: float | None, edges: list[float]) -> str:
+    """The fill of a PCN in scope: its class's colour, or NO_DATA when its value is undefined."""
+    k = class_of(value, edges)
+    if k is None:
+        return NO_DATA
+    return class_colours(max(len(edges) - 1, 1))[k]
+
+
+def _nice(x: float) -> float:
+    return float(f"{x:.2g}")
+
+
+def _isnan(v) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
+# --- the view ----------------------------------------------------------------------------------------
+
+
+def fit_view(bounds: tuple[float, float, float, float] | None, width: int = MAP_WIDTH_PX,
+             height: int = MAP_HEIGHT_PX, padding: float = 0.04) -> pdk.ViewState:
+    """The Web Mercator view showing ``bounds`` (west, south, east, north) whole, with a margin."""
+    if bounds is None:
+        return pdk.ViewState(latitude=52.5, longitude=-1.5, zoom=5.3)  # England
+    west, south, east, north = bounds
+    lon_span = max(east - west, 0.01)
+
+    def y(lat: float) -> float:  # Web Mercator
+        return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+    merc_span = max(y(north) - y(south), 0.0002)
+    usable = 1 - 2 * padding
+    zoom_x = math.log2(width * usable * 360 / (TILE_PX * lon_span))
+    zoom_y = math.log2(height * usable * 2 * math.pi / (TILE_PX * merc_span))
+    centre_y = (y(north) + y(south)) / 2
+    centre_lat = math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2)
+    return pdk.ViewState(
+        latitude=round(centre_lat, 5), longitude=round((west + east) / 2, 5),
+        zoom=round(min(zoom_x, zoom_y, 14.0), 2), pitch=0, bearing=0,
+    )
+
+
+def points_bounds(orgs: pd.DataFrame) -> tuple[float, float, float, float] | None:
+    located = orgs.dropna(subset=["latitude", "longitude"])
+    if located.empty:
+        return None
+    return (float(located["longitude"].min()), float(located["latitude"].min()),
+            float(located["longitude"].max()), float(located["latitude"].max()))
+
+
+def area_bounds(area) -> tuple[float, float, float, float]:
+    """(west, south, east, north) of one area."""
+    lons = [pt[0] for poly in area.polygons for pt in poly[0]]
+    lats = [pt[1] for poly in area.polygons for pt in poly[0]]
+    return min(lons), min(lats), max(lons), max(lats)
+
+
+def _union_bounds(*boxes):
+    boxes = [b for b in boxes if b is not None]
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+# --- layers ------------------------------------------------------------------------------------------
+
+
+def area_rows(areas: Areas, values: Mapping[str, float | None], edges: list[float],
+              tips: Mapping[str, tuple[str, str, str]]) -> list[dict]:
+    """One row per polygon of every PCN area. PCNs in ``values`` (those in scope) are filled by
+    class; the others are drawn faintly as outside the filters."""
+    rows = []
+    for area in areas.pcns:
+        inside = area.code in values
+        fill = rgba(area_colour(values[area.code], edges), AREA_ALPHA) if inside else rgba(OUTSIDE, OUTSIDE_ALPHA)
+        line1, line2, line3 = tips.get(area.code, ("Outside the current filters", "Click to show this PCN", ""))
+        for polygon in area.polygons:
+            rows.append({
+                "pcn": area.code, "locality": area.locality, "title": pcn_title(area.name),
+                "line1": line1, "line2": line2, "line3": line3, "polygon": polygon, "fill": fill,
+            })
+    return rows
+
+
+def pcn_title(name: str) -> str:
+    """A PCN's name as a tooltip title, saying it is a PCN once ("Bude PCN", "Wells & Glastonbury PCN")."""
+    return name if "PCN" in name.split() else f"{name} PCN"
+
+
+def point_radius(values: pd.Series) -> pd.Series:
+    """Point radius in pixels, by the square root of size (area ∝ beds or headcount), between
+    POINT_MIN_PX and POINT_MAX_PX; the 95th percentile and above get the largest. Missing: smallest."""
+    v = pd.to_numeric(values, errors="coerce")
+    top = float(v.quantile(0.95)) if v.notna().any() else 0.0
+    if not top or top <= 0:
+        return pd.Series(POINT_MIN_PX, index=values.index)
+    scaled = np.sqrt((v / top).clip(lower=0, upper=1)).fillna(0)
+    return (POINT_MIN_PX + (POINT_MAX_PX - POINT_MIN_PX) * scaled).round(2)
+
+
+def org_rows(orgs: pd.DataFrame, size_by: str, kind_label: Callable[[str], str] = palette.label) -> list[dict]:
+    """One row per located organisation: position, stage colour, radius and tooltip lines."""
+    located = orgs.dropna(subset=["latitude", "longitude"])
+    if size_by in located:
+        radius = point_radius(located[size_by]).tolist()
+    else:
+        radius = [POINT_MIN_PX] * len(located)
+    fills = {stage: rgba(colour) for stage, colour in STAGE_COLOURS.items()}
+    rows = []
+    for org, r in zip(located.to_dict("records"), radius, strict=True):
+        size = org.get(size_by)
+        size_text = "" if size is None or pd.isna(size) else f"{palette.fmt_int(size)} {_size_word(size_by)}"
+        rows.append({
+            "ods_code": org["ods_code"], "pcn": org["pcn"] if isinstance(org["pcn"], str) else None,
+            "title": org["name"],
+            "line1": " · ".join(p for p in (kind_label(org["kind"]), size_text) if p),
+            "line2": f"Stage: {STAGE_LABELS[org['stage']]}",
+            "line3": f"People trained in post: {palette.fmt_int(org['trained_in_post'])}",
+            "position": [float(org["longitude"]), float(org["latitude"])],
+            "fill": fills[org["stage"]],
+            "radius": float(r),
+            "stage": org["stage"],
+        })
+    return rows
+
+
+def _size_word(size_by: str) -> str:
+    return "beds" if size_by == "beds" else "staff"
+
+
+def capability_deck(
+    areas: Areas,
+    values: Mapping[str, float | None],
+    edges: list[float],
+    tips: Mapping[str, tuple[str, str, str]],
+    orgs: pd.DataFrame,
+    size_by: str = "beds",
+    selected_pcn: str | None = None,
+) -> pdk.Deck:
+    """The Capability map.
+
+    ``values``: the colour measure per PCN in scope (None when undefined); ``edges``: its classes
+    (:func:`legend_breaks`); ``tips``: three tooltip lines per PCN in scope; ``orgs``: the
+    organisations in scope (``measures.org_stages`` rows) drawn as points sized by ``size_by``
+    (``beds`` or ``staff_headcount``). The view fits the organisations and the PCN areas in scope.
+    """
+    layers = [
+        pdk.Layer(
+            "PolygonLayer", id=AREAS_ID, data=area_rows(areas, values, edges, tips),
+            get_polygon="polygon", get_fill_color="fill", get_line_color=rgba("#FFFFFF", 230),
+            get_line_width=1, line_width_units=PIXELS, stroked=True, filled=True,
+            pickable=True, auto_highlight=True, highlight_color=rgba(palette.NHS_WARM_YELLOW, 90),
+        ),
+        pdk.Layer(
+            "PathLayer", id=LOCALITIES_ID,
+            data=[{"locality": a.code, "path": ring} for a in areas.localities for poly in a.polygons for ring in poly],
+            get_path="path", get_color=rgba(LOCALITY_LINE, 220), get_width=2.5, width_units=PIXELS,
+            pickable=False,
+        ),
+    ]
+    selected = [a for a in areas.pcns if a.code == selected_pcn]
+    layers.append(
+        pdk.Layer(
+            "PathLayer", id=SELECTED_ID,
+            data=[{"pcn": a.code, "path": ring} for a in selected for poly in a.polygons for ring in poly],
+            get_path="path", get_color=rgba(SELECTED_LINE), get_width=4, width_units=PIXELS, pickable=False,
+        )
+    )
+    layers.append(
+        pdk.Layer(
+            "ScatterplotLayer", id=ORGS_ID, data=org_rows(orgs, size_by),
+            get_position="position", get_fill_color="fill", get_radius="radius", radius_units=PIXELS,
+            stroked=True, get_line_color=rgba("#FFFFFF"), line_width_units=PIXELS, get_line_width=1,
+            pickable=True, auto_highlight=True, highlight_color=rgba(SELECTED_LINE, 120),
+        )
+    )
+    bounds = _union_bounds(points_bounds(orgs), *(area_bounds(a) for a in areas.pcns if a.code in values))
+    return pdk.Deck(
+        layers=layers, initial_view_state=fit_view(bounds), map_provider=None, tooltip=TOOLTIP,
+    )

@@ -1,0 +1,41 @@
+"""NHS identity colours and number formatting (the Streamlit theme itself is in .streamlit/config.toml)."""
+
+from __future__ import annotations
+
+NHS_BLUE = "#005EB8"
+NHS_DARK_BLUE = "#003087"
+NHS_LIGHT_BLUE = "#41B6E6"
+NHS_GREEN = "#009639"
+NHS_WARM_YELLOW = "#FFB81C"
+NHS_ORANGE = "#ED8B00"
+NHS_RED = "#DA291C"
+NHS_GREY = "#425563"
+NHS_PALE_GREY = "#E8EDEE"
+
+
+def fmt_int(value) -> str:
+    return "–" if value is None else f"{int(value):,}"
+
+
+def fmt_pct(value, digits: int = 0) -> str:
+    """A 0–100 percentage, or a dash when undefined."""
+    return "–" if value is None else f"{value:.{digits}f}%"
+
+
+def fmt_ratio_pct(value, digits: int = 0) -> str:
+    """A 0–1 fraction shown as a percentage, or a dash when undefined."""
+    return "–" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def fmt_num(value, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+WORDS = {"gp": "GP", "nhs": "NHS", "vcse": "VCSE", "icb": "ICB", "gp_practice": "GP practice", "pdsa": "PDSA"}
+
+
+def label(code: str | None) -> str:
+    """A code such as ``care_home_nursing`` in words: "Care home nursing" (acronyms kept)."""
+    if code is None:
+        return ""
+    return WORDS.get(code) or code.replace("_", " ").capitalize()

@@ -1,0 +1,675 @@
+"""Pure plotly builders for the Portfolio and Project pages: the run / SPC chart, its small multiple,
+the progress-score history and the portfolio's priority and score bars.
+
+Charts are drawn from a stored engine result (``SpcResult.to_dict()`` plus ``"periods"``, as kept in
+``measure_analysis.result``), never by running the engine again. Point colours follow the point's
+type (reference/spc-rules.md 4.4): improvement blue, concern orange, no preferred direction purple,
+common cause grey. The nhs rule set types every point itself; for the anhoej and ihi rule sets the
+points behind a signal are typed here (:func:`point_types`), so every chart and icon speaks the same
+Making Data Count language.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from qidash import spc
+from qidash.icons import MID_GREY, PURPLE
+from qidash.palette import (
+    NHS_BLUE,
+    NHS_DARK_BLUE,
+    NHS_GREEN,
+    NHS_GREY,
+    NHS_LIGHT_BLUE,
+    NHS_ORANGE,
+    NHS_PALE_GREY,
+)
+
+FONT = dict(family="Arial, Helvetica, sans-serif", size=13, color="#212B32")
+LIMIT_GREY = "#9AA8B2"
+
+COMMON = "common_cause"
+IMPROVEMENT = "special_cause_improvement"
+CONCERN = "special_cause_concern"
+NEUTRAL_HIGH = "special_cause_neutral_high"
+NEUTRAL_LOW = "special_cause_neutral_low"
+POINT_TYPES = (COMMON, IMPROVEMENT, CONCERN, NEUTRAL_HIGH, NEUTRAL_LOW)
+POINT_COLOURS = {
+    COMMON: MID_GREY,
+    IMPROVEMENT: NHS_BLUE,
+    CONCERN: NHS_ORANGE,
+    NEUTRAL_HIGH: PURPLE,
+    NEUTRAL_LOW: PURPLE,
+}
+POINT_LABELS = {
+    COMMON: "Common cause",
+    IMPROVEMENT: "Special cause: improvement",
+    CONCERN: "Special cause: concern",
+    NEUTRAL_HIGH: "Special cause: high (no direction)",
+    NEUTRAL_LOW: "Special cause: low (no direction)",
+}
+CHANGE_STYLE = {  # change kind -> (legend name, marker symbol, colour)
+    "pdsa": ("PDSA cycle", "triangle-down", NHS_DARK_BLUE),
+    "change": ("Change", "diamond", NHS_GREEN),
+    "rebase": ("Rebase (new phase)", "square", NHS_GREY),
+}
+
+# The IHI progress scale (0.5-5.0), in the words teams score themselves with.
+IHI_SCORES = {
+    0.5: "Intent to participate",
+    1.0: "Charter and team established",
+    1.5: "Planning for the project begun",
+    2.0: "Activity, but no changes",
+    2.5: "Changes tested, no improvement",
+    3.0: "Modest improvement",
+    3.5: "Improvement",
+    4.0: "Significant improvement",
+    4.5: "Sustainable improvement",
+    5.0: "Outstanding sustainable results",
+}
+SCORE_BANDS = (  # (label, lowest score in band, colour); projects with no score form their own band
+    ("0.5–1.5 getting started", 0.5, "#AEB7BD"),
+    ("2.0–2.5 testing changes", 2.0, NHS_LIGHT_BLUE),
+    ("3.0–3.5 improving", 3.0, NHS_BLUE),
+    ("4.0–5.0 significant or sustained", 4.0, NHS_DARK_BLUE),
+)
+NO_SCORE = ("No score yet", NHS_PALE_GREY)
+
+
+# --- point types and icons ------------------------------------------------------------------------------
+
+
+def _sign(x: float) -> int:
+    return (x > 0) - (x < 0)
+
+
+def _typed(side: int, directional: bool, good: int) -> str:
+    """The point type of a special-cause point on ``side`` (+1 above, -1 below)."""
+    if not directional or good == 0:
+        return NEUTRAL_HIGH if side > 0 else NEUTRAL_LOW
+    return IMPROVEMENT if side * good > 0 else CONCERN
+
+
+def point_types(result: dict) -> list[str | None]:
+    """One point type per point (None where the point has no value).
+
+    - nhs: the engine's own ``point_type``.
+    - anhoej: a point outside the limits is special cause on its side of the centre line; when a
+      phase has a runs signal, the points of its longest run are too, on the run's side (when the
+      longest runs lie on both sides the signal has no direction, and they are typed neutral).
+    - ihi: points of a shift on their side of the median; points of a trend in its direction.
+    Improvement or concern then follows the measure's improvement direction.
+    """
+    y, cl = result["y"], result["cl"]
+    n = len(y)
+    if result.get("point_type") is not None:
+        return [None if y[i] is None else t for i, t in enumerate(result["point_type"])]
+    good = {"increase": 1, "decrease": -1}.get(result.get("improvement_direction") or "increase", 0)
+    types: list[str | None] = [None if v is None else COMMON for v in y]
+    flags = result.get("flags") or {}
+    excluded = set(result.get("exclude") or [])
+    bounds = spc.phase_bounds(result.get("phases"), n)
+    summaries = result.get("summary") or [{}] * len(bounds)
+
+    def side_of(i: int) -> int:
+        return 0 if y[i] is None or cl[i] is None else _sign(y[i] - cl[i])
+
+    if result.get("ruleset") == "ihi":
+        shift, trend = flags.get("shift") or [False] * n, flags.get("trend") or [False] * n
+        for i in range(n):
+            if shift[i] and side_of(i):
+                types[i] = _typed(side_of(i), True, good)
+        present = [i for i in range(n) if y[i] is not None]
+        block: list[int] = []
+        for i in present + [None]:
+            if i is not None and trend[i]:
+                block.append(i)
+                continue
+            if len(block) > 1:
+                rising = _sign(y[block[-1]] - y[block[0]])
+                for j in block:
+                    types[j] = _typed(rising, True, good)
+            block = []
+        return types
+
+    outside = flags.get("outside_limits") or [False] * n
+    for (a, b), phase in zip(bounds, summaries, strict=False):
+        if phase.get("runs_signal"):
+            useful = [i for i in range(a, b) if i not in excluded and side_of(i)]
+            runs: list[list[int]] = []
+            for i in useful:
+                if runs and side_of(runs[-1][-1]) == side_of(i):
+                    runs[-1].append(i)
+                else:
+                    runs.append([i])
+            longest = max((len(r) for r in runs), default=0)
+            longest_runs = [r for r in runs if len(r) == longest]
+            directional = len({side_of(r[0]) for r in longest_runs}) == 1
+            for run in longest_runs:
+                for i in run:
+                    types[i] = _typed(side_of(i), directional, good)
+        for i in range(a, b):
+            if outside[i] and side_of(i):
+                types[i] = _typed(side_of(i), True, good)
+    return types
+
+
+def _last_point(result: dict) -> int | None:
+    a, b = spc.phase_bounds(result.get("phases"), len(result["y"]))[-1]
+    present = [i for i in range(a, b) if result["y"][i] is not None]
+    return present[-1] if present else None
+
+
+def variation_icon(result: dict | None) -> str | None:
+    """The MDC variation icon of a stored result: the engine's (nhs), else from the last point's type."""
+    if not result or not result.get("y"):
+        return None
+    if result.get("ruleset") == "nhs":
+        return result.get("variation_icon")
+    last = _last_point(result)
+    if last is None:
+        return None
+    return spc.variation_icon(point_types(result)[last], result.get("improvement_direction") or "increase")
+
+
+def assurance_icon(result: dict | None, target: float | None) -> str | None:
+    """The MDC assurance icon: the engine's (nhs), else the same rule on the last point's limits.
+
+    Run charts have no limits, so no assurance; a measure with no target or no preferred direction
+    has none either.
+    """
+    if not result or not result.get("y"):
+        return None
+    if result.get("assurance_icon") is not None:
+        return result["assurance_icon"]
+    direction = result.get("improvement_direction") or "increase"
+    if target is None or direction == "neutral" or result.get("kind") == "run":
+        return None
+    lcl, ucl = result["lcl"][-1], result["ucl"][-1]
+    if lcl is None and ucl is None:
+        return None
+    nan = math.nan
+    return spc.assurance_icon(
+        float(target), nan if lcl is None else lcl, nan if ucl is None else ucl, direction
+    )
+
+
+# --- units ---------------------------------------------------------------------------------------------
+
+
+def scale_of(kind: str) -> float:
+    """p charts hold proportions and are shown as percentages."""
+    return 100.0 if kind == "p" else 1.0
+
+
+def shown_target(kind: str, target: float | None) -> float | None:
+    """The target on the chart's scale (a p-chart target given as a proportion is shown in %)."""
+    if target is None:
+        return None
+    return target * 100 if kind == "p" and target <= 1 else target
+
+
+def value_title(kind: str, unit: str | None) -> str:
+    """The y-axis title: % for p charts, the unit ("per 1,000 bed days") otherwise."""
+    if kind == "p":
+        return "%"
+    if kind == "u":
+        return unit if unit and unit.startswith("per") else f"per {unit}" if unit else "per unit"
+    return unit or ("count" if kind == "c" else "value")
+
+
+def format_value(value: float | None, kind: str) -> str:
+    if value is None:
+        return "–"
+    if kind == "p":
+        return f"{value:.1f}%"
+    return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def phase_change(result: dict) -> dict | None:
+    """How the centre line moved from the first phase to the last, on the chart's scale: ``first``,
+    ``last``, ``phases`` and ``better`` (True / False in the measure's improvement direction, None when
+    it has none or nothing moved). None for a chart with one phase. A rebase after a change often hides
+    its success from the latest phase's signals; this says it plainly."""
+    bounds = spc.phase_bounds(result.get("phases"), len(result["y"]))
+    if len(bounds) < 2:
+        return None
+    s = scale_of(result.get("kind") or "run")
+    first, last = result["cl"][bounds[0][0]], result["cl"][bounds[-1][0]]
+    if first is None or last is None:
+        return None
+    good = {"increase": 1, "decrease": -1}.get(result.get("improvement_direction") or "increase", 0)
+    moved = _sign(last - first) * good
+    return {
+        "first": first * s,
+        "last": last * s,
+        "phases": len(bounds),
+        "better": None if not moved else moved > 0,
+    }
+
+
+def chart_data(result: dict) -> pd.DataFrame:
+    """The data behind a chart, one row per period: period, value, denominator, y, cl, lcl, ucl, point_type.
+
+    ``y`` and the lines are on the engine's scale (proportions for p charts).
+    """
+    n = len(result["y"])
+    dens = result.get("denominators") or [None] * n
+    return pd.DataFrame(
+        {
+            "period": result.get("periods") or [None] * n,
+            "value": result.get("values") or [None] * n,
+            "denominator": dens,
+            "y": result["y"],
+            "cl": result["cl"],
+            "lcl": result["lcl"],
+            "ucl": result["ucl"],
+            "point_type": point_types(result),
+        }
+    )
+
+
+# --- the chart -------------------------------------------------------------------------------------------
+
+
+def _scaled(values: list, s: float) -> list:
+    return [None if v is None else v * s for v in values]
+
+
+def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
+    fig.update_layout(
+        **{"height": height, "font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white", **kw}
+    )
+    return fig
+
+
+def _value_range(*series: list, headroom: float = 0.0) -> list[float] | None:
+    values = [v for s in series for v in s if v is not None and math.isfinite(v)]
+    if not values:
+        return None
+    lo, hi = min(values), max(values)
+    span = (hi - lo) or abs(hi) or 1.0
+    return [lo - 0.06 * span, hi + (0.06 + headroom) * span]
+
+
+def _line(x, y, name, colour, dash=None, width=1.5, shape="linear", showlegend=True, group=None, hover=True):
+    return go.Scatter(
+        x=x,
+        y=y,
+        mode="lines",
+        name=name,
+        legendgroup=group or name,
+        showlegend=showlegend,
+        line=dict(color=colour, width=width, dash=dash, shape=shape),
+        hoverinfo="skip" if not hover else None,
+        hovertemplate=None if not hover else f"{name}: %{{y:.3g}}<extra></extra>",
+    )
+
+
+def spc_chart(
+    result: dict,
+    *,
+    changes: list[dict] | None = None,
+    target: float | None = None,
+    unit: str | None = None,
+    height: int = 420,
+) -> go.Figure:
+    """The run or control chart of one measure from its stored result.
+
+    Centre line (median on run charts) and limits are drawn per phase, as separate segments, with a
+    dotted vertical line where a new phase starts. Points are coloured by type (:func:`point_types`).
+    ``changes`` (dicts with ``day``, ``title``, ``kind`` pdsa | change | rebase) are markers along the
+    top of the chart with their titles on hover, one marker per change. ``target`` is a dashed line.
+    """
+    kind = result.get("kind") or "run"
+    s = scale_of(kind)
+    x = list(result.get("periods") or range(len(result["y"])))
+    y = _scaled(result["y"], s)
+    cl, lcl, ucl = _scaled(result["cl"], s), _scaled(result["lcl"], s), _scaled(result["ucl"], s)
+    types = point_types(result)
+    bounds = spc.phase_bounds(result.get("phases"), len(y))
+    centre_name = "Median" if kind == "run" else "Mean" if kind == "xmr" else "Centre line"
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=y,
+            mode="lines",
+            name="Data",
+            showlegend=False,
+            hoverinfo="skip",
+            line=dict(color=MID_GREY, width=1.5),
+            connectgaps=True,
+        )
+    )
+    # Limits that vary with the denominator are steps; dashes would break them into noise.
+    limit_shape, limit_dash = ("hvh", None) if kind in ("p", "u") else ("linear", "dash")
+    for k, (a, b) in enumerate(bounds):
+        phase = f" (phase {k + 1})" if len(bounds) > 1 else ""
+        fig.add_trace(_line(x[a:b], cl[a:b], centre_name, NHS_GREY, showlegend=k == 0, group="cl", width=2))
+        fig.data[-1].hovertemplate = f"{centre_name}{phase}: %{{y:.3g}}<extra></extra>"
+        for name, line in (("Upper limit", ucl), ("Lower limit", lcl)):
+            if any(v is not None for v in line[a:b]):
+                fig.add_trace(
+                    _line(
+                        x[a:b],
+                        line[a:b],
+                        "Control limits",
+                        LIMIT_GREY,
+                        dash=limit_dash,
+                        width=1.2,
+                        shape=limit_shape,
+                        showlegend=k == 0 and name == "Upper limit",
+                        group="limits",
+                    )
+                )
+                fig.data[-1].hovertemplate = f"{name}{phase}: %{{y:.3g}}<extra></extra>"
+    shown = shown_target(kind, target)
+    if shown is not None and x:
+        fig.add_trace(
+            go.Scatter(
+                x=[x[0], x[-1]],
+                y=[shown, shown],
+                mode="lines",
+                name=f"Target {format_value(shown, kind)}",
+                line=dict(color=NHS_GREEN, width=2, dash="dash"),
+                hoverinfo="skip",
+            )
+        )
+    for t in POINT_TYPES:
+        idx = [i for i, v in enumerate(types) if v == t]
+        if not idx:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[x[i] for i in idx],
+                y=[y[i] for i in idx],
+                mode="markers",
+                name=POINT_LABELS[t],
+                marker=dict(
+                    color=POINT_COLOURS[t], size=7 if t == COMMON else 9, line=dict(color="white", width=1)
+                ),
+                hovertemplate="%{x|%b %Y}: %{y:.3g}"
+                + ("%" if kind == "p" else "")
+                + f"<extra>{POINT_LABELS[t]}</extra>",
+            )
+        )
+    changes = list(changes or [])
+    for change_kind, (name, symbol, colour) in CHANGE_STYLE.items():
+        mine = [c for c in changes if (c.get("kind") or "pdsa") == change_kind]
+        if not mine:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[str(c["day"]) for c in mine],
+                y=[0.965] * len(mine),
+                yaxis="y2",
+                mode="markers",
+                name=name,
+                marker=dict(symbol=symbol, size=11, color=colour, line=dict(color="white", width=1)),
+                customdata=[c["title"] for c in mine],
+                hovertemplate=f"<b>{name}</b> %{{x|%d %b %Y}}<br>%{{customdata}}<extra></extra>",
+            )
+        )
+    shapes = [
+        dict(
+            type="line",
+            xref="x",
+            yref="paper",
+            x0=x[a],
+            x1=x[a],
+            y0=0,
+            y1=0.92,
+            line=dict(color=NHS_GREY, width=1.5, dash="dot"),
+        )
+        for a, _ in bounds[1:]
+    ]
+    annotations = [
+        dict(
+            x=x[a],
+            y=0.92,
+            xref="x",
+            yref="paper",
+            text=f"Phase {k + 2}",
+            showarrow=False,
+            xanchor="left",
+            yanchor="top",
+            font=dict(size=11, color=NHS_GREY),
+        )
+        for k, (a, _) in enumerate(bounds[1:])
+    ]
+    value_range = _value_range(
+        y, cl, lcl, ucl, [shown] if shown is not None else [], headroom=0.16 if changes else 0
+    )
+    _layout(
+        fig,
+        height,
+        margin=dict(l=10, r=10, t=10, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.12, x=0),
+        shapes=shapes,
+        annotations=annotations,
+        yaxis=dict(title=value_title(kind, unit), gridcolor=NHS_PALE_GREY, zeroline=False, range=value_range),
+        yaxis2=dict(overlaying="y", range=[0, 1], visible=False, fixedrange=True),
+        xaxis=dict(showgrid=False, linecolor=NHS_PALE_GREY),
+        hovermode="closest",
+    )
+    return fig
+
+
+def small_multiple(result: dict, *, target: float | None = None, height: int = 170) -> go.Figure:
+    """A compact chart for the portfolio grid: data, centre line and limits per phase, points by type."""
+    kind = result.get("kind") or "run"
+    s = scale_of(kind)
+    x = list(result.get("periods") or range(len(result["y"])))
+    y = _scaled(result["y"], s)
+    types = point_types(result)
+    bounds = spc.phase_bounds(result.get("phases"), len(y))
+
+    def gapped(values: list) -> tuple[list, list]:
+        # One trace per line, with a gap between phases, keeps the figure small and fast.
+        gx, gy = [], []
+        for a, b in bounds:
+            if gx:
+                gx.append(None)
+                gy.append(None)
+            gx.extend(x[a:b])
+            gy.extend(values[a:b])
+        return gx, gy
+
+    traces = []
+    for values, colour, dash in (
+        (result["cl"], NHS_GREY, None),
+        (result["ucl"], LIMIT_GREY, "dash"),
+        (result["lcl"], LIMIT_GREY, "dash"),
+    ):
+        if any(v is not None for v in values):
+            gx, gy = gapped(_scaled(values, s))
+            stepped = dash is not None and kind in ("p", "u")
+            traces.append(
+                go.Scatter(
+                    x=gx,
+                    y=gy,
+                    mode="lines",
+                    hoverinfo="skip",
+                    connectgaps=False,
+                    line=dict(
+                        color=colour,
+                        width=1,
+                        dash=None if stepped else dash,
+                        shape="hvh" if stepped else "linear",
+                    ),
+                )
+            )
+    shown = shown_target(kind, target)
+    if shown is not None and x:
+        traces.append(
+            go.Scatter(
+                x=[x[0], x[-1]],
+                y=[shown, shown],
+                mode="lines",
+                hoverinfo="skip",
+                line=dict(color=NHS_GREEN, width=1.2, dash="dot"),
+            )
+        )
+    colours = [POINT_COLOURS.get(t, MID_GREY) for t in types]
+    sizes = [4 if t in (COMMON, None) else 6 for t in types]
+    traces.append(
+        go.Scatter(
+            x=x,
+            y=y,
+            mode="lines+markers",
+            line=dict(color=MID_GREY, width=1),
+            marker=dict(color=colours, size=sizes),
+            hovertemplate="%{x|%b %Y}: %{y:.3g}" + ("%" if kind == "p" else "") + "<extra></extra>",
+        )
+    )
+    fig = go.Figure(data=traces)
+    shapes = [
+        dict(
+            type="line",
+            xref="x",
+            yref="paper",
+            x0=x[a],
+            x1=x[a],
+            y0=0,
+            y1=1,
+            line=dict(color=NHS_GREY, width=1, dash="dot"),
+        )
+        for a, _ in bounds[1:]
+    ]
+    return _layout(
+        fig,
+        height,
+        margin=dict(l=0, r=0, t=4, b=0),
+        showlegend=False,
+        shapes=shapes,
+        font=dict(FONT, size=10),
+        xaxis=dict(showgrid=False, nticks=4, tickformat="%b %y", linecolor=NHS_PALE_GREY),
+        yaxis=dict(nticks=4, gridcolor=NHS_PALE_GREY, zeroline=False, ticksuffix="%" if kind == "p" else ""),
+    )
+
+
+# --- progress scores and the portfolio -------------------------------------------------------------------
+
+
+def score_band(score: float | None) -> str:
+    """The band a latest IHI progress score falls in (:data:`SCORE_BANDS`), or "No score yet"."""
+    if score is None or (isinstance(score, float) and math.isnan(score)):
+        return NO_SCORE[0]
+    band = SCORE_BANDS[0][0]
+    for name, low, _ in SCORE_BANDS:
+        if score >= low:
+            band = name
+    return band
+
+
+def progress_history(scores: pd.DataFrame, as_of=None, height: int = 340) -> go.Figure:
+    """A project's IHI progress scores over time (``scored_on``, ``score``) on the 0.5–5.0 scale,
+    labelled in the IHI's words; the latest score is carried to ``as_of``."""
+    fig = go.Figure()
+    if not scores.empty:
+        days = [str(d) for d in scores["scored_on"]]
+        values = list(scores["score"])
+        if as_of is not None and str(as_of) > days[-1]:
+            fig.add_trace(
+                go.Scatter(
+                    x=[days[-1], str(as_of)],
+                    y=[values[-1]] * 2,
+                    mode="lines",
+                    hoverinfo="skip",
+                    showlegend=False,
+                    line=dict(color=NHS_BLUE, width=2, dash="dot"),
+                )
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=days,
+                y=values,
+                mode="lines+markers",
+                name="Progress score",
+                showlegend=False,
+                line=dict(color=NHS_BLUE, width=3, shape="hv"),
+                marker=dict(size=8),
+                customdata=[IHI_SCORES.get(v, "") for v in values],
+                hovertemplate="%{x|%d %b %Y}: %{y:.1f} %{customdata}<extra></extra>",
+            )
+        )
+    fig.update_yaxes(
+        range=[0.3, 5.2],
+        tickvals=list(IHI_SCORES),
+        gridcolor=NHS_PALE_GREY,
+        zeroline=False,
+        ticktext=[f"{v:.1f} {words}" for v, words in IHI_SCORES.items()],
+    )
+    fig.update_xaxes(showgrid=False, linecolor=NHS_PALE_GREY)
+    fig.add_hline(y=3.0, line=dict(color=NHS_GREEN, width=1, dash="dot"))
+    return _layout(fig, height, margin=dict(l=10, r=10, t=10, b=10))
+
+
+def projects_by_priority_and_score(
+    projects: pd.DataFrame, names: dict[str, str], height: int | None = None
+) -> go.Figure:
+    """Stacked horizontal bars: projects per priority, split by the band of their latest progress score.
+
+    ``projects`` has one row per project with ``priority`` (code) and ``latest_score`` (None if unscored).
+    """
+    fig = go.Figure()
+    if projects.empty:
+        return _layout(fig, 220)
+    bands = projects["latest_score"].map(score_band)
+    table = pd.crosstab(projects["priority"], bands)
+    order = table.sum(axis=1).sort_values().index
+    labels = [names.get(code, code) for code in order]
+    for band, colour in [(NO_SCORE[0], NO_SCORE[1])] + [(b, c) for b, _, c in SCORE_BANDS]:
+        if band not in table.columns:
+            continue
+        fig.add_trace(
+            go.Bar(
+                y=labels,
+                x=table.loc[order, band],
+                orientation="h",
+                name=band,
+                marker_color=colour,
+                hovertemplate="%{y}: %{x} projects<extra>" + band + "</extra>",
+            )
+        )
+    fig.update_xaxes(title="Projects", gridcolor=NHS_PALE_GREY, **_whole_numbers(table.sum(axis=1).max()))
+    return _layout(
+        fig,
+        height or max(240, 90 + 38 * len(order)),
+        barmode="stack",
+        margin=dict(l=10, r=10, t=10, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, traceorder="normal"),
+    )
+
+
+def latest_score_bars(projects: pd.DataFrame, height: int = 300) -> go.Figure:
+    """Projects per latest IHI progress score (0.5–5.0), coloured by band, IHI meaning on hover."""
+    fig = go.Figure()
+    scored = projects["latest_score"].dropna()
+    counts = scored.value_counts()
+    scores = list(IHI_SCORES)
+    fig.add_trace(
+        go.Bar(
+            x=[f"{v:.1f}" for v in scores],
+            y=[int(counts.get(v, 0)) for v in scores],
+            marker_color=[next(c for b, _, c in SCORE_BANDS if b == score_band(v)) for v in scores],
+            customdata=[IHI_SCORES[v] for v in scores],
+            hovertemplate="%{x} %{customdata}: %{y} projects<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="Latest IHI progress score", type="category")
+    fig.update_yaxes(
+        title="Projects", gridcolor=NHS_PALE_GREY, **_whole_numbers(counts.max() if len(counts) else 0)
+    )
+    return _layout(fig, height, margin=dict(l=10, r=10, t=10, b=10), showlegend=False)
+
+
+def _whole_numbers(largest) -> dict:
+    """Axis settings that keep a count axis on whole numbers (no 0.2, 0.4… ticks for small counts)."""
+    return (
+        {"dtick": 1, "rangemode": "tozero"} if largest <= 6 else {"tickformat": ",d", "rangemode": "tozero"}
+    )

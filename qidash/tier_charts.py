@@ -1,0 +1,339 @@
+"""Pure figure builders for the Tiers page: frames and dicts in, ``plotly.graph_objects.Figure`` out.
+
+Tier names always come from the framework passed in (Learn / Live / Lead, IHI dosing levels, QSIR...),
+never from this module. Colours are the NHS identity palette; tiers deepen in colour as they rise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from qidash.charts import _layout
+from qidash.palette import (
+    NHS_BLUE,
+    NHS_DARK_BLUE,
+    NHS_GREEN,
+    NHS_GREY,
+    NHS_LIGHT_BLUE,
+    NHS_PALE_GREY,
+    NHS_WARM_YELLOW,
+)
+
+# Light Blue, Blue, Dark Blue, then the identity's Dark Pink and Purple: tiers deepen as they rise.
+TIER_COLOURS = (NHS_LIGHT_BLUE, NHS_BLUE, NHS_DARK_BLUE, "#7C2855", "#330072")
+PATIENT_COLOUR = NHS_GREEN
+EXTERNAL_COLOUR = "#AEB7BD"  # NHS Mid Grey: cohorts taught by an external provider
+TEXT = "#212B32"
+LIGHT_FILLS = {NHS_LIGHT_BLUE, NHS_WARM_YELLOW, EXTERNAL_COLOUR}
+
+
+def tier_colour(index: int) -> str:
+    return TIER_COLOURS[min(index, len(TIER_COLOURS) - 1)]
+
+
+def _text_on(fill: str) -> str:
+    """Dark text on light fills, white on dark ones."""
+    return TEXT if fill in LIGHT_FILLS else "white"
+
+
+def _pct(value) -> str:
+    return "–" if pd.isna(value) else f"{value * 100:.0f}%"
+
+
+def _share(n: int, total: int) -> str:
+    """n as a share of total: "12%", "<1%" for a few, "–" with no total."""
+    if not total:
+        return "–"
+    return "<1%" if 0 < n / total < 0.005 else f"{n / total:.0%}"
+
+
+def _days(value) -> str:
+    return "–" if value is None else f"{value:,.0f} days"
+
+
+def tier_funnel(
+    tiers: list[dict],
+    counts: dict[str, int],
+    conversion: dict[str, dict] | None = None,
+    colour: str | None = None,
+    name: str = "People",
+) -> go.Figure:
+    """A funnel of people who reached at least each tier, lowest tier on top.
+
+    Each stage after the first shows its number and the conversion from the tier above (reached this ÷
+    reached that: ``conversion``'s ratio, else computed from ``counts``); the hover adds the median days
+    between the two when ``conversion`` gives them. With ``colour`` every stage has that colour (the
+    patients' funnel); otherwise each tier has its own.
+    """
+    conversion = conversion or {}
+    values = [counts.get(t["code"], 0) for t in tiers]
+    fills = [colour or tier_colour(i) for i in range(len(tiers))]
+    text, hover = [], []
+    for i, tier in enumerate(tiers):
+        n = f"{values[i]:,}"
+        reached = f"{n} reached {tier['name']} or beyond"
+        if i == 0:
+            text.append(n)
+            hover.append(reached)
+            continue
+        prev = tiers[i - 1]
+        step = conversion.get(f"{prev['code']}->{tier['code']}")
+        ratio = step["ratio"] if step else (values[i] / values[i - 1] if values[i - 1] else None)
+        text.append(n if ratio is None else f"{n} · {_pct(ratio)}")
+        median = f"<br>median {_days(step['median_days'])} after {prev['name']}" if step else ""
+        hover.append(f"{reached}<br>{_pct(ratio)} of those who reached {prev['name']}{median}")
+    fig = go.Figure(
+        go.Funnel(
+            y=[t["name"] for t in tiers],
+            x=values,
+            name=name,
+            text=text,
+            textinfo="text",
+            textposition="auto",
+            insidetextfont=dict(color=[_text_on(f) for f in fills]),
+            outsidetextfont=dict(color=TEXT),
+            hovertext=hover,
+            hoverinfo="text",
+            marker=dict(color=fills),
+            connector=dict(fillcolor=NHS_PALE_GREY, line=dict(width=0)),
+        )
+    )
+    fig.update_yaxes(showgrid=False)
+    return _layout(fig, height=max(200, 60 + 62 * len(tiers)), showlegend=False)
+
+
+def tier_comparison(groups: pd.DataFrame, tiers: list[dict], max_groups: int = 15) -> go.Figure:
+    """Grouped horizontal bars: per area (largest first, at most ``max_groups``), people reaching at
+    least each tier, one bar per tier; the hover gives each tier as a share of the area's first."""
+    frame = groups.head(max_groups).iloc[::-1]
+    fig = go.Figure()
+    first = tiers[0]["code"] if tiers else None
+    # Horizontal groups stack their bars upwards, so the highest tier is added first to put the first on top.
+    for i, tier in reversed(list(enumerate(tiers))):
+        code = tier["code"]
+        values = frame[code] if code in frame else pd.Series([0] * len(frame))
+        share = [v / f if f else None for v, f in zip(values, frame[first], strict=True)]
+        fig.add_trace(
+            go.Bar(
+                y=frame["name"],
+                x=values,
+                orientation="h",
+                name=tier["name"],
+                marker_color=tier_colour(i),
+                text=[f"{v:,}" for v in values],
+                textposition="outside",
+                cliponaxis=False,
+                customdata=[_pct(s) for s in share],
+                hovertemplate=f"%{{y}}<br>%{{x:,}} reached {tier['name']}"
+                + ("" if i == 0 else f" (%{{customdata}} of {tiers[0]['name']})")
+                + "<extra></extra>",
+            )
+        )
+    fig.update_xaxes(title="People who reached at least this tier", rangemode="tozero")
+    fig.update_layout(legend_traceorder="reversed")
+    bars = len(frame) * max(1, len(tiers))
+    return _layout(fig, height=max(260, 90 + 16 * bars + 14 * len(frame)), barmode="group", bargap=0.25)
+
+
+def reach_by_tier(reach: pd.DataFrame, tiers: list[dict], target: dict, as_of: dt.date) -> go.Figure:
+    """Cumulative people reaching at least each tier over time, with the people-trained target and the
+    projection to its due date on the first tier's line."""
+    fig = go.Figure()
+    for i, tier in enumerate(tiers):
+        rows = reach[reach["tier"] == tier["code"]]
+        if rows.empty:
+            continue
+        days, cum = list(rows["day"]), list(rows["cumulative"])
+        if days[-1] < as_of:
+            days.append(as_of)
+            cum.append(cum[-1])
+        fig.add_trace(
+            go.Scatter(
+                x=days,
+                y=cum,
+                mode="lines",
+                name=tier["name"],
+                line=dict(color=tier_colour(i), width=3 if i == 0 else 2, shape="hv"),
+                hovertemplate=f"%{{x|%d %b %Y}}<br>%{{y:,}} reached {tier['name']}<extra></extra>",
+            )
+        )
+    if target.get("target_value") is not None:
+        due = dt.date.fromisoformat(target["due_on"])
+        fig.add_trace(
+            go.Scatter(
+                x=[due],
+                y=[target["target_value"]],
+                mode="markers+text",
+                name="Target (people trained)",
+                marker=dict(
+                    symbol="star", size=16, color=NHS_WARM_YELLOW, line=dict(color=NHS_DARK_BLUE, width=1)
+                ),
+                text=[f"Target {target['target_value']:,}"],
+                textposition="top left",
+            )
+        )
+        if target.get("projected_at_due") is not None and due > as_of:
+            fig.add_trace(
+                go.Scatter(
+                    x=[as_of, due],
+                    y=[target["people_trained"], target["projected_at_due"]],
+                    mode="lines+markers",
+                    name="Projection at recent rate",
+                    line=dict(color=NHS_GREY, dash="dash", width=2),
+                    marker=dict(size=[0, 9]),
+                )
+            )
+    fig.update_yaxes(title="People (reached at least)", rangemode="tozero")
+    return _layout(fig, height=380)
+
+
+def session_attendance(sessions: pd.DataFrame) -> go.Figure:
+    """Bars of people attending each numbered session of one cohort, against those on its register."""
+    fig = go.Figure()
+    if not sessions.empty:
+        numbers = [str(n) for n in sessions["session_no"]]
+        held = [
+            "date not recorded" if pd.isna(d) else f"{d:%d %b %Y}" for d in sessions["held_on"]
+        ]
+        rate = [
+            a / r if r else None for a, r in zip(sessions["attended"], sessions["on_register"], strict=True)
+        ]
+        fig.add_trace(
+            go.Bar(
+                x=numbers,
+                y=sessions["attended"],
+                name="Attended",
+                marker_color=NHS_BLUE,
+                text=[f"{a}" for a in sessions["attended"]],
+                textposition="inside",
+                insidetextanchor="end",
+                insidetextfont=dict(color="white"),
+                customdata=list(zip(held, [_pct(r) for r in rate], strict=True)),
+                hovertemplate="Session %{x}, %{customdata[0]}<br>%{y} attended (%{customdata[1]})"
+                "<extra></extra>",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=numbers,
+                y=sessions["on_register"],
+                name="On the register",
+                mode="lines+markers",
+                line=dict(color=NHS_GREY, dash="dot", width=2, shape="hvh"),
+                marker=dict(size=7),
+                hovertemplate="Session %{x}<br>%{y} on the register<extra></extra>",
+            )
+        )
+        top = max(int(sessions["on_register"].max()), int(sessions["attended"].max()))
+        fig.update_yaxes(range=[0, top * 1.15 + 1])
+    fig.update_xaxes(title="Session", type="category")
+    fig.update_yaxes(title="People")
+    return _layout(fig, height=320)
+
+
+def role_mix(
+    roles: pd.DataFrame, names: dict[str, str], patient_group: str, max_roles: int = 12
+) -> go.Figure:
+    """Horizontal bars of participants by role, largest at the top; patients in their own colour.
+
+    Roles beyond ``max_roles`` are summed into "Other roles" (patients are always shown).
+    """
+    frame = roles.copy()
+    frame["label"] = [names.get(r, r) if r is not None else "Role not recorded" for r in frame["role"]]
+    if len(frame) > max_roles:
+        keep = frame.head(max_roles - 1)
+        if patient_group in set(frame["role"]) and patient_group not in set(keep["role"]):
+            keep = pd.concat([keep.head(max_roles - 2), frame[frame["role"] == patient_group]])
+        rest = frame.drop(keep.index)
+        frame = pd.concat(
+            [keep, pd.DataFrame([{"role": "_other", "people": rest["people"].sum(), "label": "Other roles"}])]
+        )
+    total = frame["people"].sum()
+    frame = frame.iloc[::-1]
+    colours = [PATIENT_COLOUR if r == patient_group else NHS_BLUE for r in frame["role"]]
+    fig = go.Figure(
+        go.Bar(
+            y=frame["label"],
+            x=frame["people"],
+            orientation="h",
+            marker_color=colours,
+            name="Participants",
+            text=[f"{n:,} ({_share(n, total)})" for n in frame["people"]],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:,}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="People enrolled", range=[0, max(1, frame["people"].max()) * 1.25])
+    return _layout(fig, height=max(200, 60 + 30 * len(frame)), showlegend=False)
+
+
+def local_faculty_over_time(periods: pd.DataFrame, months: int = 6) -> go.Figure:
+    """Cohorts started per period, taught by local faculty or external providers (stacked bars), with
+    the local share as a line on a 0–100% axis."""
+    fig = go.Figure()
+    top = 1
+    if not periods.empty:
+        labels = [_period_label(d, months) for d in periods["period_start"]]
+        external = periods["cohorts"] - periods["local"]
+        top = max(1, int(periods["cohorts"].max()))
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=periods["local"],
+                name="Local faculty",
+                marker_color=NHS_BLUE,
+                hovertemplate="%{x}: %{y} cohorts taught by local faculty<extra></extra>",
+            )
+        )
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=external,
+                name="External provider",
+                marker_color=EXTERNAL_COLOUR,
+                hovertemplate="%{x}: %{y} cohorts taught by an external provider<extra></extra>",
+            )
+        )
+        share = [None if pd.isna(s) else s * 100 for s in periods["share"]]
+        fig.add_trace(
+            go.Scatter(
+                x=labels,
+                y=share,
+                name="Local share",
+                mode="lines+markers+text",
+                yaxis="y2",
+                line=dict(color=NHS_WARM_YELLOW, width=3),
+                marker=dict(size=8, color=NHS_WARM_YELLOW, line=dict(color=NHS_DARK_BLUE, width=1)),
+                text=[_pct(None if s is None else s / 100) for s in share],
+                textposition="top center",
+                connectgaps=False,
+                hovertemplate="%{x}: %{y:.0f}% taught locally<extra></extra>",
+            )
+        )
+        if len(labels) < 4:  # keep a lone period's bar from filling the whole width
+            fig.update_xaxes(range=[-1.5, len(labels) + 0.5])
+    fig.update_layout(
+        barmode="stack",
+        yaxis=dict(title="Cohorts started", range=[0, top * 1.25], tick0=0, dtick=max(1, round(top / 5))),
+        yaxis2=dict(
+            title="Taught locally",
+            overlaying="y",
+            side="right",
+            range=[0, 125],
+            showgrid=False,
+            tickvals=[0, 25, 50, 75, 100],
+            ticktext=["0%", "25%", "50%", "75%", "100%"],
+        ),
+    )
+    return _layout(fig, height=340)
+
+
+def _period_label(start: dt.date, months: int) -> str:
+    if months == 12:
+        return f"{start:%Y}"
+    end = dt.date(start.year, start.month + months - 1, 1)
+    return f"{start:%b}–{end:%b} {start:%Y}"

@@ -1,0 +1,1 @@
+"""Streamlit-only helpers: the one place outside pages/ that imports Streamlit."""

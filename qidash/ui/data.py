@@ -1,0 +1,88 @@
+"""The engine and cached loaders. Results are cached with bounds and keyed by the data version,
+which every import bumps, so a load shows at once and nothing stale survives it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from qidash import db, measures, scenarios
+
+CACHE = dict(ttl=3600, max_entries=64, show_spinner=False)
+
+
+def demo_mode() -> bool:
+    """Demo mode: no database configured, so each scenario lives in its own SQLite file."""
+    return not os.environ.get("QIDASH_DB_URL")
+
+
+@st.cache_resource(show_spinner=False)
+def engine_for(url: str) -> Engine:
+    """One engine per database URL per process."""
+    engine = db.make_engine(url)
+    db.migrate(engine)
+    return engine
+
+
+def ensure_demo(scenario: str) -> Engine:
+    """The demo database of ``scenario``, generated on first use with a progress bar."""
+    url = db.demo_url(scenario)
+    engine = engine_for(url)
+    if _demo_is_current(engine, scenario):
+        return engine
+    db.demo_dir().mkdir(parents=True, exist_ok=True)
+    # One generator at a time per scenario, even with several sessions starting together.
+    with open(db.demo_dir() / f".{scenario}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _demo_is_current(engine, scenario):
+            bar = st.progress(0.0, text=f"Creating the {scenario} demo data (first start only)…")
+            scenarios.load_demo(
+                engine, scenario, progress=lambda f, msg: bar.progress(f, text=msg), replace=True
+            )
+            bar.empty()
+    return engine
+
+
+def _demo_is_current(engine: Engine, scenario: str) -> bool:
+    """True when the demo database holds data made by the current generator and definition."""
+    if db.is_empty(engine):
+        return False
+    with engine.connect() as conn:
+        return db.get_setting(conn, "scenario_fingerprint") == scenarios.fingerprint(scenario)
+
+
+def current_engine() -> Engine:
+    """The engine the app frame chose for this run (see app.py)."""
+    return st.session_state["_engine"]
+
+
+def data_version(engine: Engine) -> str:
+    return db.data_version(engine)
+
+
+@st.cache_data(**CACHE)
+def _cached_call(_engine: Engine, url: str, version: str, _fn, fn_name: str, args: tuple):
+    with _engine.connect() as conn:
+        return _fn(conn, *args)
+
+
+def query(engine: Engine, fn, *args):
+    """``fn(conn, *args)`` for a core function, cached by database, data version, function and arguments.
+
+    The cache is bounded (entries and age) and an import bumps the data version, so a page never shows
+    numbers from before a load.
+    """
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    return _cached_call(engine, str(engine.url), data_version(engine), fn, name, args)
+
+
+def setting(engine: Engine, key: str) -> str | None:
+    return query(engine, db.get_setting, key)
+
+
+def default_as_of(engine: Engine) -> dt.date:
+    return query(engine, measures.default_as_of)

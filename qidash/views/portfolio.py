@@ -1,0 +1,307 @@
+"""The Portfolio page's data: projects by priority and latest progress score, the Making Data Count
+icon of every measure, and the stored chart results behind a page of small multiples.
+
+Everything is read from tables: project facts from :func:`qidash.measures.portfolio_projects`, the
+analysis of each measure from ``measure_analysis`` (computed when the data was loaded). Only a measure
+with observations after the as-of date is analysed again, on its data up to that date, exactly as
+:func:`qidash.measures.improving_project_ids` does, so the page agrees with the Overview's counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from qidash import analysis, catalog, icons, measures, spc, spc_charts
+from qidash import models as m
+from qidash.palette import label
+from qidash.scope import Scope
+
+STATUSES = ("active", "completed", "stopped", "ended")
+SHOW = {
+    "all": "All measures",
+    "improving": "Improving",
+    "concern": "Concern",
+    "stale": "Stale projects",
+}
+# Order of the small multiples: what to celebrate first, then what needs attention.
+CHART_RANK = ("improvement_icon", "improving", "concern", "other_signal", "common_cause", "not_assessed")
+
+
+@dataclass(frozen=True)
+class PortfolioData:
+    projects: pd.DataFrame  # measures.portfolio_projects + improving, measures_improving
+    measures: pd.DataFrame  # one row per measure with an analysis by as_of; see measure_rows()
+    priorities: dict[str, str]  # code -> name, every priority
+
+
+@dataclass(frozen=True)
+class _MeasureKey:
+    """What analysis._rebase_dates reads of a measure."""
+
+    id: int
+    project_id: int
+
+
+def with_periods(result, periods: list[dt.date]) -> dict:
+    """An engine result as the stored dict: ``to_dict()`` plus ISO ``periods``."""
+    out = result.to_dict()
+    out["periods"] = [p.isoformat() for p in periods]
+    return out
+
+
+def reanalysed(conn: Connection, rows: list[dict], as_of: dt.date) -> dict[int, tuple[dict, dict] | None]:
+    """For measures whose stored analysis runs past ``as_of``: measure id -> (result dict with periods,
+    latest-phase summary) on the observations up to ``as_of``, or None when none is that old.
+
+    ``rows`` need ``measure_id``, ``project_id``, ``chart``, ``improvement`` and ``target``.
+    """
+    if not rows:
+        return {}
+    ids = [r["measure_id"] for r in rows]
+    series = analysis._series_by_measure(conn, ids)
+    keys = [_MeasureKey(r["measure_id"], r["project_id"]) for r in rows]
+    rebases = analysis._rebase_dates(conn, keys)
+    out: dict[int, tuple[dict, dict] | None] = {}
+    for r in rows:
+        points = [p for p in series.get(r["measure_id"], []) if p[0] <= as_of]
+        if not points:
+            out[r["measure_id"]] = None
+            continue
+        periods = [p for p, _, _ in points]
+        result = analysis.analyse_series(
+            r["chart"],
+            periods,
+            [v for _, v, _ in points],
+            [d for _, _, d in points],
+            r["improvement"],
+            r["target"],
+            rebases.get(r["measure_id"], ()),
+        )
+        out[r["measure_id"]] = (with_periods(result, periods), spc.latest_phase_summary(result))
+    return out
+
+
+def chart_rank(variation_icon: str | None, improving: bool, concern: bool, signal: bool) -> int:
+    """Where a measure sits in the small multiples (:data:`CHART_RANK`, lower first)."""
+    if variation_icon and variation_icon.startswith("improvement"):
+        return 0
+    if improving:
+        return 1
+    if concern:
+        return 2
+    if signal:
+        return 3
+    return 4 if variation_icon else 5
+
+
+def measure_rows(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame:
+    """One row per measure of the projects started by ``as_of`` in scope that has data by then.
+
+    Columns: measure_id, project_id, project, code, name, kind, chart, unit, improvement, target,
+    last_period, n_points, improving, concern, signal, variation_icon, assurance_icon (derived for
+    every rule set, see :func:`qidash.spc_charts.variation_icon`), reanalysed (True when the stored
+    analysis ran past ``as_of``) and rank (:func:`chart_rank`). The results themselves are not kept.
+    """
+    rows = measures.measure_analyses(conn, scope, as_of)
+    later = reanalysed(conn, [r for r in rows if r["last_period"] and r["last_period"] > as_of], as_of)
+    out = []
+    for r in rows:
+        result = r.pop("result")
+        r["reanalysed"] = r["measure_id"] in later
+        if r["reanalysed"]:
+            again = later[r["measure_id"]]
+            if again is None:
+                continue  # no observation by the date: nothing to show yet
+            result, summary = again
+            r.update(
+                last_period=dt.date.fromisoformat(result["periods"][-1]),
+                n_points=len(result["periods"]),
+                signal=summary["signal"],
+                improving=summary["improving"],
+                concern=summary["concern"],
+            )
+        r["variation_icon"] = spc_charts.variation_icon(result)
+        r["assurance_icon"] = spc_charts.assurance_icon(result, r["target"])
+        r["rank"] = chart_rank(r["variation_icon"], r["improving"], r["concern"], r["signal"])
+        out.append(r)
+    columns = [
+        "measure_id",
+        "project_id",
+        "project",
+        "code",
+        "name",
+        "kind",
+        "chart",
+        "unit",
+        "improvement",
+        "target",
+        "last_period",
+        "n_points",
+        "ruleset",
+        "signal",
+        "improving",
+        "concern",
+        "variation_icon",
+        "assurance_icon",
+        "reanalysed",
+        "rank",
+    ]
+    return pd.DataFrame(out, columns=columns)
+
+
+def portfolio_data(conn: Connection, scope: Scope, as_of: dt.date) -> PortfolioData:
+    """Everything the Portfolio page draws, for one scope and date (before the page's own filters)."""
+    projects = pd.DataFrame(
+        measures.portfolio_projects(conn, scope, as_of),
+        columns=[
+            "id",
+            "code",
+            "title",
+            "priority",
+            "status",
+            "pcn",
+            "pcn_name",
+            "lead_organisation",
+            "start_date",
+            "end_date",
+            "latest_score",
+            "scored_on",
+            "stale",
+            "measures",
+            "last_observation",
+        ],
+    )
+    rows = measure_rows(conn, scope, as_of)
+    improving = rows[rows["improving"]].groupby("project_id").size()
+    projects["measures_improving"] = projects["id"].map(improving).fillna(0).astype(int)
+    projects["improving"] = projects["measures_improving"] > 0
+    lookup = projects.set_index("id")
+    rows["title"] = rows["project_id"].map(lookup["title"])
+    rows["priority"] = rows["project_id"].map(lookup["priority"])
+    rows["status"] = rows["project_id"].map(lookup["status"])
+    rows["stale"] = rows["project_id"].map(lookup["stale"]).fillna(False).astype(bool)
+    return PortfolioData(projects=projects, measures=rows, priorities=catalog.priorities(conn))
+
+
+def filtered(
+    view: PortfolioData, priority: str | None, status: str | None, show: str = "all"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(projects, measures) after the page's own filters: a priority code, a status on the date, and
+    ``show`` (:data:`SHOW`: improving / concern measures, or those of stale projects)."""
+    projects, rows = view.projects, view.measures
+    if priority:
+        projects = projects[projects["priority"] == priority]
+    if status:
+        projects = projects[projects["status"] == status]
+    if show == "stale":
+        projects = projects[projects["stale"]]
+    rows = rows[rows["project_id"].isin(projects["id"])]
+    if show == "improving":
+        rows = rows[rows["improving"]]
+        projects = projects[projects["id"].isin(rows["project_id"])]
+    elif show == "concern":
+        rows = rows[rows["concern"]]
+        projects = projects[projects["id"].isin(rows["project_id"])]
+    return projects, rows.sort_values(["rank", "project", "code"], kind="stable")
+
+
+def headline(projects: pd.DataFrame, rows: pd.DataFrame) -> dict[str, int]:
+    """The page's tiles over the filtered projects: projects, active, completed, improving, stale,
+    scored >= 3.0 and >= 4.0 (latest score), and measures with an improvement / concern icon."""
+    scores = projects["latest_score"]
+    icons = rows["variation_icon"].fillna("")
+    return {
+        "projects": len(projects),
+        "active": int((projects["status"] == "active").sum()),
+        "completed": int((projects["status"] == "completed").sum()),
+        "improving": int(projects["improving"].sum()),
+        "stale": int(projects["stale"].sum()),
+        "progress_ge_3": int((scores >= 3.0).sum()),
+        "progress_ge_4": int((scores >= 4.0).sum()),
+        "measures": len(rows),
+        "improvement_icons": int(icons.str.startswith("improvement").sum()),
+        "concern_icons": int(icons.str.startswith("concern").sum()),
+    }
+
+
+def chart_results(conn: Connection, measure_ids: tuple[int, ...], as_of: dt.date) -> dict[int, dict]:
+    """Measure id -> the stored result (with ``periods``) for a page of small multiples, cut at
+    ``as_of`` (re-analysed when the stored analysis runs past it; left out when no data by then)."""
+    if not measure_ids:
+        return {}
+    rows = (
+        conn.execute(
+            select(
+                m.Measure.id.label("measure_id"),
+                m.Measure.project_id,
+                m.Measure.chart,
+                m.Measure.improvement,
+                m.Measure.target,
+                m.MeasureAnalysis.last_period,
+                m.MeasureAnalysis.result,
+            )
+            .join(m.MeasureAnalysis, m.MeasureAnalysis.measure_id == m.Measure.id)
+            .where(m.Measure.id.in_(list(measure_ids)))
+        )
+        .mappings()
+        .all()
+    )
+    out = {r["measure_id"]: r["result"] for r in rows if _day(r["last_period"]) <= as_of}
+    later = reanalysed(conn, [dict(r) for r in rows if _day(r["last_period"]) > as_of], as_of)
+    out.update({mid: again[0] for mid, again in later.items() if again is not None})
+    return {mid: out[mid] for mid in measure_ids if mid in out}
+
+
+def _day(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def icon_grid(rows: pd.DataFrame) -> pd.DataFrame:
+    """The Making Data Count grid, one row per measure in the order given: Project, Measure, the
+    variation and assurance icons as image data URIs, and their meanings in words (for sorting,
+    searching and screen readers), plus the project code for drill-down."""
+    variation = rows["variation_icon"].where(rows["variation_icon"].notna(), None)
+    assurance = rows["assurance_icon"].where(rows["assurance_icon"].notna(), None)
+    return pd.DataFrame(
+        {
+            "Project": rows["project"].to_numpy(),
+            "Measure": rows["name"].to_numpy(),
+            "Variation": [icons.variation_uri(v) for v in variation],
+            "Assurance": [icons.assurance_uri(a) for a in assurance],
+            "Variation in words": [icons.variation_label(v) for v in variation],
+            "Assurance in words": [icons.assurance_label(a) for a in assurance],
+            "Title": rows["title"].to_numpy(),
+            "Stale": ["stale" if s else "" for s in rows["stale"]],
+        }
+    )
+
+
+def project_table(projects: pd.DataFrame, priorities: dict[str, str]) -> pd.DataFrame:
+    """The project list: code, title, priority, status on the date, latest progress score in the
+    IHI's words and its date, measures improving, and the stale flag; stale projects first."""
+    ordered = projects.sort_values(
+        ["stale", "improving", "code"], ascending=[False, False, True], kind="stable"
+    )
+    return pd.DataFrame(
+        {
+            "Project": ordered["code"].to_numpy(),
+            "Title": ordered["title"].to_numpy(),
+            "Priority": [priorities.get(p, p) for p in ordered["priority"]],
+            "Status": [label(s) for s in ordered["status"]],
+            "Latest score": [
+                None if pd.isna(s) else f"{s:.1f} {spc_charts.IHI_SCORES.get(round(s * 2) / 2, '')}"
+                for s in ordered["latest_score"]
+            ],
+            "Scored on": ordered["scored_on"].to_numpy(),
+            "Measures improving": [
+                f"{i} of {n}" if n else "no measures"
+                for i, n in zip(ordered["measures_improving"], ordered["measures"], strict=True)
+            ],
+            "Stale": ["No data or score for 90 days" if s else "" for s in ordered["stale"]],
+            "Lead organisation": ordered["lead_organisation"].to_numpy(),
+        }
+    )

@@ -1,0 +1,932 @@
+"""The Showcase: one story model for the celebration screen and its exports.
+
+:func:`showcase_data` builds a :class:`Showcase` from the measures engine and the stored chart
+analysis: the programme in numbers, the tier funnel, the map, then one slide per chosen project (aim,
+team and organisations, the chart with its signals and PDSA cycles, before and after medians, story
+and lessons) and a board summary with the Making Data Count icons. The Showcase page, the PowerPoint
+deck, the HTML report and the ``showcase`` command all draw this one model, so they never disagree.
+
+Public mode (an audience in the room) is applied here and only here:
+
+- counts of people under the threshold (default 5) are shown as "<5", and ratios built on such a
+  count are not shown (they would give it away); a total split into staff and patients is shown
+  without the split when either part is suppressed;
+- nobody is named unless they consented to be named (:func:`person_name`); the people of a team who
+  are not named are counted, not listed by role (a role in a small team identifies a person).
+
+Organisation and project counts are not people and are never suppressed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import pandas as pd
+from sqlalchemy import Connection, literal, select, union_all
+
+from qidash import catalog, db, geo, maps, measures, spc, spc_charts
+from qidash import models as m
+from qidash.palette import fmt_int, fmt_pct, label
+from qidash.scope import Scope
+from qidash.views.capability_map import capability_map_data
+from qidash.views.portfolio import reanalysed
+from qidash.views.project import project_data
+
+SUPPRESS_BELOW = 5
+SUGGEST_IMPROVING = 5  # projects with sustained improvement chosen by default
+SUGGEST_QUIET = 2  # quiet wins chosen by default
+MIN_SIDE = 3  # points needed on each side of a change to compare medians
+BASELINE_MAX = 12  # at most this many first / latest points when there is no phase or change to split at
+
+KIND_NUMBERS = "numbers"
+KIND_FUNNEL = "funnel"
+KIND_MAP = "map"
+KIND_PROJECT = "project"
+KIND_BOARD = "board"
+
+
+# --- the one place public mode is applied ---------------------------------------------------------------
+
+
+def people_count(n: int | None, public: bool, threshold: int = SUPPRESS_BELOW) -> str:
+    """A count of people as it may be shown: "1,234", or "<5" in public mode when under the threshold
+    (0 is shown: nobody cannot be identified)."""
+    if n is None:
+        return "–"
+    if public and 0 < n < threshold:
+        return f"<{threshold}"
+    return fmt_int(n)
+
+
+def suppressed(n: int | None, public: bool, threshold: int = SUPPRESS_BELOW) -> bool:
+    """True when ``n`` people may not be shown as a number."""
+    return bool(public and n is not None and 0 < n < threshold)
+
+
+def person_name(display_name: str | None, consents: bool, can_see_people: bool) -> str | None:
+    """The name a slide may give a person: only when they consented to be named and the viewer may see
+    person-level detail; None otherwise (public mode included: consent is always required)."""
+    if consents and display_name and can_see_people:
+        return display_name
+    return None
+
+
+# --- the model -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Number:
+    """One headline number: ``value`` is None when suppressed or undefined; ``text`` is what is shown."""
+
+    key: str
+    label: str
+    value: float | None
+    text: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class FunnelStage:
+    code: str
+    name: str
+    value: int | None  # None when suppressed
+    text: str
+    conversion: str  # "72% of Learn", or "" (first tier, or suppressed)
+
+
+@dataclass(frozen=True)
+class Funnel:
+    framework: str
+    stages: tuple[FunnelStage, ...]
+
+
+@dataclass(frozen=True)
+class MapView:
+    """The Capability map for the showcase: PCN areas coloured by coverage, organisations by stage."""
+
+    areas: geo.Areas
+    values: dict  # PCN code -> coverage % (None when undefined): the PCNs in scope
+    edges: list  # class edges (maps.legend_breaks)
+    legend: tuple  # (colour, label) per class
+    tips: dict  # PCN code -> three tooltip lines (people counts already suppressed)
+    orgs: pd.DataFrame  # measures.org_stages rows (organisations, not people)
+    stages: tuple  # (stage, label, colour, organisations)
+    size_by: str
+    headline: str
+    note: str
+
+    def area_fill(self, code: str) -> str:
+        """The fill of a PCN area: its class colour, "no data", or the outside-the-filters grey."""
+        if code not in self.values:
+            return maps.OUTSIDE
+        return maps.area_colour(self.values[code], self.edges)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A PDSA cycle or change on a chart: ``index`` is the period it falls in (first period on or after
+    the day; the last period for a later day), ``number`` its place among the chart's cycles."""
+
+    day: str
+    title: str
+    kind: str
+    index: int
+    number: int
+
+
+@dataclass(frozen=True)
+class BeforeAfter:
+    before: float
+    after: float
+    before_text: str
+    after_text: str
+    before_label: str  # "First phase", "Before the change", "First 12 points"
+    after_label: str  # "Latest phase", "After the change", "Latest 12 points"
+    before_period: str  # "Mar 2017 – Jun 2018"
+    after_period: str
+    basis: str  # "phases", "change" or "baseline"
+    change: str  # the adopted change split at ("" unless basis is "change")
+    better: bool | None  # in the improvement direction; None when no direction or no movement
+    change_pct: float | None  # (after - before) / |before| x 100
+
+    @property
+    def moved(self) -> str:
+        """ "38% lower", "12% higher", or "" (no movement, or nothing to compare with)."""
+        if self.change_pct is None or self.after == self.before:
+            return ""
+        return f"{abs(self.change_pct):.0f}% {'higher' if self.after > self.before else 'lower'}"
+
+    @property
+    def verdict(self) -> str:
+        return {True: "better", False: "worse", None: "no preferred direction"}[self.better]
+
+    def in_words(self) -> str:
+        """One sentence: how the median moved and what the comparison was."""
+        split = f" (split at “{self.change}”)" if self.change else ""
+        return (
+            f"Median {self.before_text} ({self.before_label.lower()}, {self.before_period}) → "
+            f"{self.after_text} ({self.after_label.lower()}, {self.after_period}){split}"
+        )
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    """One measure's chart as data, on the scale it is shown (p charts in %), from the stored result."""
+
+    measure_code: str
+    name: str
+    chart: str  # run | xmr | p | u | c
+    unit: str | None
+    improvement: str
+    y_title: str
+    centre_name: str  # Median / Mean / Centre line
+    periods: tuple[str, ...]  # ISO dates
+    values: tuple  # float | None per period
+    centre: tuple
+    lower: tuple
+    upper: tuple
+    point_types: tuple  # spc_charts point type per period (None where no value)
+    phase_starts: tuple[int, ...]  # index of the first period of each phase after the first
+    target: float | None  # on the chart's scale
+    target_raw: float | None  # as recorded (a p chart's may be a proportion)
+    annotations: tuple[Annotation, ...]
+    variation_icon: str | None
+    assurance_icon: str | None
+    improving: bool
+    result: dict = field(repr=False, compare=False)  # the stored result, for the page's plotly chart
+
+    @property
+    def phases(self) -> list[tuple[int, int]]:
+        """(start, end) index pairs of the phases."""
+        starts = [0, *self.phase_starts, len(self.periods)]
+        return list(pairwise(starts))
+
+    def lines(self) -> dict[str, tuple]:
+        """Every series a chart draws, by name, one value (or None) per period, in drawing order:
+        the data, the centre line and limits per phase, the target. Exports write exactly these."""
+        n = len(self.periods)
+        out: dict[str, tuple] = {self.name: self.values}
+        many = len(self.phases) > 1
+        for k, (a, b) in enumerate(self.phases):
+            suffix = f" (phase {k + 1})" if many else ""
+            for name, line in (
+                (self.centre_name, self.centre),
+                ("Upper limit", self.upper),
+                ("Lower limit", self.lower),
+            ):
+                segment = tuple(line[i] if a <= i < b else None for i in range(n))
+                if any(v is not None for v in segment):
+                    out[name + suffix] = segment
+        if self.target is not None:
+            out["Target"] = (self.target,) * n
+        return out
+
+    def marks(self, kind: str) -> tuple:
+        """The ``kind`` (pdsa | change) annotations as a series: one entry per period, the numbers of
+        the annotations falling in it ("3" or "3, 4"), else None."""
+        out: list = [None] * len(self.periods)
+        for a in self.annotations:
+            if a.kind == kind:
+                out[a.index] = str(a.number) if out[a.index] is None else f"{out[a.index]}, {a.number}"
+        return tuple(out)
+
+    def value_range(self) -> tuple[float, float]:
+        """(low, high) of what the chart draws, with headroom on top for the PDSA markers."""
+        vals = [v for line in self.lines().values() for v in line if v is not None]
+        if not vals:
+            return 0.0, 1.0
+        lo, hi = min(vals), max(vals)
+        span = (hi - lo) or abs(hi) or 1.0
+        low = lo - 0.06 * span
+        if lo >= 0 and low < 0:
+            low = 0.0
+        return low, hi + (0.22 if self.annotations else 0.08) * span
+
+    def fmt(self, value: float | None) -> str:
+        return spc_charts.format_value(value, self.chart)
+
+
+@dataclass(frozen=True)
+class Team:
+    named: tuple[tuple[str, str], ...]  # (name, role in project) of those who may be named
+    others: tuple[str, ...]  # roles of the rest (not public); empty in public mode
+    others_count: str  # how many are not named ("3", "<5" in public mode, "" when none)
+    size: str  # the team's size as it may be shown
+    patient_partners: str  # "2 patient partners", "Patients involved", or ""
+
+    def in_words(self) -> str:
+        """The team in one line: names, then the rest by role (or counted, in public mode)."""
+        parts = [f"{name} ({label(role).lower()})" for name, role in self.named]
+        if self.others:
+            parts.append(", ".join(self.others))
+        elif self.others_count:
+            word = "colleague" if self.others_count == "1" else "colleagues"
+            parts.append(f"{'and ' if self.named else ''}{self.others_count} {word}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Organisation:
+    name: str
+    role: str  # lead | partner
+    kind: str
+    sector: str
+
+
+@dataclass(frozen=True)
+class ProjectSlide:
+    code: str
+    title: str
+    aim: str
+    priority: str
+    status: str
+    lead_organisation: str
+    organisations: tuple[Organisation, ...]
+    sectors: tuple[str, ...]  # sector labels, lead's first
+    cross_boundary: bool
+    team: Team
+    story: str
+    lessons: str
+    latest_score: float | None
+    score_words: str
+    pdsa_cycles: int
+    quiet_win: bool  # celebrated for its story: it has one, and no measure shows sustained improvement
+    chart: ChartSeries | None  # the measure that tells the story best
+    before_after: BeforeAfter | None
+    other_measures: tuple[tuple[str, str | None, str | None], ...]  # (name, variation, assurance icon)
+
+    @property
+    def title_line(self) -> str:
+        return f"{self.code} · {self.title}"
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    project: str
+    title: str
+    measure: str
+    variation_icon: str | None
+    assurance_icon: str | None
+    before_after: str
+    latest_score: str
+
+
+@dataclass(frozen=True)
+class Slide:
+    kind: str  # numbers | funnel | map | project | board
+    title: str
+    project: str | None = None
+
+
+@dataclass(frozen=True)
+class Showcase:
+    programme: str
+    scope_label: str
+    as_of: dt.date
+    public: bool
+    threshold: int
+    synthetic: bool
+    numbers: tuple[Number, ...]
+    funnels: tuple[Funnel, ...]
+    map: MapView | None
+    projects: tuple[ProjectSlide, ...]
+    board: tuple[BoardRow, ...]
+
+    @property
+    def subtitle(self) -> str:
+        parts = [self.scope_label, f"as of {self.as_of:%d %B %Y}"]
+        if self.synthetic:
+            parts.append("synthetic demo data")
+        return " · ".join(parts)
+
+    @property
+    def slides(self) -> list[Slide]:
+        """The presentation in order: numbers, funnel, map, one per project, board summary."""
+        out = [Slide(KIND_NUMBERS, "The programme in numbers")]
+        if self.funnels:
+            out.append(Slide(KIND_FUNNEL, "From learning to leading: the tier funnel"))
+        if self.map is not None:
+            out.append(Slide(KIND_MAP, "Where QI capability has reached"))
+        for p in self.projects:
+            out.append(Slide(KIND_PROJECT, p.title, p.code))
+        out.append(Slide(KIND_BOARD, "Board summary: Making Data Count"))
+        return out
+
+    def project(self, code: str) -> ProjectSlide:
+        return next(p for p in self.projects if p.code == code)
+
+    @property
+    def public_note(self) -> str:
+        if not self.public:
+            return ""
+        return (
+            f"Public mode: counts of fewer than {self.threshold} people are shown as "
+            f"<{self.threshold}; people are named only with their consent."
+        )
+
+
+# --- choosing projects -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectChoice:
+    code: str
+    title: str
+    latest_score: float | None
+    improving: int  # measures whose latest phase shows improvement
+    sustained: bool  # improving, or a later phase better than the first (a rebase after improvement)
+    has_story: bool
+
+    @property
+    def quiet_win(self) -> bool:
+        return self.has_story and not self.sustained
+
+    def label(self) -> str:
+        """ "CODE · title (improving)", the title cut short, for a picker."""
+        tag = "improving" if self.sustained else "quiet win" if self.has_story else "no story yet"
+        title = self.title if len(self.title) <= 48 else self.title[:46].rstrip() + "…"
+        return f"{self.code} · {title} ({tag})"
+
+
+def sustained(result: dict, improving: bool) -> bool:
+    """A measure shows sustained improvement: its latest phase improves, or after a rebase its latest
+    phase's centre line is better than the first phase's."""
+    if improving:
+        return True
+    moved = spc_charts.phase_change(result)
+    return bool(moved and moved["better"])
+
+
+def _measure_results(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]:
+    """measures.measure_analyses, each cut at ``as_of`` (re-analysed when the stored one runs past it)."""
+    rows = measures.measure_analyses(conn, scope, as_of)
+    later = reanalysed(conn, [r for r in rows if r["last_period"] and r["last_period"] > as_of], as_of)
+    out = []
+    for r in rows:
+        if r["measure_id"] in later:
+            again = later[r["measure_id"]]
+            if again is None:
+                continue
+            r["result"], summary = again
+            r["improving"] = summary["improving"]
+        out.append(r)
+    return out
+
+
+def project_choices(conn: Connection, scope: Scope, as_of: dt.date) -> list[ProjectChoice]:
+    """Every project started by ``as_of`` in scope, best to celebrate first: those with sustained
+    improvement by latest progress score (then measures improving), then quiet wins (a story but no
+    improving measure) by score, then the rest."""
+    projects = measures.portfolio_projects(conn, scope, as_of)
+    stories = (
+        dict(
+            conn.execute(
+                select(m.Project.code, m.Project.story).where(
+                    m.Project.code.in_([p["code"] for p in projects])
+                )
+            ).all()
+        )
+        if projects
+        else {}
+    )
+    improving: dict[int, int] = {}
+    kept: dict[int, bool] = {}
+    for r in _measure_results(conn, scope, as_of):
+        improving[r["project_id"]] = improving.get(r["project_id"], 0) + bool(r["improving"])
+        kept[r["project_id"]] = kept.get(r["project_id"], False) or sustained(r["result"], r["improving"])
+    choices = [
+        ProjectChoice(
+            code=p["code"],
+            title=p["title"],
+            latest_score=p["latest_score"],
+            improving=improving.get(p["id"], 0),
+            sustained=kept.get(p["id"], False),
+            has_story=bool((stories.get(p["code"]) or "").strip()),
+        )
+        for p in projects
+    ]
+
+    def order(c: ProjectChoice):
+        group = 0 if c.sustained else 1 if c.has_story else 2
+        return (group, -(c.latest_score or 0), -c.improving, c.code)
+
+    return sorted(choices, key=order)
+
+
+def suggested_codes(choices: list[ProjectChoice]) -> tuple[str, ...]:
+    """What the showcase starts with: the best few with sustained improvement and a couple of quiet wins."""
+    best = [c.code for c in choices if c.sustained][:SUGGEST_IMPROVING]
+    quiet = [c.code for c in choices if c.quiet_win][:SUGGEST_QUIET]
+    return tuple(best + quiet)
+
+
+# --- building the slides --------------------------------------------------------------------------------------
+
+
+def _median(values) -> float | None:
+    vals = [v for v in values if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def _month(iso: str) -> str:
+    return dt.date.fromisoformat(iso[:10]).strftime("%b %Y")
+
+
+def _span(periods: tuple[str, ...], a: int, b: int) -> str:
+    first, last = _month(periods[a]), _month(periods[b - 1])
+    return first if first == last else f"{first} – {last}"
+
+
+def before_after(chart: ChartSeries, changes: list[dict]) -> BeforeAfter | None:
+    """Median before and after, on the chart's scale: the first phase against the latest (after a
+    rebase); else before and after the first change adopted (kind ``change``) with at least three points
+    each side; else the first points against the latest (up to 12 each, half the series at most)."""
+    n = len(chart.periods)
+    if n < 2 * MIN_SIDE - 1:
+        return None
+    change = ""
+    if len(chart.phases) > 1:
+        (a0, b0), (a1, b1) = chart.phases[0], chart.phases[-1]
+        basis, labels = "phases", ("First phase", "Latest phase")
+    else:
+        split = None
+        for c in sorted((c for c in changes if c.get("kind") == "change"), key=lambda c: c["day"]):
+            k = next((i for i, p in enumerate(chart.periods) if p >= c["day"]), n)
+            if k >= MIN_SIDE and n - k >= MIN_SIDE:
+                split = (k, c)
+                break
+        if split:
+            k, c = split
+            a0, b0, a1, b1 = 0, k, k, n
+            basis, labels, change = "change", ("Before the change", "After the change"), c["title"]
+        else:
+            w = min(BASELINE_MAX, n // 2)
+            a0, b0, a1, b1 = 0, w, n - w, n
+            basis, labels = "baseline", (f"First {w} points", f"Latest {w} points")
+    before, after = _median(chart.values[a0:b0]), _median(chart.values[a1:b1])
+    if before is None or after is None:
+        return None
+    good = {"increase": 1, "decrease": -1}.get(chart.improvement, 0)
+    moved = (after > before) - (after < before)
+    return BeforeAfter(
+        before=before,
+        after=after,
+        before_text=chart.fmt(before),
+        after_text=chart.fmt(after),
+        before_label=labels[0],
+        after_label=labels[1],
+        before_period=_span(chart.periods, a0, b0),
+        after_period=_span(chart.periods, a1, b1),
+        basis=basis,
+        change=change,
+        better=None if not (good and moved) else moved * good > 0,
+        change_pct=None if before == 0 else (after - before) / abs(before) * 100,
+    )
+
+
+def chart_series(measure: dict) -> ChartSeries:
+    """A measure of :func:`qidash.views.project.measure_charts` as a :class:`ChartSeries`."""
+    result = measure["result"]
+    kind = result.get("kind") or measure["chart"]
+    s = spc_charts.scale_of(kind)
+    periods = tuple(str(p)[:10] for p in result.get("periods") or [])
+
+    def scaled(values) -> tuple:
+        return tuple(None if v is None else v * s for v in values)
+
+    bounds = spc.phase_bounds(result.get("phases"), len(result["y"]))
+    numbers: dict[str, int] = {}
+    annotations = []
+    for c in sorted(measure["changes"], key=lambda c: (c["day"], c["title"])):
+        if not periods or c["kind"] == "rebase":
+            continue  # a rebase is drawn as its phase
+        index = next((i for i, p in enumerate(periods) if p >= c["day"]), len(periods) - 1)
+        numbers[c["kind"]] = numbers.get(c["kind"], 0) + 1
+        annotations.append(Annotation(c["day"], c["title"], c["kind"], index, numbers[c["kind"]]))
+    return ChartSeries(
+        measure_code=measure["code"],
+        name=measure["name"],
+        chart=kind,
+        unit=measure["unit"],
+        improvement=measure["improvement"],
+        y_title=spc_charts.value_title(kind, measure["unit"]),
+        centre_name="Median" if kind == "run" else "Mean" if kind == "xmr" else "Centre line",
+        periods=periods,
+        values=scaled(result["y"]),
+        centre=scaled(result["cl"]),
+        lower=scaled(result["lcl"]),
+        upper=scaled(result["ucl"]),
+        point_types=tuple(spc_charts.point_types(result)),
+        phase_starts=tuple(a for a, _ in bounds[1:]),
+        target=spc_charts.shown_target(kind, measure["target"]),
+        target_raw=measure["target"],
+        annotations=tuple(annotations),
+        variation_icon=measure["variation_icon"],
+        assurance_icon=measure["assurance_icon"],
+        improving=bool(measure["improving"]),
+        result=result,
+    )
+
+
+def _story_measure(measures_: list[dict]) -> dict | None:
+    """The measure whose chart tells the project's story: sustained improvement first (an outcome
+    before a process measure), then any outcome measure, then the first."""
+    if not measures_:
+        return None
+
+    def rank(mm: dict):
+        kept = sustained(mm["result"], mm["improving"])
+        icon = (mm["variation_icon"] or "").startswith("improvement")
+        return (not kept, not icon, mm["kind"] != "outcome", mm["kind"] == "balancing", mm["code"])
+
+    return min(measures_, key=rank)
+
+
+def _team(
+    conn: Connection,
+    project_id: int,
+    lead_person_id: int | None,
+    public: bool,
+    can_see_people: bool,
+    threshold: int,
+    patient_involvement: bool,
+) -> Team:
+    members = select(m.ProjectMember.person_id, m.ProjectMember.role).where(
+        m.ProjectMember.project_id == project_id
+    )
+    if lead_person_id is not None:
+        members = members.where(m.ProjectMember.person_id != lead_person_id)
+    people = union_all(
+        select(m.Project.lead_person_id.label("person_id"), literal("lead").label("role")).where(
+            m.Project.id == project_id, m.Project.lead_person_id.is_not(None)
+        ),
+        members,
+    ).subquery("people")
+    rows = conn.execute(
+        select(
+            people.c.role,
+            m.Person.display_name,
+            m.Person.consents_to_be_named,
+            m.Person.role,
+            m.Person.is_patient_partner,
+        ).join(m.Person, m.Person.id == people.c.person_id)
+    ).all()
+    order = {"lead": 0, "member": 1, "coach": 2, "sponsor": 3}
+    rows = sorted(rows, key=lambda r: (order.get(r[0], 9), r[1] or "", r[3] or ""))
+    named, others = [], []
+    for project_role, display, consents, job, patient in rows:
+        name = person_name(display, bool(consents), can_see_people)
+        if name:
+            named.append((name, project_role))
+        else:
+            others.append("Patient partner" if patient else label(job) if job else label(project_role))
+    patients = sum(1 for r in rows if r[4])
+    if patients:
+        word = (
+            "patient partner"
+            if patients == 1 and not suppressed(patients, public, threshold)
+            else "patient partners"
+        )
+        partners = f"{people_count(patients, public, threshold)} {word}"
+    else:
+        partners = "Patients involved" if patient_involvement else ""
+    return Team(
+        named=tuple(named),
+        others=() if public else tuple(others),
+        others_count=people_count(len(others), public, threshold) if others else "",
+        # With the named people listed, the team's size would give away a suppressed count of the rest.
+        size="" if suppressed(len(others), public, threshold) else people_count(len(rows), public, threshold),
+        patient_partners=partners,
+    )
+
+
+def project_slide(
+    conn: Connection, code: str, as_of: dt.date, public: bool, can_see_people: bool, threshold: int
+) -> ProjectSlide | None:
+    """One project's slide (None when the project is unknown)."""
+    view = project_data(conn, code, as_of)
+    if view is None:
+        return None
+    about = view.about
+    story_measure = _story_measure(view.measures)
+    chart = chart_series(story_measure) if story_measure else None
+    story = (about["story"] or "").strip()
+    quiet = bool(story) and not any(sustained(mm["result"], mm["improving"]) for mm in view.measures)
+    orgs = tuple(
+        Organisation(r.name, r.role, label(r.kind), label(r.sector)) for r in view.organisations.itertuples()
+    )
+    sectors = tuple(dict.fromkeys(o.sector for o in orgs))
+    latest = None if view.scores.empty else float(view.scores["score"].iloc[-1])
+    return ProjectSlide(
+        code=about["code"],
+        title=about["title"],
+        aim=about["aim"] or "",
+        priority=about["priority_name"],
+        status=label(about["status"]),
+        lead_organisation=about["lead_organisation"],
+        organisations=orgs,
+        sectors=sectors,
+        cross_boundary=bool(view.cross_boundary),
+        team=_team(
+            conn,
+            about["id"],
+            about["lead_person_id"],
+            public,
+            can_see_people,
+            threshold,
+            bool(about["patient_involvement"]),
+        ),
+        story=story,
+        lessons=(about["lessons"] or "").strip(),
+        latest_score=latest,
+        score_words=spc_charts.IHI_SCORES.get(latest, "") if latest is not None else "No score yet",
+        pdsa_cycles=int((view.changes["kind"] == "pdsa").sum()),
+        quiet_win=quiet,
+        chart=chart,
+        before_after=before_after(chart, story_measure["changes"]) if chart else None,
+        other_measures=tuple(
+            (mm["name"], mm["variation_icon"], mm["assurance_icon"])
+            for mm in view.measures
+            if story_measure is None or mm["code"] != story_measure["code"]
+        ),
+    )
+
+
+def _numbers(report: dict, split: dict, public: bool, threshold: int) -> tuple[Number, ...]:
+    def count(key, name, n, note=""):
+        shown = people_count(n, public, threshold)
+        return Number(key, name, None if suppressed(n, public, threshold) else n, shown, note)
+
+    trained = report["people_trained"]
+    parts_hidden = any(suppressed(split[k], public, threshold) for k in ("staff", "patients"))
+    if split["patients"] and not parts_hidden:
+        split_note = (
+            f"{people_count(split['staff'], public, threshold)} staff · "
+            f"{people_count(split['patients'], public, threshold)} patients"
+        )
+    elif split["patients"]:
+        split_note = "staff and patients"
+    else:
+        split_note = "staff"
+    orgs = f"{fmt_int(report['orgs_trained'])} of {fmt_int(report['orgs_in_scope'])}"
+    projects = sum(report["projects_by_priority"].values())
+    reach = report["reach_vs_target"]
+    out = [
+        count("people_trained", "People trained in QI", trained, split_note),
+        Number(
+            "orgs_trained",
+            "Organisations trained",
+            report["orgs_trained"],
+            orgs,
+            f"with someone trained in post · coverage {fmt_pct(report['coverage_pct'])}",
+        ),
+        Number(
+            "projects",
+            "QI projects",
+            projects,
+            fmt_int(projects),
+            f"{fmt_int(report['projects_active'])} active · {fmt_int(report['projects_completed'])} completed",
+        ),
+        Number(
+            "projects_improving",
+            "Projects showing improvement",
+            report["projects_improving"],
+            fmt_int(report["projects_improving"]),
+            "a signal of improvement on their charts",
+        ),
+        Number(
+            "projects_cross_boundary",
+            "Projects across organisations",
+            report["projects_cross_boundary"],
+            fmt_int(report["projects_cross_boundary"]),
+            "spanning sectors or kinds of organisation",
+        ),
+        Number(
+            "projects_with_patient_partner",
+            "Projects with patients involved",
+            report["projects_with_patient_partner"],
+            fmt_int(report["projects_with_patient_partner"]),
+        ),
+        Number(
+            "projects_progress_ge_4",
+            "Projects scoring 4.0 or more",
+            report["projects_progress_ge_4"],
+            fmt_int(report["projects_progress_ge_4"]),
+            "significant or sustained improvement (IHI scale)",
+        ),
+    ]
+    if reach.get("target_value") is not None:
+        hidden = suppressed(reach["people_trained"], public, threshold)
+        verdict = "on track" if reach["on_track"] else "behind the target"
+        due = dt.date.fromisoformat(reach["due_on"])
+        note = f"by {due:%d %b %Y}" + (
+            "" if hidden else f": projected {fmt_int(reach['projected_at_due'])}, {verdict}"
+        )
+        out.append(
+            Number(
+                "reach_vs_target",
+                "Reach against target",
+                None if hidden else reach["people_trained"],
+                f"{people_count(reach['people_trained'], public, threshold)} / "
+                f"{fmt_int(reach['target_value'])}",
+                note,
+            )
+        )
+    else:
+        share = report["local_faculty_share"]
+        out.append(
+            Number(
+                "local_faculty_share",
+                "Cohorts taught by local faculty",
+                None if share is None else share * 100,
+                "–" if share is None else f"{share * 100:.0f}%",
+                "self-sustainability",
+            )
+        )
+    return tuple(out)
+
+
+def _funnels(conn: Connection, report: dict, public: bool, threshold: int) -> tuple[Funnel, ...]:
+    out = []
+    for ladder in catalog.frameworks(conn):
+        stages = []
+        tiers = ladder["tiers"]
+        for i, tier in enumerate(tiers):
+            n = report["people_by_tier"].get(tier["code"], 0)
+            conversion = ""
+            if i:
+                prev = tiers[i - 1]
+                before = report["people_by_tier"].get(prev["code"], 0)
+                step = report["tier_conversion"].get(f"{prev['code']}->{tier['code']}") or {}
+                ratio = step.get("ratio")
+                if ratio is not None and not (
+                    suppressed(n, public, threshold) or suppressed(before, public, threshold)
+                ):
+                    conversion = f"{ratio * 100:.0f}% of {prev['name']}"
+            stages.append(
+                FunnelStage(
+                    tier["code"],
+                    tier["name"],
+                    None if suppressed(n, public, threshold) else n,
+                    people_count(n, public, threshold),
+                    conversion,
+                )
+            )
+        if any(s.value for s in stages) or any(s.text.startswith("<") for s in stages):
+            out.append(Funnel(ladder["name"], tuple(stages)))
+    return tuple(out)
+
+
+def _map(conn: Connection, scope: Scope, as_of: dt.date, public: bool, threshold: int) -> MapView | None:
+    view = capability_map_data(conn, scope, as_of)
+    areas = geo.pcn_areas(conn, geo.boundary_stamp())
+    if view.orgs.empty or (not areas.pcns and view.orgs[["latitude", "longitude"]].dropna().empty):
+        return None
+    values = {}
+    tips = {}
+    for r in view.by_pcn.to_dict("records") if len(view.by_pcn) else []:
+        v = r.get("coverage_pct")
+        values[r["pcn"]] = None if v is None or pd.isna(v) else float(v)
+        tips[r["pcn"]] = (
+            (
+                f"Coverage {fmt_pct(values[r['pcn']])}: {fmt_int(r['orgs_trained'])} of "
+                f"{fmt_int(r['orgs_in_scope'])} organisations trained"
+            ),
+            f"People trained {people_count(r.get('people_trained'), public, threshold)}",
+            f"Projects active {fmt_int(r.get('projects_active'))}",
+        )
+    edges = maps.legend_breaks(values.values(), percent=True)
+    legend = tuple((c, f"{t}%") for c, t in maps.legend(edges, False))
+    stages = tuple((s, maps.STAGE_LABELS[s], maps.STAGE_COLOURS[s], n) for s, n in view.stage_counts.items())
+    counts = view.counts
+    headline = (
+        f"{fmt_int(counts['trained'])} of {fmt_int(counts['orgs'])} organisations have someone trained "
+        f"still in post; {fmt_int(view.stage_counts['with_project'])} have an active project."
+    )
+    note = (
+        "PCN areas are drawn around member organisations, not official boundaries."
+        if areas.source == "derived"
+        else ""
+    )
+    orgs = view.orgs
+    if public:  # the map's tooltips give each organisation's people trained in post
+        hidden = [None if suppressed(int(n), public, threshold) else int(n) for n in orgs["trained_in_post"]]
+        orgs = orgs.assign(trained_in_post=pd.Series(hidden, index=orgs.index, dtype=object))
+    with_beds = orgs["beds"].notna().sum()
+    return MapView(
+        areas=areas,
+        values=values,
+        edges=edges,
+        legend=legend,
+        tips=tips,
+        orgs=orgs,
+        stages=stages,
+        size_by="beds" if with_beds * 2 > len(view.orgs) else "staff_headcount",
+        headline=headline,
+        note=note,
+    )
+
+
+def _board(projects: tuple[ProjectSlide, ...], conn: Connection, as_of: dt.date) -> tuple[BoardRow, ...]:
+    rows = []
+    for p in projects:
+        score = "–" if p.latest_score is None else f"{p.latest_score:.1f}"
+        if p.chart:
+            ba = p.before_after
+            rows.append(
+                BoardRow(
+                    p.code,
+                    p.title,
+                    p.chart.name,
+                    p.chart.variation_icon,
+                    p.chart.assurance_icon,
+                    f"{ba.before_text} → {ba.after_text}"
+                    + (f" ({ba.verdict})" if ba.better is not None else "")
+                    if ba
+                    else "–",
+                    score,
+                )
+            )
+        for name, variation, assurance in p.other_measures:
+            rows.append(BoardRow(p.code, p.title, name, variation, assurance, "", score))
+        if not p.chart and not p.other_measures:
+            rows.append(BoardRow(p.code, p.title, "No measure with data yet", None, None, "", score))
+    return tuple(rows)
+
+
+def showcase_data(
+    conn: Connection,
+    scope: Scope,
+    as_of: dt.date,
+    projects: tuple[str, ...] | None = None,
+    public: bool = False,
+    can_see_people: bool = True,
+    threshold: int = SUPPRESS_BELOW,
+) -> Showcase:
+    """The whole showcase for a scope and date. ``projects``: codes in the order to present them (None:
+    the suggestions of :func:`suggested_codes`); codes not in :func:`project_choices` are skipped (the
+    page and the command check them first and say so)."""
+    choices = project_choices(conn, scope, as_of)
+    known = {c.code for c in choices}
+    codes = suggested_codes(choices) if projects is None else tuple(c for c in projects if c in known)
+    report = measures.report(conn, scope, as_of)
+    split = measures.people_trained_split(conn, scope, as_of)
+    slides = tuple(
+        s for s in (project_slide(conn, c, as_of, public, can_see_people, threshold) for c in codes) if s
+    )
+    return Showcase(
+        programme=db.get_setting(conn, "scenario_title") or "QI capability",
+        scope_label=scope.label(),
+        as_of=as_of,
+        public=public,
+        threshold=threshold,
+        synthetic=db.get_setting(conn, "demo") == "yes",
+        numbers=_numbers(report, split, public, threshold),
+        funnels=_funnels(conn, report, public, threshold),
+        map=_map(conn, scope, as_of, public, threshold),
+        projects=slides,
+        board=_board(slides, conn, as_of),
+    )

@@ -1,0 +1,110 @@
+"""The Showcase in a real browser: a link opens a slide, Present hides the setting up, the arrow keys step
+through the slides with the address following, a reload opens the same slide still presenting, Esc comes
+back; nothing errors and nothing leaves the machine. And the HTML report, opened offline, asks the
+network for nothing."""
+
+import pytest
+from playwright.sync_api import expect
+
+from qidash import db, measures, scenarios
+from qidash.exports import html_report
+from qidash.scope import Scope
+from qidash.views.showcase import showcase_data
+from tests.e2e.conftest import assert_clean, wait_idle
+
+pytestmark = pytest.mark.e2e
+
+BASE_PATH_PROBES = ("/_stcore/health", "/_stcore/host-config")
+
+
+def barnet():
+    """Barnet's showcase as the server builds it by default (same demo folder as the server)."""
+    engine = db.make_engine(db.demo_url("barnet"))
+    if db.is_empty(engine):
+        db.migrate(engine)
+        scenarios.load_demo(engine, "barnet")
+    with engine.connect() as conn:
+        sc = showcase_data(conn, Scope(), measures.default_as_of(conn))
+    engine.dispose()
+    return sc
+
+
+def heading(page, text: str):
+    return page.get_by_role("heading", name=text, exact=True)
+
+
+def step(page, key: str, slide: int) -> None:
+    page.keyboard.press(key)
+    page.wait_for_url(f"**slide={slide}&**")
+    wait_idle(page)
+
+
+def test_present_and_step_through_the_slides_with_the_keyboard(server, page):
+    probes = []
+    page.on(
+        "response",
+        lambda r: probes.append(r.url) if r.status == 404 and r.url.endswith(BASE_PATH_PROBES) else None,
+    )
+    page.goto(f"{server}/showcase?scenario=barnet&slide=1")
+    wait_idle(page)
+    slides = barnet().slides
+    expect(heading(page, "Showcase")).to_be_visible()
+    expect(heading(page, slides[0].title)).to_be_visible()
+    expect(page.get_by_text("Projects to celebrate, in the order to present them")).to_be_visible()
+
+    page.get_by_role("button", name="Present", exact=True).click()
+    page.wait_for_url("**present=1**")
+    wait_idle(page)
+    expect(heading(page, "Showcase")).to_have_count(0)  # slides only
+    expect(page.get_by_text("Projects to celebrate, in the order to present them")).to_have_count(0)
+
+    step(page, "ArrowRight", 2)
+    expect(heading(page, slides[1].title)).to_be_visible()
+    expect(page.locator('[data-testid="stPlotlyChart"]').first).to_contain_text("Lead")
+    step(page, "ArrowRight", 3)
+    expect(heading(page, slides[2].title)).to_be_visible()
+    page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=30_000)
+    step(page, "ArrowRight", 4)
+    expect(heading(page, slides[3].title)).to_be_visible()  # the first project
+    expect(page.get_by_text(f"4 / {len(slides)}")).to_be_visible()
+    step(page, "ArrowLeft", 3)
+    expect(heading(page, slides[2].title)).to_be_visible()
+
+    # The link opens the same slide, still presenting.
+    link = page.url
+    assert "present=1" in link and "projects=" in link
+    page.goto("about:blank")
+    page.goto(link)
+    wait_idle(page)
+    expect(heading(page, slides[2].title)).to_be_visible()
+    expect(heading(page, "Showcase")).to_have_count(0)
+
+    page.keyboard.press("Escape")
+    page.wait_for_url(lambda url: "present=1" not in url)
+    wait_idle(page)
+    expect(heading(page, "Showcase")).to_be_visible()
+    expect(heading(page, slides[2].title)).to_be_visible()
+
+    errors = [e for e in page.watch.console_errors if "favicon" not in e]
+    expected = [e for e in errors if "status of 404" in e]
+    assert len(expected) <= len(probes), (errors, probes)
+    page.watch.console_errors[:] = [e for e in page.watch.console_errors if e not in expected]
+    assert_clean(page)
+
+
+def test_the_html_report_opened_offline_requests_nothing(browser, tmp_path):
+    path = tmp_path / "showcase.html"
+    path.write_text(html_report.render(barnet()), encoding="utf-8")
+    context = browser.new_context(offline=True, viewport={"width": 1280, "height": 1600})
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    assert requests == [path.as_uri()], requests  # the document itself, nothing else
+    assert not errors, errors
+    assert page.locator("section.slide").count() == len(barnet().slides)
+    assert page.locator("section.slide svg").count() >= 3
+    context.close()

@@ -1,0 +1,113 @@
+"""A real OpenID Connect round trip: st.login against a local mock provider, then role and area.
+
+The provider (oidc-provider-mock) runs on this machine; its sign-in form asks for a subject, which
+becomes the email claim. Requests leaving the machine (the mock's own stylesheet CDN) are blocked.
+"""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from qidash import auth, db, scenarios
+from tests.e2e.conftest import free_port, start_server, wait_idle
+
+mock = pytest.importorskip("oidc_provider_mock")
+
+
+@pytest.fixture(scope="module")
+def signed_app(tmp_path_factory, browser):
+    """A server with [auth] configured against a mock provider, over a barnet database with two users."""
+    tmp = tmp_path_factory.mktemp("oidc")
+    url = db.sqlite_url(tmp / "app.db")
+    engine = db.make_engine(url)
+    scenarios.load_demo(engine, "barnet")
+    auth.save_user(engine, "test", "admin@example.nhs.uk", "admin", "Ada Admin")
+    auth.save_user(engine, "test", "lead@example.nhs.uk", "locality_lead", "Lee Lead", localities=("NORTH",))
+    with mock.run_server_in_thread(port=0) as provider:
+        port = free_port()
+        secrets_file = tmp / "secrets.toml"
+        secrets_file.write_text(
+            "[auth]\n"
+            f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+            f'cookie_secret = "{secrets.token_hex(16)}"\n'
+            'client_id = "qidash-test"\n'
+            'client_secret = "not-a-secret"\n'
+            f'server_metadata_url = "http://localhost:{provider.server_port}/.well-known/openid-configuration"\n'
+        )
+        proc, base = start_server(
+            {"QIDASH_DB_URL": url}, ["--secrets.files", str(secrets_file)], port=port
+        )
+        try:
+            yield base, engine
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _block_outside(page):
+    def route(r):
+        host = urlparse(r.request.url).hostname
+        if host in ("127.0.0.1", "localhost"):
+            r.continue_()
+        else:
+            r.abort()
+
+    page.route("**/*", route)
+
+
+def sign_in(browser, base: str, email: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 1400})
+    page = context.new_page()
+    _block_outside(page)
+    page.goto(base)
+    wait_idle(page)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
+    page.fill("input[name=sub]", email)
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(f"{base}/**", timeout=30_000)
+    wait_idle(page)
+    return context, page
+
+
+def test_known_user_signs_in_and_sees_only_their_area(signed_app, browser):
+    base, engine = signed_app
+    context, page = sign_in(browser, base, "lead@example.nhs.uk")
+    try:
+        sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+        assert "Signed in as Lee Lead" in sidebar and "Locality / PCN lead" in sidebar
+        caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
+        assert "your area" in caption
+        # A link that asks for another area gives nothing beyond the lead's own.
+        page.goto(f"{base}/?locality=WEST")
+        wait_idle(page)
+        caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
+        assert "WEST" not in caption
+        # No Data page for a locality lead, not even by typing its address.
+        assert page.get_by_role("link", name="Data").count() == 0
+    finally:
+        context.close()
+    with engine.connect() as conn:
+        events = auth.audit_events(conn, action="sign_in")
+    assert any(e["actor"] == "lead@example.nhs.uk" for e in events)
+
+
+def test_unknown_user_is_asked_to_contact_the_admin(signed_app, browser):
+    base, engine = signed_app
+    context, page = sign_in(browser, base, "stranger@example.com")
+    try:
+        text = page.locator('[data-testid="stMain"]').inner_text()
+        assert "ask your programme admin" in text
+        assert page.get_by_role("link", name="Overview").count() == 0
+    finally:
+        context.close()
+    with engine.connect() as conn:
+        assert auth.audit_events(conn, action="sign_in_refused")

@@ -1,0 +1,43 @@
+"""Helpers for AppTest page tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 120
+
+
+def open_page(page: str | None = None, scenario: str = "cornwall", **params) -> AppTest:
+    """Run the app frame, then switch to ``app_pages/<page>.py`` with the given URL parameters.
+
+    Extra keyword arguments set the URL-bound sidebar widgets by their keys (locality, pcn, kind,
+    sector, as_of as YYYY-MM-DD). AppTest does not feed query parameters to bound widgets, so they
+    are set through session state, which is what a URL parameter sets in the browser; the browser
+    tests check the URL round trip itself.
+    """
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["scenario"] = scenario
+    for key, value in params.items():
+        at.session_state[key] = dt.date.fromisoformat(value) if key == "as_of" else value
+    at.run()
+    if page:
+        at.switch_page(f"app_pages/{page}.py").run()
+    return at
+
+
+def plotly_specs(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def deck_specs(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.json) for el in at.get("deck_gl_json_chart")]
+
+
+def no_exceptions(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]

@@ -1,0 +1,525 @@
+"""The Showcase: its story model (public mode's suppression and naming, before and after medians, the
+suggested projects), the PowerPoint deck (slides, titles, chart series equal to the model's), the HTML
+report (nothing to fetch), chart images, the ``showcase`` command and the page on every programme."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+from html import escape
+from pathlib import Path
+
+import pytest
+from pptx import Presentation
+from sqlalchemy import update
+
+from qidash import auth, db, ingest, measures, scenarios, spc
+from qidash import models as m
+from qidash.cli import main
+from qidash.exports import html_report, images, pptx_deck, svg
+from qidash.scope import Scope
+from qidash.views import showcase as sv
+
+BASE = Path(__file__).parent / "fixtures" / "import" / "base"
+AS_OF = dt.date(2024, 12, 31)
+EVERYONE = Scope()
+
+
+# --- a small programme: four people, two projects ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def base_db(tmp_path_factory) -> Path:
+    """fixtures/import/base, with a name recorded for someone who did NOT consent to be named."""
+    path = tmp_path_factory.mktemp("showcase") / "base.db"
+    engine = db.make_engine(db.sqlite_url(path))
+    db.migrate(engine)
+    assert ingest.commit(engine, ingest.read_paths([str(BASE)]), user="fixture").outcome == "loaded"
+    with engine.begin() as conn:  # P0002 leads QI-001 and has a name on record, but no consent
+        conn.execute(
+            update(m.Person).where(m.Person.person_ref == "P0002").values(display_name="Nina Nightly")
+        )
+        conn.execute(
+            update(m.Project)
+            .where(m.Project.code == "QI-001")
+            .values(story="Night checks every hour cut falls.", lessons="Ask the night staff first.")
+        )
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def base(base_db, tmp_path):
+    path = tmp_path / "qidash.db"
+    shutil.copy(base_db, path)
+    engine = db.make_engine(db.sqlite_url(path))
+    yield engine
+    engine.dispose()
+
+
+def model(engine, public=False, can_see_people=True, projects=("QI-001", "QI-002")) -> sv.Showcase:
+    with engine.connect() as conn:
+        return sv.showcase_data(conn, EVERYONE, AS_OF, projects, public, can_see_people)
+
+
+def test_people_counts_under_the_threshold_are_hidden_only_in_public_mode():
+    assert sv.people_count(3, public=True) == "<5"
+    assert sv.people_count(4, public=True) == "<5"
+    assert sv.people_count(5, public=True) == "5"
+    assert sv.people_count(0, public=True) == "0"  # nobody is nobody: nothing to protect
+    assert sv.people_count(1234, public=True) == "1,234"
+    assert sv.people_count(3, public=False) == "3"
+    assert sv.people_count(7, public=True, threshold=10) == "<10"
+    assert sv.person_name("Alex Moss", True, True) == "Alex Moss"
+    assert sv.person_name("Nina Nightly", False, True) is None  # no consent, no name
+    assert sv.person_name("Alex Moss", True, False) is None  # a viewer without person-level access
+
+
+def test_public_mode_hides_small_counts_everywhere_they_are_shown(base):
+    open_, public = model(base), model(base, public=True)
+    numbers = {n.key: n for n in open_.numbers}
+    hidden = {n.key: n for n in public.numbers}
+    assert numbers["people_trained"].text == "2" and numbers["people_trained"].value == 2
+    assert hidden["people_trained"].text == "<5" and hidden["people_trained"].value is None
+    assert hidden["reach_vs_target"].text == "<5 / 50"
+    assert "projected" not in hidden["reach_vs_target"].note  # the projection would give the count away
+    # Organisations and projects are not people: shown as they are.
+    assert hidden["orgs_trained"].text == numbers["orgs_trained"].text == "2 of 3"
+    assert hidden["projects"].text == "2"
+    stages = [(s.name, s.value, s.text, s.conversion) for s in open_.funnels[0].stages]
+    assert stages == [
+        ("Learn", 2, "2", ""),
+        ("Live", 2, "2", "100% of Learn"),
+        ("Lead", 1, "1", "50% of Live"),
+    ]
+    assert [(s.value, s.text, s.conversion) for s in public.funnels[0].stages] == [(None, "<5", "")] * 3
+    assert public.map.tips["PCN-N1"][1] == "People trained <5"
+    assert set(public.map.orgs["trained_in_post"]) <= {None, 0}
+    assert public.public_note.startswith("Public mode")
+
+
+def test_nobody_is_named_without_consent_and_small_teams_are_counted_not_listed(base):
+    open_, public = model(base), model(base, public=True)
+    falls, handovers = open_.project("QI-001"), open_.project("QI-002")
+    assert falls.team.named == ()  # Nina Nightly did not consent
+    assert falls.team.others == ("Nurse", "Care worker", "Patient partner")
+    assert falls.team.size == "3" and falls.team.patient_partners == "1 patient partner"
+    assert handovers.team.named == (("Alex Moss", "lead"),)
+    quiet = public.project("QI-001").team
+    assert quiet.others == () and quiet.others_count == "<5"
+    assert quiet.size == ""  # with named people listed, a size would give the rest away
+    assert quiet.patient_partners == "<5 patient partners"
+    assert public.project("QI-002").team.named == (("Alex Moss", "lead"),)
+    assert model(base, can_see_people=False).project("QI-002").team.named == ()
+    # Nor in any export, in either mode.
+    for sc in (open_, public):
+        text = html_report.render(sc) + deck_text(pptx_deck.build(sc))
+        assert "Nina Nightly" not in text
+        assert "Alex Moss" in text
+
+
+def test_suggestions_put_sustained_improvement_first_and_quiet_wins_need_a_story(base):
+    with base.connect() as conn:
+        choices = sv.project_choices(conn, EVERYONE, AS_OF)
+    assert [(c.code, c.sustained, c.quiet_win) for c in choices] == [
+        ("QI-001", True, False),
+        ("QI-002", False, False),
+    ]
+    assert sv.suggested_codes(choices) == ("QI-001",)
+    sc = model(base)
+    falls = sc.project("QI-001")
+    assert not falls.quiet_win and falls.chart.measure_code == "DAYS"  # the improving measure tells the story
+    assert falls.other_measures[0][0] == "Residents who fell at night"
+    assert sc.project("QI-002").chart is None and not sc.project("QI-002").quiet_win  # no story: no quiet win
+
+
+def _measure(values, periods, chart="xmr", improvement="increase", phases=None, changes=(), target=None):
+    result = spc.analyse(
+        values,
+        kind=chart,
+        ruleset="nhs" if chart == "xmr" else "anhoej",
+        phases=phases,
+        improvement_direction=improvement,
+    ).to_dict()
+    result["periods"] = [p.isoformat() for p in periods]
+    return {
+        "code": "M",
+        "name": "Measure",
+        "chart": chart,
+        "unit": "days",
+        "improvement": improvement,
+        "target": target,
+        "result": result,
+        "changes": list(changes),
+        "variation_icon": None,
+        "assurance_icon": None,
+        "improving": False,
+        "kind": "outcome",
+    }
+
+
+MONTHS = [dt.date(2023, k, 1) for k in range(1, 13)]
+
+
+def test_before_and_after_compares_phases_then_a_change_then_the_first_and_latest_points():
+    values = [10, 12, 11, 13, 12, 11, 20, 21, 19, 22, 20, 21]
+    phased = _measure(values, MONTHS, phases=[1] * 6 + [2] * 6)
+    ba = sv.before_after(sv.chart_series(phased), phased["changes"])
+    assert (ba.basis, ba.before, ba.after) == ("phases", 11.5, 20.5)
+    assert (ba.before_label, ba.after_label, ba.before_period) == (
+        "First phase",
+        "Latest phase",
+        "Jan 2023 – Jun 2023",
+    )
+    assert ba.better is True and ba.moved == "78% higher"
+
+    change = {"day": "2023-05-10", "title": "Adopted: huddles", "kind": "change"}
+    pdsa = {"day": "2023-02-01", "title": "PDSA 1", "kind": "pdsa"}
+    split = _measure(values, MONTHS, improvement="decrease", changes=[pdsa, change])
+    ba = sv.before_after(sv.chart_series(split), split["changes"])
+    # The first period on or after the change (June) starts "after": Jan–May against Jun–Dec.
+    assert (ba.basis, ba.change, ba.before, ba.after) == ("change", "Adopted: huddles", 12, 20)
+    assert ba.better is False and ba.verdict == "worse"
+
+    late = {"day": "2023-11-20", "title": "Too late to judge", "kind": "change"}
+    plain = _measure(values[:10], MONTHS[:10], changes=[late])
+    ba = sv.before_after(sv.chart_series(plain), plain["changes"])
+    assert (ba.basis, ba.before_label, ba.before, ba.after) == ("baseline", "First 5 points", 12, 20)
+
+
+def test_chart_series_are_the_stored_result_on_the_chart_scale_with_numbered_pdsa_cycles():
+    changes = [
+        {"day": "2023-03-05", "title": "PDSA 1", "kind": "pdsa"},
+        {"day": "2023-03-20", "title": "PDSA 2", "kind": "pdsa"},
+        {"day": "2023-06-01", "title": "Adopted", "kind": "change"},
+        {"day": "2023-07-01", "title": "New phase", "kind": "rebase"},
+    ]
+    p = _measure(
+        [0.5, 0.4, 0.6, 0.5, 0.7, 0.8, 0.8, 0.9, 0.85, 0.9, 0.8, 0.9],
+        MONTHS,
+        chart="run",
+        phases=[1] * 6 + [2] * 6,
+        changes=changes,
+    )
+    ch = sv.chart_series(p)
+    assert ch.values[0] == 0.5 and ch.centre_name == "Median" and ch.phase_starts == (6,)
+    lines = ch.lines()
+    assert list(lines) == ["Measure", "Median (phase 1)", "Median (phase 2)"]
+    assert lines["Median (phase 1)"][:6] == (0.55,) * 6 and lines["Median (phase 1)"][6:] == (None,) * 6
+    # Both March cycles fall in the April period (first on or after their day); the rebase is the phase.
+    assert ch.marks("pdsa")[3] == "1, 2" and ch.marks("change")[5] == "1"
+    assert [a.kind for a in ch.annotations] == ["pdsa", "pdsa", "change"]
+
+
+# --- the PowerPoint deck ----------------------------------------------------------------------------------------
+
+
+def deck_text(prs) -> str:
+    parts = []
+    for slide in prs.slides:
+        for shape in slide.shapes:
+            if shape.has_text_frame:
+                parts.append(shape.text_frame.text)
+        parts.append(slide.notes_slide.notes_text_frame.text)
+    return "\n".join(parts)
+
+
+def charts_of(slide):
+    return [s.chart for s in slide.shapes if s.has_chart]
+
+
+def close(a, b) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and abs(a - b) < 1e-6)
+
+
+def check_deck(path: Path, sc: sv.Showcase) -> None:
+    """The deck at ``path`` holds ``sc``: a slide per slide with its title, and charts equal to the model."""
+    prs = Presentation(str(path))
+    assert len(prs.slides) == len(sc.slides)
+    for slide, want in zip(prs.slides, sc.slides, strict=True):
+        texts = [s.text_frame.text for s in slide.shapes if s.has_text_frame]
+        assert want.title in texts, (want.title, texts[:3])
+        if want.kind == sv.KIND_FUNNEL:
+            charts = charts_of(slide)
+            assert len(charts) == len(sc.funnels)
+            for chart, funnel in zip(charts, sc.funnels, strict=True):
+                series = chart.plots[0].series[0]
+                assert series.name == pptx_deck.FUNNEL_SERIES
+                assert list(series.values) == [s.value for s in funnel.stages]
+        if want.kind == sv.KIND_PROJECT:
+            p = sc.project(want.project)
+            assert p.story in slide.notes_slide.notes_text_frame.text
+            charts = charts_of(slide)
+            if p.chart is None:
+                assert charts == []
+                continue
+            (chart,) = charts
+            expected = pptx_deck.chart_lines(p.chart)
+            got = {s.name: s.values for s in chart.plots[0].series}
+            assert list(got) == list(expected)
+            for name, values in expected.items():
+                assert all(close(a, b) for a, b in zip(got[name], values, strict=True)), name
+            assert list(chart.plots[0].categories) == [svg._month_short(d) for d in p.chart.periods]
+            for name, kind in ((pptx_deck.PDSA_SERIES, "pdsa"), (pptx_deck.CHANGE_SERIES, "change")):
+                if name in got:  # each marker is labelled with its cycles' numbers
+                    series = next(s for s in chart.plots[0].series if s.name == name)
+                    labels = [
+                        series.points[j].data_label.text_frame.text if v is not None else None
+                        for j, v in enumerate(p.chart.marks(kind))
+                    ]
+                    assert labels == list(p.chart.marks(kind))
+        if want.kind == sv.KIND_BOARD:
+            icons_drawn = [s for s in slide.shapes if s.shape_type == 6]  # groups: one per icon
+            assert len(icons_drawn) == 2 * min(len(sc.board), pptx_deck.BOARD_ROWS) + 6
+
+
+def test_the_deck_opens_with_a_slide_per_slide_and_the_models_chart_series(base, tmp_path):
+    sc = model(base)
+    path = tmp_path / "deck.pptx"
+    path.write_bytes(pptx_deck.to_bytes(sc))
+    assert [s.kind for s in sc.slides] == ["numbers", "funnel", "map", "project", "project", "board"]
+    check_deck(path, sc)
+    prs = Presentation(str(path))
+    numbers = [s.text_frame.text for s in prs.slides[0].shapes if s.has_text_frame]
+    assert any(t.startswith("2 of 3\nOrganisations trained") for t in numbers)
+    falls = prs.slides[3]
+    names = {s.name for c in charts_of(falls) for s in c.plots[0].series}
+    assert names == {"Days between falls", "Mean", "Upper limit", "Lower limit", "Target"}  # no cycle on DAYS
+    board = pptx_deck.build(sc, board_only=True)
+    assert len(board.slides) == 1
+
+
+# --- the HTML report --------------------------------------------------------------------------------------------
+
+
+def check_self_contained(html: str) -> None:
+    """Nothing in the page can make a request: no URL, script, stylesheet link, import or url()."""
+    assert not re.search(r"https?:|//[a-z0-9]", html, re.IGNORECASE), re.search(
+        r".{40}(https?:|//[a-z0-9]).{40}", html, re.IGNORECASE
+    )
+    assert not re.search(r"<(script|link|iframe|img|object|embed)\b", html, re.IGNORECASE)
+    assert "url(" not in html and "@import" not in html and " src=" not in html and " href=" not in html
+
+
+def test_the_html_report_is_self_contained_and_holds_every_slide(base):
+    sc = model(base, public=True)
+    html = html_report.render(sc)
+    check_self_contained(html)
+    for i, s in enumerate(sc.slides, start=1):
+        assert f'id="slide-{i}" data-kind="{s.kind}"' in html
+        assert s.title in html
+    assert "&lt;5" in html and escape(sc.public_note) in html
+    assert html.count("<svg") >= 3 + 2 * len(sc.board)  # funnel, map, chart; the board's icons
+    board = html_report.render(sc, board_only=True)
+    assert board.count('<section class="slide"') == 1
+    check_self_contained(board)
+
+
+# --- every demo programme ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    """Demo databases in a temporary folder, unless the session already points QIDASH_DEMO_DIR at one."""
+    if os.environ.get("QIDASH_DEMO_DIR"):
+        yield
+        return
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("QIDASH_DEMO_DIR", str(tmp_path_factory.mktemp("demo")))
+        yield
+
+
+def demo_engine(scenario: str):
+    engine = db.make_engine(db.demo_url(scenario))
+    if db.is_empty(engine):
+        db.migrate(engine)
+        scenarios.load_demo(engine, scenario)
+    return engine
+
+
+@pytest.mark.parametrize("scenario", scenarios.NAMES)
+def test_every_programme_tells_its_story_in_the_model_deck_and_report(demo_dir, scenario, tmp_path):
+    engine = demo_engine(scenario)
+    with engine.connect() as conn:
+        as_of = measures.default_as_of(conn)
+        report = measures.report(conn, EVERYONE, as_of)
+        choices = sv.project_choices(conn, EVERYONE, as_of)
+        sc = sv.showcase_data(conn, EVERYONE, as_of)
+    # The numbers are the measures engine's.
+    numbers = {n.key: n.value for n in sc.numbers}
+    assert numbers["people_trained"] == report["people_trained"]
+    assert numbers["projects_improving"] == report["projects_improving"]
+    assert numbers["projects"] == sum(report["projects_by_priority"].values())
+    for funnel in sc.funnels:
+        assert [s.value for s in funnel.stages] == [report["people_by_tier"][s.code] for s in funnel.stages]
+    # Suggestions: sustained improvement first, best latest score first; then quiet wins.
+    chosen = [c for c in choices if c.code in {p.code for p in sc.projects}]
+    assert sc.projects, "every programme has something to celebrate"
+    kept = [c for c in chosen if c.sustained]
+    assert [c.code for c in kept] == [p.code for p in sc.projects if not p.quiet_win][: len(kept)]
+    scores = [c.latest_score or 0 for c in kept]
+    assert scores == sorted(scores, reverse=True)
+    assert all(c.has_story for c in chosen if not c.sustained)
+    assert all(p.chart is not None and p.before_after is not None for p in sc.projects if not p.quiet_win)
+    path = tmp_path / f"{scenario}.pptx"
+    path.write_bytes(pptx_deck.to_bytes(sc))
+    check_deck(path, sc)
+    check_self_contained(html_report.render(sc))
+    engine.dispose()
+
+
+# --- images through Chromium ------------------------------------------------------------------------------------
+
+
+def test_chart_images_and_the_report_pdf_come_from_chromium_when_it_is_there(base, tmp_path, monkeypatch):
+    sc = model(base)
+    if images.chromium() is None:
+        with pytest.raises(images.NoChromium, match="Chromium"):
+            images.report_pdf(sc)
+        pytest.skip("no Chromium: the clear message is all there is")
+    drawing = svg.funnel(sc.funnels[0])
+    png = images.svg_to_png(drawing)
+    assert png.startswith(b"\x89PNG")
+    width = int.from_bytes(png[16:20], "big")
+    assert width == int(re.search(r'viewBox="0 0 (\d+)', drawing).group(1))
+    assert images.svg_to_pdf(drawing).startswith(b"%PDF")
+    assert images.report_pdf(sc, board_only=True).startswith(b"%PDF")
+    monkeypatch.setenv("QIDASH_CHROMIUM", str(tmp_path / "no-such-browser"))
+    assert images.chromium() is None
+    with pytest.raises(images.NoChromium):
+        images.svg_to_png(drawing)
+
+
+# --- the command ---------------------------------------------------------------------------------------------------
+
+
+def test_the_command_writes_the_deck_and_the_report_and_refuses_what_it_cannot_do(
+    base, tmp_path, capsys, monkeypatch
+):
+    url = str(base.url)
+    deck = tmp_path / "deck.pptx"
+    assert (
+        main(
+            [
+                "showcase",
+                "--db",
+                url,
+                "--out",
+                str(deck),
+                "--projects",
+                "QI-002,QI-001",
+                "--as-of",
+                AS_OF.isoformat(),
+            ]
+        )
+        == 0
+    )
+    assert "6 slides, 2 projects" in capsys.readouterr().out
+    check_deck(deck, model(base, projects=("QI-002", "QI-001")))
+    report = tmp_path / "report.html"
+    assert (
+        main(
+            [
+                "showcase",
+                "--db",
+                url,
+                "--out",
+                str(report),
+                "--public",
+                "--as-of",
+                "31/12/2024",
+                "--locality",
+                "NORTH",
+            ]
+        )
+        == 0
+    )
+    html = report.read_text()
+    check_self_contained(html)
+    assert "&lt;5" in html and "QI-001" in html
+    assert main(["showcase", "--db", url, "--out", str(tmp_path / "board.pptx"), "--board"]) == 0
+    assert len(Presentation(str(tmp_path / "board.pptx")).slides) == 1
+    capsys.readouterr()
+
+    def refused(*args, says: str):
+        assert main(["showcase", "--db", url, *args]) == 2
+        err = capsys.readouterr().err
+        assert says in err and "Traceback" not in err, err
+
+    refused("--out", str(deck), "--projects", "QI-001,NOPE", says="unknown project code(s): NOPE")
+    refused(
+        "--out",
+        str(deck),
+        "--projects",
+        "QI-002",
+        "--locality",
+        "SOUTH",
+        says="not in this scope or not started by",
+    )
+    refused("--out", str(deck), "--locality", "NOWHERE", says="Unknown locality code 'NOWHERE'")
+    refused("--out", str(deck), "--as-of", "31/31/2024", says="--as-of")
+    refused("--out", str(tmp_path / "deck.key"), says="--out must name a .pptx, .html or .pdf file")
+    refused("--out", str(tmp_path / "missing" / "deck.pptx"), says="does not exist")
+    monkeypatch.setenv("QIDASH_CHROMIUM", str(tmp_path / "no-such-browser"))
+    refused("--out", str(tmp_path / "report.pdf"), says="need Chromium")
+    refused("--out", str(deck), "--images", str(tmp_path / "charts"), says="need Chromium")
+    assert not (tmp_path / "report.pdf").exists()
+    with base.connect() as conn:
+        exports = auth.audit_events(conn, action="export")
+    assert {e["detail"]["kind"] for e in exports} == {"showcase"} and len(exports) == 3
+
+
+# --- the page ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", scenarios.NAMES)
+def test_page_steps_through_every_slide_of_every_programme(demo_dir, scenario):
+    from tests.support import no_exceptions, open_page
+
+    at = open_page("showcase", scenario)
+    no_exceptions(at)
+    engine = db.make_engine(db.demo_url(scenario))
+    with engine.connect() as conn:
+        as_of = measures.default_as_of(conn)
+        sc = sv.showcase_data(conn, EVERYONE, as_of)
+    engine.dispose()
+    assert at.query_params["projects"] == ",".join(p.code for p in sc.projects)
+    tiles = {mt.label: mt.value for mt in at.metric}
+    assert tiles == {n.label: n.text for n in sc.numbers}
+    seen = []
+    for number, slide in enumerate(sc.slides, start=1):
+        assert at.session_state["slide"] == number and at.query_params["slide"] == str(number)
+        titles = [t.value for t in at.title]
+        assert slide.title in titles, (number, slide.title, titles)
+        seen.append(slide.kind)
+        if slide.kind == sv.KIND_PROJECT and sc.project(slide.project).chart:
+            assert any(el.proto.spec for el in at.get("plotly_chart"))
+        if number < len(sc.slides):
+            at.button(key="next").click().run()
+            no_exceptions(at)
+    assert at.button(key="next").disabled and not at.button(key="previous").disabled
+    at.button(key="previous").click().run()
+    assert at.session_state["slide"] == len(sc.slides) - 1
+    assert seen[0] == "numbers" and seen[-1] == "board" and "project" in seen
+
+
+def test_page_public_mode_and_presenting_from_a_link(demo_dir):
+    from tests.support import no_exceptions, open_page, plotly_specs
+
+    at = open_page("showcase", "barnet", public=True, slide=2)
+    no_exceptions(at)
+    funnel = next(t for spec in plotly_specs(at) for t in spec["data"] if t["type"] == "funnel")
+    assert funnel["text"][-1] == "<5"  # Barnet has fewer than five people at its top tier
+    assert at.query_params["public"] == "1"
+    assert any("Public mode" in c.value for c in at.caption)
+    at.session_state["present"] = True
+    at.run()
+    no_exceptions(at)
+    assert at.query_params["present"] == "1"
+    assert "Showcase" not in [t.value for t in at.title]  # no page header while presenting
+    assert not at.multiselect and not at.get("download_button")
+    at.button(key="exit").click().run()
+    assert "Showcase" in [t.value for t in at.title] and at.multiselect
+    assert "present" not in at.query_params
