@@ -1598,6 +1598,7 @@ def commit(engine: Engine, batch: Batch, *, user: str, allow_partial: bool = Fal
     """
     with Session(engine) as session:
         try:
+            db.lock_for_writing(session)  # one load at a time, planned on what the previous one wrote
             checked = validate(session, batch)
             counts = store.write_frames(session, checked.frames)
             report = _report(checked, counts)

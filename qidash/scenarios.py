@@ -858,6 +858,7 @@ def load_demo(
     frames = generate(name, scale)
     spec = definition(name)
     with Session(engine) as session, session.begin():
+        db.lock_for_writing(session)  # an import or another demo load waits, and is not half-replaced
         if replace:
             # Programme data goes; who may sign in and the audit trail stay.
             keep = {"app_user", "audit_event", "import_batch"}

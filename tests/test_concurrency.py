@@ -159,12 +159,6 @@ def _finish(proc: subprocess.Popen) -> None:
 
 
 @pytest.mark.pg
-@pytest.mark.xfail(
-    strict=True,
-    reason="two imports at once plan inserts of the same new keys and the later fails on the unique key "
-    "(UniqueViolation uq_observation_measure_period): ingest.commit must call db.lock_for_writing(session) "
-    "first in its transaction; remove this mark when it does",
-)
 def test_two_imports_and_a_reader_at_once(pg_engine, tmp_path):
     from sqlalchemy import func, select
 
