@@ -63,6 +63,8 @@ def _present(on: bool) -> None:
 
 
 presenting = st.session_state["present"]
+# Presenting fills the screen: the sidebar (programme, filters, pages) folds away, and comes back on exit.
+st.set_page_config(initial_sidebar_state="collapsed" if presenting else "auto")
 
 # --- setting up (hidden while presenting) ------------------------------------------------------------------
 if not presenting:

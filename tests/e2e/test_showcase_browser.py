@@ -57,6 +57,8 @@ def test_present_and_step_through_the_slides_with_the_keyboard(server, page):
     wait_idle(page)
     expect(heading(page, "Showcase")).to_have_count(0)  # slides only
     expect(page.get_by_text("Projects to celebrate, in the order to present them")).to_have_count(0)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar).to_have_attribute("data-collapsed", "true")  # the slides fill the screen
 
     step(page, "ArrowRight", 2)
     expect(heading(page, slides[1].title)).to_be_visible()
@@ -84,6 +86,7 @@ def test_present_and_step_through_the_slides_with_the_keyboard(server, page):
     wait_idle(page)
     expect(heading(page, "Showcase")).to_be_visible()
     expect(heading(page, slides[2].title)).to_be_visible()
+    expect(sidebar).to_have_attribute("data-collapsed", "false")  # filters and pages are back
 
     errors = [e for e in page.watch.console_errors if "favicon" not in e]
     expected = [e for e in errors if "status of 404" in e]
