@@ -684,8 +684,10 @@ class _CopyGenerator:
     def _story(self, org: Org, measure: str, success: bool, status: str) -> str:
         where = self._org_short(org)
         if success:
-            return (f"The team at {where} mapped their process, tested small changes with PDSA cycles and "
-                    f"saw a sustained improvement in {measure}. Residents, families and staff noticed the difference.")
+            # No claim about the chart here: whether the data shows a signal is the SPC analysis's word,
+            # shown beside the story, and a story must never contradict its own chart.
+            return (f"The team at {where} mapped their process and tested small changes with PDSA cycles "
+                    f"on {measure}. Residents, families and staff say they noticed the difference.")
         if status == "stopped":
             return (f"The team at {where} started well but paused the work when key staff moved on; "
                     "they kept the huddle and plan to restart.")
