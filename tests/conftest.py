@@ -7,6 +7,11 @@
 - ``pg_engine``: a fresh, migrated database on that server for one test (dropped afterwards).
 - ``any_engine``: ``engine`` or ``pg_engine``, parametrised, so a test runs on both databases. The
   PostgreSQL case carries the ``pg`` marker (``-m "not pg"`` leaves it out).
+- ``backend``: ``"sqlite"`` or ``"postgresql"``, module-scoped and parametrised like ``any_engine``, for
+  module-scoped fixtures that load data once per database and module.
+- ``databases``: makes migrated databases on either backend for fixtures of any scope: empty ones,
+  snapshots of a loaded one and their copies (a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE``
+  on PostgreSQL), and the demo scenarios loaded once per session.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -155,3 +161,127 @@ def pg_engine(pg_url):
 def any_engine(request):
     """A migrated, empty database on SQLite or PostgreSQL (the test runs once on each)."""
     return request.getfixturevalue("engine" if request.param == "sqlite" else "pg_engine")
+
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request) -> str:
+    """``"sqlite"`` or ``"postgresql"``: a module-scoped fixture built on it runs its tests on both."""
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_url")  # skip (or fail under QIDASH_REQUIRE_PG) without a server
+    return request.param
+
+
+class Databases:
+    """Migrated databases on either backend, for fixtures of any scope.
+
+    A snapshot is a frozen copy of a loaded database that nothing connects to (a SQLite file, or a
+    PostgreSQL database used only as a template), so copies of it can be made at any time in
+    milliseconds, whoever still holds connections to the database it was taken from.
+    """
+
+    def __init__(self, request, tmp_path_factory):
+        self._request = request
+        self._dir = tmp_path_factory.mktemp("databases")
+        self._demos: dict[tuple[str, str], object] = {}
+        self._shared_demos: dict[tuple[str, str], object] = {}
+
+    def _pg_url(self) -> str:
+        return self._request.getfixturevalue("pg_url")
+
+    def _name(self, prefix: str) -> str:
+        return f"{prefix}_{uuid.uuid4().hex[:16]}"
+
+    def _pg_create(self, name: str, template: str) -> None:
+        from sqlalchemy import text
+
+        admin = _admin_engine(self._pg_url())
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {template}"))
+        admin.dispose()
+
+    def _pg_engine(self, name: str):
+        from sqlalchemy.engine import make_url
+
+        from qidash import db
+
+        return db.make_engine(make_url(self._pg_url()).set(database=name).render_as_string(hide_password=False))
+
+    def new(self, backend: str):
+        """An empty, migrated database."""
+        from qidash import db
+
+        if backend == "postgresql":
+            name = self._name("t")
+            self._pg_create(name, PG_TEMPLATE)
+            return self._pg_engine(name)
+        engine = db.make_engine(db.sqlite_url(self._dir / f"{self._name('t')}.db"))
+        db.migrate(engine)
+        return engine
+
+    def snapshot(self, engine) -> tuple[str, str]:
+        """A frozen copy of ``engine``'s database, to make copies from (``engine`` stays usable)."""
+        engine.dispose()
+        if engine.dialect.name == "postgresql":
+            name = self._name("snap")
+            self._pg_create(name, engine.url.database)
+            return ("postgresql", name)
+        path = self._dir / f"{self._name('snap')}.db"
+        # The backup API copies a consistent state, whatever the write-ahead log holds.
+        with sqlite3.connect(engine.url.database) as source, sqlite3.connect(path) as target:
+            source.backup(target)
+        return ("sqlite", str(path))
+
+    def copy(self, snapshot: tuple[str, str]):
+        """A new database holding what ``snapshot`` holds."""
+        from qidash import db
+
+        backend, where = snapshot
+        if backend == "postgresql":
+            name = self._name("t")
+            self._pg_create(name, where)
+            return self._pg_engine(name)
+        path = self._dir / f"{self._name('t')}.db"
+        shutil.copy(where, path)
+        return db.make_engine(db.sqlite_url(path))
+
+    def drop(self, engine) -> None:
+        """Dispose of ``engine`` and remove its database."""
+        from sqlalchemy import text
+
+        engine.dispose()
+        if engine.dialect.name == "postgresql":
+            admin = _admin_engine(self._pg_url())
+            with admin.connect() as conn:
+                conn.execute(text(f"DROP DATABASE IF EXISTS {engine.url.database} WITH (FORCE)"))
+            admin.dispose()
+        else:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{engine.url.database}{suffix}").unlink(missing_ok=True)
+
+    def demo_snapshot(self, backend: str, scenario: str) -> tuple[str, str]:
+        """A snapshot of the demo ``scenario`` loaded as ``qidash demo`` loads it (once per session)."""
+        from qidash import scenarios
+
+        key = (backend, scenario)
+        if key not in self._demos:
+            engine = self.new(backend)
+            scenarios.load_demo(engine, scenario)
+            self._demos[key] = self.snapshot(engine)
+            self.drop(engine)
+        return self._demos[key]
+
+    def demo(self, backend: str, scenario: str):
+        """The demo ``scenario``, shared by every test of the session: read it, never change it."""
+        key = (backend, scenario)
+        if key not in self._shared_demos:
+            self._shared_demos[key] = self.copy(self.demo_snapshot(backend, scenario))
+        return self._shared_demos[key]
+
+
+@pytest.fixture(scope="session")
+def databases(request, tmp_path_factory) -> Databases:
+    """Databases on either backend, for fixtures of any scope (see :class:`Databases`)."""
+    return Databases(request, tmp_path_factory)

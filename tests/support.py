@@ -30,6 +30,11 @@ def open_page(page: str | None = None, scenario: str = "cornwall", **params) -> 
     return at
 
 
+def engine_url(engine) -> str:
+    """The engine's URL with its password, for ``--db`` and ``QIDASH_DB_URL``."""
+    return engine.url.render_as_string(hide_password=False)
+
+
 def plotly_specs(at: AppTest) -> list[dict]:
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 

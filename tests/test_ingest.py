@@ -2,7 +2,6 @@
 
 import datetime as dt
 import hashlib
-import shutil
 import sqlite3
 import textwrap
 from pathlib import Path
@@ -14,37 +13,52 @@ from sqlalchemy import func, select
 from qidash import db, export, ingest
 from qidash import models as m
 from qidash.cli import main
+from tests.support import engine_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 BASE = FIXTURES / "base"
 AUDIT_TABLES = {"import_batch", "audit_event", "setting"}
 
 
-def new_engine(path: Path):
-    engine = db.make_engine(db.sqlite_url(path))
-    db.migrate(engine)
-    return engine
-
-
 @pytest.fixture(scope="module")
-def base_db(tmp_path_factory) -> Path:
-    """A database holding the small programme of fixtures/import/base (loaded once, copied per test)."""
-    path = tmp_path_factory.mktemp("ingest") / "base.db"
-    engine = new_engine(path)
+def base_db(backend, databases):
+    """The small programme of fixtures/import/base on each database (loaded once, copied per test)."""
+    engine = databases.new(backend)
     result = ingest.commit(engine, ingest.read_paths([str(BASE)]), user="fixture")
     assert result.outcome == "loaded", result.rejected
-    engine.dispose()
-    return path
+    snapshot = databases.snapshot(engine)
+    databases.drop(engine)
+    return snapshot
 
 
 @pytest.fixture
-def programme(base_db, tmp_path):
-    """A database holding the small programme, this test's own copy."""
-    path = tmp_path / "qidash.db"
-    shutil.copy(base_db, path)
-    engine = db.make_engine(db.sqlite_url(path))
+def programme(base_db, databases):
+    """A database holding the small programme, this test's own copy, on SQLite and on PostgreSQL."""
+    engine = databases.copy(base_db)
     yield engine
-    engine.dispose()
+    databases.drop(engine)
+
+
+def add_person_of_a_deleted_organisation(engine, person_ref: str) -> None:
+    """A person whose organisation has gone, as an old database without foreign keys could hold."""
+    if engine.dialect.name == "sqlite":
+        # A plain connection: the app's engine turns foreign keys on for every connection.
+        with sqlite3.connect(engine.url.database) as raw:
+            raw.execute(
+                "INSERT INTO person (person_ref, organisation_id, is_patient_partner, consents_to_be_named) "
+                "VALUES (?, 999, 0, 0)",
+                (person_ref,),
+            )
+        return
+    with engine.begin() as conn:
+        # PostgreSQL checks foreign keys by triggers, which the replica role skips (the test server's
+        # user is a superuser).
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        conn.execute(
+            m.Person.__table__.insert().values(
+                person_ref=person_ref, organisation_id=999, is_patient_partner=False, consents_to_be_named=False
+            )
+        )
 
 
 def csv_file(name: str, text: str, encoding: str = "utf-8") -> tuple[str, bytes]:
@@ -544,8 +558,8 @@ def test_a_new_partner_list_counts_as_an_update(programme):
 # --- command line ------------------------------------------------------------------------------------------
 
 
-def test_import_command_exit_statuses(tmp_path, capsys):
-    url = db.sqlite_url(tmp_path / "cli.db")
+def test_import_command_exit_statuses(any_engine, tmp_path, capsys):
+    url = engine_url(any_engine)
     assert main(["import", str(BASE), "--db", url, "--dry-run"]) == 0
     assert db.is_empty(db.make_engine(url))
     assert main(["import", str(BASE), "--db", url, "--user", "ana"]) == 0
@@ -571,11 +585,11 @@ def test_import_command_exit_statuses(tmp_path, capsys):
 # --- templates and data quality ----------------------------------------------------------------------------
 
 
-def test_templates_load_back_without_rejections(tmp_path):
+def test_templates_load_back_without_rejections(any_engine):
     batch = ingest.read_upload([("qidash-template.xlsx", export.template_xlsx())])
     assert batch.entities == list(ingest.FORMATS)
     assert not [p for p in batch.problems if p.rejects]
-    report = ingest.preview(new_engine(tmp_path / "empty.db"), batch)
+    report = ingest.preview(any_engine, batch)
     assert report.rejected.empty and report.notes.empty
     assert report.counts["new"].tolist() == [1] * len(ingest.FORMATS)
     for entity in ingest.FORMATS:
@@ -601,11 +615,7 @@ def test_the_template_notes_explain_every_column():
 def test_data_quality_lists_what_needs_fixing(programme):
     people = csv_file("people.csv", "person_ref,ods_code\np0001 ,CH0002\n")  # spaces trimmed: p0001
     ingest.commit(programme, ingest.read_upload([people]), user="t")
-    # A person whose organisation has gone, as an old database without foreign keys could hold.
-    with sqlite3.connect(programme.url.database) as raw:
-        raw.execute(
-            "INSERT INTO person (person_ref, organisation_id, is_patient_partner, consents_to_be_named) VALUES ('GHOST', 999, 0, 0)"
-        )
+    add_person_of_a_deleted_organisation(programme, "GHOST")
     quality = ingest.data_quality(programme, as_of=dt.date(2024, 7, 15))
     assert set(quality) == set(ingest.DATA_QUALITY_TITLES)
     assert quality["organisations_without_coordinates"].ods_code.tolist() == ["CH0002"]
