@@ -11,25 +11,35 @@ from qidash import db, derive, export, ingest, scenarios, store
 from qidash import models as m
 from qidash.cli import main
 from qidash.scope import Scope
+from tests.support import engine_url
 
 PROGRAMME_TABLES = {"import_batch", "audit_event", "setting", "app_user"}
 
 
-def new_engine(path):
-    engine = db.make_engine(db.sqlite_url(path))
-    db.migrate(engine)
-    return engine
-
-
 @pytest.fixture(scope="module")
-def demos(tmp_path_factory):
-    """The barnet and somerset demos in one database, derived tables built."""
-    engine = new_engine(tmp_path_factory.mktemp("export") / "demos.db")
+def demos(backend, databases):
+    """The barnet and somerset demos in one database, derived tables built, on each backend."""
+    engine = databases.new(backend)
     with Session(engine) as session, session.begin():
         for name in ("barnet", "somerset"):
             store.write_frames(session, scenarios.generate(name))
         derive.refresh_derived(session)
-    return engine
+    yield engine
+    databases.drop(engine)
+
+
+@pytest.fixture
+def new_engine(backend, databases):
+    """Makes empty databases on the module's backend; they are dropped after the test."""
+    made = []
+
+    def make():
+        made.append(databases.new(backend))
+        return made[-1]
+
+    yield make
+    for engine in made:
+        databases.drop(engine)
 
 
 def people_per_tier(engine) -> dict[str, int]:
@@ -68,9 +78,9 @@ def analysis_summary(engine) -> dict[tuple, tuple]:
         return {(p, c): (n, i) for p, c, n, i in conn.execute(query)}
 
 
-def test_export_then_import_into_an_empty_database_reproduces_the_data(demos, tmp_path):
+def test_export_then_import_into_an_empty_database_reproduces_the_data(demos, new_engine):
     book = export.export_workbook(demos)
-    copy = new_engine(tmp_path / "copy.db")
+    copy = new_engine()
     result = ingest.commit(copy, ingest.read_upload([("qidash-export.xlsx", book)]), user="t")
     assert result.outcome == "loaded", result.rejected.head().to_string()
     assert result.notes.empty, result.notes.head().to_string()
@@ -87,8 +97,8 @@ def test_export_then_import_into_an_empty_database_reproduces_the_data(demos, tm
     assert again.counts[["new", "updated", "rejected"]].to_numpy().sum() == 0
 
 
-def test_text_that_would_run_as_a_formula_is_neutralised_and_read_back(tmp_path):
-    engine = new_engine(tmp_path / "formula.db")
+def test_text_that_would_run_as_a_formula_is_neutralised_and_read_back(new_engine):
+    engine = new_engine()
     frames = scenarios.generate("barnet")
     frames["projects"][0] = {**frames["projects"][0], "title": "=1+1", "story": "@SUM(A1)", "lessons": "-2+3"}
     with Session(engine) as session, session.begin():
@@ -100,14 +110,14 @@ def test_text_that_would_run_as_a_formula_is_neutralised_and_read_back(tmp_path)
     assert row["title"].value == "'=1+1" and row["title"].data_type == "s"
     assert (row["story"].value, row["lessons"].value) == ("'@SUM(A1)", "'-2+3")
     assert export.neutralise("+44 20") == "'+44 20" and export.neutralise(-3) == -3
-    copy = new_engine(tmp_path / "copy.db")
+    copy = new_engine()
     ingest.commit(copy, ingest.read_upload([("export.xlsx", book)]), user="t")
     with copy.connect() as conn:
         title = conn.execute(select(m.Project.title).where(m.Project.code == frames["projects"][0]["code"]))
         assert title.scalar_one() == "=1+1"
 
 
-def test_a_scoped_export_holds_the_scope_and_loads_on_its_own(demos, tmp_path):
+def test_a_scoped_export_holds_the_scope_and_loads_on_its_own(demos, new_engine):
     scope = Scope(pcn="N-BAR")
     rows = export.export_rows(demos, scope)
     with demos.connect() as conn:
@@ -118,14 +128,14 @@ def test_a_scoped_export_holds_the_scope_and_loads_on_its_own(demos, tmp_path):
     exported = {r[0] for r in rows["organisations"]}
     assert in_scope <= exported and len(exported) < total
     assert {r[0] for r in rows["projects"]} == {"BA-QI001"}  # led in North Barnet
-    copy = new_engine(tmp_path / "scoped.db")
+    copy = new_engine()
     book = export.export_workbook(demos, scope)
     result = ingest.commit(copy, ingest.read_upload([("north.xlsx", book)]), user="t")
     assert result.outcome == "loaded" and result.rejected.empty
 
 
 def test_export_command_writes_the_workbook_and_refuses_unknown_codes(demos, tmp_path, capsys):
-    url = str(demos.url)
+    url = engine_url(demos)
     out = tmp_path / "north.xlsx"
     assert main(["export", "--out", str(out), "--pcn", "N-BAR", "--db", url]) == 0
     assert load_workbook(out, read_only=True).sheetnames == ["notes", *ingest.FORMATS]
