@@ -9,6 +9,8 @@
   PostgreSQL case carries the ``pg`` marker (``-m "not pg"`` leaves it out).
 - ``backend``: ``"sqlite"`` or ``"postgresql"``, module-scoped and parametrised like ``any_engine``, for
   module-scoped fixtures that load data once per database and module.
+- ``app_database``: where a page test's app reads, parametrised: demo mode's SQLite files, or a
+  PostgreSQL database holding the demo, named by ``QIDASH_DB_URL`` (so the app is not in demo mode).
 - ``databases``: makes migrated databases on either backend for fixtures of any scope: empty ones,
   snapshots of a loaded one and their copies (a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE``
   on PostgreSQL), and the demo scenarios loaded once per session.
@@ -285,3 +287,29 @@ class Databases:
 def databases(request, tmp_path_factory) -> Databases:
     """Databases on either backend, for fixtures of any scope (see :class:`Databases`)."""
     return Databases(request, tmp_path_factory)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def app_database(request, databases, monkeypatch):
+    """Where the app under AppTest reads, on each database: ``use(scenario)`` returns an engine on the data
+    the pages will show, for the test to compute what they should.
+
+    SQLite: demo mode, the scenario's file under ``QIDASH_DEMO_DIR`` (loaded here if the app has not made
+    it yet). PostgreSQL: the session's shared copy of the demo, named by ``QIDASH_DB_URL``; the app then
+    runs as a deployment does, with one configured database and no scenario switcher.
+    """
+    from qidash import db, scenarios
+
+    def use(scenario: str):
+        if request.param == "postgresql":
+            engine = databases.demo("postgresql", scenario)
+            monkeypatch.setenv("QIDASH_DB_URL", engine.url.render_as_string(hide_password=False))
+            return engine
+        monkeypatch.delenv("QIDASH_DB_URL", raising=False)
+        engine = db.make_engine(db.demo_url(scenario))
+        if db.is_empty(engine):
+            db.migrate(engine)
+            scenarios.load_demo(engine, scenario)
+        return engine
+
+    return use

@@ -3,17 +3,18 @@
 import pytest
 from sqlalchemy import func, select
 
-from qidash import auth, db, measures, models as m, scenarios
+from qidash import auth, measures, models as m, scenarios
 from qidash.auth import AccessError, Viewer
 from qidash.scope import Scope
-from tests.support import no_exceptions, open_page
+from tests.support import engine_url, no_exceptions, open_page
 
 
 @pytest.fixture(scope="module")
-def cornwall(tmp_path_factory):
-    engine = db.make_engine(db.sqlite_url(tmp_path_factory.mktemp("auth") / "c.db"))
-    scenarios.load_demo(engine, "cornwall")
-    return engine
+def cornwall(backend, databases):
+    """The cornwall demo on each database, this module's own copy (its tests add users)."""
+    engine = databases.copy(databases.demo_snapshot(backend, "cornwall"))
+    yield engine
+    databases.drop(engine)
 
 
 def test_restricted_scope_equals_the_area_and_cannot_widen(cornwall):
@@ -68,8 +69,8 @@ def test_users_are_saved_checked_and_audited(cornwall):
         assert conn.execute(select(func.count()).select_from(m.User)).scalar_one() == 1
 
 
-def test_demo_replace_keeps_users_and_audit(cornwall, tmp_path):
-    engine = db.make_engine(db.sqlite_url(tmp_path / "k.db"))
+def test_demo_replace_keeps_users_and_audit(any_engine):
+    engine = any_engine
     scenarios.load_demo(engine, "barnet")
     auth.save_user(engine, "admin@x", "f@x", "faculty")
     scenarios.load_demo(engine, "barnet", replace=True)
@@ -82,7 +83,8 @@ def metric(at, label):
     return next(x for x in at.metric if x.label == label).value
 
 
-def test_demo_locality_lead_cannot_filter_outside_their_area():
+def test_demo_locality_lead_cannot_filter_outside_their_area(app_database):
+    engine = app_database("cornwall")
     lead = open_page(None, "cornwall", demo_role="locality_lead", demo_area="EAST")
     no_exceptions(lead)
     tried = open_page(None, "cornwall", demo_role="locality_lead", demo_area="EAST", locality="WEST")
@@ -90,6 +92,9 @@ def test_demo_locality_lead_cannot_filter_outside_their_area():
     east = open_page(None, "cornwall", locality="EAST")
     assert metric(lead, "People trained") == metric(east, "People trained")
     assert metric(tried, "People trained") == metric(east, "People trained")
+    with engine.connect() as conn:
+        report = measures.report(conn, Scope(locality="EAST"), measures.default_as_of(conn))
+    assert metric(east, "People trained") == f"{report['people_trained']:,}"
     locality_box = next(s for s in tried.selectbox if s.label == "Locality")
     assert set(locality_box.options) == {"All localities", "East Cornwall"}
 
@@ -97,7 +102,7 @@ def test_demo_locality_lead_cannot_filter_outside_their_area():
 def test_users_command(cornwall, capsys):
     from qidash.cli import main
 
-    url = str(cornwall.url)
+    url = engine_url(cornwall)
     assert main(["users", "add", "boss@x.nhs.uk", "--role", "admin", "--db", url]) == 0
     assert main(["users", "add", "east@x.nhs.uk", "--role", "locality_lead", "--localities", "EAST", "--db", url]) == 0
     assert main(["users", "add", "bad@x.nhs.uk", "--role", "locality_lead", "--localities", "NOPE", "--db", url]) == 2
