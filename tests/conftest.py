@@ -9,6 +9,8 @@
   PostgreSQL case carries the ``pg`` marker (``-m "not pg"`` leaves it out).
 - ``backend``: ``"sqlite"`` or ``"postgresql"``, module-scoped and parametrised like ``any_engine``, for
   module-scoped fixtures that load data once per database and module.
+- ``any_demo``: ``any_demo(scenario)`` is the session's shared, read-only demo database of a scenario,
+  parametrised over both databases.
 - ``app_database``: where a page test's app reads, parametrised: demo mode's SQLite files, or a
   PostgreSQL database holding the demo, named by ``QIDASH_DB_URL`` (so the app is not in demo mode).
 - ``databases``: makes migrated databases on either backend for fixtures of any scope: empty ones,
@@ -289,7 +291,14 @@ def databases(request, tmp_path_factory) -> Databases:
     return Databases(request, tmp_path_factory)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+@pytest.fixture(params=BACKENDS)
+def any_demo(request, databases):
+    """``any_demo(scenario)``: the demo database of ``scenario`` on SQLite or PostgreSQL (the test runs once
+    on each), loaded once per session and shared: read it, never change it."""
+    return lambda scenario: databases.demo(request.param, scenario)
+
+
+@pytest.fixture(params=BACKENDS)
 def app_database(request, databases, monkeypatch):
     """Where the app under AppTest reads, on each database: ``use(scenario)`` returns an engine on the data
     the pages will show, for the test to compute what they should.

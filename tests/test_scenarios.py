@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from qidash import db, measures, models as m, scenarios
 from qidash.cli import main
 from qidash.scope import Scope
+from tests.support import engine_url
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +45,8 @@ def test_cornwall_care_homes_beds_localities_and_pcns(frames):
     assert {p["priority_code"] for p in f["projects"]} <= {"FALLS", "PU", "UTI", "HYD", "MEDS"}
 
 
-def test_cornwall_uptake_is_uneven_between_localities():
-    engine = _demo_engine("cornwall")
+def test_cornwall_uptake_is_uneven_between_localities(any_demo):
+    engine = any_demo("cornwall")
     with engine.connect() as conn:
         rows = measures.org_counts_by(conn, Scope(kind="care_home"), measures.default_as_of(conn), "locality")
     coverage = {r["group"]: r["coverage_pct"] for r in rows}
@@ -63,8 +64,8 @@ def test_somerset_target_patients_coaches(frames):
     assert len(tiers) == 4 and all("dose" in t.lower() for t in tiers)
 
 
-def test_somerset_reach_is_near_the_target():
-    engine = _demo_engine("somerset")
+def test_somerset_reach_is_near_the_target(any_demo):
+    engine = any_demo("somerset")
     with engine.connect() as conn:
         reach = measures.reach_vs_target(conn, Scope(), measures.default_as_of(conn))
     assert reach["target_value"] == 1000 and reach["due_on"] == "2019-12-31"
@@ -136,8 +137,8 @@ def test_bad_database_url_is_a_clear_error(capsys):
     assert "not usable" in capsys.readouterr().err
 
 
-def test_demo_refuses_to_overwrite_without_replace(tmp_path, capsys):
-    url = db.sqlite_url(tmp_path / "d.db")
+def test_demo_refuses_to_overwrite_without_replace(any_engine, capsys):
+    url = engine_url(any_engine)
     assert main(["demo", "--scenario", "barnet", "--db", url]) == 0
     assert main(["demo", "--scenario", "barnet", "--db", url]) == 2
     assert "--replace" in capsys.readouterr().err
@@ -147,8 +148,8 @@ def test_demo_refuses_to_overwrite_without_replace(tmp_path, capsys):
     assert "Scenario: fylde" in out and "organisation" in out
 
 
-def test_loaded_demo_derives_tiers_and_analysis(tmp_path):
-    engine = db.make_engine(db.sqlite_url(tmp_path / "b.db"))
+def test_loaded_demo_derives_tiers_and_analysis(any_engine):
+    engine = any_engine
     scenarios.load_demo(engine, "barnet")
     with engine.connect() as conn:
         attained = conn.execute(select(func.count()).select_from(m.TierAttainment)).scalar_one()
@@ -156,10 +157,3 @@ def test_loaded_demo_derives_tiers_and_analysis(tmp_path):
         measures_n = conn.execute(select(func.count()).select_from(m.Measure)).scalar_one()
         assert db.get_setting(conn, "scenario") == "barnet"
     assert attained >= 13 and analysed == measures_n > 0
-
-
-def _demo_engine(name):
-    engine = db.make_engine(db.demo_url(name))
-    if db.is_empty(engine):
-        scenarios.load_demo(engine, name)
-    return engine
