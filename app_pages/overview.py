@@ -51,9 +51,13 @@ if reach["target_value"] is not None:
     tiles[4].metric(
         "Reach against target",
         f"{fmt_int(reach['people_trained'])} / {fmt_int(reach['target_value'])}",
-        delta=components.delta(reach["projected_at_due"], reach["target_value"]),
-        help="People trained against the target in this scope. The change shown is the projected "
-        "number at the due date, at the rate of the last 6 months, minus the target.",
+        delta=(
+            None
+            if reach["projected_at_due"] is None
+            else f"{reach['projected_at_due'] - reach['target_value']:+,} against target at due date"
+        ),
+        help="People trained against the target in this scope. Below: the number projected at the due "
+        "date, at the rate of the last 6 months, minus the target.",
     )
     verdict = "on track" if reach["on_track"] else "behind target"
     tiles[4].caption(f"Projected {fmt_int(reach['projected_at_due'])} by {reach['due_on']}: {verdict}")
