@@ -54,7 +54,7 @@ if reach["target_value"] is not None:
         delta=(
             None
             if reach["projected_at_due"] is None
-            else f"{reach['projected_at_due'] - reach['target_value']:+,} against target at due date"
+            else f"{reach['projected_at_due'] - reach['target_value']:+,} vs target"
         ),
         help="People trained against the target in this scope. Below: the number projected at the due "
         "date, at the rate of the last 6 months, minus the target.",
