@@ -197,15 +197,15 @@ FRAMES = {
 
 
 @pytest.fixture(scope="module")
-def conn(tmp_path_factory):
-    engine = db.make_engine(db.sqlite_url(tmp_path_factory.mktemp("tiers") / "tiny.db"))
-    db.migrate(engine)
+def conn(backend, databases):
+    """A connection to the tiny programme, on SQLite and on PostgreSQL."""
+    engine = databases.new(backend)
     with Session(engine) as session, session.begin():
         store.write_frames(session, FRAMES)
         derive.rebuild_tier_attainment(session)
     with engine.connect() as connection:
         yield connection
-    engine.dispose()
+    databases.drop(engine)
 
 
 def test_the_hand_worked_funnel(conn):
@@ -656,13 +656,14 @@ def test_somerset_shows_patients_as_their_own_funnel(demo_dir):
     assert "Patient partner" in roles["y"]
 
 
-def test_page_follows_the_filters_and_the_comparison_control(demo_dir):
+def test_page_follows_the_filters_and_the_comparison_control(demo_dir, app_database):
     from tests.support import no_exceptions, open_page
 
+    engine = app_database("nw_surrey")
     at = open_page("tiers", "nw_surrey", locality="WOKING", as_of="2022-12-31")
     no_exceptions(at)
     scope, day = Scope(locality="WOKING"), D(2022, 12, 31)
-    with db.make_engine(db.demo_url("nw_surrey")).connect() as conn:
+    with engine.connect() as conn:
         by_tier = measures.people_by_tier(conn, scope, day)
         whole = measures.people_by_tier(conn, EVERYONE, day)
         sectors = measures.people_by_tier_by(conn, scope, day, "sector")
