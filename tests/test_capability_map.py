@@ -104,15 +104,15 @@ FRAMES = {
 
 
 @pytest.fixture(scope="module")
-def conn(tmp_path_factory):
-    engine = db.make_engine(db.sqlite_url(tmp_path_factory.mktemp("capmap") / "tiny.db"))
-    db.migrate(engine)
+def conn(backend, databases):
+    """A connection to the tiny system, on SQLite and on PostgreSQL."""
+    engine = databases.new(backend)
     with Session(engine) as session, session.begin():
         store.write_frames(session, FRAMES)
         derive.rebuild_tier_attainment(session)
     with engine.connect() as connection:
         yield connection
-    engine.dispose()
+    databases.drop(engine)
 
 
 # --- measures -----------------------------------------------------------------------------------------
@@ -180,21 +180,6 @@ def test_coaches_by_hand(conn):
     assert rows["t1a"]["organisation"] == "Trust one" and rows["t1a"]["latitude"] == 50.02
     # Before C2 started, g1a had not taught: only the coach counts.
     assert [r["person_ref"] for r in measures.coaches(conn, EVERYONE, D(2020, 8, 1))] == ["t1a"]
-
-
-def test_map_measures_on_both_databases(any_engine):
-    with Session(any_engine) as session, session.begin():
-        store.write_frames(session, FRAMES)
-        derive.rebuild_tier_attainment(session)
-    with any_engine.connect() as c:
-        stages = {r["ods_code"]: (r["stage"], r["trained_in_post"]) for r in measures.org_stages(c, EVERYONE, AS_OF)}
-        assert stages == {
-            "G1": ("with_project", 1), "H1": ("trained", 1), "H2": ("engaged", 0), "H3": ("engaged", 0),
-            "H4": ("with_project", 0), "T1": ("trained", 1),
-        }
-        assert measures.pcn_people_and_projects(c, EVERYONE, AS_OF)["P3"] == {"people_trained": 1, "projects_active": 1}
-        named = {r["person_ref"]: r["display_name"] for r in measures.coaches(c, EVERYONE, AS_OF)}
-        assert named == {"g1a": "Dr Ann Lead", "t1a": None}
 
 
 # --- the view ---------------------------------------------------------------------------------------------
@@ -445,14 +430,15 @@ def gaps_table(at) -> pd.DataFrame | None:
     return tables[0] if tables else None
 
 
-def check_page(at, scenario: str, scope: Scope) -> dict:
+def check_page(at, engine, scope: Scope) -> dict:
+    """The page's deck, checked against the measures engine on ``engine``, the data the page shows."""
     no_exceptions(at)
     specs = deck_specs(at)
     assert len(specs) == 1
     spec = specs[0]
     layers = {layer["id"]: layer for layer in spec["layers"]}
     assert list(layers) == [maps.AREAS_ID, maps.LOCALITIES_ID, maps.SELECTED_ID, maps.ORGS_ID]
-    with engine_of(scenario).connect() as conn:
+    with engine.connect() as conn:
         as_of = measures.default_as_of(conn)
         counts = measures.org_counts(conn, scope, as_of)
         expected_gaps = gaps_expected(conn, scope, as_of)
@@ -470,22 +456,23 @@ def check_page(at, scenario: str, scope: Scope) -> dict:
 @pytest.mark.parametrize("scenario", scenarios.NAMES)
 def test_the_page_for_every_programme(scenario):
     at = open_page("capability_map", scenario)
-    layers = check_page(at, scenario, EVERYONE)
+    layers = check_page(at, engine_of(scenario), EVERYONE)
     assert layers[maps.AREAS_ID]["data"] and layers[maps.LOCALITIES_ID]["data"]
     assert not layers[maps.SELECTED_ID]["data"]
     assert any("PCN areas are drawn around" in c.value for c in at.caption)  # says they are not boundaries
 
 
-def test_the_page_filtered_to_a_pcn():
+def test_the_page_filtered_to_a_pcn(app_database):
+    engine = app_database("cornwall")
     at = open_page("capability_map", "cornwall", pcn="E-LIS")
-    layers = check_page(at, "cornwall", Scope(pcn="E-LIS"))
+    layers = check_page(at, engine, Scope(pcn="E-LIS"))
     assert {row["pcn"] for row in layers[maps.SELECTED_ID]["data"]} == {"E-LIS"}
     assert {p["pcn"] for p in layers[maps.ORGS_ID]["data"]} == {"E-LIS"}
 
 
 def test_the_page_filtered_to_a_locality_and_kind():
     at = open_page("capability_map", "somerset", locality="MENDIP", kind="care_home")
-    check_page(at, "somerset", Scope(locality="MENDIP", kind="care_home"))
+    check_page(at, engine_of("somerset"), Scope(locality="MENDIP", kind="care_home"))
 
 
 def test_the_page_coloured_by_people_trained_follows_that_legend():
@@ -512,5 +499,5 @@ def test_the_page_with_nothing_in_scope_says_so():
 
 def test_the_page_for_organisations_outside_every_pcn():
     at = open_page("capability_map", "fylde", kind="acute_trust")
-    layers = check_page(at, "fylde", Scope(kind="acute_trust"))
+    layers = check_page(at, engine_of("fylde"), Scope(kind="acute_trust"))
     assert all(row["fill"] == maps.rgba(maps.OUTSIDE, maps.OUTSIDE_ALPHA) for row in layers[maps.AREAS_ID]["data"])
