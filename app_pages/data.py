@@ -1,0 +1,501 @@
+"""Data: import with a preview and a rejected-row report, templates, export, import history, data quality
+and users (programme admins only)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from qidash import auth, catalog, export, ingest
+from qidash.auth import AccessError
+from qidash.models import ROLES
+from qidash.palette import label
+from qidash.scope import Scope
+from qidash.ui import components, data
+from qidash.views import data as view
+
+engine = data.current_engine()
+viewer = st.session_state["_viewer"]
+filters = st.session_state["_filters"]
+
+if not viewer.is_admin:  # the frame does not register this page for other roles; this is a second lock
+    st.error("The Data page is for programme admins.")
+    st.stop()
+
+components.page_header("Data", data.setting(engine, "scenario_title") or "QI capability", filters)
+
+MB = 1024 * 1024
+# Streamlit checks each file against this before it reaches us; ingest checks the total.
+UPLOAD_LIMIT_MB = min(ingest.MAX_UPLOAD_BYTES // MB, int(st.get_option("server.maxUploadSize")))
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+import_tab, templates_tab, export_tab, history_tab, quality_tab, users_tab = st.tabs(
+    ["Import", "Templates", "Export", "Import history", "Data quality", "Users"]
+)
+
+
+# --- import ---------------------------------------------------------------------------------------------
+
+
+def show_problems(frame, key: str) -> None:
+    st.dataframe(
+        view.problems_table(frame),
+        hide_index=True,
+        width="stretch",
+        key=key,
+        column_config={
+            "file": st.column_config.TextColumn("File", width="small"),
+            "data": st.column_config.TextColumn("Data", width="small"),
+            "row": st.column_config.NumberColumn(
+                "Row", width="small", help="The row number in the spreadsheet"
+            ),
+            "column": st.column_config.TextColumn("Column", width="small"),
+            "value": st.column_config.TextColumn("Value", width="small"),
+            "reason": st.column_config.TextColumn("Reason", width="large"),
+        },
+    )
+
+
+def show_counts(report, key: str) -> None:
+    st.dataframe(
+        view.counts_table(report),
+        hide_index=True,
+        width="stretch",
+        key=key,
+        column_config={
+            "data": st.column_config.TextColumn("Data"),
+            "files": st.column_config.TextColumn("From"),
+            "new": st.column_config.NumberColumn("New"),
+            "updated": st.column_config.NumberColumn("Updated"),
+            "unchanged": st.column_config.NumberColumn("Unchanged"),
+            "rejected": st.column_config.NumberColumn("Rejected"),
+        },
+    )
+
+
+def show_record(batch_id: int) -> None:
+    """The audit record of one load: who, when, files and hashes, rows, outcome, first rejected rows."""
+    with engine.connect() as conn:
+        record = view.import_record(conn, batch_id)
+    if record is None:
+        st.info(f"There is no import {batch_id}.")
+        return
+    st.markdown(
+        f"**Import {record['id']}** · {record['outcome']} · by {record['imported_by']} on "
+        f"{record['imported_at']:%d %B %Y at %H:%M} UTC · {view.plural(record['rows_accepted'], 'row')} accepted, "
+        f"{record['rows_rejected']:,} rejected"
+    )
+    st.dataframe(
+        record["files"],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "name": st.column_config.TextColumn("File"),
+            "bytes": st.column_config.NumberColumn("Bytes", format="localized"),
+            "sha256": st.column_config.TextColumn("SHA-256", width="large"),
+        },
+    )
+    if record["rejected"]:
+        shown = len(record["rejected"])
+        more = record["rows_rejected"] - shown
+        st.markdown("**Rejected rows**" + (f" (the first {shown})" if more > 0 else ""))
+        st.code("\n".join(record["rejected"]), language=None, wrap_lines=True)
+
+
+def uploaded_files():
+    gen = st.session_state.setdefault("data_upload_gen", 0)
+    return st.file_uploader(
+        "CSV files, or one XLSX workbook",
+        type=["csv", "xlsx"],
+        accept_multiple_files=True,
+        max_upload_size=UPLOAD_LIMIT_MB,
+        key=f"data_upload_{gen}",
+        help=(
+            "Name each CSV after its data (people.csv, enrolments_2019.csv); in a workbook, name each sheet. "
+            f"Up to {ingest.MAX_UPLOAD_LABEL} in all; load larger files on the server with "
+            "`python -m qidash import`."
+        ),
+    )
+
+
+def previewed(files) -> dict:
+    """The preview of ``files``, worked out once per upload and data version (kept in the session)."""
+    signature = (tuple((f.file_id, f.name, f.size) for f in files), data.data_version(engine))
+    held = st.session_state.get("_data_preview")
+    if held is None or held["signature"] != signature:
+        st.session_state.pop("_data_last_load", None)
+        with st.spinner("Checking every row…"):
+            try:
+                batch = ingest.read_upload([(f.name, f.getvalue()) for f in files])
+                held = {
+                    "signature": signature,
+                    "batch": batch,
+                    "report": ingest.preview(engine, batch),
+                    "unusable": None,
+                }
+            except ingest.UnusableInput as exc:
+                held = {"signature": signature, "batch": None, "report": None, "unusable": exc.messages}
+        st.session_state["_data_preview"] = held
+    return held
+
+
+def load(batch, allow_partial: bool) -> None:
+    try:
+        with st.spinner("Loading…"):
+            result = ingest.commit(engine, batch, user=viewer.email, allow_partial=allow_partial)
+    except SQLAlchemyError as exc:
+        st.error(
+            f"The database refused the load, so nothing was written. Try again; if it persists, "
+            f"tell your database administrator: {exc.__class__.__name__}."
+        )
+        return
+    st.session_state["_data_last_load"] = result
+    if result.written or result.outcome == "unchanged":
+        # A fresh, empty uploader: the file is loaded, and previewing it again would only say "unchanged".
+        st.session_state["data_upload_gen"] += 1
+        st.session_state.pop("_data_preview", None)
+    st.rerun()
+
+
+def show_last_load() -> None:
+    result = st.session_state.get("_data_last_load")
+    if result is None:
+        return
+    kind, text = view.outcome_message(result)
+    getattr(st, kind)(text)
+    with st.container(border=True):
+        st.markdown("**Audit record**")
+        show_record(result.import_batch_id)
+        show_counts(result, key="load_counts")
+
+
+def show_preview(held: dict) -> None:
+    if held["unusable"]:
+        st.error(
+            "These files cannot be loaded, so nothing was checked or written:\n\n"
+            + "\n".join(f"- {message}" for message in held["unusable"])
+        )
+        return
+    batch, report = held["batch"], held["report"]
+    plan = view.load_plan(report)
+    st.subheader("Preview")
+    st.write(view.preview_summary(report))
+    show_counts(report, key="preview_counts")
+
+    if plan.rejected:
+        st.error(
+            f"{view.plural(plan.rejected, 'row')} rejected. A load is all or nothing: "
+            "nothing will be written until you fix them and upload the file again, unless you choose "
+            "below to load the valid rows only."
+        )
+        st.markdown(f"**Rejected rows** ({len(report.rejected):,} problems)")
+        show_problems(report.rejected, key="rejected_rows")
+        st.download_button(
+            "Download the rejected rows (CSV)",
+            data=view.problems_csv(report.rejected),
+            file_name=f"rejected-rows-{dt.date.today().isoformat()}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            on_click="ignore",
+        )
+    if len(report.notes):
+        st.markdown(f"**Warnings** ({len(report.notes):,}): these rows still load, but check them")
+        show_problems(report.notes, key="warning_rows")
+
+    if plan.can_load:
+        if st.button(
+            f"Load {view.plural(plan.changes, 'new or updated row')}",
+            type="primary",
+            icon=":material/upload:",
+        ):
+            load(batch, allow_partial=False)
+    elif plan.can_load_partly:
+        with st.container(border=True):
+            valid = view.plural(plan.valid, "valid row")
+            confirmed = st.checkbox(
+                f"Load the {valid} only, and leave out the {view.plural(plan.rejected, 'rejected row')}",
+                key=f"data_partial_{st.session_state['data_upload_gen']}",
+                help="Rows that refer to a rejected row are rejected too, so what loads is consistent.",
+            )
+            if st.button(f"Load {valid}", type="primary", disabled=not confirmed, icon=":material/upload:"):
+                load(batch, allow_partial=True)
+    elif not plan.rejected:
+        st.info("Nothing to load: the database already holds every row of these files.")
+    else:
+        st.info("No valid row would change anything, so there is nothing to load.")
+
+
+with import_tab:
+    st.write(
+        "Load registers and project data in the import format: one CSV, several CSVs, or one workbook with "
+        "a sheet per kind of data (see Templates). Every row is checked and previewed before anything is "
+        "written; loading the same file twice changes nothing."
+    )
+    files = uploaded_files()
+    show_last_load()
+    if files:
+        show_preview(previewed(files))
+
+
+# --- templates -----------------------------------------------------------------------------------------------
+
+with templates_tab:
+    st.write(
+        "Start from a template: each has the column headings and one example row. The workbook has a sheet "
+        "per kind of data and a notes sheet explaining every column; its examples refer to each other, so "
+        "it loads as it is."
+    )
+    st.download_button(
+        "Workbook template (XLSX, every sheet)",
+        data=export.template_xlsx,
+        file_name="qidash-import-template.xlsx",
+        mime=XLSX_MIME,
+        icon=":material/table_view:",
+        on_click="ignore",
+    )
+    left, right = st.columns([2, 1], vertical_alignment="bottom")
+    entity = left.selectbox(
+        "CSV template for",
+        list(ingest.FORMATS),
+        format_func=lambda e: f"{label(e)}: {ingest.FORMATS[e].about}",
+        key="template_entity",
+    )
+    right.download_button(
+        f"{entity}.csv",
+        data=functools.partial(export.template_csv, entity),
+        file_name=f"{entity}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        width="stretch",
+    )
+    st.dataframe(
+        view.template_columns(entity),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "column": st.column_config.TextColumn("Column"),
+            "required": st.column_config.CheckboxColumn("Required", width="small"),
+            "value": st.column_config.TextColumn("Value", width="medium"),
+            "meaning": st.column_config.TextColumn("Meaning", width="large"),
+            "example": st.column_config.TextColumn("Example"),
+        },
+    )
+
+
+# --- export ----------------------------------------------------------------------------------------------------
+
+
+def audited_export(scope):
+    """A function the download button calls on click: the workbook of ``scope``, recorded in the audit trail."""
+
+    def run() -> bytes:
+        workbook = export.export_workbook(engine, scope)
+        auth.audit(
+            engine, viewer.email, "export", {"kind": "xlsx", "scope": scope.label(), "bytes": len(workbook)}
+        )
+        return workbook
+
+    return run
+
+
+with export_tab:
+    st.write(
+        "Save the data as a workbook in the import format, so it can be edited and loaded again, or loaded "
+        "into an empty database to reproduce the same numbers. Text a spreadsheet would run as a formula "
+        "gets a leading ' (the import removes it). Every export is recorded in the audit trail."
+    )
+    today = dt.date.today()
+    whole, scoped = st.columns(2)
+    with whole, st.container(border=True):
+        st.markdown("**The whole database**")
+        st.caption("Every sheet and every row, whatever the filters.")
+        st.download_button(
+            "Download the whole database (XLSX)",
+            data=audited_export(Scope()),
+            file_name=view.export_file_name(Scope(), today),
+            mime=XLSX_MIME,
+            icon=":material/database:",
+            on_click="ignore",
+        )
+    with scoped, st.container(border=True):
+        st.markdown(f"**This view: {filters.scope.label()}**")
+        if filters.scope.is_system:
+            st.caption(
+                "Choose a locality, PCN, organisation kind or sector in the sidebar to export part of the system."
+            )
+        else:
+            st.caption(
+                "The organisations in the sidebar's filters, their people and training, and the projects "
+                "they lead or partner in."
+            )
+        st.download_button(
+            "Download this view (XLSX)",
+            data=audited_export(filters.scope),
+            file_name=view.export_file_name(filters.scope, today),
+            mime=XLSX_MIME,
+            icon=":material/filter_alt:",
+            on_click="ignore",
+            disabled=filters.scope.is_system,
+        )
+
+
+# --- import history ------------------------------------------------------------------------------------------
+
+with history_tab:
+    history = view.import_history(engine)
+    if history.empty:
+        st.info("No file has been loaded through the page or the `import` command yet.")
+    else:
+        st.dataframe(
+            history,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "id": st.column_config.NumberColumn("Import", width="small"),
+                "imported_at": st.column_config.DatetimeColumn("When (UTC)", format="DD/MM/YYYY HH:mm"),
+                "imported_by": st.column_config.TextColumn("Who"),
+                "file_name": st.column_config.TextColumn("Files", width="medium"),
+                "file_sha256": st.column_config.TextColumn(
+                    "SHA-256", help="The first 12 characters of the hash"
+                ),
+                "rows_accepted": st.column_config.NumberColumn("Accepted"),
+                "rows_rejected": st.column_config.NumberColumn("Rejected"),
+                "outcome": st.column_config.TextColumn("Outcome"),
+            },
+        )
+        chosen = st.selectbox(
+            "Details of import",
+            list(history["id"]),
+            format_func=lambda i: f"Import {i}",
+            key="history_import",
+        )
+        if chosen is not None:
+            show_record(int(chosen))
+
+
+# --- data quality ----------------------------------------------------------------------------------------------
+
+with quality_tab:
+    st.write(
+        f"What to fix across the whole database. A project is stale when active with no measurement and no "
+        f"progress score in the 90 days to {filters.as_of:%d %B %Y} (the sidebar's date)."
+    )
+    lists = view.quality_lists(engine, filters.as_of)
+    tiles = st.columns(len(lists))
+    for tile, found in zip(tiles, lists):
+        tile.metric(found.label, f"{found.count:,}", help=found.title)
+    if not any(found.count for found in lists):
+        st.success("Nothing to fix.")
+    for found in lists:
+        if found.count:
+            with st.expander(f"{found.title}: {found.count:,}"):
+                st.dataframe(found.rows, hide_index=True, width="stretch")
+
+
+# --- users -------------------------------------------------------------------------------------------------------
+
+with users_tab:
+    if viewer.demo:
+        st.info(
+            "Demo mode: no sign-in is configured, so these users take effect only once sign-in is turned on.",
+            icon=":material/info:",
+        )
+    with engine.connect() as conn:
+        users = view.users_table(conn)
+    if users.empty:
+        st.write("No users yet. Add the first below; only people listed here can sign in.")
+    else:
+        st.dataframe(
+            users,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "email": st.column_config.TextColumn("Email"),
+                "name": st.column_config.TextColumn("Name"),
+                "role": st.column_config.TextColumn("Role"),
+                "localities": st.column_config.TextColumn("Localities"),
+                "pcns": st.column_config.TextColumn("PCNs"),
+                "active": st.column_config.CheckboxColumn("Active"),
+            },
+        )
+
+    st.subheader("Add or change a user")
+    with engine.connect() as conn:
+        existing = {u["email"]: u for u in auth.list_users(conn)}
+    if st.session_state.get("_user_pick_next") in existing:  # open the user just saved
+        st.session_state["user_pick"] = st.session_state.pop("_user_pick_next")
+    picked = st.selectbox("User", ["", *existing], format_func=lambda e: e or "A new user", key="user_pick")
+    current = existing.get(picked, {})
+    localities = data.query(engine, catalog.localities)
+    pcns = data.query(engine, catalog.pcns)
+    with st.form(f"user_form_{picked}", border=True):
+        left, right = st.columns(2)
+        email = left.text_input("Email", value=current.get("email", ""), disabled=bool(current))
+        name = right.text_input("Name", value=current.get("name") or "")
+        role = left.selectbox(
+            "Role",
+            ROLES,
+            index=ROLES.index(current.get("role", "executive")),
+            format_func=auth.ROLE_LABELS.get,
+        )
+        active = right.checkbox("Active (can sign in)", value=bool(current.get("active", True)))
+        chosen_localities = left.multiselect(
+            "Localities",
+            list(localities),
+            format_func=lambda c: localities.get(c, c),
+            default=[c for c in (current.get("localities") or "").split(";") if c in localities],
+            help="For a locality lead: the localities they may see. Leave empty for the whole system.",
+        )
+        chosen_pcns = right.multiselect(
+            "PCNs",
+            list(pcns),
+            format_func=lambda c: pcns.get(c, c),
+            default=[c for c in (current.get("pcns") or "").split(";") if c in pcns],
+        )
+        saved = st.form_submit_button("Save user", type="primary")
+    if saved:
+        email = current.get("email") or email
+        refused = view.self_lockout(viewer.email, email, role, active)
+        if refused:
+            st.error(refused)
+        else:
+            try:
+                auth.save_user(
+                    engine,
+                    viewer.email,
+                    email,
+                    role,
+                    name.strip() or None,
+                    localities=tuple(chosen_localities),
+                    pcns=tuple(chosen_pcns),
+                    active=active,
+                )
+            except AccessError as exc:
+                st.error(str(exc))
+            else:
+                st.session_state["_user_saved"] = f"Saved {email}: {auth.ROLE_LABELS[role]}, " + (
+                    "active." if active else "deactivated (cannot sign in)."
+                )
+                st.session_state["_user_pick_next"] = next(
+                    (e for e in existing if e.lower() == email.strip().lower()), email.strip()
+                )
+                st.rerun()
+    if message := st.session_state.pop("_user_saved", None):
+        st.success(message)
+
+    with engine.connect() as conn:
+        changes = view.user_changes(conn)
+    if not changes.empty:
+        with st.expander("Recent changes to users (audit trail)"):
+            st.dataframe(
+                changes,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "at": st.column_config.DatetimeColumn("When (UTC)", format="DD/MM/YYYY HH:mm")
+                },
+            )
