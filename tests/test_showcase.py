@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 from html import escape
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from qidash.cli import main
 from qidash.exports import html_report, images, pptx_deck, svg
 from qidash.scope import Scope
 from qidash.views import showcase as sv
+from tests.support import engine_url
 
 BASE = Path(__file__).parent / "fixtures" / "import" / "base"
 AS_OF = dt.date(2024, 12, 31)
@@ -30,12 +30,8 @@ EVERYONE = Scope()
 # --- a small programme: four people, two projects ------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def base_db(tmp_path_factory) -> Path:
+def load_base(engine) -> None:
     """fixtures/import/base, with a name recorded for someone who did NOT consent to be named."""
-    path = tmp_path_factory.mktemp("showcase") / "base.db"
-    engine = db.make_engine(db.sqlite_url(path))
-    db.migrate(engine)
     assert ingest.commit(engine, ingest.read_paths([str(BASE)]), user="fixture").outcome == "loaded"
     with engine.begin() as conn:  # P0002 leads QI-001 and has a name on record, but no consent
         conn.execute(
@@ -46,17 +42,23 @@ def base_db(tmp_path_factory) -> Path:
             .where(m.Project.code == "QI-001")
             .values(story="Night checks every hour cut falls.", lessons="Ask the night staff first.")
         )
-    engine.dispose()
-    return path
+
+
+@pytest.fixture(scope="module")
+def base_db(backend, databases):
+    """The small programme (:func:`load_base`) on each database, loaded once and copied per test."""
+    engine = databases.new(backend)
+    load_base(engine)
+    snapshot = databases.snapshot(engine)
+    databases.drop(engine)
+    return snapshot
 
 
 @pytest.fixture
-def base(base_db, tmp_path):
-    path = tmp_path / "qidash.db"
-    shutil.copy(base_db, path)
-    engine = db.make_engine(db.sqlite_url(path))
+def base(base_db, databases):
+    engine = databases.copy(base_db)
     yield engine
-    engine.dispose()
+    databases.drop(engine)
 
 
 def model(engine, public=False, can_see_people=True, projects=("QI-001", "QI-002")) -> sv.Showcase:
@@ -340,8 +342,8 @@ def demo_engine(scenario: str):
 
 
 @pytest.mark.parametrize("scenario", scenarios.NAMES)
-def test_every_programme_tells_its_story_in_the_model_deck_and_report(demo_dir, scenario, tmp_path):
-    engine = demo_engine(scenario)
+def test_every_programme_tells_its_story_in_the_model_deck_and_report(any_demo, scenario, tmp_path):
+    engine = any_demo(scenario)
     with engine.connect() as conn:
         as_of = measures.default_as_of(conn)
         report = measures.report(conn, EVERYONE, as_of)
@@ -367,14 +369,17 @@ def test_every_programme_tells_its_story_in_the_model_deck_and_report(demo_dir, 
     path.write_bytes(pptx_deck.to_bytes(sc))
     check_deck(path, sc)
     check_self_contained(html_report.render(sc))
-    engine.dispose()
 
 
 # --- images through Chromium ------------------------------------------------------------------------------------
 
 
-def test_chart_images_and_the_report_pdf_come_from_chromium_when_it_is_there(base, tmp_path, monkeypatch):
-    sc = model(base)
+def test_chart_images_and_the_report_pdf_come_from_chromium_when_it_is_there(databases, tmp_path, monkeypatch):
+    """Chromium draws what the model holds, whichever database it came from: SQLite only."""
+    engine = databases.new("sqlite")
+    load_base(engine)
+    sc = model(engine)
+    databases.drop(engine)
     if images.chromium() is None:
         with pytest.raises(images.NoChromium, match="Chromium"):
             images.report_pdf(sc)
@@ -398,7 +403,7 @@ def test_chart_images_and_the_report_pdf_come_from_chromium_when_it_is_there(bas
 def test_the_command_writes_the_deck_and_the_report_and_refuses_what_it_cannot_do(
     base, tmp_path, capsys, monkeypatch
 ):
-    url = str(base.url)
+    url = engine_url(base)
     deck = tmp_path / "deck.pptx"
     assert (
         main(
@@ -505,9 +510,10 @@ def test_page_steps_through_every_slide_of_every_programme(demo_dir, scenario):
     assert seen[0] == "numbers" and seen[-1] == "board" and "project" in seen
 
 
-def test_page_public_mode_and_presenting_from_a_link(demo_dir):
+def test_page_public_mode_and_presenting_from_a_link(demo_dir, app_database):
     from tests.support import no_exceptions, open_page, plotly_specs
 
+    app_database("barnet")
     at = open_page("showcase", "barnet", public=True, slide=2)
     no_exceptions(at)
     funnel = next(t for spec in plotly_specs(at) for t in spec["data"] if t["type"] == "funnel")
