@@ -31,10 +31,9 @@ def months(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
-    """Six projects around 30 June 2024 (see each one's comment)."""
-    engine = db.make_engine(db.sqlite_url(tmp_path_factory.mktemp("portfolio") / "p.db"))
-    db.migrate(engine)
+def small(backend, databases):
+    """Six projects around 30 June 2024 (see each one's comment), on SQLite and on PostgreSQL."""
+    engine = databases.new(backend)
     with Session(engine) as s:
         north, south = m.Locality(code="N", name="North"), m.Locality(code="S", name="South")
         s.add_all([north, south])
@@ -105,7 +104,8 @@ def small(tmp_path_factory):
         analysis.rebuild_measure_analysis(s)
         db.bump_data_version(s)
         s.commit()
-    return engine
+    yield engine
+    databases.drop(engine)
 
 
 def ids(conn, *codes) -> set[int]:
@@ -214,8 +214,8 @@ def demo_engine(scenario: str):
 
 
 @pytest.mark.parametrize("scenario", scenarios.NAMES)
-def test_view_agrees_with_the_measures_engine(demo_dir, scenario):
-    engine = demo_engine(scenario)
+def test_view_agrees_with_the_measures_engine(any_demo, scenario):
+    engine = any_demo(scenario)
     with engine.connect() as conn:
         as_of = measures.default_as_of(conn)
         for day in (as_of, as_of - dt.timedelta(days=365)):
@@ -278,12 +278,13 @@ def test_page_for_every_programme(demo_dir, scenario):
     assert len(links) == min(PAGE_SIZE, n_measures)
 
 
-def test_icon_grid_follows_the_sidebar_scope(demo_dir):
+def test_icon_grid_follows_the_sidebar_scope(demo_dir, app_database):
     from tests.support import no_exceptions, open_page
 
+    engine = app_database("cornwall")
     at = open_page("portfolio", "cornwall", locality="EAST")
     no_exceptions(at)
-    with demo_engine("cornwall").connect() as conn:
+    with engine.connect() as conn:
         as_of = measures.default_as_of(conn)
         improvement_icons, _ = stored_improvement_icons(conn, Scope(locality="EAST"), as_of)
         scoped = len(measures.measure_analyses(conn, Scope(locality="EAST"), as_of))
