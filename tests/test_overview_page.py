@@ -18,10 +18,10 @@ def metric(at, label: str):
 
 
 @pytest.mark.parametrize("scenario", scenarios.NAMES)
-def test_overview_renders_real_numbers_for_every_scenario(scenario):
+def test_overview_renders_real_numbers_for_every_scenario(app_database, scenario):
+    engine = app_database(scenario)
     at = open_page(None, scenario)
     no_exceptions(at)
-    engine = engine_of(scenario)
     with engine.connect() as conn:
         report = measures.report(conn, Scope(), measures.default_as_of(conn))
     assert metric(at, "People trained").value == f"{report['people_trained']:,}"
@@ -32,10 +32,10 @@ def test_overview_renders_real_numbers_for_every_scenario(scenario):
     assert len(plotly_specs(at)) >= 2
 
 
-def test_overview_follows_the_locality_filter():
+def test_overview_follows_the_locality_filter(app_database):
+    engine = app_database("cornwall")
     at = open_page(None, "cornwall", locality="EAST", kind="care_home")
     no_exceptions(at)
-    engine = engine_of("cornwall")
     with engine.connect() as conn:
         as_of = measures.default_as_of(conn)
         report = measures.report(conn, Scope(locality="EAST", kind="care_home"), as_of)
