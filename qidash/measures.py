@@ -549,21 +549,37 @@ def local_faculty_share(conn: Connection, scope: Scope, as_of: dt.date) -> float
 
 def attendance_rate(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str, float | None]:
     """Per cohort code: sessions attended ÷ (sessions × enrolments not withdrawn)."""
-    e = _scoped_enrolments(scope)
-    rows = conn.execute(
+    # Enrolments are summed per cohort first, then joined: joining every enrolment to its cohort
+    # under the scope's IN list made SQLite probe each cohort against each person in scope.
+    per_cohort = (
+        select(
+            m.Enrolment.cohort_id.label("cohort_id"),
+            func.count().label("n"),
+            func.sum(m.Enrolment.sessions_attended).label("attended"),
+        )
+        .where(m.Enrolment.status != "withdrawn")
+        .group_by(m.Enrolment.cohort_id)
+    )
+    if not scope.is_system:
+        per_cohort = per_cohort.where(m.Enrolment.person_id.in_(scope.person_ids()))
+    per_cohort = per_cohort.subquery("per_cohort")
+    q = (
         select(
             m.Cohort.code,
             m.Cohort.sessions,
-            func.count(e.c.id),
-            func.coalesce(func.sum(e.c.sessions_attended), 0),
+            func.coalesce(per_cohort.c.n, 0),
+            func.coalesce(per_cohort.c.attended, 0),
         )
-        .select_from(m.Cohort)
-        .outerjoin(e, e.c.cohort_id == m.Cohort.id)
-        .where(m.Cohort.id.in_(cohorts_in_scope(scope, as_of)))
-        .group_by(m.Cohort.id, m.Cohort.code, m.Cohort.sessions)
+        .where(m.Cohort.start_date <= as_of)
         .order_by(m.Cohort.start_date, m.Cohort.code)
-    ).all()
-    return {code: _ratio(attended, (sessions or 0) * n) for code, sessions, n, attended in rows}
+    )
+    # A filtered scope holds only cohorts with someone in scope enrolled (see cohorts_in_scope): the
+    # inner join keeps exactly those; unfiltered, every cohort started counts, enrolled or not.
+    if scope.is_system:
+        q = q.outerjoin(per_cohort, per_cohort.c.cohort_id == m.Cohort.id)
+    else:
+        q = q.join(per_cohort, per_cohort.c.cohort_id == m.Cohort.id)
+    return {code: _ratio(attended, (sessions or 0) * n) for code, sessions, n, attended in conn.execute(q)}
 
 
 # --- the report --------------------------------------------------------------------------------------
@@ -822,31 +838,42 @@ def cohort_summary(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]
     - ``completion_rate``: completed ÷ (enrolled + withdrawn), everyone who took a place, once the
       cohort has ended by ``as_of`` (end date, else start date); None while it runs or when empty.
     """
-    enr = select(m.Enrolment.cohort_id, m.Enrolment.status, m.Enrolment.completed_on)
+    # Enrolments are counted per cohort first, then joined (as in attendance_rate): joining each
+    # enrolment under the scope's IN list made SQLite probe every cohort against every person.
+    done_on = func.coalesce(m.Enrolment.completed_on, m.Cohort.end_date, m.Cohort.start_date)
+    withdrawn = case((m.Enrolment.status == "withdrawn", 1), else_=0)
+    per_cohort = (
+        select(
+            m.Enrolment.cohort_id.label("cohort_id"),
+            (func.count() - func.sum(withdrawn)).label("enrolled"),
+            func.sum(withdrawn).label("withdrawn"),
+            func.sum(case((and_(m.Enrolment.status == "completed", done_on <= as_of), 1), else_=0)).label("done"),
+        )
+        .join(m.Cohort, m.Cohort.id == m.Enrolment.cohort_id)
+        .where(m.Cohort.start_date <= as_of)
+        .group_by(m.Enrolment.cohort_id)
+    )
     if not scope.is_system:
-        enr = enr.where(m.Enrolment.person_id.in_(scope.person_ids()))
-    enr = enr.subquery("scoped_enrolments")
-    done_on = func.coalesce(enr.c.completed_on, m.Cohort.end_date, m.Cohort.start_date)
+        per_cohort = per_cohort.where(m.Enrolment.person_id.in_(scope.person_ids()))
+    per_cohort = per_cohort.subquery("per_cohort")
     cols = (
         m.Cohort.code, m.Cohort.name, m.Course.code, m.Course.name, m.Tier.code, m.Locality.name,
         m.Cohort.start_date, m.Cohort.end_date, m.Cohort.sessions, m.Cohort.delivered_by,
     )
-    rows = conn.execute(
-        select(
-            *cols,
-            func.count(enr.c.cohort_id) - func.sum(case((enr.c.status == "withdrawn", 1), else_=0)),
-            func.sum(case((enr.c.status == "withdrawn", 1), else_=0)),
-            func.sum(case((and_(enr.c.status == "completed", done_on <= as_of), 1), else_=0)),
-        )
+    q = (
+        select(*cols, per_cohort.c.enrolled, per_cohort.c.withdrawn, per_cohort.c.done)
         .select_from(m.Cohort)
         .join(m.Course, m.Course.id == m.Cohort.course_id)
         .join(m.Tier, m.Tier.id == m.Course.tier_id)
         .outerjoin(m.Locality, m.Locality.id == m.Cohort.locality_id)
-        .outerjoin(enr, enr.c.cohort_id == m.Cohort.id)
-        .where(m.Cohort.id.in_(cohorts_in_scope(scope, as_of)))
-        .group_by(m.Cohort.id, *cols)
+        .outerjoin(per_cohort, per_cohort.c.cohort_id == m.Cohort.id)
+        .where(m.Cohort.start_date <= as_of)
         .order_by(m.Cohort.start_date, m.Cohort.code)
-    ).all()
+    )
+    if not scope.is_system:
+        # cohorts_in_scope: someone in scope holds a place not withdrawn.
+        q = q.where(per_cohort.c.enrolled > 0)
+    rows = conn.execute(q).all()
     out = []
     for *about, enrolled, withdrawn, done in rows:
         code, name, course, course_name, tier, locality, start, end, sessions, by = about
