@@ -23,9 +23,9 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
-import sqlite3
 import uuid
 from pathlib import Path
 

@@ -333,14 +333,6 @@ def demo_dir(tmp_path_factory):
         yield
 
 
-def demo_engine(scenario: str):
-    engine = db.make_engine(db.demo_url(scenario))
-    if db.is_empty(engine):
-        db.migrate(engine)
-        scenarios.load_demo(engine, scenario)
-    return engine
-
-
 @pytest.mark.parametrize("scenario", scenarios.NAMES)
 def test_every_programme_tells_its_story_in_the_model_deck_and_report(any_demo, scenario, tmp_path):
     engine = any_demo(scenario)
