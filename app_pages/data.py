@@ -12,7 +12,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from qidash import auth, catalog, export, ingest
 from qidash.auth import AccessError
 from qidash.models import ROLES
-from qidash.palette import label
 from qidash.scope import Scope
 from qidash.ui import components, data
 from qidash.views import data as view
@@ -41,27 +40,27 @@ import_tab, templates_tab, export_tab, history_tab, quality_tab, users_tab = st.
 
 
 def show_problems(frame, key: str) -> None:
+    # Columns fit their contents, so the reason (the part to read) gets the room the short ones leave.
+    # The file name already says which kind of data (or which sheet) a row is.
     st.dataframe(
         view.problems_table(frame),
         hide_index=True,
         width="stretch",
         key=key,
+        column_order=["file", "row", "column", "value", "reason"],
         column_config={
-            "file": st.column_config.TextColumn("File", width="small"),
-            "data": st.column_config.TextColumn("Data", width="small"),
-            "row": st.column_config.NumberColumn(
-                "Row", width="small", help="The row number in the spreadsheet"
-            ),
-            "column": st.column_config.TextColumn("Column", width="small"),
-            "value": st.column_config.TextColumn("Value", width="small"),
-            "reason": st.column_config.TextColumn("Reason", width="large"),
+            "file": st.column_config.TextColumn("File"),
+            "row": st.column_config.NumberColumn("Row", help="The row number in the spreadsheet"),
+            "column": st.column_config.TextColumn("Column"),
+            "value": st.column_config.TextColumn("Value"),
+            "reason": st.column_config.TextColumn("Reason"),
         },
     )
 
 
-def show_counts(report, key: str) -> None:
+def show_counts(counts, key: str) -> None:
     st.dataframe(
-        view.counts_table(report),
+        view.counts_table(counts),
         hide_index=True,
         width="stretch",
         key=key,
@@ -76,8 +75,9 @@ def show_counts(report, key: str) -> None:
     )
 
 
-def show_record(batch_id: int) -> None:
-    """The audit record of one load: who, when, files and hashes, rows, outcome, first rejected rows."""
+def show_record(batch_id: int, key: str) -> None:
+    """The audit record of one load: who, when, outcome, rows per kind of data, files and hashes, and the
+    first rejected rows."""
     with engine.connect() as conn:
         record = view.import_record(conn, batch_id)
     if record is None:
@@ -88,10 +88,12 @@ def show_record(batch_id: int) -> None:
         f"{record['imported_at']:%d %B %Y at %H:%M} UTC · {view.plural(record['rows_accepted'], 'row')} accepted, "
         f"{record['rows_rejected']:,} rejected"
     )
+    show_counts(record["counts"], key=f"{key}_counts")
     st.dataframe(
         record["files"],
         hide_index=True,
         width="stretch",
+        key=f"{key}_files",
         column_config={
             "name": st.column_config.TextColumn("File"),
             "bytes": st.column_config.NumberColumn("Bytes", format="localized"),
@@ -168,8 +170,7 @@ def show_last_load() -> None:
     getattr(st, kind)(text)
     with st.container(border=True):
         st.markdown("**Audit record**")
-        show_record(result.import_batch_id)
-        show_counts(result, key="load_counts")
+        show_record(result.import_batch_id, key="last_load")
 
 
 def show_preview(held: dict) -> None:
@@ -183,7 +184,7 @@ def show_preview(held: dict) -> None:
     plan = view.load_plan(report)
     st.subheader("Preview")
     st.write(view.preview_summary(report))
-    show_counts(report, key="preview_counts")
+    show_counts(report.counts, key="preview_counts")
 
     if plan.rejected:
         st.error(
@@ -238,6 +239,8 @@ with import_tab:
     show_last_load()
     if files:
         show_preview(previewed(files))
+    elif "_data_last_load" not in st.session_state and (last := view.last_import(engine)):
+        st.caption(last)
 
 
 # --- templates -----------------------------------------------------------------------------------------------
@@ -260,11 +263,11 @@ with templates_tab:
     entity = left.selectbox(
         "CSV template for",
         list(ingest.FORMATS),
-        format_func=lambda e: f"{label(e)}: {ingest.FORMATS[e].about}",
+        format_func=lambda e: f"{e}.csv · {ingest.FORMATS[e].about}",
         key="template_entity",
     )
     right.download_button(
-        f"{entity}.csv",
+        f"Download {entity}.csv",
         data=functools.partial(export.template_csv, entity),
         file_name=f"{entity}.csv",
         mime="text/csv",
@@ -310,7 +313,7 @@ with export_tab:
     )
     today = dt.date.today()
     whole, scoped = st.columns(2)
-    with whole, st.container(border=True):
+    with whole, st.container(border=True, height="stretch"):
         st.markdown("**The whole database**")
         st.caption("Every sheet and every row, whatever the filters.")
         st.download_button(
@@ -321,7 +324,7 @@ with export_tab:
             icon=":material/database:",
             on_click="ignore",
         )
-    with scoped, st.container(border=True):
+    with scoped, st.container(border=True, height="stretch"):
         st.markdown(f"**This view: {filters.scope.label()}**")
         if filters.scope.is_system:
             st.caption(
@@ -374,7 +377,7 @@ with history_tab:
             key="history_import",
         )
         if chosen is not None:
-            show_record(int(chosen))
+            show_record(int(chosen), key="history")
 
 
 # --- data quality ----------------------------------------------------------------------------------------------
@@ -385,9 +388,9 @@ with quality_tab:
         f"progress score in the 90 days to {filters.as_of:%d %B %Y} (the sidebar's date)."
     )
     lists = view.quality_lists(engine, filters.as_of)
-    tiles = st.columns(len(lists))
+    tiles = [*st.columns(3), *st.columns(3)]  # three to a row, so each label can be read whole
     for tile, found in zip(tiles, lists):
-        tile.metric(found.label, f"{found.count:,}", help=found.title)
+        tile.metric(found.label, f"{found.count:,}", help=found.title, border=True)
     if not any(found.count for found in lists):
         st.success("Nothing to fix.")
     for found in lists:
@@ -436,6 +439,7 @@ with users_tab:
         left, right = st.columns(2)
         email = left.text_input("Email", value=current.get("email", ""), disabled=bool(current))
         name = right.text_input("Name", value=current.get("name") or "")
+        left, right = st.columns(2, vertical_alignment="bottom")
         role = left.selectbox(
             "Role",
             ROLES,
@@ -443,18 +447,20 @@ with users_tab:
             format_func=auth.ROLE_LABELS.get,
         )
         active = right.checkbox("Active (can sign in)", value=bool(current.get("active", True)))
+        left, right = st.columns(2)
         chosen_localities = left.multiselect(
             "Localities",
             list(localities),
             format_func=lambda c: localities.get(c, c),
             default=[c for c in (current.get("localities") or "").split(";") if c in localities],
-            help="For a locality lead: the localities they may see. Leave empty for the whole system.",
+            help="For a locality lead: the localities they may see. Admins always see the whole system.",
         )
         chosen_pcns = right.multiselect(
             "PCNs",
             list(pcns),
             format_func=lambda c: pcns.get(c, c),
             default=[c for c in (current.get("pcns") or "").split(";") if c in pcns],
+            help="For a PCN lead: the PCNs they may see, on top of any localities.",
         )
         saved = st.form_submit_button("Save user", type="primary")
     if saved:

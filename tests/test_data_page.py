@@ -273,9 +273,11 @@ def test_templates_exports_history_and_quality_are_offered(programme):
     # With no sidebar filter, "this view" is the whole system, so only the whole database is offered.
     assert downloads["Download this view (XLSX)"].proto.disabled
     entity = next(s for s in at.selectbox if s.label == "CSV template for")
-    assert entity.options[0].startswith("Localities:") and len(entity.options) == len(ingest.FORMATS)
+    assert entity.options[0].startswith("localities.csv · Localities") and len(entity.options) == len(
+        ingest.FORMATS
+    )
     entity.set_value("observations").run()
-    assert "observations.csv" in [b.label for b in at.get("download_button")]
+    assert "Download observations.csv" in [b.label for b in at.get("download_button")]
     assert frame_with(at, "meaning")["column"].tolist()[:4] == [
         "project_code",
         "measure_code",

@@ -69,9 +69,10 @@ def preview_summary(report: Report) -> str:
     return f"{plural(total, 'row')} ({entities}): {', '.join(parts)}."
 
 
-def counts_table(report: Report) -> pd.DataFrame:
-    """Per entity: its files and how many rows are new, updated, unchanged and rejected."""
-    frame = report.counts.copy()
+def counts_table(counts: pd.DataFrame) -> pd.DataFrame:
+    """A report's counts for the page: per kind of data, its files and how many rows are new, updated,
+    unchanged and rejected."""
+    frame = counts.copy()
     frame.insert(0, "data", [label(e) for e in frame["entity"]])
     return frame.drop(columns="entity")
 
@@ -80,6 +81,8 @@ def problems_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Rejected rows (or notes) for the page: file, kind of data, row, column, value and reason."""
     table = frame[["file", "entity", "row", "column", "value", "reason"]].copy()
     table["entity"] = [label(e) for e in table["entity"]]
+    table["column"] = table["column"].fillna("")
+    table["value"] = table["value"].fillna("")
     return table.rename(columns={"entity": "data"})
 
 
@@ -135,6 +138,19 @@ def import_history(engine: Engine, limit: int = 20) -> pd.DataFrame:
     frame["file_sha256"] = frame["file_sha256"].str[:12]
     frame["outcome"] = frame["outcome"].map(lambda o: OUTCOME_WORDS.get(o, o))
     return frame
+
+
+def last_import(engine: Engine) -> str | None:
+    """``Last load: import 4, 30/06/2024 14:05 UTC by ana@…, organisations.csv: Loaded.``, or None."""
+    latest = ingest.recent_imports(engine, 1)
+    if latest.empty:
+        return None
+    r = latest.iloc[0]
+    when = pd.Timestamp(r.imported_at)
+    return (
+        f"Last load: import {r.id}, {when:%d/%m/%Y %H:%M} UTC by {r.imported_by}, {r.file_name}: "
+        f"{OUTCOME_WORDS.get(r.outcome, r.outcome)}."
+    )
 
 
 def import_record(conn: Connection, batch_id: int) -> dict | None:
