@@ -196,7 +196,7 @@ def show_preview(held: dict) -> None:
         show_problems(report.rejected, key="rejected_rows")
         st.download_button(
             "Download the rejected rows (CSV)",
-            data=view.problems_csv(report.rejected),
+            data=functools.partial(view.problems_csv, report.rejected),  # built on click, not every rerun
             file_name=f"rejected-rows-{dt.date.today().isoformat()}.csv",
             mime="text/csv",
             icon=":material/download:",

@@ -368,3 +368,56 @@ def test_other_roles_cannot_reach_the_data_page(programme):
     page.run()
     assert [e.value for e in page.error] == ["The Data page is for programme admins."]
     assert not page.file_uploader and not page.get("download_button")
+
+
+# --- the page's pure helpers ----------------------------------------------------------------------------
+
+
+def test_the_rejected_rows_csv_is_safe_to_open_in_a_spreadsheet(programme):
+    import csv as csv_module
+
+    from qidash.views import data as view
+
+    files = [
+        ("people.csv", b"person_ref,ods_code,role\nP0301,=EVIL(),gp\nP0302,@SUM(A1),gp\nP0303,NOWHERE,gp\n")
+    ]
+    report = ingest.preview(programme, ingest.read_upload(files))
+    rows = list(csv_module.reader(view.problems_csv(report.rejected).decode("utf-8-sig").splitlines()))
+    assert rows[0] == ["file", "data", "row", "column", "value", "reason"]
+    assert [r[:5] for r in rows[1:]] == [
+        ["people.csv", "People", "2", "ods_code", "'=EVIL()"],
+        ["people.csv", "People", "3", "ods_code", "'@SUM(A1)"],
+        ["people.csv", "People", "4", "ods_code", "NOWHERE"],
+    ]
+
+
+def test_load_plan_export_names_and_self_lockout():
+    import pandas as pd
+
+    from qidash.views import data as view
+
+    def report(rejected: int) -> ingest.Report:
+        counts = pd.DataFrame([("people", "people.csv", 2, 1, 4, rejected)], columns=ingest.COUNT_COLUMNS)
+        empty = pd.DataFrame(columns=ingest.REJECTED_COLUMNS)
+        return ingest.Report(counts=counts, rejected=empty, notes=empty)
+
+    clean, mixed = view.load_plan(report(0)), view.load_plan(report(2))
+    assert (clean.changes, clean.valid, clean.can_load, clean.can_load_partly) == (3, 7, True, False)
+    assert (mixed.rejected, mixed.can_load, mixed.can_load_partly) == (2, False, True)
+    assert (
+        view.preview_summary(report(2))
+        == "9 rows (1 kind of data): 2 new, 1 updated, 4 unchanged, 2 rejected."
+    )
+
+    day = dt.date(2024, 6, 30)
+    assert view.export_file_name(Scope(), day) == "qidash-whole-system-2024-06-30.xlsx"
+    assert view.export_file_name(Scope(locality="EAST", kind="care_home"), day) == (
+        "qidash-locality-EAST-kind-care_home-2024-06-30.xlsx"
+    )
+    assert view.self_lockout("Boss@x.nhs.uk", " boss@X.nhs.uk", "admin", False).startswith(
+        "You cannot deactivate"
+    )
+    assert view.self_lockout("boss@x.nhs.uk", "boss@x.nhs.uk", "faculty", True).startswith(
+        "You cannot remove"
+    )
+    assert view.self_lockout("boss@x.nhs.uk", "other@x.nhs.uk", "faculty", False) is None
