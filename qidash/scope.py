@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Engine, Select, exists, or_, select
+from sqlalchemy import Engine, Select, or_, select
 
 from qidash import models as m
 
@@ -103,15 +103,10 @@ class Scope:
         if self.is_system:
             return m.Project.id.is_not(None)
         orgs = self.org_ids()
-        return or_(
-            m.Project.lead_organisation_id.in_(orgs),
-            exists(
-                select(m.ProjectPartner.project_id).where(
-                    m.ProjectPartner.project_id == m.Project.id,
-                    m.ProjectPartner.organisation_id.in_(orgs),
-                )
-            ),
-        )
+        # An uncorrelated IN list of partnered projects: a correlated EXISTS made SQLite walk the
+        # whole list of organisations in scope once per project (0.35 s per measure at scale 50).
+        partnered = select(m.ProjectPartner.project_id).where(m.ProjectPartner.organisation_id.in_(orgs))
+        return or_(m.Project.lead_organisation_id.in_(orgs), m.Project.id.in_(partnered))
 
     def validate(self, engine: Engine) -> None:
         """Raise UnknownCode when a filter names something the database does not hold."""
