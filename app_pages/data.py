@@ -236,9 +236,10 @@ with import_tab:
         "written; loading the same file twice changes nothing."
     )
     files = uploaded_files()
+    held = previewed(files) if files else None  # first: new files clear the last load's message
     show_last_load()
-    if files:
-        show_preview(previewed(files))
+    if held:
+        show_preview(held)
     elif "_data_last_load" not in st.session_state and (last := view.last_import(engine)):
         st.caption(last)
 

@@ -421,3 +421,12 @@ def test_load_plan_export_names_and_self_lockout():
         "You cannot remove"
     )
     assert view.self_lockout("boss@x.nhs.uk", "other@x.nhs.uk", "faculty", False) is None
+
+
+def test_a_new_upload_replaces_the_last_load_message(programme):
+    at = upload(data_page(), csv("localities.csv", "code,name\nEAST,East locality\n"))
+    load_buttons(at)[0].click().run()
+    assert at.success and not at.file_uploader[0].value
+    upload(at, csv("localities.csv", "code,name\nWEST,West locality\n"))
+    assert not at.success  # the earlier load's message and record give way to the new preview
+    assert [b.label for b in load_buttons(at)] == ["Load 1 new or updated row"]
