@@ -1,5 +1,6 @@
 """The Data page in a real browser: a file with a bad row is previewed and cannot be loaded, a good file
-is previewed and loaded, the history shows it and the exported workbook holds it; nothing errors.
+is previewed and loaded, the history shows it and the exported workbook holds it, and another role loses
+the page; nothing errors.
 
 The page writes to the database, so this module runs its own server on its own demo folder rather than
 the session's shared one.
@@ -106,4 +107,11 @@ def test_upload_preview_load_history_and_export(data_server, page):
     with engine.connect() as conn:
         assert auth.audit_events(conn, action="export")[0]["detail"]["scope"] == "whole system"
     engine.dispose()
+
+    # Viewed as another role, the page is gone: the menu loses it and the app opens the Overview instead.
+    page.locator('[data-testid="stSelectbox"]', has_text="View as").click()
+    page.get_by_role("option", name="ICS executive").click()
+    wait_idle(page)
+    assert page.get_by_role("link", name="Data").count() == 0
+    assert page.locator('[data-testid="stMain"] h1').first.inner_text() == "Overview"
     assert_clean(page)
