@@ -320,16 +320,17 @@ def test_users_are_added_changed_and_deactivated_with_an_audit_trail(programme):
     next(t for t in at.text_input if t.label == "Email").input("east.lead@example.nhs.uk")
     next(t for t in at.text_input if t.label == "Name").input("Eve East")
     next(s for s in at.selectbox if s.label == "Role").set_value("locality_lead")
-    next(s for s in at.multiselect if s.label == "Localities").set_value(["NORTH"])
+    next(s for s in at.multiselect if s.label == "Localities").set_value(["NORTH", "SOUTH"])
     next(b for b in at.button if b.label == "Save user").click().run()
     assert not at.exception and not at.error
     assert at.success[0].value == "Saved east.lead@example.nhs.uk: Locality / PCN lead, active."
     with programme.connect() as conn:
         lead = auth.viewer_for(conn, "east.lead@example.nhs.uk")
         event = auth.audit_events(conn, action="user_change")[0]
-    assert (lead.role, lead.localities, lead.name) == ("locality_lead", ("NORTH",), "Eve East")
+    assert (lead.role, lead.localities, lead.name) == ("locality_lead", ("NORTH", "SOUTH"), "Eve East")
     assert event["actor"] == "demo@qidash.local"
-    assert frame_with(at, "pcns")["email"].tolist() == ["east.lead@example.nhs.uk"]
+    users = frame_with(at, "pcns")
+    assert users[["email", "localities"]].values.tolist() == [["east.lead@example.nhs.uk", "NORTH, SOUTH"]]
 
     # The form now holds that user: untick Active to deactivate them.
     assert next(s for s in at.selectbox if s.label == "User").value == "east.lead@example.nhs.uk"

@@ -232,6 +232,8 @@ def users_table(conn: Connection) -> pd.DataFrame:
         auth.list_users(conn), columns=["email", "name", "role", "localities", "pcns", "active"]
     )
     frame["role"] = frame["role"].map(lambda r: auth.ROLE_LABELS.get(r, r))
+    for codes in ("localities", "pcns"):
+        frame[codes] = frame[codes].fillna("").str.replace(";", ", ")
     frame["active"] = frame["active"].astype(bool)
     return frame
 
