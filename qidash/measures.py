@@ -55,6 +55,7 @@ REPORT_KEYS = (
     "lead_per_live",
     "attendance_rate",
 )
+ORG_COUNT_KEYS = ("orgs_in_scope", "orgs_offered", "orgs_engaged", "orgs_trained", "orgs_with_project")
 RATE_WINDOW_DAYS = 182
 STALE_DAYS = 90
 
@@ -279,8 +280,7 @@ def org_counts(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str, int]
             func.sum(case((_with_project_condition(as_of), 1), else_=0)),
         ).where(*scope.org_conditions())
     ).one()
-    keys = ("orgs_in_scope", "orgs_offered", "orgs_engaged", "orgs_trained", "orgs_with_project")
-    return {k: int(v or 0) for k, v in zip(keys, row, strict=True)}
+    return {k: int(v or 0) for k, v in zip(ORG_COUNT_KEYS, row, strict=True)}
 
 
 def coverage_pct(counts: dict[str, int]) -> float | None:
@@ -343,9 +343,11 @@ def target_for(conn: Connection, scope: Scope, measure: str, as_of: dt.date) -> 
     return {"value": value, "due_on": due}
 
 
-def reach_vs_target(conn: Connection, scope: Scope, as_of: dt.date) -> dict:
-    """People trained against the people_trained target in scope, with a projection at the due date."""
-    trained = people_trained(conn, scope, as_of)
+def reach_vs_target(conn: Connection, scope: Scope, as_of: dt.date, trained: int | None = None) -> dict:
+    """People trained against the people_trained target in scope, with a projection at the due date.
+    ``trained``: ``people_trained`` on ``as_of`` when the caller has it already."""
+    if trained is None:
+        trained = people_trained(conn, scope, as_of)
     target = target_for(conn, scope, "people_trained", as_of)
     out = {"people_trained": trained, "target_value": None, "due_on": None, "projected_at_due": None, "on_track": None}
     if target is None:
@@ -357,17 +359,20 @@ def reach_vs_target(conn: Connection, scope: Scope, as_of: dt.date) -> dict:
     if due <= as_of:
         projected = people_trained(conn, scope, due)
     else:
-        rate = recent_rate(conn, scope, as_of)
+        rate = recent_rate(conn, scope, as_of, trained)
         projected = round(trained + rate * (due - as_of).days)
     out["projected_at_due"] = projected
     out["on_track"] = projected >= value
     return out
 
 
-def recent_rate(conn: Connection, scope: Scope, as_of: dt.date) -> float:
-    """People newly trained per day over the last RATE_WINDOW_DAYS days ending on ``as_of``."""
+def recent_rate(conn: Connection, scope: Scope, as_of: dt.date, trained: int | None = None) -> float:
+    """People newly trained per day over the last RATE_WINDOW_DAYS days ending on ``as_of``
+    (``trained``: ``people_trained`` on ``as_of`` when the caller has it already)."""
     before = people_trained(conn, scope, as_of - dt.timedelta(days=RATE_WINDOW_DAYS))
-    return (people_trained(conn, scope, as_of) - before) / RATE_WINDOW_DAYS
+    if trained is None:
+        trained = people_trained(conn, scope, as_of)
+    return (trained - before) / RATE_WINDOW_DAYS
 
 
 # --- projects ----------------------------------------------------------------------------------------
@@ -585,29 +590,49 @@ def attendance_rate(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str,
 # --- the report --------------------------------------------------------------------------------------
 
 
-def report(conn: Connection, scope: Scope, as_of: dt.date) -> dict:
-    """Every measure of DESIGN.md section 4, under exactly its keys."""
-    counts = org_counts(conn, scope, as_of)
-    out = {
-        "people_trained": people_trained(conn, scope, as_of),
-        "people_by_tier": people_by_tier(conn, scope, as_of),
-        "tier_conversion": tier_conversion(conn, scope, as_of),
-        **counts,
-        "coverage_pct": coverage_pct(counts),
-        **training_density(conn, scope, as_of),
-        "reach_vs_target": reach_vs_target(conn, scope, as_of),
-        **project_status_counts(conn, scope, as_of),
-        "projects_by_priority": projects_by_priority(conn, scope, as_of),
-        "projects_cross_boundary": projects_cross_boundary(conn, scope, as_of),
-        "projects_with_patient_partner": projects_with_patient_partner(conn, scope, as_of),
-        **progress_counts(conn, scope, as_of),
-        "projects_improving": len(improving_project_ids(conn, scope, as_of)),
-        "projects_stale": projects_stale(conn, scope, as_of),
-        "local_faculty_share": local_faculty_share(conn, scope, as_of),
-        "lead_per_live": lead_per_live(conn, scope, as_of),
-        "attendance_rate": attendance_rate(conn, scope, as_of),
-    }
-    return {k: out[k] for k in REPORT_KEYS}
+def report(conn: Connection, scope: Scope, as_of: dt.date, keys=REPORT_KEYS) -> dict:
+    """Every measure of DESIGN.md section 4, under exactly its keys; or only ``keys`` (in
+    REPORT_KEYS order), running only the queries those need (a page that shows a few measures for
+    several scopes or dates need not compute them all)."""
+    wanted = set(keys)
+    unknown = wanted - set(REPORT_KEYS)
+    if unknown:
+        raise ValueError(f"Unknown measure {', '.join(sorted(unknown))}. Measures: {', '.join(REPORT_KEYS)}.")
+    out: dict = {}
+    if wanted & {"people_trained", "reach_vs_target"}:
+        out["people_trained"] = people_trained(conn, scope, as_of)
+    if "people_by_tier" in wanted:
+        out["people_by_tier"] = people_by_tier(conn, scope, as_of)
+    if "tier_conversion" in wanted:
+        out["tier_conversion"] = tier_conversion(conn, scope, as_of)
+    if wanted & {*ORG_COUNT_KEYS, "coverage_pct"}:
+        counts = org_counts(conn, scope, as_of)
+        out.update(counts, coverage_pct=coverage_pct(counts))
+    if wanted & {"trained_per_10_beds", "trained_per_100_staff"}:
+        out.update(training_density(conn, scope, as_of))
+    if "reach_vs_target" in wanted:
+        out["reach_vs_target"] = reach_vs_target(conn, scope, as_of, trained=out["people_trained"])
+    if wanted & {"projects_active", "projects_completed"}:
+        out.update(project_status_counts(conn, scope, as_of))
+    if "projects_by_priority" in wanted:
+        out["projects_by_priority"] = projects_by_priority(conn, scope, as_of)
+    if "projects_cross_boundary" in wanted:
+        out["projects_cross_boundary"] = projects_cross_boundary(conn, scope, as_of)
+    if "projects_with_patient_partner" in wanted:
+        out["projects_with_patient_partner"] = projects_with_patient_partner(conn, scope, as_of)
+    if wanted & {"projects_progress_ge_3", "projects_progress_ge_4"}:
+        out.update(progress_counts(conn, scope, as_of))
+    if "projects_improving" in wanted:
+        out["projects_improving"] = len(improving_project_ids(conn, scope, as_of))
+    if "projects_stale" in wanted:
+        out["projects_stale"] = projects_stale(conn, scope, as_of)
+    if "local_faculty_share" in wanted:
+        out["local_faculty_share"] = local_faculty_share(conn, scope, as_of)
+    if "lead_per_live" in wanted:
+        out["lead_per_live"] = lead_per_live(conn, scope, as_of)
+    if "attendance_rate" in wanted:
+        out["attendance_rate"] = attendance_rate(conn, scope, as_of)
+    return {k: out[k] for k in REPORT_KEYS if k in wanted}
 
 
 def default_as_of(conn: Connection) -> dt.date:
@@ -714,9 +739,13 @@ def first_trained_by_day(conn: Connection, scope: Scope, until: dt.date) -> list
     return [(_as_date(d), n, int(p or 0)) for d, n, p in rows]
 
 
-def improving_by_priority(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str, int]:
-    """Per priority code: projects counted by ``projects_improving`` (0 where none)."""
-    ids = improving_project_ids(conn, scope, as_of)
+def improving_by_priority(
+    conn: Connection, scope: Scope, as_of: dt.date, ids: set[int] | None = None
+) -> dict[str, int]:
+    """Per priority code: projects counted by ``projects_improving`` (0 where none). ``ids``: those
+    projects (:func:`improving_project_ids`) when the caller has them already."""
+    if ids is None:
+        ids = improving_project_ids(conn, scope, as_of)
     counts = {code: 0 for (code,) in conn.execute(select(m.Priority.code).order_by(m.Priority.code))}
     if ids:
         rows = conn.execute(

@@ -321,6 +321,17 @@ def test_report_on_d_pins_every_key(programme):
     assert_same(report(programme), SYSTEM_ON_D)
 
 
+def test_report_of_some_keys_gives_those_in_report_order_with_the_same_numbers(programme):
+    keys = ("projects_active", "coverage_pct", "people_trained", "reach_vs_target")
+    with programme.connect() as conn:
+        part = measures.report(conn, EVERYONE, D, keys)
+        with pytest.raises(ValueError, match="Unknown measure people_helped"):
+            measures.report(conn, EVERYONE, D, ("people_trained", "people_helped"))
+    # reach_vs_target reuses people_trained; coverage_pct comes with the organisation counts but only
+    # the keys asked for are returned.
+    assert_same(part, {k: SYSTEM_ON_D[k] for k in REPORT_KEYS if k in keys})
+
+
 def test_report_has_exactly_the_section_4_keys_with_integer_counts_and_bounded_ratios(programme):
     assert len(REPORT_KEYS) == len(set(REPORT_KEYS)) == 24
     counts = [k for k in REPORT_KEYS if k.startswith(("people_trained", "orgs_", "projects_"))

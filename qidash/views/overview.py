@@ -15,14 +15,27 @@ from qidash.scope import Scope
 SIDE_BY_SIDE = ("nhs", "independent")
 
 
+# What the page shows of each report: the tiles now and their change over a year, and the side-by-side
+# table and chart per sector. Only these are computed (see measures.report's ``keys``).
+NOW_KEYS = (
+    "people_trained", "orgs_in_scope", "orgs_trained", "coverage_pct", "reach_vs_target", "projects_active",
+    "projects_completed", "projects_by_priority", "projects_progress_ge_4", "projects_stale",
+)
+YEAR_AGO_KEYS = ("people_trained", "orgs_trained", "projects_active")
+SECTOR_KEYS = (
+    *measures.ORG_COUNT_KEYS, "coverage_pct", "people_trained", "trained_per_10_beds", "trained_per_100_staff",
+    "projects_active",
+)
+
+
 @dataclass(frozen=True)
 class OverviewData:
-    now: dict
-    year_ago: dict
+    now: dict  # measures.report: NOW_KEYS and projects_improving
+    year_ago: dict  # measures.report: YEAR_AGO_KEYS and projects_improving
     split: dict[str, int]
     reach: pd.DataFrame  # day, cumulative, patients_cumulative
     coverage_by_locality: pd.DataFrame
-    sectors: dict[str, dict]  # sector -> report for that sector within the scope
+    sectors: dict[str, dict]  # sector -> measures.report (SECTOR_KEYS) for that sector within the scope
     by_priority: pd.DataFrame  # priority, projects, improving
 
 
@@ -37,18 +50,23 @@ def reach_over_time(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFr
 
 def overview_data(conn: Connection, scope: Scope, as_of: dt.date) -> OverviewData:
     """Everything the Overview page draws, for one scope and date."""
-    now = measures.report(conn, scope, as_of)
-    year_ago = measures.report(conn, scope, as_of - dt.timedelta(days=365))
+    year_ago_day = as_of - dt.timedelta(days=365)
+    improving = measures.improving_project_ids(conn, scope, as_of)  # the tile and the priority chart
+    now = {**measures.report(conn, scope, as_of, NOW_KEYS), "projects_improving": len(improving)}
+    year_ago = {
+        **measures.report(conn, scope, year_ago_day, YEAR_AGO_KEYS),
+        "projects_improving": len(measures.improving_project_ids(conn, scope, year_ago_day)),
+    }
     coverage = pd.DataFrame(measures.org_counts_by(conn, scope, as_of, "locality"))
     sectors = {}
     for sector in SIDE_BY_SIDE:
         if scope.sector and scope.sector != sector:
             continue
-        sectors[sector] = measures.report(conn, scope.with_(sector=sector), as_of)
-    improving = measures.improving_by_priority(conn, scope, as_of)
+        sectors[sector] = measures.report(conn, scope.with_(sector=sector), as_of, SECTOR_KEYS)
+    by_code = measures.improving_by_priority(conn, scope, as_of, improving)
     by_priority = pd.DataFrame(
         [
-            {"priority": code, "projects": n, "improving": improving.get(code, 0)}
+            {"priority": code, "projects": n, "improving": by_code.get(code, 0)}
             for code, n in now["projects_by_priority"].items()
         ]
     )
