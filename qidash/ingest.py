@@ -15,6 +15,7 @@ shows it (the heading row is row 1), the column and the reason in plain words.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import difflib
 import hashlib
@@ -637,9 +638,10 @@ def _read_file(name: str, data: bytes, notes: list[Problem]) -> list[_RawTable]:
     if suffix not in (".csv", ".txt", ""):
         raise UnusableInput([f"{name} is not a CSV or XLSX file."])
     entity = entity_for_name(name)
+    header, rows = _read_csv(name, data, entity or "unknown", notes)
     if entity is None:
-        raise UnusableInput([_unknown_name(name)])
-    header, rows = _read_csv(name, data, entity, notes)
+        entity = _entity_from_header(name, header, notes)
+        notes[:] = [dataclasses.replace(n, entity=entity) if n.entity == "unknown" else n for n in notes]
     return [_RawTable(name, entity, header, rows)]
 
 
@@ -701,9 +703,9 @@ def _read_workbook(name: str, data: bytes, notes: list[Problem]) -> list[_RawTab
             label = f"{name} (sheet {sheet.title})"
             if not records or _normalise(sheet.title) in IGNORED_SHEETS:
                 continue
-            entity = entity_for_name(sheet.title)
-            if entity is None:
-                raise UnusableInput([_unknown_name(f'{name}: the sheet "{sheet.title}"')])
+            entity = entity_for_name(sheet.title) or _entity_from_header(
+                f'{name}: the sheet "{sheet.title}"', records[0], notes
+            )
             tables.append(_RawTable(label, entity, records[0], list(enumerate(records[1:], start=2))))
     except UnusableInput:
         raise
@@ -757,12 +759,36 @@ def _columns_for(raw: _RawTable) -> tuple[dict[str, int], list[Problem]]:
     return {n: i for i, n in enumerate(names) if n in known}, notes
 
 
+def _entities_like(present: set[str], other_than: str | None = None) -> list[str]:
+    """The entities whose required columns are all in ``present`` and that share most columns with it."""
+    looks_like = [e for e, f in FORMATS.items() if e != other_than and all(c in present for c in f.required)]
+    if not looks_like:
+        return []
+    overlap = {e: len(present & {c.name for c in FORMATS[e].columns}) for e in looks_like}
+    best = max(overlap.values())
+    return [e for e in looks_like if overlap[e] == best]
+
+
+def _entity_from_header(name: str, header: list, notes: list[Problem]) -> str:
+    """The entity a file whose name says nothing holds, told by its headings when only one fits."""
+    likely = _entities_like({_normalise(h) for h in header})
+    if len(likely) != 1:
+        raise UnusableInput([_unknown_name(name)])
+    notes.append(
+        Problem(
+            likely[0], name, None, None, None,
+            f"The file name does not say which data it holds; its headings are those of {likely[0]}, "
+            "so it was read as that.",
+            False,
+        )
+    )
+    return likely[0]
+
+
 def _missing_columns(raw: _RawTable, missing: list[str], present: set[str]) -> str:
-    looks_like = [e for e, f in FORMATS.items() if e != raw.entity and all(c in present for c in f.required)]
+    looks_like = _entities_like(present, other_than=raw.entity)
     if looks_like:
-        overlap = {e: len(present & {c.name for c in FORMATS[e].columns}) for e in looks_like}
-        best = max(overlap.values())
-        guess = " or ".join(e for e in looks_like if overlap[e] == best)
+        guess = " or ".join(looks_like)
         return (
             f"{raw.file}: this looks like a {guess} file, not {raw.entity}: its columns are those of {guess}. "
             f"Check you chose the right file, or rename it after what it holds."

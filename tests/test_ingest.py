@@ -347,9 +347,18 @@ def test_a_file_of_the_wrong_entity_is_unusable():
     assert "projects.csv: this looks like a people file, not projects" in str(caught.value)
 
 
-def test_a_file_name_that_matches_no_entity_is_unusable_and_a_longer_name_is_fine():
-    with pytest.raises(ingest.UnusableInput, match="final_people.csv does not say which data it holds"):
-        ingest.read_upload([("final_people.csv", (BASE / "people.csv").read_bytes())])
+def test_a_file_name_that_matches_no_entity_is_read_by_its_headings_when_only_one_entity_fits():
+    batch = ingest.read_upload([("final_people.csv", (BASE / "people.csv").read_bytes())])
+    assert batch.entities == ["people"]
+    assert any("its headings are those of people" in p.reason and not p.rejects for p in batch.problems)
+    with pytest.raises(ingest.UnusableInput, match="final_list.csv does not say which data it holds"):
+        ingest.read_upload([("final_list.csv", b"name,notes\nSomeone,hello\n")])
+    # Codes and names only fit several entities (localities, pcns, priorities...): not guessed.
+    with pytest.raises(ingest.UnusableInput, match="areas.csv does not say which data it holds"):
+        ingest.read_upload([("areas.csv", b"code,name\nX,Somewhere\n")])
+
+
+def test_a_longer_file_name_that_starts_with_the_entity_is_fine():
     batch = ingest.read_upload([("enrolments_2024 March.csv", (BASE / "enrolments.csv").read_bytes())])
     assert batch.entities == ["enrolments"]
 
