@@ -42,15 +42,18 @@ import_tab, templates_tab, export_tab, history_tab, quality_tab, users_tab = st.
 def show_problems(frame, key: str) -> None:
     # Columns fit their contents, so the reason (the part to read) gets the room the short ones leave.
     # The file name already says which kind of data (or which sheet) a row is.
+    table = view.problems_table(frame)
+    # A note about a whole file has no row: blank, not "None".
+    table["row"] = [None if r is None or r != r else str(int(r)) for r in table["row"]]
     st.dataframe(
-        view.problems_table(frame),
+        table,
         hide_index=True,
         width="stretch",
         key=key,
         column_order=["file", "row", "column", "value", "reason"],
         column_config={
             "file": st.column_config.TextColumn("File"),
-            "row": st.column_config.NumberColumn("Row", help="The row number in the spreadsheet"),
+            "row": st.column_config.TextColumn("Row", help="The row number in the spreadsheet"),
             "column": st.column_config.TextColumn("Column"),
             "value": st.column_config.TextColumn("Value"),
             "reason": st.column_config.TextColumn("Reason"),
