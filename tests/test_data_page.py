@@ -179,7 +179,7 @@ def test_a_bad_file_names_row_and_column_and_writes_nothing(programme):
     assert counts.loc["Organisations", ["new", "rejected"]].tolist() == [1, 1]
     assert counts.loc["Enrolments", "rejected"] == 1
     rejected = frame_with(at, "reason")
-    rows = {(r.file, r.row, r.column): r.reason for r in rejected.itertuples()}
+    rows = {(r.file, int(r.row), r.column): r.reason for r in rejected.itertuples()}
     assert rows[("organisations.csv", 3, "beds")] == '"-3" is negative; beds must be 0 or more.'
     assert "QSIR-99" in rows[("enrolments.csv", 2, "cohort_code")]
     assert at.error[0].value.startswith("2 rows rejected. A load is all or nothing")
