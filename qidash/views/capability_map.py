@@ -105,10 +105,10 @@ def capability_map_data(conn: Connection, scope: Scope, as_of: dt.date) -> Capab
     coach_rows = pd.DataFrame(measures.coaches(conn, everyone, as_of))
     names = {code: p["pcn_name"] for code, p in pcns.items()}
     localities = {code: p["locality_name"] for code, p in pcns.items()}
-    unreached = orgs[orgs["trained_in_post"] == 0]
+    unreached = with_nearest_coach(orgs[orgs["trained_in_post"] == 0], coach_rows)
     gaps = {
-        "care_home": gap_table(unreached[unreached["kind"].isin(CARE_HOME_KINDS)], coach_rows, names, localities),
-        "all": gap_table(unreached, coach_rows, names, localities),
+        "care_home": gap_table(unreached[unreached["kind"].isin(CARE_HOME_KINDS)], names, localities),
+        "all": gap_table(unreached, names, localities),
     }
     return CapabilityMapData(
         orgs=orgs,
@@ -134,6 +134,39 @@ def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
+NEAREST_CHUNK = 2048  # points per block: a block against 1,000 places is a 16 MB matrix
+
+
+def _unit_vectors(lat, lon) -> np.ndarray:
+    lat, lon = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
+    return np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
+
+
+def nearest(lat, lon, to_lat, to_lon) -> tuple[np.ndarray, np.ndarray]:
+    """For each point (``lat``, ``lon``), the position of the nearest of the ``to`` points by
+    great-circle distance (the first listed on a tie) and that distance in km (:func:`haversine_km`).
+
+    The nearest point has the largest dot product of unit vectors, so a block of points is matched
+    against every place with one matrix product; only near-ties are settled by haversine. Targets
+    sharing a place count once (its first), and points go in blocks, so memory stays bounded.
+    """
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    to_lat, to_lon = np.asarray(to_lat, dtype=float), np.asarray(to_lon, dtype=float)
+    _places, first = np.unique(np.column_stack((to_lat, to_lon)), axis=0, return_index=True)
+    first = np.sort(first)  # each place by its first target, in the targets' order
+    targets = _unit_vectors(to_lat[first], to_lon[first]).T
+    best = np.empty(len(lat), dtype=np.intp)
+    for start in range(0, len(lat), NEAREST_CHUNK):
+        block = slice(start, start + NEAREST_CHUNK)
+        closeness = _unit_vectors(lat[block], lon[block]) @ targets
+        near = closeness >= closeness.max(axis=1, keepdims=True) - 1e-12  # the nearest, and any tie
+        best[block] = first[near.argmax(axis=1)]
+        for row in np.flatnonzero(np.count_nonzero(near, axis=1) > 1):
+            i, candidates = start + row, first[np.flatnonzero(near[row])]
+            best[i] = candidates[haversine_km(lat[i], lon[i], to_lat[candidates], to_lon[candidates]).argmin()]
+    return best, haversine_km(lat, lon, to_lat[best], to_lon[best])
+
+
 def coach_label(coach) -> str:
     """A coach's name when they consent to be named, else their role (never a pseudonymous id)."""
     if isinstance(coach.get("display_name"), str) and coach["display_name"]:
@@ -145,32 +178,41 @@ def coach_label(coach) -> str:
     return "QI" + words[2:] if words.lower().startswith("qi ") else words
 
 
-def gap_table(gaps: pd.DataFrame, coach_rows: pd.DataFrame, pcn_names: dict, locality_names: dict) -> pd.DataFrame:
-    """Organisations with nobody trained in post, largest first (beds, then staff, then name), each
-    with the nearest coach or Lead-tier person by straight-line distance from their organisation."""
+def with_nearest_coach(orgs: pd.DataFrame, coach_rows: pd.DataFrame) -> pd.DataFrame:
+    """``orgs`` with the nearest coach or Lead-tier person (``measures.coaches`` rows) by straight-line
+    distance from each located organisation: ``coach`` (:func:`coach_label`), ``coach_organisation``
+    and ``coach_km`` (rounded to 0.1 km); None where the organisation has no location or there is no
+    coach."""
+    coach = np.full(len(orgs), None, dtype=object)
+    where, km = coach.copy(), [None] * len(orgs)
+    located = (orgs["latitude"].notna() & orgs["longitude"].notna()).to_numpy()
+    if len(coach_rows) and located.any():
+        best, dist = nearest(
+            orgs["latitude"].to_numpy()[located], orgs["longitude"].to_numpy()[located],
+            coach_rows["latitude"].to_numpy(), coach_rows["longitude"].to_numpy(),
+        )
+        coach[located] = np.array([coach_label(c) for c in coach_rows.to_dict("records")], dtype=object)[best]
+        where[located] = coach_rows["organisation"].to_numpy(dtype=object)[best]
+        for pos, d in zip(np.flatnonzero(located), dist.tolist(), strict=True):
+            km[pos] = round(d, 1)
+    return orgs.assign(coach=list(coach), coach_organisation=list(where), coach_km=pd.array(km, dtype="Float64"))
+
+
+def gap_table(gaps: pd.DataFrame, pcn_names: dict, locality_names: dict) -> pd.DataFrame:
+    """Organisations with nobody trained in post (:func:`with_nearest_coach` rows), largest first
+    (beds, then staff, then name), each with the nearest coach or Lead-tier person."""
     if gaps.empty:
         return pd.DataFrame(columns=GAP_COLUMNS)
     gaps = gaps.sort_values(["beds", "staff_headcount", "name"], ascending=[False, False, True], na_position="last")
-    nearest, where, km = [None] * len(gaps), [None] * len(gaps), [None] * len(gaps)
-    located = gaps["latitude"].notna() & gaps["longitude"].notna()
-    if len(coach_rows) and located.any():
-        d = haversine_km(
-            gaps.loc[located, "latitude"].to_numpy()[:, None], gaps.loc[located, "longitude"].to_numpy()[:, None],
-            coach_rows["latitude"].to_numpy()[None, :], coach_rows["longitude"].to_numpy()[None, :],
-        )
-        best = d.argmin(axis=1)
-        for pos, i, dist in zip(np.flatnonzero(located.to_numpy()), best, d[np.arange(len(best)), best], strict=True):
-            coach = coach_rows.iloc[i]
-            nearest[pos], where[pos], km[pos] = coach_label(coach), coach["organisation"], round(float(dist), 1)
     table = pd.DataFrame({
         "Organisation": gaps["name"].to_numpy(),
         "PCN": [pcn_names.get(p, "") if isinstance(p, str) else "" for p in gaps["pcn"]],
         "Beds": gaps["beds"].astype("Int64").to_numpy(),
         "Staff": gaps["staff_headcount"].astype("Int64").to_numpy(),
         "Stage": [maps.STAGE_LABELS[s] for s in gaps["stage"]],
-        "Nearest coach or Lead": nearest,
-        "Their organisation": where,
-        "Distance (km)": pd.array(km, dtype="Float64"),
+        "Nearest coach or Lead": list(gaps["coach"]),
+        "Their organisation": list(gaps["coach_organisation"]),
+        "Distance (km)": gaps["coach_km"].array,
         "Kind": [label(k) for k in gaps["kind"]],
         "Locality": [locality_names.get(p, "") if isinstance(p, str) else "" for p in gaps["pcn"]],
         "ODS code": gaps["ods_code"].to_numpy(),
