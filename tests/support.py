@@ -46,3 +46,14 @@ def deck_specs(at: AppTest) -> list[dict]:
 def no_exceptions(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
+
+
+def demo_engine(scenario: str):
+    """The engine of a demo programme in the run's private demo folder, generated on first use."""
+    from qidash import db, scenarios
+
+    engine = db.make_engine(db.demo_url(scenario))
+    if db.is_empty(engine):
+        db.migrate(engine)
+        scenarios.load_demo(engine, scenario)
+    return engine

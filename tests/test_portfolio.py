@@ -4,7 +4,6 @@ the page itself in AppTest (numbers equal the measures engine's; the icon grid e
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from qidash import analysis, db, measures, scenarios, spc_charts
 from qidash import models as m
 from qidash.scope import Scope
 from qidash.views import portfolio as pf
+from tests.support import demo_engine
 
 AS_OF = dt.date(2024, 6, 30)
 PAGE_SIZE = 12  # small multiples per page (app_pages/portfolio.py)
@@ -194,25 +194,6 @@ def test_an_earlier_date_reanalyses_only_the_data_it_had(small):
 # --- every demo programme ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory):
-    """Demo databases in a temporary folder, unless the session already points QIDASH_DEMO_DIR at one."""
-    if os.environ.get("QIDASH_DEMO_DIR"):
-        yield
-        return
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("QIDASH_DEMO_DIR", str(tmp_path_factory.mktemp("demo")))
-        yield
-
-
-def demo_engine(scenario: str):
-    engine = db.make_engine(db.demo_url(scenario))
-    if db.is_empty(engine):
-        db.migrate(engine)
-        scenarios.load_demo(engine, scenario)
-    return engine
-
-
 @pytest.mark.parametrize("scenario", scenarios.NAMES)
 def test_view_agrees_with_the_measures_engine(any_demo, scenario):
     engine = any_demo(scenario)
@@ -250,7 +231,7 @@ def stored_improvement_icons(conn, scope: Scope, as_of: dt.date) -> tuple[int, i
 
 
 @pytest.mark.parametrize("scenario", scenarios.NAMES)
-def test_page_for_every_programme(demo_dir, scenario):
+def test_page_for_every_programme(scenario):
     from tests.support import no_exceptions, open_page, plotly_specs
 
     at = open_page("portfolio", scenario)
@@ -278,7 +259,7 @@ def test_page_for_every_programme(demo_dir, scenario):
     assert len(links) == min(PAGE_SIZE, n_measures)
 
 
-def test_icon_grid_follows_the_sidebar_scope(demo_dir, app_database):
+def test_icon_grid_follows_the_sidebar_scope(app_database):
     from tests.support import no_exceptions, open_page
 
     engine = app_database("cornwall")
@@ -302,7 +283,7 @@ def test_icon_grid_follows_the_sidebar_scope(demo_dir, app_database):
         ({"priority": "FALLS"}, "FALLS"),
     ],
 )
-def test_page_filters(demo_dir, params, expected):
+def test_page_filters(params, expected):
     from tests.support import no_exceptions, open_page
 
     at = open_page("portfolio", "cornwall", **params)
@@ -315,7 +296,7 @@ def test_page_filters(demo_dir, params, expected):
     assert len(table) == want
 
 
-def test_small_multiples_page_through_every_measure(demo_dir):
+def test_small_multiples_page_through_every_measure():
     from tests.support import no_exceptions, open_page, plotly_specs
 
     at = open_page("portfolio", "fylde")

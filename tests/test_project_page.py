@@ -4,35 +4,15 @@ analysis, annotations, data download) and the page in AppTest for every programm
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from sqlalchemy import func, select
 
-from qidash import catalog, db, measures, scenarios, spc_charts
+from qidash import catalog, measures, scenarios, spc_charts
 from qidash import models as m
 from qidash.scope import Scope
 from qidash.views import project as pj
-from tests.support import no_exceptions, open_page, plotly_specs
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory):
-    """Demo databases in a temporary folder, unless the session already points QIDASH_DEMO_DIR at one."""
-    if os.environ.get("QIDASH_DEMO_DIR"):
-        yield
-        return
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("QIDASH_DEMO_DIR", str(tmp_path_factory.mktemp("demo")))
-        yield
-
-
-def demo_engine(scenario: str):
-    engine = db.make_engine(db.demo_url(scenario))
-    if db.is_empty(engine):
-        db.migrate(engine)
-        scenarios.load_demo(engine, scenario)
-    return engine
+from tests.support import demo_engine, no_exceptions, open_page, plotly_specs
 
 
 def busiest_project(conn) -> str:
@@ -157,7 +137,7 @@ def test_an_earlier_date_cuts_the_charts_and_scores(any_demo):
 
 
 @pytest.mark.parametrize("scenario", scenarios.NAMES)
-def test_page_for_every_programme(demo_dir, scenario):
+def test_page_for_every_programme(scenario):
     with demo_engine(scenario).connect() as conn:
         code = busiest_project(conn)
         view = pj.project_data(conn, code, measures.default_as_of(conn))
@@ -182,7 +162,7 @@ def test_page_for_every_programme(demo_dir, scenario):
     )
 
 
-def test_pasted_link_opens_the_project(demo_dir):
+def test_pasted_link_opens_the_project():
     with demo_engine("nw_surrey").connect() as conn:
         codes = list(catalog.projects(conn, Scope(), measures.default_as_of(conn)))
     wanted = codes[-1]
@@ -200,7 +180,7 @@ def test_pasted_link_opens_the_project(demo_dir):
     assert at.query_params["project"] == wanted
 
 
-def test_unknown_project_in_a_link_is_a_plain_message(demo_dir):
+def test_unknown_project_in_a_link_is_a_plain_message():
     from streamlit.testing.v1 import AppTest
 
     from tests.support import ROOT, TIMEOUT
@@ -218,7 +198,7 @@ def test_unknown_project_in_a_link_is_a_plain_message(demo_dir):
     assert at.query_params["project"] == codes[0]  # the link now names the project shown
 
 
-def test_choosing_another_project_updates_the_link(demo_dir, app_database):
+def test_choosing_another_project_updates_the_link(app_database):
     engine = app_database("barnet")
     with engine.connect() as conn:
         codes = list(catalog.projects(conn, Scope(), measures.default_as_of(conn)))
@@ -232,7 +212,7 @@ def test_choosing_another_project_updates_the_link(demo_dir, app_database):
     assert titles[codes[-1]].endswith(at.header[0].value)
 
 
-def test_filters_limit_the_projects_offered(demo_dir):
+def test_filters_limit_the_projects_offered():
     at = open_page("project", "cornwall", locality="EAST")
     no_exceptions(at)
     with demo_engine("cornwall").connect() as conn:

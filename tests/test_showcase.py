@@ -5,7 +5,6 @@ report (nothing to fetch), chart images, the ``showcase`` command and the page o
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from html import escape
 from pathlib import Path
@@ -322,17 +321,6 @@ def test_the_html_report_is_self_contained_and_holds_every_slide(base):
 # --- every demo programme ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory):
-    """Demo databases in a temporary folder, unless the session already points QIDASH_DEMO_DIR at one."""
-    if os.environ.get("QIDASH_DEMO_DIR"):
-        yield
-        return
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("QIDASH_DEMO_DIR", str(tmp_path_factory.mktemp("demo")))
-        yield
-
-
 @pytest.mark.parametrize("scenario", scenarios.NAMES)
 def test_every_programme_tells_its_story_in_the_model_deck_and_report(any_demo, scenario, tmp_path):
     engine = any_demo(scenario)
@@ -472,7 +460,7 @@ def test_the_command_writes_the_deck_and_the_report_and_refuses_what_it_cannot_d
 
 
 @pytest.mark.parametrize("scenario", scenarios.NAMES)
-def test_page_steps_through_every_slide_of_every_programme(demo_dir, scenario):
+def test_page_steps_through_every_slide_of_every_programme(scenario):
     from tests.support import no_exceptions, open_page
 
     at = open_page("showcase", scenario)
@@ -502,7 +490,7 @@ def test_page_steps_through_every_slide_of_every_programme(demo_dir, scenario):
     assert seen[0] == "numbers" and seen[-1] == "board" and "project" in seen
 
 
-def test_page_public_mode_and_presenting_from_a_link(demo_dir, app_database):
+def test_page_public_mode_and_presenting_from_a_link(app_database):
     from tests.support import no_exceptions, open_page, plotly_specs
 
     app_database("barnet")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 
 import numpy as np
 import pandas as pd
@@ -568,17 +567,6 @@ def test_local_faculty_over_time_figure():
 # --- the page, for every programme ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory):
-    """Demo databases in a temporary folder, unless the session already points QIDASH_DEMO_DIR at one."""
-    if os.environ.get("QIDASH_DEMO_DIR"):
-        yield
-        return
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("QIDASH_DEMO_DIR", str(tmp_path_factory.mktemp("demo")))
-        yield
-
-
 def _figures(at):
     from tests.support import plotly_specs
 
@@ -595,7 +583,7 @@ def _trace(at, type_: str, name: str | None = None) -> dict:
 
 
 @pytest.mark.parametrize("scenario", scenarios.NAMES)
-def test_page_funnel_is_the_measures_engines_for_every_programme(demo_dir, scenario):
+def test_page_funnel_is_the_measures_engines_for_every_programme(scenario):
     from tests.support import no_exceptions, open_page
 
     at = open_page("tiers", scenario)
@@ -631,7 +619,7 @@ def test_page_funnel_is_the_measures_engines_for_every_programme(demo_dir, scena
         assert heading in [h.value for h in at.subheader]
 
 
-def test_barnet_shows_its_eight_sessions_and_says_it_trains_no_patients(demo_dir):
+def test_barnet_shows_its_eight_sessions_and_says_it_trains_no_patients():
     from tests.support import open_page
 
     at = open_page("tiers", "barnet")
@@ -643,7 +631,7 @@ def test_barnet_shows_its_eight_sessions_and_says_it_trains_no_patients(demo_dir
     assert any("No patient partner" in i.value for i in at.info)
 
 
-def test_somerset_shows_patients_as_their_own_funnel(demo_dir):
+def test_somerset_shows_patients_as_their_own_funnel():
     from tests.support import open_page
 
     at = open_page("tiers", "somerset")
@@ -656,7 +644,7 @@ def test_somerset_shows_patients_as_their_own_funnel(demo_dir):
     assert "Patient partner" in roles["y"]
 
 
-def test_page_follows_the_filters_and_the_comparison_control(demo_dir, app_database):
+def test_page_follows_the_filters_and_the_comparison_control(app_database):
     from tests.support import no_exceptions, open_page
 
     engine = app_database("nw_surrey")
