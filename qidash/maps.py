@@ -11,12 +11,14 @@ leaves a missing field's placeholder in the text. Streamlit escapes the values.
 from __future__ import annotations
 
 import bisect
+import json
 import math
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 import pydeck as pdk
+from pydeck.bindings.json_tools import default_serialize
 from pydeck.types import String
 
 from qidash import palette
@@ -56,6 +58,15 @@ TOOLTIP = {
     "style": {"backgroundColor": "#FFFFFF", "color": palette.NHS_GREY, "fontSize": "13px",
               "border": f"1px solid {palette.NHS_PALE_GREY}", "padding": "6px 8px"},
 }
+
+
+class Deck(pdk.Deck):
+    """A ``pdk.Deck`` that writes compact JSON. pydeck indents its JSON, which makes Python fall back
+    to its pure-Python encoder: over a second for 15,000 organisations on every run of the page.
+    Unindented, the C encoder writes the same JSON (but for spaces) in a tenth of the time."""
+
+    def to_json(self) -> str:
+        return json.dumps(self, sort_keys=True, default=default_serialize)
 
 
 def rgba(hex_colour: str, alpha: int = 255) -> list[int]:
@@ -248,25 +259,58 @@ def org_rows(orgs: pd.DataFrame, size_by: str, kind_label: Callable[[str], str] 
     located = orgs.dropna(subset=["latitude", "longitude"])
     if size_by in located:
         radius = point_radius(located[size_by]).tolist()
+        sizes = located[size_by].tolist()
     else:
         radius = [POINT_MIN_PX] * len(located)
+        sizes = [None] * len(located)
     fills = {stage: rgba(colour) for stage, colour in STAGE_COLOURS.items()}
-    rows = []
-    for org, r in zip(located.to_dict("records"), radius, strict=True):
-        size = org.get(size_by)
-        size_text = "" if size is None or pd.isna(size) else f"{palette.fmt_int(size)} {_size_word(size_by)}"
-        rows.append({
-            "ods_code": org["ods_code"], "pcn": org["pcn"] if isinstance(org["pcn"], str) else None,
-            "title": org["name"],
-            "line1": " · ".join(p for p in (kind_label(org["kind"]), size_text) if p),
-            "line2": f"Stage: {STAGE_LABELS[org['stage']]}",
-            "line3": f"People trained in post: {palette.fmt_int(org['trained_in_post'])}",
-            "position": [float(org["longitude"]), float(org["latitude"])],
-            "fill": fills[org["stage"]],
+    # Column by column, formatting each distinct kind, size and count once: 15,000 points at scale 50.
+    word = _size_word(size_by)
+
+    def about(kind_and_size) -> str:
+        kind, size = kind_and_size
+        size_text = "" if size is None or pd.isna(size) else f"{palette.fmt_int(size)} {word}"
+        return " · ".join(p for p in (kind_label(kind), size_text) if p)
+
+    line1 = _memo(about)
+    counts = _memo(lambda n: f"People trained in post: {palette.fmt_int(n)}")
+    positions = np.column_stack((located["longitude"].to_numpy(dtype=float),
+                                 located["latitude"].to_numpy(dtype=float))).tolist()
+    columns = zip(
+        located["ods_code"].tolist(), located["pcn"].tolist(), located["name"].tolist(),
+        located["kind"].tolist(), sizes, located["stage"].tolist(), located["trained_in_post"].tolist(),
+        positions, radius, strict=True,
+    )
+    return [
+        {
+            "ods_code": ods, "pcn": pcn if isinstance(pcn, str) else None,
+            "title": name,
+            "line1": line1((kind, size)),
+            "line2": f"Stage: {STAGE_LABELS[stage]}",
+            "line3": counts(trained),
+            "position": position,
+            "fill": fills[stage],
             "radius": float(r),
-            "stage": org["stage"],
-        })
-    return rows
+            "stage": stage,
+        }
+        for ods, pcn, name, kind, size, stage, trained, position, r in columns
+    ]
+
+
+def _memo(fn: Callable) -> Callable:
+    """``fn`` of one argument, computed once per distinct value (values that do not hash are not kept)."""
+    done: dict = {}
+
+    def once(value):
+        try:
+            return done[value]
+        except KeyError:
+            done[value] = out = fn(value)
+            return out
+        except TypeError:
+            return fn(value)
+
+    return once
 
 
 def _size_word(size_by: str) -> str:
@@ -281,7 +325,7 @@ def capability_deck(
     orgs: pd.DataFrame,
     size_by: str = "beds",
     selected_pcn: str | None = None,
-) -> pdk.Deck:
+) -> Deck:
     """The Capability map.
 
     ``values``: the colour measure per PCN in scope (None when undefined); ``edges``: its classes
@@ -320,6 +364,6 @@ def capability_deck(
         )
     )
     bounds = _union_bounds(points_bounds(orgs), *(area_bounds(a) for a in areas.pcns if a.code in values))
-    return pdk.Deck(
+    return Deck(
         layers=layers, initial_view_state=fit_view(bounds), map_provider=None, tooltip=TOOLTIP,
     )
