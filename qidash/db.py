@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, func, inspect, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -105,6 +107,32 @@ def make_engine(url: str | None = None) -> Engine:
             "Use e.g. sqlite:///data/qidash.db or postgresql+psycopg://user@host/dbname."
         ) from exc
     return engine
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection for reading that sees the data as of one moment: every query made through it
+    reads the same data version, even when an import commits meanwhile (an import is one
+    transaction, so a reader sees all of it or none of it).
+
+    PostgreSQL: a REPEATABLE READ, READ ONLY transaction. SQLite: an explicit BEGIN, after which (in
+    WAL mode) the first read fixes what the connection sees until the transaction ends; the driver
+    would otherwise run each SELECT on its own. Nothing is written; the transaction is rolled back.
+    """
+    if engine.dialect.name == "postgresql":
+        options = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        with engine.connect().execution_options(**options) as conn, conn.begin() as transaction:
+            try:
+                yield conn
+            finally:
+                transaction.rollback()
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.rollback()
 
 
 def redact(url: str) -> str:

@@ -66,7 +66,8 @@ def data_version(engine: Engine) -> str:
 
 @st.cache_data(**CACHE)
 def _cached_call(_engine: Engine, url: str, version: str, _fn, fn_name: str, args: tuple):
-    with _engine.connect() as conn:
+    # One snapshot per loader: its queries never straddle an import that commits meanwhile.
+    with db.snapshot(_engine) as conn:
         return _fn(conn, *args)
 
 
