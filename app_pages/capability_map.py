@@ -22,7 +22,8 @@ from qidash.views.capability_map import (
 
 engine = data.current_engine()
 filters = st.session_state["_filters"]
-view = data.query(engine, capability_map_data, filters.scope, filters.as_of)
+viewer = st.session_state["_viewer"]
+view = data.query(engine, capability_map_data, filters.scope, filters.as_of, viewer.can_see_people)
 areas = data.query(engine, geo.pcn_areas, geo.boundary_stamp())
 programme = data.setting(engine, "scenario_title") or "QI capability"
 

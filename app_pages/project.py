@@ -13,6 +13,7 @@ from qidash.views.project import download_table, measure_summary, phase_note, pr
 
 engine = data.current_engine()
 filters = st.session_state["_filters"]
+viewer = st.session_state["_viewer"]
 programme = data.setting(engine, "scenario_title") or "QI capability"
 options = data.query(engine, catalog.projects, filters.scope, filters.as_of)
 
@@ -44,7 +45,7 @@ code = st.selectbox(
 )
 st.query_params["project"] = code
 
-view = data.query(engine, project_data, code, filters.as_of)
+view = data.query(engine, project_data, code, filters.as_of, viewer.can_see_people)
 about = view.about
 
 st.header(about["title"])

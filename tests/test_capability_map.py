@@ -186,13 +186,16 @@ def test_coaches_by_hand(conn):
 
 
 def test_gaps_are_homes_with_nobody_in_post_largest_first_with_the_nearest_coach(conn):
-    data = view.capability_map_data(conn, EVERYONE, AS_OF)
+    data = view.capability_map_data(conn, EVERYONE, AS_OF, can_see_people=True)
     gaps = data.gaps["care_home"]
     assert list(gaps["Organisation"]) == ["Home two", "Home four", "Home three"]
     assert list(gaps["Beds"]) == [60, 30, 20]
     assert list(gaps["Stage"]) == ["Engaged", "With a project", "Engaged"]
     # H2 is nearest the trust's coach (not named: role instead); H4 nearest the named Lead at G1.
     assert list(gaps["Nearest coach or Lead"]) == ["QI lead", "Dr Ann Lead", "QI lead"]
+    # Executives and locality leads get the role, never a name.
+    hidden = view.capability_map_data(conn, EVERYONE, AS_OF).gaps["care_home"]
+    assert list(hidden["Nearest coach or Lead"]) == ["QI lead", "GP", "QI lead"]
     assert list(gaps["Their organisation"]) == ["Trust one", "Practice one", "Trust one"]
     expected = view.haversine_km(50.01, -4.98, 50.02, -4.99)
     assert gaps["Distance (km)"].iloc[0] == pytest.approx(round(float(expected), 1))

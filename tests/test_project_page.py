@@ -26,12 +26,13 @@ def busiest_project(conn) -> str:
     )
 
 
-def test_person_shown_only_by_name_with_consent():
-    assert pj.person_shown("Ann Lee", True, "nurse", False) == "Ann Lee"
-    assert pj.person_shown("Ann Lee", False, "practice_manager", False) == "Practice manager"
-    assert pj.person_shown(None, True, "gp", False) == "GP"  # no name to show: the role
-    assert pj.person_shown("Bo", False, "nurse", True) == "Patient partner"
-    assert pj.person_shown(None, False, None, False) == "Team member"
+def test_person_shown_by_name_only_with_consent_and_to_faculty_or_admins():
+    assert pj.person_shown("Ann Lee", True, "nurse", False, True) == "Ann Lee"
+    assert pj.person_shown("Ann Lee", True, "nurse", False, False) == "Nurse"  # an executive or locality lead
+    assert pj.person_shown("Ann Lee", False, "practice_manager", False, True) == "Practice manager"
+    assert pj.person_shown(None, True, "gp", False, True) == "GP"  # no name to show: the role
+    assert pj.person_shown("Bo", False, "nurse", True, True) == "Patient partner"
+    assert pj.person_shown(None, False, None, False, True) == "Team member"
 
 
 @pytest.mark.parametrize("scenario", scenarios.NAMES)
@@ -39,7 +40,8 @@ def test_view_of_the_busiest_project(any_demo, scenario):
     with any_demo(scenario).connect() as conn:
         as_of = measures.default_as_of(conn)
         code = busiest_project(conn)
-        view = pj.project_data(conn, code, as_of)
+        view = pj.project_data(conn, code, as_of, can_see_people=True)
+        anonymous = pj.project_data(conn, code, as_of)  # an executive's or a locality lead's view
         project = conn.execute(
             select(
                 m.Project.id, m.Project.title, m.Project.lead_person_id, m.Project.lead_organisation_id
@@ -66,6 +68,8 @@ def test_view_of_the_busiest_project(any_demo, scenario):
     named = {p.display_name for p in people if p.consents_to_be_named and p.display_name}
     hidden = {p.display_name for p in people if not p.consents_to_be_named and p.display_name} - named
     assert set(view.team["person"]) >= named and not set(view.team["person"]) & hidden
+    assert not set(anonymous.team["person"]) & (named | hidden)
+    assert len(anonymous.team) == len(view.team)
     assert (view.team["role"] == "lead").sum() == (1 if project.lead_person_id else 0)
     # Organisations: the lead, then its partners; cross-boundary is projects_cross_boundary's definition.
     assert view.organisations["role"].iloc[0] == "lead" and len(view.organisations) == 1 + n_partners

@@ -82,8 +82,12 @@ class CapabilityMapData:
         return self.counts["care_homes"] if among == "care_home" else self.counts["orgs"]
 
 
-def capability_map_data(conn: Connection, scope: Scope, as_of: dt.date) -> CapabilityMapData:
-    """Everything the Capability map draws except the areas, for one scope and date."""
+def capability_map_data(
+    conn: Connection, scope: Scope, as_of: dt.date, can_see_people: bool = False
+) -> CapabilityMapData:
+    """Everything the Capability map draws except the areas, for one scope and date. A gap's nearest
+    coach is named only when ``can_see_people`` (faculty, admins) and they consented; otherwise the
+    gaps list gives their role and organisation."""
     orgs = pd.DataFrame(
         measures.org_stages(conn, scope, as_of),
         columns=["ods_code", "name", "kind", "sector", "pcn", "latitude", "longitude", "beds",
@@ -103,6 +107,8 @@ def capability_map_data(conn: Connection, scope: Scope, as_of: dt.date) -> Capab
     # Coaches anywhere the viewer may see: a home's nearest coach may sit in the next PCN or locality.
     everyone = Scope(within_localities=scope.within_localities, within_pcns=scope.within_pcns)
     coach_rows = pd.DataFrame(measures.coaches(conn, everyone, as_of))
+    if not can_see_people and "display_name" in coach_rows:
+        coach_rows["display_name"] = None
     names = {code: p["pcn_name"] for code, p in pcns.items()}
     localities = {code: p["locality_name"] for code, p in pcns.items()}
     unreached = with_nearest_coach(orgs[orgs["trained_in_post"] == 0], coach_rows)

@@ -43,10 +43,13 @@ class ProjectData:
     stale: bool
 
 
-def person_shown(display_name: str | None, consents: bool, role: str | None, patient: bool) -> str:
-    """A team member as the page may show them: their name only when they consented to be named,
-    otherwise their role (a patient partner as "Patient partner")."""
-    if consents and display_name:
+def person_shown(
+    display_name: str | None, consents: bool, role: str | None, patient: bool, can_see_people: bool
+) -> str:
+    """A team member as the page may show them: their name only when the viewer may see person-level
+    detail (faculty, admins) and the person consented to be named; otherwise their role (a patient
+    partner as "Patient partner")."""
+    if consents and display_name and can_see_people:
         return display_name
     if patient:
         return "Patient partner"
@@ -80,12 +83,13 @@ def organisations(conn: Connection, project_id: int) -> pd.DataFrame:
     return frame.drop_duplicates(subset=["ods_code"], keep="first").reset_index(drop=True)
 
 
-def team(conn: Connection, project_id: int, lead_person_id: int | None) -> pd.DataFrame:
-    """The project's lead person and members (role, person as they may be shown, organisation)."""
+def team_rows(conn: Connection, project_id: int, lead_person_id: int | None) -> list[tuple]:
+    """The project's lead person (listed once, as lead) and members: (project role, display name,
+    consents to be named, job role, patient partner, organisation name) per person, unordered."""
     members = select(m.ProjectMember.person_id, m.ProjectMember.role).where(
         m.ProjectMember.project_id == project_id
     )
-    if lead_person_id is not None:  # the lead person is listed once, as lead
+    if lead_person_id is not None:
         members = members.where(m.ProjectMember.person_id != lead_person_id)
     people = union_all(
         select(m.Project.lead_person_id.label("person_id"), literal("lead").label("role")).where(
@@ -93,7 +97,7 @@ def team(conn: Connection, project_id: int, lead_person_id: int | None) -> pd.Da
         ),
         members,
     ).subquery("people")
-    rows = conn.execute(
+    return conn.execute(
         select(
             people.c.role,
             m.Person.display_name,
@@ -105,10 +109,15 @@ def team(conn: Connection, project_id: int, lead_person_id: int | None) -> pd.Da
         .join(m.Person, m.Person.id == people.c.person_id)
         .join(m.Organisation, m.Organisation.id == m.Person.organisation_id)
     ).all()
+
+
+def team(conn: Connection, project_id: int, lead_person_id: int | None, can_see_people: bool) -> pd.DataFrame:
+    """The project's lead person and members (role, person as they may be shown, organisation)."""
+    rows = team_rows(conn, project_id, lead_person_id)
     out = [
         {
             "role": project_role,
-            "person": person_shown(name, bool(consents), job, bool(patient)),
+            "person": person_shown(name, bool(consents), job, bool(patient), can_see_people),
             "organisation": org,
             "patient_partner": bool(patient),
         }
@@ -175,8 +184,11 @@ def measure_charts(conn: Connection, project_id: int, as_of: dt.date, changes: p
     return out
 
 
-def project_data(conn: Connection, code: str, as_of: dt.date) -> ProjectData | None:
-    """Everything the Project page draws for project ``code`` as of a date (None when unknown)."""
+def project_data(
+    conn: Connection, code: str, as_of: dt.date, can_see_people: bool = False
+) -> ProjectData | None:
+    """Everything the Project page draws for project ``code`` as of a date (None when unknown). Team
+    members are named only when ``can_see_people`` (faculty, admins) and they consented."""
     p = (
         conn.execute(
             select(
@@ -239,7 +251,7 @@ def project_data(conn: Connection, code: str, as_of: dt.date) -> ProjectData | N
         about=about,
         organisations=orgs,
         cross_boundary=orgs["sector"].nunique() > 1 or orgs["kind"].nunique() > 1,
-        team=team(conn, p["id"], p["lead_person_id"]),
+        team=team(conn, p["id"], p["lead_person_id"], can_see_people),
         scores=scores,
         changes=changes,
         measures=measure_charts(conn, p["id"], as_of, changes),
