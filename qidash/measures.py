@@ -1198,16 +1198,17 @@ def portfolio_projects(conn: Connection, scope: Scope, as_of: dt.date) -> list[d
     return out
 
 
-def measure_analyses(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]:
+def measure_analyses(conn: Connection, scope: Scope, as_of: dt.date, with_result: bool = True) -> list[dict]:
     """The stored chart analysis of every measure of the projects started by ``as_of`` in scope.
 
     One row per measure with an analysis, by project code and measure code: ``measure_id``,
     ``project_id``, ``project`` (code), ``code``, ``name``, ``kind``, ``chart``, ``unit``,
     ``improvement``, ``target`` and the ``measure_analysis`` columns ``last_period``, ``n_points``,
-    ``ruleset``, ``signal``, ``improving``, ``concern``, ``variation_icon``, ``assurance_icon`` and
-    ``result`` (the engine's full result with ``periods``). The analysis covers every observation;
-    a row whose ``last_period`` is after ``as_of`` describes data the date has not reached (see
-    :func:`improving_project_ids`, which re-analyses those).
+    ``ruleset``, ``signal``, ``improving``, ``concern``, ``variation_icon``, ``assurance_icon`` and,
+    unless ``with_result`` is False, ``result`` (the engine's full result with ``periods``: most of
+    the data read, 30 MB at scale 50; see :func:`analysis_results`). The analysis covers every
+    observation; a row whose ``last_period`` is after ``as_of`` describes data the date has not
+    reached (see :func:`improving_project_ids`, which re-analyses those).
     """
     ma = m.MeasureAnalysis
     rows = conn.execute(
@@ -1230,7 +1231,7 @@ def measure_analyses(conn: Connection, scope: Scope, as_of: dt.date) -> list[dic
             ma.concern,
             ma.variation_icon,
             ma.assurance_icon,
-            ma.result,
+            *((ma.result,) if with_result else ()),
         )
         .join(ma, ma.measure_id == m.Measure.id)
         .join(m.Project, m.Project.id == m.Measure.project_id)
@@ -1244,6 +1245,21 @@ def measure_analyses(conn: Connection, scope: Scope, as_of: dt.date) -> list[dic
         for key in ("signal", "improving", "concern"):
             row[key] = bool(row[key])
         out.append(row)
+    return out
+
+
+def analysis_results(conn: Connection, measure_ids) -> dict[int, dict]:
+    """Measure id -> the stored engine result (with ``periods``), for those of ``measure_ids`` that
+    have an analysis."""
+    ids = list(measure_ids)
+    out = {}
+    for i in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(m.MeasureAnalysis.measure_id, m.MeasureAnalysis.result).where(
+                m.MeasureAnalysis.measure_id.in_(ids[i : i + 500])
+            )
+        )
+        out.update({mid: result for mid, result in rows})
     return out
 
 
