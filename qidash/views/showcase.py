@@ -36,6 +36,12 @@ from qidash.views.portfolio import _MeasureKey, reanalysed
 from qidash.views.project import project_data, team_rows
 
 SUPPRESS_BELOW = 5
+# The measures the numbers and funnel slides show (only these are computed).
+REPORT_KEYS = (
+    "people_trained", "people_by_tier", "tier_conversion", "orgs_in_scope", "orgs_trained", "coverage_pct",
+    "reach_vs_target", "projects_active", "projects_completed", "projects_by_priority", "projects_cross_boundary",
+    "projects_with_patient_partner", "projects_progress_ge_4", "projects_improving", "local_faculty_share",
+)
 SUGGEST_IMPROVING = 5  # projects with sustained improvement chosen by default
 SUGGEST_QUIET = 2  # quiet wins chosen by default
 MIN_SIDE = 3  # points needed on each side of a change to compare medians
@@ -906,7 +912,7 @@ def showcase_data(
     choices = project_choices(conn, scope, as_of)
     known = {c.code for c in choices}
     codes = suggested_codes(choices) if projects is None else tuple(c for c in projects if c in known)
-    report = measures.report(conn, scope, as_of)
+    report = measures.report(conn, scope, as_of, REPORT_KEYS)
     split = measures.people_trained_split(conn, scope, as_of)
     slides = tuple(
         s for s in (project_slide(conn, c, as_of, public, can_see_people, threshold) for c in codes) if s
