@@ -909,9 +909,12 @@ def showcase_data(
     """The whole showcase for a scope and date. ``projects``: codes in the order to present them (None:
     the suggestions of :func:`suggested_codes`); codes not in :func:`project_choices` are skipped (the
     page and the command check them first and say so)."""
-    choices = project_choices(conn, scope, as_of)
-    known = {c.code for c in choices}
-    codes = suggested_codes(choices) if projects is None else tuple(c for c in projects if c in known)
+    if projects is None:
+        codes = suggested_codes(project_choices(conn, scope, as_of))
+    else:
+        # project_choices lists the projects started by as_of in scope; checking a code needs no ranking.
+        known = catalog.projects(conn, scope, as_of)
+        codes = tuple(c for c in projects if c in known)
     report = measures.report(conn, scope, as_of, REPORT_KEYS)
     split = measures.people_trained_split(conn, scope, as_of)
     slides = tuple(
