@@ -92,8 +92,11 @@ def _rebase_dates(session: Session, measures: list) -> dict[int, list[dt.date]]:
     return {mm.id: out[mm.id] + project_wide[mm.project_id] for mm in measures}
 
 
-def summary_row(measure_id: int, periods: list[dt.date], result) -> dict:
-    """The ``measure_analysis`` row for one engine result."""
+def summary_row(measure_id: int, periods: list[dt.date], result, target: float | None = None) -> dict:
+    """The ``measure_analysis`` row for one engine result (``target``: the measure's, for the chart's
+    assurance icon)."""
+    from qidash import spc_charts
+
     latest = spc.latest_phase_summary(result)
     full = result.to_dict()
     full["periods"] = [p.isoformat() for p in periods]
@@ -110,6 +113,8 @@ def summary_row(measure_id: int, periods: list[dt.date], result) -> dict:
         "concern": bool(latest.get("concern")),
         "variation_icon": latest.get("variation_icon"),
         "assurance_icon": latest.get("assurance_icon"),
+        "chart_variation_icon": spc_charts.variation_icon(full),
+        "chart_assurance_icon": spc_charts.assurance_icon(full, target),
         "result": full,
     }
 
@@ -138,7 +143,7 @@ def rebuild_measure_analysis(session: Session, measure_ids: list[int] | None = N
             result = analyse_series(
                 mm.chart, periods, values, dens, mm.improvement, mm.target, rebases.get(mm.id, ())
             )
-            rows.append(summary_row(mm.id, periods, result))
+            rows.append(summary_row(mm.id, periods, result, mm.target))
         if rows:
             session.execute(insert(m.MeasureAnalysis), rows)
         done += len(rows)

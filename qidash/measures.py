@@ -1204,8 +1204,8 @@ def measure_analyses(conn: Connection, scope: Scope, as_of: dt.date, with_result
     One row per measure with an analysis, by project code and measure code: ``measure_id``,
     ``project_id``, ``project`` (code), ``code``, ``name``, ``kind``, ``chart``, ``unit``,
     ``improvement``, ``target`` and the ``measure_analysis`` columns ``last_period``, ``n_points``,
-    ``ruleset``, ``signal``, ``improving``, ``concern``, ``variation_icon``, ``assurance_icon`` and,
-    unless ``with_result`` is False, ``result`` (the engine's full result with ``periods``: most of
+    ``ruleset``, ``signal``, ``improving``, ``concern``, ``variation_icon``, ``assurance_icon``,
+    ``chart_variation_icon``, ``chart_assurance_icon`` and, unless ``with_result`` is False, ``result`` (the engine's full result with ``periods``: most of
     the data read, 30 MB at scale 50; see :func:`analysis_results`). The analysis covers every
     observation; a row whose ``last_period`` is after ``as_of`` describes data the date has not
     reached (see :func:`improving_project_ids`, which re-analyses those).
@@ -1231,6 +1231,8 @@ def measure_analyses(conn: Connection, scope: Scope, as_of: dt.date, with_result
             ma.concern,
             ma.variation_icon,
             ma.assurance_icon,
+            ma.chart_variation_icon,
+            ma.chart_assurance_icon,
             *((ma.result,) if with_result else ()),
         )
         .join(ma, ma.measure_id == m.Measure.id)

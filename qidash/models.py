@@ -326,6 +326,11 @@ class MeasureAnalysis(Base):
     concern: Mapped[bool] = mapped_column(Boolean, default=False)
     variation_icon: Mapped[str | None] = mapped_column(String(30))
     assurance_icon: Mapped[str | None] = mapped_column(String(30))
+    # The icons the charts show, for every rule set (qidash.spc_charts.variation_icon and
+    # assurance_icon of the result): the engine's own for the nhs rules, from the last point otherwise.
+    # Kept so a page listing thousands of measures need not read their full results.
+    chart_variation_icon: Mapped[str | None] = mapped_column(String(30))
+    chart_assurance_icon: Mapped[str | None] = mapped_column(String(30))
     # The engine's full result (SpcResult.to_dict()), so charts need no recomputation on page view.
     result: Mapped[dict | None] = mapped_column(JSON)
 

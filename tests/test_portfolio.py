@@ -213,6 +213,22 @@ def test_view_agrees_with_the_measures_engine(any_demo, scenario):
             assert len(measures.stale_project_ids(conn, Scope(), day)) == report["projects_stale"]
 
 
+@pytest.mark.parametrize("scenario", scenarios.NAMES)
+def test_stored_chart_icons_are_those_of_the_stored_result(any_demo, scenario):
+    # The Portfolio reads these instead of every result; the Project page draws from the result.
+    ma = m.MeasureAnalysis
+    with any_demo(scenario).connect() as conn:
+        rows = conn.execute(
+            select(ma.result, m.Measure.target, ma.chart_variation_icon, ma.chart_assurance_icon)
+            .join(m.Measure, m.Measure.id == ma.measure_id)
+        ).all()
+    assert rows
+    for result, target, variation, assurance in rows:
+        assert variation == spc_charts.variation_icon(result)
+        assert assurance == spc_charts.assurance_icon(result, target)
+    assert any(v and v.startswith("improvement") for _, _, v, _ in rows)
+
+
 def stored_improvement_icons(conn, scope: Scope, as_of: dt.date) -> tuple[int, int]:
     """(measures whose icon is improvement, measures improving) straight from measure_analysis."""
     ma = m.MeasureAnalysis
