@@ -62,12 +62,16 @@ def analyse_series(
     return spc.analyse(values, **kwargs)
 
 
-def _series_by_measure(session: Session, measure_ids: list[int]):
-    rows = session.execute(
+def _series_by_measure(session: Session, measure_ids: list[int], until: dt.date | None = None):
+    """Measure id -> [(period, value, denominator)] by period (only periods up to ``until`` if given)."""
+    q = (
         select(m.Observation.measure_id, m.Observation.period, m.Observation.value, m.Observation.denominator)
         .where(m.Observation.measure_id.in_(measure_ids))
         .order_by(m.Observation.measure_id, m.Observation.period)
     )
+    if until is not None:
+        q = q.where(m.Observation.period <= until)
+    rows = session.execute(q)
     series: dict[int, list] = defaultdict(list)
     for mid, period, value, den in rows:
         series[mid].append((period, value, den))
@@ -159,7 +163,7 @@ def improving_as_of(conn, measure_ids: list[int], as_of: dt.date) -> set[int]:
             select(m.Measure.id, m.Measure.project_id, m.Measure.chart, m.Measure.improvement, m.Measure.target)
             .where(m.Measure.id.in_(ids))
         ).all()
-        series = _series_by_measure(conn, ids)
+        series = _series_by_measure(conn, ids, as_of)
         rebases = _rebase_dates(conn, measures)
         for mm in measures:
             if mm.project_id in improving:

@@ -120,7 +120,9 @@ def _num(x: float) -> Optional[float]:
 
 
 def _num_list(a: np.ndarray) -> list:
-    return [_num(v) for v in a]
+    """:func:`_num` of each value of a float array. ``v - v`` is 0 exactly for finite values: one
+    comparison per value instead of a call (the engine runs thousands of times for a past date)."""
+    return [v if v - v == 0.0 else None for v in np.asarray(a, dtype=float).tolist()]
 
 
 def _nanmean(a: np.ndarray) -> float:
