@@ -1,5 +1,7 @@
 """Overview: capability coverage across the whole system at a glance (ICS executives)."""
 
+import datetime as dt
+
 import streamlit as st
 
 from qidash import catalog, charts
@@ -60,7 +62,8 @@ if reach["target_value"] is not None:
         "date, at the rate of the last 6 months, minus the target.",
     )
     verdict = "on track" if reach["on_track"] else "behind target"
-    tiles[4].caption(f"Projected {fmt_int(reach['projected_at_due'])} by {reach['due_on']}: {verdict}")
+    due = dt.date.fromisoformat(str(reach["due_on"]))
+    tiles[4].caption(f"Projected {fmt_int(reach['projected_at_due'])} by {due:%d %b %Y}: {verdict}")
 else:
     tiles[4].metric("Reach against target", "No target", help="No people_trained target is set for this scope.")
 
