@@ -166,9 +166,13 @@ def _adjacent_tier_pairs(conn: Connection) -> list[tuple[dict, dict]]:
     return pairs
 
 
-def tier_conversion(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str, dict]:
-    """Per adjacent tier pair "a->b": reached b ÷ reached a, and median days from a to b."""
-    reached = people_by_tier(conn, scope, as_of)
+def tier_conversion(
+    conn: Connection, scope: Scope, as_of: dt.date, reached: dict[str, int] | None = None
+) -> dict[str, dict]:
+    """Per adjacent tier pair "a->b": reached b ÷ reached a, and median days from a to b.
+    ``reached``: :func:`people_by_tier` for the same scope and date when the caller has it already."""
+    if reached is None:
+        reached = people_by_tier(conn, scope, as_of)
     out = {}
     ta, tb = aliased(m.TierAttainment), aliased(m.TierAttainment)
     tier_a, tier_b = aliased(m.Tier), aliased(m.Tier)
@@ -604,7 +608,7 @@ def report(conn: Connection, scope: Scope, as_of: dt.date, keys=REPORT_KEYS) -> 
     if "people_by_tier" in wanted:
         out["people_by_tier"] = people_by_tier(conn, scope, as_of)
     if "tier_conversion" in wanted:
-        out["tier_conversion"] = tier_conversion(conn, scope, as_of)
+        out["tier_conversion"] = tier_conversion(conn, scope, as_of, out.get("people_by_tier"))
     if wanted & {*ORG_COUNT_KEYS, "coverage_pct"}:
         counts = org_counts(conn, scope, as_of)
         out.update(counts, coverage_pct=coverage_pct(counts))

@@ -36,7 +36,7 @@ class TiersData:
     roles: pd.DataFrame  # role, people (participants of cohorts started by the date)
     local_share: pd.DataFrame  # period_start, cohorts, local, share
     sustainability: dict  # see self_sustainability()
-    sustainability_year_ago: dict
+    sustainability_year_ago: dict  # local_faculty_share and lead_per_live a year earlier
     patients: dict  # trained, share_of_trained, by_tier, enrolled, projects_with_patient_partner
 
     @property
@@ -115,11 +115,12 @@ def tiers_data(conn: Connection, scope: Scope, as_of: dt.date) -> TiersData:
     enrolled_patients = int(roles.loc[roles["role"] == measures.PATIENT_GROUP, "people"].sum())
     trained = split["staff"] + split["patients"]
     cohorts = cohort_table(conn, scope, as_of)
+    funnel = measures.people_by_tier(conn, scope, as_of)
     return TiersData(
         ladders=catalog.frameworks(conn),
-        funnel=measures.people_by_tier(conn, scope, as_of),
+        funnel=funnel,
         funnel_year_ago=measures.people_by_tier(conn, scope, year_ago),
-        conversion=measures.tier_conversion(conn, scope, as_of),
+        conversion=measures.tier_conversion(conn, scope, as_of, funnel),
         reach=reach_by_tier(conn, scope, as_of),
         target=measures.reach_vs_target(conn, scope, as_of),
         cohorts=cohorts,
@@ -130,7 +131,11 @@ def tiers_data(conn: Connection, scope: Scope, as_of: dt.date) -> TiersData:
             columns=["period_start", "cohorts", "local", "share"],
         ),
         sustainability=self_sustainability(conn, scope, as_of),
-        sustainability_year_ago=self_sustainability(conn, scope, year_ago),
+        # The page compares these two with a year earlier.
+        sustainability_year_ago={
+            "local_faculty_share": measures.local_faculty_share(conn, scope, year_ago),
+            "lead_per_live": measures.lead_per_live(conn, scope, year_ago),
+        },
         patients={
             "trained": split["patients"],
             "share_of_trained": split["patients"] / trained if trained else None,
