@@ -83,11 +83,12 @@ class CapabilityMapData:
 
 
 def capability_map_data(
-    conn: Connection, scope: Scope, as_of: dt.date, can_see_people: bool = False
+    conn: Connection, scope: Scope, as_of: dt.date, can_see_people: bool = False, with_gaps: bool = True
 ) -> CapabilityMapData:
     """Everything the Capability map draws except the areas, for one scope and date. A gap's nearest
     coach is named only when ``can_see_people`` (faculty, admins) and they consented; otherwise the
-    gaps list gives their role and organisation."""
+    gaps list gives their role and organisation. ``with_gaps=False`` leaves the gaps out (empty
+    tables, no coaches): a map alone, as the Showcase draws it, needs none of them."""
     orgs = pd.DataFrame(
         measures.org_stages(conn, scope, as_of),
         columns=["ods_code", "name", "kind", "sector", "pcn", "latitude", "longitude", "beds",
@@ -106,16 +107,19 @@ def capability_map_data(
             by_pcn[ratio] = pd.to_numeric(by_pcn[ratio], errors="coerce").astype(float)  # None -> NaN
     # Coaches anywhere the viewer may see: a home's nearest coach may sit in the next PCN or locality.
     everyone = Scope(within_localities=scope.within_localities, within_pcns=scope.within_pcns)
-    coach_rows = pd.DataFrame(measures.coaches(conn, everyone, as_of))
+    coach_rows = pd.DataFrame(measures.coaches(conn, everyone, as_of) if with_gaps else [])
     if not can_see_people and "display_name" in coach_rows:
         coach_rows["display_name"] = None
     names = {code: p["pcn_name"] for code, p in pcns.items()}
     localities = {code: p["locality_name"] for code, p in pcns.items()}
-    unreached = with_nearest_coach(orgs[orgs["trained_in_post"] == 0], coach_rows)
-    gaps = {
-        "care_home": gap_table(unreached[unreached["kind"].isin(CARE_HOME_KINDS)], names, localities),
-        "all": gap_table(unreached, names, localities),
-    }
+    if with_gaps:
+        unreached = with_nearest_coach(orgs[orgs["trained_in_post"] == 0], coach_rows)
+        gaps = {
+            "care_home": gap_table(unreached[unreached["kind"].isin(CARE_HOME_KINDS)], names, localities),
+            "all": gap_table(unreached, names, localities),
+        }
+    else:
+        gaps = {among: pd.DataFrame(columns=GAP_COLUMNS) for among in GAPS_AMONG}
     return CapabilityMapData(
         orgs=orgs,
         by_pcn=by_pcn,

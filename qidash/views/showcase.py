@@ -821,7 +821,7 @@ def _funnels(conn: Connection, report: dict, public: bool, threshold: int) -> tu
 
 
 def _map(conn: Connection, scope: Scope, as_of: dt.date, public: bool, threshold: int) -> MapView | None:
-    view = capability_map_data(conn, scope, as_of)
+    view = capability_map_data(conn, scope, as_of, with_gaps=False)
     areas = geo.pcn_areas(conn, geo.boundary_stamp())
     if view.orgs.empty or (not areas.pcns and view.orgs[["latitude", "longitude"]].dropna().empty):
         return None
