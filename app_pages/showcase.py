@@ -10,7 +10,7 @@ The link holds the view: ``?slide=4&projects=A,B&public=1&present=1``.
 import streamlit as st
 
 from qidash import auth, catalog, icons, maps, spc_charts, tier_charts
-from qidash.exports import html_report, images, pptx_deck
+from qidash.exports import html_report, images
 from qidash.ui import components, data
 from qidash.views.showcase import (
     KIND_BOARD,
@@ -381,10 +381,16 @@ if not presenting:
 
         return run
 
+    def deck_bytes() -> bytes:
+        # python-pptx loads when a deck is asked for, not on every opening of the page.
+        from qidash.exports import pptx_deck
+
+        return pptx_deck.to_bytes(view)
+
     cols = st.columns(4)
     cols[0].download_button(
         "PowerPoint deck",
-        data=audited("pptx", lambda: pptx_deck.to_bytes(view)),
+        data=audited("pptx", deck_bytes),
         file_name=f"{stem}.pptx",
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
         icon=":material/slideshow:",
