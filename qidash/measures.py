@@ -73,7 +73,7 @@ def _trained_people(scope: Scope, as_of: dt.date, in_post: bool = False):
     q = (
         select(m.TierAttainment.person_id)
         .where(m.TierAttainment.attained_on <= as_of)
-        .where(m.TierAttainment.person_id.in_(scope.person_ids()))
+        .where(*scope.person_conditions(m.TierAttainment.person_id))
     )
     if in_post:
         q = q.where(
@@ -114,7 +114,7 @@ def _highest_rank(scope: Scope, as_of: dt.date, extra_person_filter=None):
         )
         .join(m.Tier, m.Tier.id == m.TierAttainment.tier_id)
         .where(m.TierAttainment.attained_on <= as_of)
-        .where(m.TierAttainment.person_id.in_(scope.person_ids()))
+        .where(*scope.person_conditions(m.TierAttainment.person_id))
         .group_by(m.TierAttainment.person_id, m.Tier.framework_id)
     )
     if extra_person_filter is not None:
@@ -184,7 +184,7 @@ def tier_conversion(
             .join(tier_b, tier_b.id == tb.tier_id)
             .where(tier_a.code == a["code"], tier_b.code == b["code"])
             .where(ta.attained_on <= tb.attained_on, tb.attained_on <= as_of)
-            .where(ta.person_id.in_(scope.person_ids()))
+            .where(*scope.person_conditions(ta.person_id))
         ).all()
         days = [(_as_date(y) - _as_date(x)).days for x, y in rows]
         out[f"{a['code']}->{b['code']}"] = {
@@ -729,7 +729,7 @@ def first_trained_by_day(conn: Connection, scope: Scope, until: dt.date) -> list
     """(day, people first trained that day, of whom patients), for the reach-over-time chart."""
     first = (
         select(m.TierAttainment.person_id, func.min(m.TierAttainment.attained_on).label("day"))
-        .where(m.TierAttainment.person_id.in_(scope.person_ids()), m.TierAttainment.attained_on <= until)
+        .where(*scope.person_conditions(m.TierAttainment.person_id), m.TierAttainment.attained_on <= until)
         .group_by(m.TierAttainment.person_id)
         .subquery()
     )
@@ -839,7 +839,7 @@ def people_reaching_tier_by_day(
         select(ta.person_id, tier.id.label("tier_id"), func.min(ta.attained_on).label("day"))
         .join(held, held.id == ta.tier_id)
         .join(tier, and_(tier.framework_id == held.framework_id, tier.rank <= held.rank))
-        .where(ta.attained_on <= until, ta.person_id.in_(scope.person_ids()))
+        .where(ta.attained_on <= until, *scope.person_conditions(ta.person_id))
         .group_by(ta.person_id, tier.id)
         .subquery("first_reached")
     )
@@ -973,7 +973,7 @@ def participants_by_role(
         .where(
             m.Enrolment.status != "withdrawn",
             m.Cohort.start_date <= as_of,
-            m.Person.id.in_(scope.person_ids()),
+            *scope.person_conditions(m.Person.id),
         )
         .group_by(group)
         .order_by(func.count(distinct(m.Person.id)).desc(), group)
@@ -1406,7 +1406,7 @@ def coaches(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]:
         .join(m.Organisation, m.Organisation.id == m.Person.organisation_id)
         .where(
             or_(is_top, is_coach),
-            m.Person.id.in_(scope.person_ids()),
+            *scope.person_conditions(m.Person.id),
             or_(m.Person.left_on.is_(None), m.Person.left_on > as_of),
             m.Organisation.latitude.is_not(None), m.Organisation.longitude.is_not(None),
         )

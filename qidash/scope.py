@@ -98,6 +98,11 @@ class Scope:
             return select(m.Person.id)
         return select(m.Person.id).where(m.Person.organisation_id.in_(self.org_ids()))
 
+    def person_conditions(self, person_id) -> list:
+        """WHERE conditions putting ``person_id`` (a column of person ids) in scope: none when
+        unfiltered, where every person id names a person and a list of everyone only costs time."""
+        return [] if self.is_system else [person_id.in_(self.person_ids())]
+
     def project_condition(self):
         """A condition on ``Project``: led by, or partnered with, an organisation in scope."""
         if self.is_system:
