@@ -181,6 +181,14 @@ def test_portfolio_view_pinned(small):
     assert list(projects["code"]) == ["X1"]
 
 
+def test_a_scope_with_no_project_gives_an_empty_portfolio(small):
+    # No organisation of this kind: nothing started, no measure (a filter a user can choose).
+    with small.connect() as conn:
+        view = pf.portfolio_data(conn, Scope(kind="hospice"), AS_OF)
+    assert view.projects.empty and view.measures.empty
+    assert pf.headline(view.projects, view.measures)["projects"] == 0
+
+
 def test_an_earlier_date_reanalyses_only_the_data_it_had(small):
     day = dt.date(2023, 10, 31)  # before X1's rise
     with small.connect() as conn:

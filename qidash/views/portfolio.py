@@ -177,7 +177,9 @@ def portfolio_data(conn: Connection, scope: Scope, as_of: dt.date) -> PortfolioD
         ],
     )
     rows = measure_rows(conn, scope, as_of)
-    improving = rows[rows["improving"]].groupby("project_id").size()
+    # As booleans: with no measure the column is empty and of object type, which pandas would read
+    # as a list of column names to select.
+    improving = rows[rows["improving"].astype(bool)].groupby("project_id").size()
     projects["measures_improving"] = projects["id"].map(improving).fillna(0).astype(int)
     projects["improving"] = projects["measures_improving"] > 0
     lookup = projects.set_index("id")
