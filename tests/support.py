@@ -57,3 +57,21 @@ def demo_engine(scenario: str):
         db.migrate(engine)
         scenarios.load_demo(engine, scenario)
     return engine
+
+
+# Tables an import writes whatever its outcome (its own record, the audit trail, the data version).
+AUDIT_TABLES = frozenset({"import_batch", "audit_event", "setting"})
+
+
+def programme_rows(engine) -> dict[str, list]:
+    """Every programme table's rows (not the audit tables), to compare two states of a database."""
+    from sqlalchemy import select
+
+    from qidash import models
+
+    out = {}
+    with engine.connect() as conn:
+        for table in models.Base.metadata.sorted_tables:
+            if table.name not in AUDIT_TABLES:
+                out[table.name] = sorted(map(repr, conn.execute(select(table)).all()))
+    return out

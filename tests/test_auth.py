@@ -3,7 +3,8 @@
 import pytest
 from sqlalchemy import func, select
 
-from qidash import auth, measures, models as m, scenarios
+from qidash import auth, measures, scenarios
+from qidash import models as m
 from qidash.auth import AccessError, Viewer
 from qidash.scope import Scope
 from tests.support import engine_url, no_exceptions, open_page

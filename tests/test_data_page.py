@@ -17,10 +17,9 @@ from qidash import models as m
 from qidash.auth import Viewer
 from qidash.scope import Scope
 from qidash.ui.filters import Filters
-from tests.support import ROOT, TIMEOUT, open_page
+from tests.support import ROOT, TIMEOUT, open_page, programme_rows
 
 BASE = ROOT / "tests" / "fixtures" / "import" / "base"
-AUDIT_TABLES = {"import_batch", "audit_event", "setting"}
 
 
 @pytest.fixture(scope="module")
@@ -76,16 +75,6 @@ def confirmations(at: AppTest):
     return [c for c in at.checkbox if c.label.startswith("Load the")]
 
 
-def dump(engine) -> dict[str, list]:
-    """Every programme table's rows (not the audit tables), to compare two states of a database."""
-    out = {}
-    with engine.connect() as conn:
-        for table in m.Base.metadata.sorted_tables:
-            if table.name not in AUDIT_TABLES:
-                out[table.name] = sorted(map(repr, conn.execute(select(table)).all()))
-    return out
-
-
 def latest_import(engine):
     return ingest.recent_imports(engine, 1).iloc[0]
 
@@ -101,7 +90,7 @@ NEW_HOMES = """
 def test_a_good_csv_is_previewed_loaded_and_shown_everywhere(programme):
     with programme.connect() as conn:
         before = measures.report(conn, Scope(), measures.default_as_of(conn))
-    stored = dump(programme)
+    stored = programme_rows(programme)
     at = upload(data_page(), csv("organisations.csv", NEW_HOMES))
 
     counts = frame_with(at, "new")
@@ -118,7 +107,7 @@ def test_a_good_csv_is_previewed_loaded_and_shown_everywhere(programme):
     assert not at.error and not confirmations(at)
     [load] = load_buttons(at)
     assert load.label == "Load 3 new or updated rows" and not load.disabled
-    assert dump(programme) == stored  # the preview wrote nothing
+    assert programme_rows(programme) == stored  # the preview wrote nothing
 
     load.click().run()
     assert not at.exception and not at.error
@@ -156,7 +145,7 @@ def test_a_good_csv_is_previewed_loaded_and_shown_everywhere(programme):
 
 
 def test_a_bad_file_names_row_and_column_and_writes_nothing(programme):
-    before = dump(programme)
+    before = programme_rows(programme)
     at = upload(
         data_page(),
         csv(
@@ -193,7 +182,7 @@ def test_a_bad_file_names_row_and_column_and_writes_nothing(programme):
     assert (
         confirm.label == "Load the 1 valid row only, and leave out the 2 rejected rows" and not confirm.value
     )
-    assert dump(programme) == before
+    assert programme_rows(programme) == before
     assert latest_import(programme).imported_by == "fixture"  # a preview leaves no import record
 
 

@@ -13,11 +13,10 @@ from sqlalchemy import func, select
 from qidash import db, export, ingest
 from qidash import models as m
 from qidash.cli import main
-from tests.support import engine_url
+from tests.support import engine_url, programme_rows
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 BASE = FIXTURES / "base"
-AUDIT_TABLES = {"import_batch", "audit_event", "setting"}
 
 
 @pytest.fixture(scope="module")
@@ -76,16 +75,6 @@ def problem(report, row: int, frame: str = "rejected"):
     found = rows[rows["row"] == row]
     assert len(found) == 1, rows.to_string()
     return found.iloc[0]
-
-
-def dump(engine) -> dict[str, list]:
-    """Every programme table's rows, for comparing two states of a database."""
-    out = {}
-    with engine.connect() as conn:
-        for table in m.Base.metadata.sorted_tables:
-            if table.name not in AUDIT_TABLES:
-                out[table.name] = sorted(map(repr, conn.execute(select(table)).all()))
-    return out
 
 
 # --- the bad inputs of the issue, one each --------------------------------------------------------------
@@ -480,14 +469,14 @@ def test_a_windows_1252_file_is_read_with_a_note(programme):
 
 
 def test_loading_the_same_files_twice_changes_nothing(programme):
-    before = dump(programme)
+    before = programme_rows(programme)
     batch = ingest.read_paths([str(BASE)])
     report = ingest.preview(programme, batch)
     assert report.counts[["new", "updated", "rejected"]].to_numpy().sum() == 0
     assert (report.counts["unchanged"] > 0).all()
     result = ingest.commit(programme, batch, user="admin")
     assert result.outcome == "unchanged"
-    assert dump(programme) == before
+    assert programme_rows(programme) == before
 
 
 def test_one_bad_row_writes_nothing_unless_the_admin_allows_a_partial_load(programme):
@@ -502,10 +491,10 @@ def test_one_bad_row_writes_nothing_unless_the_admin_allows_a_partial_load(progr
             """,
         )
     ]
-    before = dump(programme)
+    before = programme_rows(programme)
     result = ingest.commit(programme, ingest.read_upload(files), user="admin")
     assert (result.outcome, result.written, result.rows_rejected) == ("rejected", False, 1)
-    assert dump(programme) == before
+    assert programme_rows(programme) == before
     with programme.connect() as conn:
         audit = conn.execute(select(m.ImportBatch).order_by(m.ImportBatch.id.desc())).first()
     assert (audit.outcome, audit.rows_accepted, audit.rows_rejected) == ("rejected", 0, 1)

@@ -6,7 +6,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from qidash import db, measures, models as m, scenarios
+from qidash import db, measures, scenarios
+from qidash import models as m
 from qidash.cli import main
 from qidash.scope import Scope
 from tests.support import engine_url

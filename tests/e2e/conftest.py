@@ -46,6 +46,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_server(proc) -> None:
+    """Stop a server started by :func:`start_server`, killing it if it does not stop within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def start_server(env_extra: dict | None = None, extra_args: list[str] | None = None, port: int | None = None):
     """Start ``streamlit run app.py`` on a free port; return (process, base URL). Caller stops it."""
     port = port or free_port()
@@ -81,11 +90,7 @@ def server():
     try:
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ the session's shared one.
 from __future__ import annotations
 
 import io
-import subprocess
 from pathlib import Path
 
 import openpyxl
@@ -17,7 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from qidash import auth, db, ingest
-from tests.e2e.conftest import assert_clean, start_server, wait_idle
+from tests.e2e.conftest import assert_clean, start_server, stop_server, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -33,11 +32,7 @@ def data_server(tmp_path_factory):
     try:
         yield base, demo
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_server(proc)
 
 
 def table_rows(frame) -> list[list[str]]:

@@ -7,14 +7,12 @@ becomes the email claim. Requests leaving the machine (the mock's own stylesheet
 from __future__ import annotations
 
 import secrets
-import subprocess
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 from qidash import auth, db, scenarios
-from tests.e2e.conftest import free_port, start_server, wait_idle
+from tests.e2e.conftest import free_port, start_server, stop_server, wait_idle
 
 mock = pytest.importorskip("oidc_provider_mock")
 
@@ -45,11 +43,7 @@ def signed_app(tmp_path_factory, browser):
         try:
             yield base, engine
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_server(proc)
 
 
 def _block_outside(page):
