@@ -7,6 +7,8 @@ Data Count icons. The same story downloads as a PowerPoint deck, an HTML report 
 The link holds the view: ``?slide=4&projects=A,B&public=1&present=1``.
 """
 
+import dataclasses
+
 import streamlit as st
 
 from qidash import auth, catalog, icons, maps, spc_charts, tier_charts
@@ -17,8 +19,10 @@ from qidash.views.showcase import (
     KIND_FUNNEL,
     KIND_MAP,
     KIND_NUMBERS,
+    SUPPRESS_BELOW,
     project_choices,
     showcase_data,
+    showcase_map,
     suggested_codes,
 )
 
@@ -112,8 +116,20 @@ view = data.query(
     tuple(st.session_state["showcase_projects"]),
     st.session_state["public"],
     viewer.can_see_people,
+    SUPPRESS_BELOW,
+    False,  # with_map: the map is drawn when its slide is reached (see map_slide), not on opening
 )
 slides = view.slides
+
+
+def the_map():
+    return data.query(engine, showcase_map, filters.scope, filters.as_of, view.public, view.threshold)
+
+
+def with_map():
+    """The showcase with its map, for the exports (made when a download is clicked)."""
+    return dataclasses.replace(view, map=the_map())
+
 st.session_state["slide"] = min(max(st.session_state["slide"], 1), len(slides))
 number = st.session_state["slide"]
 slide = slides[number - 1]
@@ -170,8 +186,11 @@ def funnel_slide() -> None:
 
 
 def map_slide() -> None:
-    mv = view.map
+    mv = the_map()
     st.title(slide.title, anchor=False)
+    if mv is None:
+        st.info("No organisation in this scope has a location or a boundary to draw.")
+        return
     st.subheader(mv.headline, anchor=False)
     drawing, key = st.columns([4, 1])
     with drawing:
@@ -385,7 +404,7 @@ if not presenting:
         # python-pptx loads when a deck is asked for, not on every opening of the page.
         from qidash.exports import pptx_deck
 
-        return pptx_deck.to_bytes(view)
+        return pptx_deck.to_bytes(with_map())
 
     cols = st.columns(4)
     cols[0].download_button(
@@ -400,7 +419,7 @@ if not presenting:
     )
     cols[1].download_button(
         "HTML report",
-        data=audited("html", lambda: html_report.render(view).encode()),
+        data=audited("html", lambda: html_report.render(with_map()).encode()),
         file_name=f"{stem}.html",
         mime="text/html",
         icon=":material/description:",
@@ -421,7 +440,7 @@ if not presenting:
     if images.chromium():
         cols[3].download_button(
             "PDF report",
-            data=audited("pdf", lambda: images.report_pdf(view)),
+            data=audited("pdf", lambda: images.report_pdf(with_map())),
             file_name=f"{stem}.pdf",
             mime="application/pdf",
             icon=":material/picture_as_pdf:",

@@ -329,6 +329,18 @@ def test_every_programme_tells_its_story_in_the_model_deck_and_report(any_demo, 
         report = measures.report(conn, EVERYONE, as_of)
         choices = sv.project_choices(conn, EVERYONE, as_of)
         sc = sv.showcase_data(conn, EVERYONE, as_of)
+        # The page opens without the map and draws it when its slide is reached: the same slides, the
+        # same map.
+        deferred = sv.showcase_data(conn, EVERYONE, as_of, with_map=False)
+        assert deferred.map is None and deferred.map_deferred == (sc.map is not None)
+        assert deferred.slides == sc.slides
+        alone = sv.showcase_map(conn, EVERYONE, as_of, False)
+        assert (alone is None) == (sc.map is None)
+        if alone is not None:
+            assert (alone.headline, alone.values, alone.stages) == (sc.map.headline, sc.map.values, sc.map.stages)
+            assert alone.orgs.equals(sc.map.orgs)
+        nowhere = Scope(kind="no_such_kind")
+        assert not sv.showcase_data(conn, nowhere, as_of, with_map=False).map_deferred
     # The numbers are the measures engine's.
     numbers = {n.key: n.value for n in sc.numbers}
     assert numbers["people_trained"] == report["people_trained"]

@@ -340,6 +340,9 @@ class Showcase:
     map: MapView | None
     projects: tuple[ProjectSlide, ...]
     board: tuple[BoardRow, ...]
+    # Built without its map (``with_map=False``) but with one to show: the page draws the map slide
+    # from :func:`showcase_map` when it is reached, so opening the showcase does not wait for it.
+    map_deferred: bool = False
 
     @property
     def subtitle(self) -> str:
@@ -354,7 +357,7 @@ class Showcase:
         out = [Slide(KIND_NUMBERS, "The programme in numbers")]
         if self.funnels:
             out.append(Slide(KIND_FUNNEL, "From learning to leading: the tier funnel"))
-        if self.map is not None:
+        if self.map is not None or self.map_deferred:
             out.append(Slide(KIND_MAP, "Where QI capability has reached"))
         for p in self.projects:
             out.append(Slide(KIND_PROJECT, p.title, p.code))
@@ -820,6 +823,22 @@ def _funnels(conn: Connection, report: dict, public: bool, threshold: int) -> tu
     return tuple(out)
 
 
+def _map_to_draw(conn: Connection, scope: Scope) -> bool:
+    """Whether :func:`showcase_map` has something to draw for ``scope``, without building it: an
+    organisation in scope with a location, or organisations in scope and a boundary file."""
+    located = select(m.Organisation.id).where(*scope.org_conditions())
+    if geo.boundary_stamp() == "none":
+        located = located.where(m.Organisation.latitude.is_not(None), m.Organisation.longitude.is_not(None))
+    return conn.execute(located.limit(1)).first() is not None
+
+
+def showcase_map(
+    conn: Connection, scope: Scope, as_of: dt.date, public: bool, threshold: int = SUPPRESS_BELOW
+) -> MapView | None:
+    """The map slide alone (None when there is nothing to draw)."""
+    return _map(conn, scope, as_of, public, threshold)
+
+
 def _map(conn: Connection, scope: Scope, as_of: dt.date, public: bool, threshold: int) -> MapView | None:
     view = capability_map_data(conn, scope, as_of, with_gaps=False)
     areas = geo.pcn_areas(conn, geo.boundary_stamp())
@@ -905,10 +924,12 @@ def showcase_data(
     public: bool = False,
     can_see_people: bool = True,
     threshold: int = SUPPRESS_BELOW,
+    with_map: bool = True,
 ) -> Showcase:
     """The whole showcase for a scope and date. ``projects``: codes in the order to present them (None:
     the suggestions of :func:`suggested_codes`); codes not in :func:`project_choices` are skipped (the
-    page and the command check them first and say so)."""
+    page and the command check them first and say so). ``with_map=False`` leaves the map to
+    :func:`showcase_map` (``map_deferred`` says whether there is one)."""
     if projects is None:
         codes = suggested_codes(project_choices(conn, scope, as_of))
     else:
@@ -929,7 +950,8 @@ def showcase_data(
         synthetic=db.get_setting(conn, "demo") == "yes",
         numbers=_numbers(report, split, public, threshold),
         funnels=_funnels(conn, report, public, threshold),
-        map=_map(conn, scope, as_of, public, threshold),
+        map=_map(conn, scope, as_of, public, threshold) if with_map else None,
         projects=slides,
         board=_board(slides, conn, as_of),
+        map_deferred=not with_map and _map_to_draw(conn, scope),
     )
