@@ -53,3 +53,22 @@ def test_overview_as_of_date_from_the_url():
         report = measures.report(conn, Scope(), dt.date(2018, 12, 31))
     assert metric(at, "People trained").value == f"{report['people_trained']:,}"
     assert metric(at, "Reach against target").value.endswith("/ 1,000")
+
+
+def test_a_link_asking_for_a_filter_value_this_programme_lacks_says_so_and_shows_everything():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.support import ROOT, TIMEOUT
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["scenario"] = "nw_surrey"  # NHS, council and VCSE organisations: no independent sector
+    at.query_params["sector"] = "independent"
+    at.query_params["locality"] = "WOKING"
+    at.run()
+    no_exceptions(at)
+    warnings = [w.value for w in at.sidebar.warning]
+    assert warnings == ['The link asked for sector "independent", which is not here; showing All sectors instead.']
+    assert "locality WOKING" in at.caption[0].value  # the locality the link asked for still applies
+    assert at.query_params.get("sector") is None
+    at.run()  # the next run is not from the link: nothing more to say
+    assert not at.sidebar.warning

@@ -35,10 +35,19 @@ def url_selectbox(title: str, options: dict[str, str], key: str, default: str = 
     match the command line's scope flags. A value that no longer exists (say after switching
     programme) falls back to the default.
     """
+    asked = None
     if key not in st.session_state:
-        st.session_state[key] = st.query_params.get(key, default)
+        asked = st.query_params.get(key)
+        st.session_state[key] = asked if asked is not None else default
     if st.session_state[key] not in options:
         st.session_state[key] = default
+        if asked is not None:
+            # A pasted link that asks for something this database does not have: say so, once.
+            st.warning(
+                f'The link asked for {title.lower()} "{asked}", which is not here; showing '
+                f"{options.get(default, default)} instead.",
+                icon=":material/link_off:",
+            )
     value = st.selectbox(title, list(options), key=key, format_func=lambda c: options.get(c, c), **kw)
     if value == default:
         st.query_params.pop(key, None)
