@@ -329,7 +329,7 @@ with export_tab:
             on_click="ignore",
         )
     with scoped, st.container(border=True, height="stretch"):
-        st.markdown(f"**This view: {filters.scope.label()}**")
+        st.markdown(f"**This view: {filters.label}**")
         if filters.scope.is_system:
             st.caption(
                 "Choose a locality, PCN, organisation kind or sector in the sidebar to export part of the system."

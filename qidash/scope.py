@@ -44,8 +44,11 @@ class Scope:
     def with_(self, **changes) -> Scope:
         return replace(self, **changes)
 
-    def label(self) -> str:
-        parts = [f"{k} {v}" for k, v in vars(self).items() if v and not k.startswith("within_")]
+    def label(self, names: dict[str, str] | None = None) -> str:
+        """The scope in words, e.g. "locality Woking, sector NHS"; ``names`` gives codes' display names
+        (without it, codes are shown as they are)."""
+        names = names or {}
+        parts = [f"{k} {names.get(v, v)}" for k, v in vars(self).items() if v and not k.startswith("within_")]
         if self.is_restricted and not (self.locality or self.pcn):
             parts.insert(0, "your area")
         return ", ".join(parts) if parts else "whole system"

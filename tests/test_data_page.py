@@ -300,7 +300,7 @@ def test_a_filtered_view_can_be_exported(programme):
     at = data_page(locality="NORTH")
     downloads = {b.label: b for b in at.get("download_button")}
     assert not downloads["Download this view (XLSX)"].proto.disabled
-    assert any(md.value == "**This view: locality NORTH**" for md in at.markdown)
+    assert any(md.value == "**This view: locality North locality**" for md in at.markdown)
 
 
 def test_users_are_added_changed_and_deactivated_with_an_audit_trail(programme):

@@ -22,4 +22,4 @@ def delta(now, before) -> int | float | None:
 
 def page_header(title: str, subtitle: str, filters) -> None:
     st.title(title)
-    st.caption(f"{subtitle} · {filters.scope.label()} · as of {filters.as_of:%d %B %Y}")
+    st.caption(f"{subtitle} · {filters.label} · as of {filters.as_of:%d %B %Y}")

@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 
 from qidash import catalog
 from qidash.auth import Viewer
+from qidash.palette import label
 from qidash.scope import KIND_GROUPS, Scope
 from qidash.ui import data
-from qidash.palette import label
 
 ALL = "all"
 
@@ -21,6 +21,12 @@ ALL = "all"
 class Filters:
     scope: Scope
     as_of: dt.date
+    names: tuple[tuple[str, str], ...] = ()  # (code, display name) of the chosen filters
+
+    @property
+    def label(self) -> str:
+        """The scope in words with names, not codes ("locality Woking")."""
+        return self.scope.label(dict(self.names))
 
     @property
     def year_earlier(self) -> dt.date:
@@ -106,4 +112,6 @@ def sidebar_filters(engine: Engine, viewer: Viewer) -> Filters:
         as_of = url_date(
             "As of", "as_of", default_day, lo, hi, help="Counts include what is dated on or before this day."
         )
-    return Filters(viewer.restrict(Scope(locality=locality, pcn=pcn, kind=kind, sector=sector)), as_of)
+    names = {**localities, **pcns, **kind_options, **{s: label(s) for s in sectors}}
+    chosen = tuple((code, names[code]) for code in (locality, pcn, kind, sector) if code in names)
+    return Filters(viewer.restrict(Scope(locality=locality, pcn=pcn, kind=kind, sector=sector)), as_of, chosen)

@@ -37,6 +37,21 @@ def hover_until(page, box, wanted: str):
     return None, None
 
 
+def pcn_name(scenario: str, code: str) -> str:
+    """The PCN's name in the demo database the server reads (the run's private demo folder)."""
+    from sqlalchemy import select
+
+    from qidash import db
+    from qidash import models as m
+
+    engine = db.make_engine(db.demo_url(scenario))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(m.Pcn.name).where(m.Pcn.code == code)).scalar_one()
+    finally:
+        engine.dispose()
+
+
 def test_map_draws_shows_tooltips_and_filters_on_click(server, page):
     open_map(page, f"{server}/capability_map?scenario=cornwall")
     assert page.get_by_role("heading", name="Capability map", exact=True).is_visible()
@@ -60,8 +75,9 @@ def test_map_draws_shows_tooltips_and_filters_on_click(server, page):
     page.wait_for_function("() => window.location.search.includes('pcn=')", timeout=30_000)
     wait_idle(page)
     code = page.url.split("pcn=")[1].split("&")[0]  # (Cornwall is the default programme: not in the URL)
+    name = pcn_name("cornwall", code)
     caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
-    assert f"pcn {code}" in caption
+    assert f"pcn {name}" in caption
     page.wait_for_selector(f"{MAP} canvas", timeout=30_000)
 
     # The link opens the same filtered map.
@@ -69,5 +85,5 @@ def test_map_draws_shows_tooltips_and_filters_on_click(server, page):
     page.goto("about:blank")
     open_map(page, link)
     caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
-    assert f"pcn {code}" in caption
+    assert f"pcn {name}" in caption
     assert_clean(page)  # no console error, no failed response, nothing fetched from outside
