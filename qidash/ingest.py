@@ -1230,6 +1230,12 @@ def validate(session: Session, batch: Batch) -> Checked:
                 known.rejected[table.entity].add(_ref_key(table.entity, values))
     for entity in store.ENTITY_ORDER:
         items = [_Item(t.file, rowno, v) for t in batch.tables if t.entity == entity for rowno, v in t.rows]
+        # Rows already rejected for a value that cannot be read: their codes are checked too, so the
+        # admin learns every problem of a row from one upload, not one per attempt.
+        for t in batch.tables:
+            if t.entity == entity:
+                for rowno, values in t.rejected:
+                    problems.extend(_reference_problems(entity, _Item(t.file, rowno, values), known))
         if not items:
             continue
         items = _without_duplicates(entity, items, problems, known)

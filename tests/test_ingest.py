@@ -245,6 +245,23 @@ def test_negative_beds_are_rejected(programme):
     ]
 
 
+def test_a_row_with_an_unreadable_value_still_has_its_codes_checked(programme):
+    # Every problem of the row from one upload: the admin fixes both at once.
+    report = check(
+        programme,
+        csv_file(
+            "organisations.csv",
+            "ods_code,name,kind,sector,pcn_code,beds\nCH0101,Home A,care_home_nursing,independent,NOPE,-3\n",
+        ),
+    )
+    assert report.messages() == [
+        'organisations.csv: Row 2, column "beds": "-3" is negative; beds must be 0 or more.',
+        'organisations.csv: Row 2, column "pcn_code": There is no PCN with the code "NOPE", in the database or '
+        "in this load.",
+    ]
+    assert report.rows_rejected == 1  # one row, two problems
+
+
 def test_a_progress_score_outside_the_ihi_scale_is_rejected(programme):
     report = check(
         programme,
