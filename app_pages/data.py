@@ -113,13 +113,14 @@ def show_record(batch_id: int, key: str) -> None:
 def uploaded_files():
     gen = st.session_state.setdefault("data_upload_gen", 0)
     return st.file_uploader(
-        "CSV files, or one XLSX workbook",
+        f"CSV files, or one XLSX workbook (up to {ingest.MAX_UPLOAD_LABEL} in all)",
         type=["csv", "xlsx"],
         accept_multiple_files=True,
         max_upload_size=UPLOAD_LIMIT_MB,
         key=f"data_upload_{gen}",
         help=(
-            "Name each CSV after its data (people.csv, enrolments_2019.csv); in a workbook, name each sheet. "
+            "Name each CSV after its data (people.csv, enrolments_2019.csv), or let its headings tell; in a "
+            "workbook, name each sheet the same way. "
             f"Up to {ingest.MAX_UPLOAD_LABEL} in all; load larger files on the server with "
             "`python -m qidash import`."
         ),
