@@ -119,6 +119,7 @@ view = data.query(
     SUPPRESS_BELOW,
     False,  # with_map: the map is drawn when its slide is reached (see map_slide), not on opening
 )
+view = dataclasses.replace(view, scope_label=filters.label)  # names, not codes, on slides and exports
 slides = view.slides
 
 

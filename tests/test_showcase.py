@@ -19,7 +19,7 @@ from qidash.cli import main
 from qidash.exports import html_report, images, pptx_deck, svg
 from qidash.scope import Scope
 from qidash.views import showcase as sv
-from tests.support import engine_url
+from tests.support import engine_url, no_exceptions, open_page
 
 BASE = Path(__file__).parent / "fixtures" / "import" / "base"
 AS_OF = dt.date(2024, 12, 31)
@@ -521,3 +521,11 @@ def test_page_public_mode_and_presenting_from_a_link(app_database):
     at.button(key="exit").click().run()
     assert "Showcase" in [t.value for t in at.title] and at.multiselect
     assert "present" not in at.query_params
+
+
+def test_the_slides_name_the_filters_not_their_codes():
+    at = open_page("showcase", "cornwall", locality="EAST")
+    no_exceptions(at)
+    captions = [c.value for c in at.caption]
+    assert any("locality East Cornwall" in c for c in captions)
+    assert not any("locality EAST" in c for c in captions)
