@@ -532,8 +532,7 @@ def projects_stale(conn: Connection, scope: Scope, as_of: dt.date) -> int:
 
 def _scoped_enrolments(scope: Scope):
     q = select(m.Enrolment).where(m.Enrolment.status != "withdrawn")
-    if not scope.is_system:
-        q = q.where(m.Enrolment.person_id.in_(scope.person_ids()))
+    q = q.where(*scope.person_conditions(m.Enrolment.person_id))
     return q.subquery("enrolments")
 
 
@@ -569,8 +568,7 @@ def attendance_rate(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str,
         .where(m.Enrolment.status != "withdrawn")
         .group_by(m.Enrolment.cohort_id)
     )
-    if not scope.is_system:
-        per_cohort = per_cohort.where(m.Enrolment.person_id.in_(scope.person_ids()))
+    per_cohort = per_cohort.where(*scope.person_conditions(m.Enrolment.person_id))
     per_cohort = per_cohort.subquery("per_cohort")
     q = (
         select(
@@ -886,8 +884,7 @@ def cohort_summary(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]
         .where(m.Cohort.start_date <= as_of)
         .group_by(m.Enrolment.cohort_id)
     )
-    if not scope.is_system:
-        per_cohort = per_cohort.where(m.Enrolment.person_id.in_(scope.person_ids()))
+    per_cohort = per_cohort.where(*scope.person_conditions(m.Enrolment.person_id))
     per_cohort = per_cohort.subquery("per_cohort")
     cols = (
         m.Cohort.code, m.Cohort.name, m.Course.code, m.Course.name, m.Tier.code, m.Locality.name,
@@ -948,8 +945,7 @@ def attendance_by_session(conn: Connection, scope: Scope, as_of: dt.date, cohort
         .group_by(sa.session_no)
         .order_by(sa.session_no)
     )
-    if not scope.is_system:
-        q = q.where(sa.person_id.in_(scope.person_ids()))
+    q = q.where(*scope.person_conditions(sa.person_id))
     return [
         {"session_no": no, "held_on": held and _as_date(held), "on_register": n, "attended": int(went or 0)}
         for no, held, n, went in conn.execute(q)
