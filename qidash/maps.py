@@ -11,6 +11,7 @@ leaves a missing field's placeholder in the text. Streamlit escapes the values.
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -272,8 +273,8 @@ def org_rows(orgs: pd.DataFrame, size_by: str, kind_label: Callable[[str], str] 
         size_text = "" if size is None or pd.isna(size) else f"{palette.fmt_int(size)} {word}"
         return " · ".join(p for p in (kind_label(kind), size_text) if p)
 
-    line1 = _memo(about)
-    counts = _memo(lambda n: f"People trained in post: {palette.fmt_int(n)}")
+    line1 = functools.cache(about)
+    counts = functools.cache(lambda n: f"People trained in post: {palette.fmt_int(n)}")
     positions = np.column_stack((located["longitude"].to_numpy(dtype=float),
                                  located["latitude"].to_numpy(dtype=float))).tolist()
     columns = zip(
@@ -295,22 +296,6 @@ def org_rows(orgs: pd.DataFrame, size_by: str, kind_label: Callable[[str], str] 
         }
         for ods, pcn, name, kind, size, stage, trained, position, r in columns
     ]
-
-
-def _memo(fn: Callable) -> Callable:
-    """``fn`` of one argument, computed once per distinct value (values that do not hash are not kept)."""
-    done: dict = {}
-
-    def once(value):
-        try:
-            return done[value]
-        except KeyError:
-            done[value] = out = fn(value)
-            return out
-        except TypeError:
-            return fn(value)
-
-    return once
 
 
 def _size_word(size_by: str) -> str:
