@@ -392,7 +392,7 @@ with quality_tab:
         f"What to fix across the whole database. A project is stale when active with no measurement and no "
         f"progress score in the 90 days to {filters.as_of:%d %B %Y} (the sidebar's date)."
     )
-    lists = view.quality_lists(engine, filters.as_of)
+    lists = data.query(engine, view.quality_lists, filters.as_of)  # cached until the next load
     tiles = [*st.columns(3), *st.columns(3)]  # three to a row, so each label can be read whole
     for tile, found in zip(tiles, lists):
         tile.metric(found.label, f"{found.count:,}", help=found.title, border=True)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 
 import pandas as pd
-from sqlalchemy import Engine, exists, func, select
+from sqlalchemy import Connection, Engine, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from qidash import db, store
@@ -1737,73 +1737,78 @@ DATA_QUALITY_TITLES = {
 
 def data_quality(engine: Engine, as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
     """Lists of rows an admin should look at, keyed as in DATA_QUALITY_TITLES (aggregated in SQL)."""
+    with engine.connect() as conn:
+        return quality_lists(conn, as_of)
+
+
+def quality_lists(conn: Connection, as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`data_quality` on an open connection (for the page's cached loaders)."""
     from qidash.measures import STALE_DAYS, _active_project_condition, default_as_of
 
-    with engine.connect() as conn:
-        as_of = as_of or default_as_of(conn)
-        since = as_of - dt.timedelta(days=STALE_DAYS)
-        pcn = aliased(m.Pcn)
-        no_coordinates = (
-            select(
-                m.Organisation.ods_code, m.Organisation.name, m.Organisation.kind, pcn.code.label("pcn_code")
-            )
-            .outerjoin(pcn, pcn.id == m.Organisation.pcn_id)
-            .where((m.Organisation.latitude.is_(None)) | (m.Organisation.longitude.is_(None)))
-            .order_by(m.Organisation.ods_code)
+    as_of = as_of or default_as_of(conn)
+    since = as_of - dt.timedelta(days=STALE_DAYS)
+    pcn = aliased(m.Pcn)
+    no_coordinates = (
+        select(
+            m.Organisation.ods_code, m.Organisation.name, m.Organisation.kind, pcn.code.label("pcn_code")
         )
-        orphans = (
-            select(m.Person.person_ref, m.Person.organisation_id)
-            .outerjoin(m.Organisation, m.Organisation.id == m.Person.organisation_id)
-            .where(m.Organisation.id.is_(None))
-            .order_by(m.Person.person_ref)
+        .outerjoin(pcn, pcn.id == m.Organisation.pcn_id)
+        .where((m.Organisation.latitude.is_(None)) | (m.Organisation.longitude.is_(None)))
+        .order_by(m.Organisation.ods_code)
+    )
+    orphans = (
+        select(m.Person.person_ref, m.Person.organisation_id)
+        .outerjoin(m.Organisation, m.Organisation.id == m.Person.organisation_id)
+        .where(m.Organisation.id.is_(None))
+        .order_by(m.Person.person_ref)
+    )
+    no_measures = (
+        select(m.Project.code, m.Project.title, m.Project.status)
+        .where(~exists(select(m.Measure.id).where(m.Measure.project_id == m.Project.id)))
+        .order_by(m.Project.code)
+    )
+    last_obs = (
+        select(m.Measure.project_id, func.max(m.Observation.period).label("last_observation"))
+        .join(m.Observation, m.Observation.measure_id == m.Measure.id)
+        .where(m.Observation.period <= as_of)
+        .group_by(m.Measure.project_id)
+        .subquery()
+    )
+    last_score = (
+        select(m.ProgressScore.project_id, func.max(m.ProgressScore.scored_on).label("last_score"))
+        .where(m.ProgressScore.scored_on <= as_of)
+        .group_by(m.ProgressScore.project_id)
+        .subquery()
+    )
+    stale = (
+        select(m.Project.code, m.Project.title, last_obs.c.last_observation, last_score.c.last_score)
+        .outerjoin(last_obs, last_obs.c.project_id == m.Project.id)
+        .outerjoin(last_score, last_score.c.project_id == m.Project.id)
+        .where(
+            _active_project_condition(as_of),
+            (last_obs.c.last_observation.is_(None)) | (last_obs.c.last_observation <= since),
+            (last_score.c.last_score.is_(None)) | (last_score.c.last_score <= since),
         )
-        no_measures = (
-            select(m.Project.code, m.Project.title, m.Project.status)
-            .where(~exists(select(m.Measure.id).where(m.Measure.project_id == m.Project.id)))
-            .order_by(m.Project.code)
-        )
-        last_obs = (
-            select(m.Measure.project_id, func.max(m.Observation.period).label("last_observation"))
-            .join(m.Observation, m.Observation.measure_id == m.Measure.id)
-            .where(m.Observation.period <= as_of)
-            .group_by(m.Measure.project_id)
-            .subquery()
-        )
-        last_score = (
-            select(m.ProgressScore.project_id, func.max(m.ProgressScore.scored_on).label("last_score"))
-            .where(m.ProgressScore.scored_on <= as_of)
-            .group_by(m.ProgressScore.project_id)
-            .subquery()
-        )
-        stale = (
-            select(m.Project.code, m.Project.title, last_obs.c.last_observation, last_score.c.last_score)
-            .outerjoin(last_obs, last_obs.c.project_id == m.Project.id)
-            .outerjoin(last_score, last_score.c.project_id == m.Project.id)
-            .where(
-                _active_project_condition(as_of),
-                (last_obs.c.last_observation.is_(None)) | (last_obs.c.last_observation <= since),
-                (last_score.c.last_score.is_(None)) | (last_score.c.last_score <= since),
-            )
-            .order_by(m.Project.code)
-        )
-        # Refs that differ only in case or spaces are most likely one person entered at two places.
-        same_ref = func.lower(func.trim(m.Person.person_ref))
-        clashing = (
-            select(same_ref)
-            .group_by(same_ref)
-            .having(func.count(func.distinct(m.Person.organisation_id)) > 1)
-        )
-        two_orgs = (
-            select(m.Person.person_ref, m.Organisation.ods_code, m.Organisation.name)
-            .join(m.Organisation, m.Organisation.id == m.Person.organisation_id)
-            .where(same_ref.in_(clashing))
-            .order_by(same_ref, m.Organisation.ods_code)
-        )
-        queries = {
-            "organisations_without_coordinates": no_coordinates,
-            "people_without_organisation": orphans,
-            "projects_without_measures": no_measures,
-            "stale_projects": stale,
-            "person_ref_at_two_organisations": two_orgs,
-        }
-        return {key: pd.read_sql(query, conn) for key, query in queries.items()}
+        .order_by(m.Project.code)
+    )
+    # Refs that differ only in case or spaces are most likely one person entered at two places.
+    same_ref = func.lower(func.trim(m.Person.person_ref))
+    clashing = (
+        select(same_ref)
+        .group_by(same_ref)
+        .having(func.count(func.distinct(m.Person.organisation_id)) > 1)
+    )
+    two_orgs = (
+        select(m.Person.person_ref, m.Organisation.ods_code, m.Organisation.name)
+        .join(m.Organisation, m.Organisation.id == m.Person.organisation_id)
+        .where(same_ref.in_(clashing))
+        .order_by(same_ref, m.Organisation.ods_code)
+    )
+    queries = {
+        "organisations_without_coordinates": no_coordinates,
+        "people_without_organisation": orphans,
+        "projects_without_measures": no_measures,
+        "stale_projects": stale,
+        "person_ref_at_two_organisations": two_orgs,
+    }
+    return {key: pd.read_sql(query, conn) for key, query in queries.items()}

@@ -209,9 +209,9 @@ class QualityList:
     rows: pd.DataFrame
 
 
-def quality_lists(engine: Engine, as_of: dt.date) -> list[QualityList]:
+def quality_lists(conn: Connection, as_of: dt.date) -> list[QualityList]:
     """The data-quality lists in DATA_QUALITY_TITLES order, each with the number of things to fix."""
-    frames = ingest.data_quality(engine, as_of)
+    frames = ingest.quality_lists(conn, as_of)
     out = []
     for key, title in DATA_QUALITY_TITLES.items():
         rows = frames[key]
