@@ -413,7 +413,8 @@ with users_tab:
             icon=":material/info:",
         )
     with engine.connect() as conn:
-        users = view.users_table(conn)
+        listed = auth.list_users(conn)
+    users = view.users_table(listed)
     if users.empty:
         st.write("No users yet. Add the first below; only people listed here can sign in.")
     else:
@@ -432,8 +433,7 @@ with users_tab:
         )
 
     st.subheader("Add or change a user")
-    with engine.connect() as conn:
-        existing = {u["email"]: u for u in auth.list_users(conn)}
+    existing = {u["email"]: u for u in listed}
     if st.session_state.get("_user_pick_next") in existing:  # open the user just saved
         st.session_state["user_pick"] = st.session_state.pop("_user_pick_next")
     picked = st.selectbox("User", ["", *existing], format_func=lambda e: e or "A new user", key="user_pick")

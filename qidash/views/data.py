@@ -226,11 +226,10 @@ def quality_lists(conn: Connection, as_of: dt.date) -> list[QualityList]:
 # --- users ---------------------------------------------------------------------------------------------------
 
 
-def users_table(conn: Connection) -> pd.DataFrame:
-    """Every user, active or not: email, name, role in words, localities, PCNs, active."""
-    frame = pd.DataFrame(
-        auth.list_users(conn), columns=["email", "name", "role", "localities", "pcns", "active"]
-    )
+def users_table(users: list[dict]) -> pd.DataFrame:
+    """Every user (``auth.list_users``), active or not: email, name, role in words, localities, PCNs,
+    active."""
+    frame = pd.DataFrame(users, columns=["email", "name", "role", "localities", "pcns", "active"])
     frame["role"] = frame["role"].map(lambda r: auth.ROLE_LABELS.get(r, r))
     for codes in ("localities", "pcns"):
         frame[codes] = frame[codes].fillna("").str.replace(";", ", ")
