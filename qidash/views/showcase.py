@@ -836,10 +836,6 @@ def showcase_map(
     conn: Connection, scope: Scope, as_of: dt.date, public: bool, threshold: int = SUPPRESS_BELOW
 ) -> MapView | None:
     """The map slide alone (None when there is nothing to draw)."""
-    return _map(conn, scope, as_of, public, threshold)
-
-
-def _map(conn: Connection, scope: Scope, as_of: dt.date, public: bool, threshold: int) -> MapView | None:
     view = capability_map_data(conn, scope, as_of, with_gaps=False)
     areas = geo.pcn_areas(conn, geo.boundary_stamp())
     if view.orgs.empty or (not areas.pcns and view.orgs[["latitude", "longitude"]].dropna().empty):
@@ -950,7 +946,7 @@ def showcase_data(
         synthetic=db.get_setting(conn, "demo") == "yes",
         numbers=_numbers(report, split, public, threshold),
         funnels=_funnels(conn, report, public, threshold),
-        map=_map(conn, scope, as_of, public, threshold) if with_map else None,
+        map=showcase_map(conn, scope, as_of, public, threshold) if with_map else None,
         projects=slides,
         board=_board(slides, conn, as_of),
         map_deferred=not with_map and _map_to_draw(conn, scope),
