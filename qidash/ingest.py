@@ -637,15 +637,15 @@ def _read_file(name: str, data: bytes, notes: list[Problem]) -> list[_RawTable]:
         )
     if suffix not in (".csv", ".txt", ""):
         raise UnusableInput([f"{name} is not a CSV or XLSX file."])
-    entity = entity_for_name(name)
-    header, rows = _read_csv(name, data, entity or "unknown", notes)
-    if entity is None:
-        entity = _entity_from_header(name, header, notes)
-        notes[:] = [dataclasses.replace(n, entity=entity) if n.entity == "unknown" else n for n in notes]
+    named = entity_for_name(name)
+    read_notes: list[Problem] = []  # about the file, for whichever entity it turns out to hold
+    header, rows = _read_csv(name, data, named, read_notes)
+    entity = named or _entity_from_header(name, header, notes)
+    notes += [dataclasses.replace(n, entity=entity) for n in read_notes]
     return [_RawTable(name, entity, header, rows)]
 
 
-def _decode(name: str, data: bytes, entity: str, notes: list[Problem]) -> str:
+def _decode(name: str, data: bytes, entity: str | None, notes: list[Problem]) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -658,7 +658,7 @@ def _decode(name: str, data: bytes, entity: str, notes: list[Problem]) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def _read_csv(name: str, data: bytes, entity: str, notes: list[Problem]) -> tuple[list, list]:
+def _read_csv(name: str, data: bytes, entity: str | None, notes: list[Problem]) -> tuple[list, list]:
     text = _decode(name, data, entity, notes)
     if not text.strip():
         raise UnusableInput([f"{name} is empty."])
