@@ -8,11 +8,12 @@ phase from the first period on or after its date.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from qidash import models as m
@@ -129,6 +130,7 @@ def rebuild_measure_analysis(session: Session, measure_ids: list[int] | None = N
     if measure_ids is not None:
         query = query.where(m.Measure.id.in_(measure_ids))
     measures = list(session.scalars(query))
+    day = past_day(session)
     done = 0
     for i in range(0, len(measures), CHUNK):
         chunk = measures[i : i + CHUNK]
@@ -147,11 +149,80 @@ def rebuild_measure_analysis(session: Session, measure_ids: list[int] | None = N
             result = analyse_series(
                 mm.chart, periods, values, dens, mm.improvement, mm.target, rebases.get(mm.id, ())
             )
-            rows.append(summary_row(mm.id, periods, result, mm.target))
+            row = summary_row(mm.id, periods, result, mm.target)
+            rows.append(row | past_status(mm, points, rebases.get(mm.id, ()), day, row["improving"]))
         if rows:
             session.execute(insert(m.MeasureAnalysis), rows)
         done += len(rows)
     return done
+
+
+def past_day(session: Session) -> dt.date:
+    """The date whose status analysis keeps besides the latest: a year before the data's date (the
+    Overview's comparison)."""
+    from qidash import measures
+
+    return measures.year_before(measures.default_as_of(session))
+
+
+def past_status(mm, points: list, rebase_dates: Iterable[dt.date], day: dt.date, improving_now: bool) -> dict:
+    """The ``past_*`` columns of one measure: whether it improved on its points up to ``day``, and the
+    dates that answer holds for: from the last period on or before ``day`` up to the next period, since
+    the answer only depends on which points are on or before the date asked about."""
+    periods = [p for p, _, _ in points]
+    k = bisect.bisect_right(periods, day)
+    span = {"past_as_of": day, "past_from": periods[k - 1] if k else None,
+            "past_until": periods[k] if k < len(periods) else None}
+    if k == 0:
+        return span | {"past_improving": False}
+    if k == len(periods):
+        return span | {"past_improving": bool(improving_now)}
+    result = analyse_series(
+        mm.chart, periods[:k], [v for _, v, _ in points[:k]], [d for _, _, d in points[:k]],
+        mm.improvement, mm.target, rebase_dates,
+    )
+    return span | {"past_improving": bool(spc.latest_phase_summary(result).get("improving"))}
+
+
+def past_holds(day: dt.date):
+    """SQL condition: the stored past status of a measure answers for ``day``."""
+    ma = m.MeasureAnalysis
+    return and_(
+        ma.past_as_of.is_not(None),
+        or_(ma.past_from.is_(None), ma.past_from <= day),
+        or_(ma.past_until.is_(None), ma.past_until > day),
+    )
+
+
+def refresh_past_status(session: Session, day: dt.date | None = None) -> int:
+    """Bring every stored analysis's past status to ``day`` (default :func:`past_day`): the rows whose
+    span does not hold it are worked out again. Returns how many were."""
+    day = day or past_day(session)
+    ma = m.MeasureAnalysis
+    stale = list(session.scalars(select(ma.measure_id).where(~past_holds(day)).order_by(ma.measure_id)))
+    for i in range(0, len(stale), CHUNK):
+        ids = stale[i : i + CHUNK]
+        chunk = session.execute(
+            select(m.Measure.id, m.Measure.project_id, m.Measure.chart, m.Measure.improvement,
+                   m.Measure.target, ma.improving)
+            .join(ma, ma.measure_id == m.Measure.id)
+            .where(m.Measure.id.in_(ids))
+        ).all()
+        series = _series_by_measure(session, ids)
+        rebases = _rebase_dates(session, chunk)
+        rows = [
+            {"id": mm.id, **{f"new_{k}": v for k, v in
+                             past_status(mm, series.get(mm.id, []), rebases.get(mm.id, ()), day, mm.improving).items()}}
+            for mm in chunk
+        ]
+        table = ma.__table__
+        session.execute(
+            update(table).where(table.c.measure_id == bindparam("id")).values(
+                {col: bindparam(f"new_{col}") for col in ("past_as_of", "past_improving", "past_from", "past_until")}
+            ),
+            rows,
+        )
+    return len(stale)
 
 
 def improving_as_of(conn, measure_ids: list[int], as_of: dt.date) -> set[int]:

@@ -106,9 +106,10 @@ def rebuild_tier_attainment(session: Session) -> int:
 
 def refresh_derived(session: Session, measure_ids: list[int] | None = None) -> None:
     """Rebuild tier attainment and the chart analysis of ``measure_ids`` (all measures when None)."""
-    from qidash.analysis import rebuild_measure_analysis
+    from qidash.analysis import rebuild_measure_analysis, refresh_past_status
 
     rebuild_tier_attainment(session)
     rebuild_measure_analysis(session, measure_ids)
+    refresh_past_status(session)  # the measures not re-analysed, if the comparison date moved
 
 

@@ -1663,9 +1663,11 @@ def _refresh_derived(session: Session, frames: dict, counts: store.WriteCounts) 
     derive.rebuild_tier_attainment(session)
     changed = [e for e in CHART_ENTITIES if counts.inserted.get(e) or counts.updated.get(e)]
     projects = {r["project_code"] for e in changed for r in frames[e]}
-    if not projects:
-        return 0
-    return analysis.rebuild_measure_analysis(session, analysis.measures_touched(session, projects))
+    analysed = (
+        analysis.rebuild_measure_analysis(session, analysis.measures_touched(session, projects)) if projects else 0
+    )
+    analysis.refresh_past_status(session)  # the comparison date moves with the data's date (today)
+    return analysed
 
 
 def _record(session: Session, batch: Batch, user: str, outcome: str, report: dict, counts) -> int:

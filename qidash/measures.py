@@ -488,18 +488,24 @@ def progress_counts(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str,
 def improving_project_ids(conn: Connection, scope: Scope, as_of: dt.date) -> set[int]:
     """Projects started by ``as_of`` with a measure whose latest phase shows improvement.
 
-    Reads the analysis stored at load time; a measure with observations after ``as_of`` is
-    re-analysed on its observations up to ``as_of`` (only those measures, so the default view is cheap).
+    Reads the analysis stored at load time (the status on each measure's last period, and on a year
+    before the data's date); a measure with observations after ``as_of`` whose stored statuses do not
+    answer for ``as_of`` is re-analysed on its observations up to ``as_of``.
     """
     from qidash import analysis
 
+    ma = m.MeasureAnalysis
     rows = conn.execute(
-        select(m.Measure.project_id, m.Measure.id, m.MeasureAnalysis.improving, m.MeasureAnalysis.last_period)
-        .join(m.MeasureAnalysis, m.MeasureAnalysis.measure_id == m.Measure.id)
+        select(m.Measure.project_id, m.Measure.id, ma.improving, ma.last_period,
+               case((analysis.past_holds(as_of), ma.past_improving), else_=None))
+        .join(ma, ma.measure_id == m.Measure.id)
         .where(m.Measure.project_id.in_(_projects_started(scope, as_of)))
     ).all()
-    improving = {pid for pid, _mid, imp, last in rows if imp and _as_date(last) <= as_of}
-    redo = [mid for pid, mid, _imp, last in rows if _as_date(last) > as_of and pid not in improving]
+    # Analysis keeps each measure's status on its last period and on the Overview's comparison date.
+    improving = {pid for pid, _mid, imp, last, _past in rows if imp and _as_date(last) <= as_of}
+    improving |= {pid for pid, _mid, _imp, last, past in rows if past and _as_date(last) > as_of}
+    redo = [mid for pid, mid, _imp, last, past in rows
+            if _as_date(last) > as_of and past is None and pid not in improving]
     if redo:
         improving |= analysis.improving_as_of(conn, redo, as_of)
     return improving
@@ -635,6 +641,11 @@ def report(conn: Connection, scope: Scope, as_of: dt.date, keys=REPORT_KEYS) -> 
     if "attendance_rate" in wanted:
         out["attendance_rate"] = attendance_rate(conn, scope, as_of)
     return {k: out[k] for k in REPORT_KEYS if k in wanted}
+
+
+def year_before(as_of: dt.date) -> dt.date:
+    """The date a page compares ``as_of`` with ("a year ago")."""
+    return as_of - dt.timedelta(days=365)
 
 
 def default_as_of(conn: Connection) -> dt.date:

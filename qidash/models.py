@@ -333,6 +333,14 @@ class MeasureAnalysis(Base):
     chart_assurance_icon: Mapped[str | None] = mapped_column(String(30))
     # The engine's full result (SpcResult.to_dict()), so charts need no recomputation on page view.
     result: Mapped[dict | None] = mapped_column(JSON)
+    # Whether the measure improved on its data up to ``past_as_of`` (the Overview's comparison date, a
+    # year before the data's date), which holds for every date from ``past_from`` (the last period on
+    # or before it; None: before the first period) up to but excluding ``past_until`` (the next period;
+    # None: no later period). Pages asking for a date in that window read it instead of re-analysing.
+    past_as_of: Mapped[dt.date | None] = mapped_column(Date)
+    past_improving: Mapped[bool | None] = mapped_column(Boolean)
+    past_from: Mapped[dt.date | None] = mapped_column(Date)
+    past_until: Mapped[dt.date | None] = mapped_column(Date)
 
 
 # --- Audit and settings ------------------------------------------------------------------------------

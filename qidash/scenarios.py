@@ -869,12 +869,12 @@ def load_demo(
                     session.execute(delete(table))
         report(0.35, "Writing organisations, people and projects")
         counts = store.write_frames(session, frames)
+        db.set_setting(session, "data_as_of", spec["as_of"].isoformat())  # analysis reads it
         report(0.75, "Deriving tiers and analysing charts")
         derive.refresh_derived(session)
         db.set_setting(session, "scenario", name)
         db.set_setting(session, "scenario_title", spec["title"])
         db.set_setting(session, "scenario_scale", str(scale))
-        db.set_setting(session, "data_as_of", spec["as_of"].isoformat())
         db.set_setting(session, "demo", "yes")
         db.set_setting(session, "scenario_fingerprint", fingerprint(name))
         db.bump_data_version(session)

@@ -664,6 +664,57 @@ def test_projects_improving_as_of_an_earlier_date_reanalyses(programme):
         assert ids(day("2024-07-15")) == {"PR1", "PR2", "PR4"}
 
 
+def test_past_status_holds_from_the_last_period_up_to_the_next(programme):
+    from types import SimpleNamespace
+
+    from qidash import analysis
+
+    pytest.importorskip("qidash.spc")
+    # The XmR series above: 12 months around 10 (2023), then 8 months at 20 (Jan-Aug 2024).
+    base = [10, 11, 9] * 4
+    points = [(day(f"2023-{mo:02d}-01"), float(v), None) for mo, v in zip(range(1, 13), base, strict=True)]
+    points += [(day(f"2024-{mo:02d}-01"), 20.0, None) for mo in range(1, 9)]
+    mx = SimpleNamespace(chart="xmr", improvement="increase", target=None)
+
+    def status(on: str, now: bool = True) -> dict:
+        return analysis.past_status(mx, points, (), day(on), now)
+
+    # 15/07/2024: seven months at 20 (a shift); the same points until the August one arrives.
+    assert status("2024-07-15") == {"past_as_of": day("2024-07-15"), "past_improving": True,
+                                    "past_from": day("2024-07-01"), "past_until": day("2024-08-01")}
+    # 31/12/2023: common cause only.
+    assert status("2023-12-31") == {"past_as_of": day("2023-12-31"), "past_improving": False,
+                                    "past_from": day("2023-12-01"), "past_until": day("2024-01-01")}
+    # Before the first point: nothing to improve, until the first point.
+    assert status("2022-06-30") == {"past_as_of": day("2022-06-30"), "past_improving": False,
+                                    "past_from": None, "past_until": day("2023-01-01")}
+    # After the last point: the status on the whole series, passed in.
+    assert status("2025-01-01", now=False)["past_improving"] is False
+    assert status("2025-01-01")["past_until"] is None
+
+
+@pytest.mark.parametrize("scenario", ["cornwall", "somerset"])
+def test_stored_past_status_agrees_with_reanalysis(any_demo, databases, scenario):
+    """The status kept for a year before the data's date gives what re-analysing gives, on that date
+    and on the dates around it it claims to answer for."""
+    from qidash import analysis
+
+    engine = any_demo(scenario)
+    with engine.connect() as conn:
+        as_of = measures.default_as_of(conn)
+        year_ago = measures.year_before(as_of)
+        ma = m.MeasureAnalysis
+        stored = conn.execute(select(ma.past_as_of, ma.past_from, ma.past_until)).all()
+        assert stored and {r.past_as_of for r in stored} == {year_ago}
+        days = {year_ago, year_ago - dt.timedelta(days=20), year_ago + dt.timedelta(days=20), as_of}
+        ids = list(conn.scalars(select(m.Measure.id)))
+        for on in sorted(days):
+            found = measures.improving_project_ids(conn, Scope(), on)
+            by_hand = analysis.improving_as_of(conn, ids, on)
+            started = set(conn.scalars(select(m.Project.id).where(m.Project.start_date <= on)))
+            assert found == by_hand & started, on
+
+
 # --- cohorts ----------------------------------------------------------------------------------------------
 
 

@@ -3,7 +3,7 @@
 from alembic import command
 from sqlalchemy import select
 
-from qidash import db, spc_charts
+from qidash import db, measures, spc_charts
 from qidash import models as m
 
 
@@ -26,5 +26,24 @@ def test_0004_fills_in_the_chart_icons_of_existing_analyses(backend, databases):
         ]
         assert any(v and v.startswith("improvement") for _, _, v, _ in rows)
         assert any(a for _, _, _, a in rows)
+    finally:
+        databases.drop(engine)
+
+
+def test_0005_fills_in_the_past_status_of_existing_analyses(backend, databases):
+    engine = databases.copy(databases.demo_snapshot(backend, "somerset"))
+    try:
+        ma = m.MeasureAnalysis
+        columns = (ma.measure_id, ma.past_as_of, ma.past_improving, ma.past_from, ma.past_until)
+        with engine.connect() as conn:
+            as_loaded = sorted(conn.execute(select(*columns)).all())
+        cfg = db.alembic_config(engine)
+        command.downgrade(cfg, "0004")  # as a database analysed before 0005 was
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            migrated = sorted(conn.execute(select(*columns)).all())
+            year_ago = measures.year_before(measures.default_as_of(conn))
+        assert migrated == as_loaded
+        assert {r.past_as_of for r in migrated} == {year_ago}
     finally:
         databases.drop(engine)

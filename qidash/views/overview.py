@@ -50,7 +50,7 @@ def reach_over_time(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFr
 
 def overview_data(conn: Connection, scope: Scope, as_of: dt.date) -> OverviewData:
     """Everything the Overview page draws, for one scope and date."""
-    year_ago_day = as_of - dt.timedelta(days=365)
+    year_ago_day = measures.year_before(as_of)
     improving = measures.improving_project_ids(conn, scope, as_of)  # the tile and the priority chart
     now = {**measures.report(conn, scope, as_of, NOW_KEYS), "projects_improving": len(improving)}
     year_ago = {
