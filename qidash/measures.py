@@ -273,18 +273,21 @@ def _with_project_condition(as_of: dt.date):
     )
 
 
-def org_counts(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str, int]:
-    """orgs_in_scope, orgs_offered, orgs_engaged, orgs_trained, orgs_with_project in one query."""
+def org_counts(conn: Connection, scope: Scope, as_of: dt.date, keys=ORG_COUNT_KEYS) -> dict[str, int]:
+    """orgs_in_scope, orgs_offered, orgs_engaged, orgs_trained, orgs_with_project (or only ``keys``
+    of them) in one query."""
+    counted = {
+        "orgs_in_scope": lambda: func.count(),
+        "orgs_offered": lambda: func.sum(case((m.Organisation.offered_on <= as_of, 1), else_=0)),
+        "orgs_engaged": lambda: func.sum(case((_engaged_condition(as_of), 1), else_=0)),
+        "orgs_trained": lambda: func.sum(case((_trained_in_post_condition(as_of), 1), else_=0)),
+        "orgs_with_project": lambda: func.sum(case((_with_project_condition(as_of), 1), else_=0)),
+    }
+    wanted = [k for k in ORG_COUNT_KEYS if k in keys]
     row = conn.execute(
-        select(
-            func.count(),
-            func.sum(case((m.Organisation.offered_on <= as_of, 1), else_=0)),
-            func.sum(case((_engaged_condition(as_of), 1), else_=0)),
-            func.sum(case((_trained_in_post_condition(as_of), 1), else_=0)),
-            func.sum(case((_with_project_condition(as_of), 1), else_=0)),
-        ).where(*scope.org_conditions())
+        select(*(counted[k]() for k in wanted)).select_from(m.Organisation).where(*scope.org_conditions())
     ).one()
-    return {k: int(v or 0) for k, v in zip(ORG_COUNT_KEYS, row, strict=True)}
+    return {k: int(v or 0) for k, v in zip(wanted, row, strict=True)}
 
 
 def coverage_pct(counts: dict[str, int]) -> float | None:
@@ -614,8 +617,11 @@ def report(conn: Connection, scope: Scope, as_of: dt.date, keys=REPORT_KEYS) -> 
     if "tier_conversion" in wanted:
         out["tier_conversion"] = tier_conversion(conn, scope, as_of, out.get("people_by_tier"))
     if wanted & {*ORG_COUNT_KEYS, "coverage_pct"}:
-        counts = org_counts(conn, scope, as_of)
-        out.update(counts, coverage_pct=coverage_pct(counts))
+        counted = wanted | ({"orgs_in_scope", "orgs_trained"} if "coverage_pct" in wanted else set())
+        counts = org_counts(conn, scope, as_of, counted)
+        out.update(counts)
+        if "coverage_pct" in wanted:
+            out["coverage_pct"] = coverage_pct(counts)
     if wanted & {"trained_per_10_beds", "trained_per_100_staff"}:
         out.update(training_density(conn, scope, as_of))
     if "reach_vs_target" in wanted:
