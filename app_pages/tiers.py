@@ -48,6 +48,7 @@ for ladder in ladders:
 
 # Headline: people who reached at least each tier, with patients alongside rather than in a footnote.
 flat = [t for ladder in ladders for t in ladder["tiers"]]
+tier_names = {t["code"]: t["name"] for t in flat}
 tiles = st.columns(len(flat) + 1)
 for i, tier in enumerate(flat):
     tiles[i].metric(
@@ -163,9 +164,9 @@ else:
     )
     st.dataframe(
         cohorts.assign(
-            tier=[next((t["name"] for t in flat if t["code"] == c), c) for c in cohorts["tier"]],
+            tier=[tier_names.get(c, c) for c in cohorts["tier"].tolist()],
             locality=cohorts["locality"].fillna("System-wide"),
-            delivered_by=[label(d) for d in cohorts["delivered_by"]],
+            delivered_by=[label(d) for d in cohorts["delivered_by"].tolist()],
             completion_rate=cohorts["completion_rate"] * 100,
             attendance_rate=cohorts["attendance_rate"] * 100,
         ),
@@ -222,7 +223,7 @@ else:
         st.markdown("**Attendance, session by session**")
         options = {
             code: f"{code} ({label(who)} faculty)"
-            for code, who in zip(cohorts["code"], cohorts["delivered_by"], strict=True)
+            for code, who in zip(cohorts["code"].tolist(), cohorts["delivered_by"].tolist(), strict=True)
         }
         chosen = url_selectbox("Cohort", options, key="cohort", default=default_cohort(cohorts))
         detail = data.query(engine, cohort_detail, filters.scope, filters.as_of, chosen)
