@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 import pandas as pd
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, func, select
 
-from qidash import analysis, catalog, db, geo, maps, measures, spc, spc_charts
+from qidash import catalog, db, geo, maps, measures, spc, spc_charts
 from qidash import models as m
 from qidash.palette import fmt_int, fmt_pct, label
 from qidash.scope import Scope
 from qidash.views.capability_map import capability_map_data
-from qidash.views.portfolio import _MeasureKey, reanalysed
+from qidash.views.portfolio import reanalysed
 from qidash.views.project import project_data, team_rows
 
 SUPPRESS_BELOW = 5
@@ -409,66 +409,126 @@ def sustained(result: dict, improving: bool) -> bool:
     return bool(moved and moved["better"])
 
 
-def _measure_results(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]:
-    """measures.measure_analyses, each cut at ``as_of`` (re-analysed when the stored one runs past it),
-    with ``sustained`` (:func:`sustained`).
+def _date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
-    Stored results are read only where a later phase could be better than the first: measures not
-    improving that a rebase applies to. Without a rebase a chart has one phase, so it is sustained
-    exactly when improving, and most of the 30 MB of stored results at scale 50 need not be read.
+
+def _choice_projects(conn: Connection, scope: Scope, as_of: dt.date) -> list[tuple]:
+    """(id, code, title, latest progress score or None, story) of every project started by ``as_of``
+    in scope, by code. The latest score is :func:`qidash.measures.portfolio_projects`'s."""
+    last_score_day = (
+        select(m.ProgressScore.project_id, func.max(m.ProgressScore.scored_on).label("day"))
+        .where(m.ProgressScore.scored_on <= as_of)
+        .group_by(m.ProgressScore.project_id)
+        .subquery("last_score_day")
+    )
+    last_score = (
+        select(m.ProgressScore.project_id, m.ProgressScore.score)
+        .join(
+            last_score_day,
+            and_(
+                last_score_day.c.project_id == m.ProgressScore.project_id,
+                last_score_day.c.day == m.ProgressScore.scored_on,
+            ),
+        )
+        .subquery("last_score")
+    )
+    return conn.execute(
+        select(m.Project.id, m.Project.code, m.Project.title, last_score.c.score, m.Project.story)
+        .outerjoin(last_score, last_score.c.project_id == m.Project.id)
+        .where(m.Project.start_date <= as_of, scope.project_condition())
+        .order_by(m.Project.code)
+    ).all()
+
+
+def _measures_by_project(conn: Connection, scope: Scope, as_of: dt.date) -> tuple[dict, dict]:
+    """({project id: measures improving}, {project id: any measure with sustained improvement}) over the
+    measures of the projects started by ``as_of`` in scope with data by then (:func:`sustained`), each
+    cut at ``as_of`` (re-analysed when the stored analysis runs past it).
+
+    Read as plain rows, not whole stored results: those are read only where a later phase could be
+    better than the first, for measures not improving that a rebase applies to. Without a rebase a
+    chart has one phase, so it is sustained exactly when improving, and most of the 30 MB of stored
+    results at scale 50 need not be read.
     """
-    rows = measures.measure_analyses(conn, scope, as_of, with_result=False)
-    later = reanalysed(conn, [r for r in rows if r["last_period"] and r["last_period"] > as_of], as_of)
-    out = []
-    for r in rows:
-        if r["measure_id"] in later:
-            again = later[r["measure_id"]]
+    ma = m.MeasureAnalysis
+    started = select(m.Project.id).where(m.Project.start_date <= as_of, scope.project_condition())
+    rows = conn.execute(
+        select(
+            m.Measure.id,
+            m.Measure.project_id,
+            ma.improving,
+            ma.last_period,
+            m.Measure.chart,
+            m.Measure.improvement,
+            m.Measure.target,
+        )
+        .join(ma, ma.measure_id == m.Measure.id)
+        .where(m.Measure.project_id.in_(started))
+    ).all()
+    past = [r for r in rows if r.last_period and _date(r.last_period) > as_of]
+    later = reanalysed(
+        conn,
+        [
+            {
+                "measure_id": r.id,
+                "project_id": r.project_id,
+                "chart": r.chart,
+                "improvement": r.improvement,
+                "target": r.target,
+            }
+            for r in past
+        ],
+        as_of,
+    )
+    # Measures a rebase applies to (analysis._rebase_dates): their own, or their project's measure-less.
+    rebases = conn.execute(
+        select(m.Change.project_id, m.Change.measure_id).where(m.Change.kind == "rebase")
+    ).all()
+    rebased_measures = {mid for _, mid in rebases if mid is not None}
+    rebased_projects = {pid for pid, mid in rebases if mid is None}
+    unsure = [
+        r.id
+        for r in rows
+        if r.id not in later
+        and not r.improving
+        and (r.id in rebased_measures or r.project_id in rebased_projects)
+    ]
+    stored = measures.analysis_results(conn, unsure)
+    improving: dict[int, int] = {}
+    kept: dict[int, bool] = {}
+    for mid, pid, imp, *_ in rows:
+        if mid in later:
+            again = later[mid]
             if again is None:
-                continue
-            r["result"], summary = again
-            r["improving"] = summary["improving"]
-        out.append(r)
-    unsure = [_MeasureKey(r["measure_id"], r["project_id"]) for r in out if "result" not in r and not r["improving"]]
-    rebased = [mid for mid, days in analysis._rebase_dates(conn, unsure).items() if days]
-    stored = measures.analysis_results(conn, rebased)
-    for r in out:
-        if "result" not in r and r["measure_id"] in stored:
-            r["result"] = stored[r["measure_id"]]
-        r["sustained"] = sustained(r["result"], r["improving"]) if "result" in r else bool(r["improving"])
-    return out
+                continue  # no observation by the date
+            result, summary = again
+            imp = summary["improving"]
+            keeps = sustained(result, imp)
+        elif mid in stored:
+            keeps = sustained(stored[mid], imp)
+        else:
+            keeps = bool(imp)
+        improving[pid] = improving.get(pid, 0) + bool(imp)
+        kept[pid] = kept.get(pid, False) or keeps
+    return improving, kept
 
 
 def project_choices(conn: Connection, scope: Scope, as_of: dt.date) -> list[ProjectChoice]:
     """Every project started by ``as_of`` in scope, best to celebrate first: those with sustained
     improvement by latest progress score (then measures improving), then quiet wins (a story but no
     improving measure) by score, then the rest."""
-    projects = measures.portfolio_projects(conn, scope, as_of)
-    stories = (
-        dict(
-            conn.execute(
-                select(m.Project.code, m.Project.story).where(
-                    m.Project.code.in_([p["code"] for p in projects])
-                )
-            ).all()
-        )
-        if projects
-        else {}
-    )
-    improving: dict[int, int] = {}
-    kept: dict[int, bool] = {}
-    for r in _measure_results(conn, scope, as_of):
-        improving[r["project_id"]] = improving.get(r["project_id"], 0) + bool(r["improving"])
-        kept[r["project_id"]] = kept.get(r["project_id"], False) or r["sustained"]
+    improving, kept = _measures_by_project(conn, scope, as_of)
     choices = [
         ProjectChoice(
-            code=p["code"],
-            title=p["title"],
-            latest_score=p["latest_score"],
-            improving=improving.get(p["id"], 0),
-            sustained=kept.get(p["id"], False),
-            has_story=bool((stories.get(p["code"]) or "").strip()),
+            code=code,
+            title=title,
+            latest_score=score,
+            improving=improving.get(pid, 0),
+            sustained=kept.get(pid, False),
+            has_story=bool((story or "").strip()),
         )
-        for p in projects
+        for pid, code, title, score, story in _choice_projects(conn, scope, as_of)
     ]
 
     def order(c: ProjectChoice):
@@ -930,7 +990,13 @@ def showcase_data(
         codes = suggested_codes(project_choices(conn, scope, as_of))
     else:
         # project_choices lists the projects started by as_of in scope; checking a code needs no ranking.
-        known = catalog.projects(conn, scope, as_of)
+        known = set(
+            conn.scalars(
+                select(m.Project.code).where(
+                    m.Project.code.in_(list(projects)), m.Project.start_date <= as_of, scope.project_condition()
+                )
+            )
+        )
         codes = tuple(c for c in projects if c in known)
     report = measures.report(conn, scope, as_of, REPORT_KEYS)
     split = measures.people_trained_split(conn, scope, as_of)
