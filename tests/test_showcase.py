@@ -17,6 +17,7 @@ from qidash import auth, db, ingest, measures, scenarios, spc
 from qidash import models as m
 from qidash.cli import main
 from qidash.exports import html_report, images, pptx_deck, svg
+from qidash.palette import label
 from qidash.scope import Scope
 from qidash.views import showcase as sv
 from tests.support import engine_url, no_exceptions, open_page
@@ -361,6 +362,40 @@ def test_every_programme_tells_its_story_in_the_model_deck_and_report(any_demo, 
     path.write_bytes(pptx_deck.to_bytes(sc))
     check_deck(path, sc)
     check_self_contained(html_report.render(sc))
+
+
+@pytest.mark.parametrize("scenario", scenarios.NAMES)
+def test_choices_and_slides_read_in_bulk_agree_with_each_projects_own_page(any_demo, scenario):
+    # project_choices reads plain rows, not every stored result, and project_slides reads all the chosen
+    # projects at once: each must still say what the Project page says of each project, on the latest
+    # date and a year earlier (when stored analyses run past the date and are analysed again).
+    from qidash.views import project as pj
+
+    with any_demo(scenario).connect() as conn:
+        latest = measures.default_as_of(conn)
+        for as_of in (latest, latest - dt.timedelta(days=365)):
+            choices = sv.project_choices(conn, EVERYONE, as_of)
+            sample = choices[:12] + choices[-6:]  # the best to celebrate, and the rest
+            for public in (False, True):
+                slides = sv.project_slides(conn, tuple(c.code for c in sample), as_of, public, True, 5)
+                assert [p.code for p in slides] == [c.code for c in sample]
+                for choice, slide in zip(sample, slides, strict=True):
+                    alone = sv.project_slide(conn, choice.code, as_of, public, True, 5)
+                    assert slide == alone
+                    page = pj.project_data(conn, choice.code, as_of)
+                    kept = [sv.sustained(mm["result"], mm["improving"]) for mm in page.measures]
+                    assert choice.improving == sum(mm["improving"] for mm in page.measures), choice.code
+                    assert choice.sustained == any(kept), choice.code
+                    assert choice.latest_score == slide.latest_score
+                    assert slide.latest_score == (None if page.scores.empty else page.scores["score"].iloc[-1])
+                    assert [o.name for o in slide.organisations] == list(page.organisations["name"])
+                    assert slide.cross_boundary == page.cross_boundary
+                    assert slide.pdsa_cycles == int((page.changes["kind"] == "pdsa").sum())
+                    assert len(slide.other_measures) + (slide.chart is not None) == len(page.measures)
+                    assert slide.status == label(page.about["status"])
+                    team = 0 if slide.team.size in ("", "<5") else int(slide.team.size)
+                    assert team in (0, len(page.team))
+        assert sv.project_slides(conn, ("NO-SUCH",), latest, False, True, 5) == ()
 
 
 # --- images through Chromium ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, literal, select, union_all
+from sqlalchemy import Connection, literal, or_, select, union_all
 
 from qidash import measures, spc_charts
 from qidash import models as m
@@ -56,17 +56,22 @@ def person_shown(
     return label(role) if role else "Team member"
 
 
-def organisations(conn: Connection, project_id: int) -> pd.DataFrame:
-    """The lead organisation and partners of a project, lead first, partners by name."""
+def organisation_rows(conn: Connection, project_ids: list[int]) -> dict[int, list[tuple]]:
+    """Project id -> its lead organisation and partners as (role lead | partner, name, ods_code, kind,
+    sector, pcn name): lead first, partners by name, each organisation once. One query for all."""
+    ids = list(project_ids)
     lead = select(
-        m.Project.lead_organisation_id.label("organisation_id"), literal(0).label("lead_first")
-    ).where(m.Project.id == project_id)
-    partners = select(m.ProjectPartner.organisation_id, literal(1)).where(
-        m.ProjectPartner.project_id == project_id
+        m.Project.id.label("project_id"),
+        m.Project.lead_organisation_id.label("organisation_id"),
+        literal(0).label("lead_first"),
+    ).where(m.Project.id.in_(ids))
+    partners = select(m.ProjectPartner.project_id, m.ProjectPartner.organisation_id, literal(1)).where(
+        m.ProjectPartner.project_id.in_(ids)
     )
     orgs = union_all(lead, partners).subquery("orgs")
     rows = conn.execute(
         select(
+            orgs.c.project_id,
             orgs.c.lead_first,
             m.Organisation.name,
             m.Organisation.ods_code,
@@ -76,29 +81,50 @@ def organisations(conn: Connection, project_id: int) -> pd.DataFrame:
         )
         .join(m.Organisation, m.Organisation.id == orgs.c.organisation_id)
         .outerjoin(m.Pcn, m.Pcn.id == m.Organisation.pcn_id)
-        .order_by(orgs.c.lead_first, m.Organisation.name)
-    ).all()
-    frame = pd.DataFrame(rows, columns=["lead_first", "name", "ods_code", "kind", "sector", "pcn"])
-    frame.insert(0, "role", ["lead" if not f else "partner" for f in frame.pop("lead_first")])
-    return frame.drop_duplicates(subset=["ods_code"], keep="first").reset_index(drop=True)
-
-
-def team_rows(conn: Connection, project_id: int, lead_person_id: int | None) -> list[tuple]:
-    """The project's lead person (listed once, as lead) and members: (project role, display name,
-    consents to be named, job role, patient partner, organisation name) per person, unordered."""
-    members = select(m.ProjectMember.person_id, m.ProjectMember.role).where(
-        m.ProjectMember.project_id == project_id
+        .order_by(orgs.c.project_id, orgs.c.lead_first, m.Organisation.name)
     )
-    if lead_person_id is not None:
-        members = members.where(m.ProjectMember.person_id != lead_person_id)
+    out: dict[int, list[tuple]] = {pid: [] for pid in ids}
+    seen: dict[int, set] = {pid: set() for pid in ids}
+    for pid, lead_first, name, ods_code, kind, sector, pcn in rows:
+        if ods_code in seen[pid]:  # a partner that is also the lead is listed once, as lead
+            continue
+        seen[pid].add(ods_code)
+        out[pid].append(("partner" if lead_first else "lead", name, ods_code, kind, sector, pcn))
+    return out
+
+
+def organisations(conn: Connection, project_id: int) -> pd.DataFrame:
+    """The lead organisation and partners of a project, lead first, partners by name."""
+    return pd.DataFrame(
+        organisation_rows(conn, [project_id])[project_id],
+        columns=["role", "name", "ods_code", "kind", "sector", "pcn"],
+    )
+
+
+def team_rows_by_project(conn: Connection, project_ids: list[int]) -> dict[int, list[tuple]]:
+    """Project id -> its lead person (listed once, as lead) and members: (project role, display name,
+    consents to be named, job role, patient partner, organisation name) per person, unordered. One
+    query for all."""
+    ids = list(project_ids)
+    members = (
+        select(m.ProjectMember.project_id, m.ProjectMember.person_id, m.ProjectMember.role)
+        .join(m.Project, m.Project.id == m.ProjectMember.project_id)
+        .where(
+            m.ProjectMember.project_id.in_(ids),
+            or_(m.Project.lead_person_id.is_(None), m.ProjectMember.person_id != m.Project.lead_person_id),
+        )
+    )
     people = union_all(
-        select(m.Project.lead_person_id.label("person_id"), literal("lead").label("role")).where(
-            m.Project.id == project_id, m.Project.lead_person_id.is_not(None)
-        ),
+        select(
+            m.Project.id.label("project_id"),
+            m.Project.lead_person_id.label("person_id"),
+            literal("lead").label("role"),
+        ).where(m.Project.id.in_(ids), m.Project.lead_person_id.is_not(None)),
         members,
     ).subquery("people")
-    return conn.execute(
+    rows = conn.execute(
         select(
+            people.c.project_id,
             people.c.role,
             m.Person.display_name,
             m.Person.consents_to_be_named,
@@ -108,12 +134,21 @@ def team_rows(conn: Connection, project_id: int, lead_person_id: int | None) -> 
         )
         .join(m.Person, m.Person.id == people.c.person_id)
         .join(m.Organisation, m.Organisation.id == m.Person.organisation_id)
-    ).all()
+    )
+    out: dict[int, list[tuple]] = {pid: [] for pid in ids}
+    for pid, *row in rows:
+        out[pid].append(tuple(row))
+    return out
 
 
-def team(conn: Connection, project_id: int, lead_person_id: int | None, can_see_people: bool) -> pd.DataFrame:
+def team_rows(conn: Connection, project_id: int) -> list[tuple]:
+    """:func:`team_rows_by_project` of one project."""
+    return team_rows_by_project(conn, [project_id])[project_id]
+
+
+def team(conn: Connection, project_id: int, can_see_people: bool) -> pd.DataFrame:
     """The project's lead person and members (role, person as they may be shown, organisation)."""
-    rows = team_rows(conn, project_id, lead_person_id)
+    rows = team_rows(conn, project_id)
     out = [
         {
             "role": project_role,
@@ -133,12 +168,83 @@ def team(conn: Connection, project_id: int, lead_person_id: int | None, can_see_
     )
 
 
-def measure_charts(conn: Connection, project_id: int, as_of: dt.date, changes: pd.DataFrame) -> list[dict]:
-    """One dict per measure of the project with data by ``as_of``, by measure code: ``measure_id``,
-    ``code``, ``name``, ``kind``, ``chart``, ``unit``, ``improvement``, ``target``, ``result`` (the
-    stored result with periods, cut at ``as_of``), ``variation_icon``, ``assurance_icon``,
-    ``improving``, ``concern``, ``changes`` (the project's changes that apply to it: its own and those
-    naming no measure) and ``reanalysed``."""
+def about_rows(conn: Connection, codes, as_of: dt.date) -> dict[str, dict]:
+    """Project code -> :attr:`ProjectData.about` (with ``id`` and ``lead_person_id``) for those of
+    ``codes`` that exist: one query for all."""
+    rows = conn.execute(
+        select(
+            m.Project.id,
+            m.Project.code,
+            m.Project.title,
+            m.Project.aim,
+            m.Priority.code.label("priority"),
+            m.Priority.name.label("priority_name"),
+            measures.project_status_on(as_of).label("status"),
+            m.Project.status.label("recorded_status"),
+            m.Project.start_date,
+            m.Project.end_date,
+            m.Pcn.name.label("pcn_name"),
+            m.Cohort.code.label("cohort"),
+            m.Project.patient_involvement,
+            m.Project.story,
+            m.Project.lessons,
+            m.Organisation.name.label("lead_organisation"),
+            m.Project.lead_person_id,
+        )
+        .join(m.Priority, m.Priority.id == m.Project.priority_id)
+        .join(m.Organisation, m.Organisation.id == m.Project.lead_organisation_id)
+        .outerjoin(m.Pcn, m.Pcn.id == m.Project.pcn_id)
+        .outerjoin(m.Cohort, m.Cohort.id == m.Project.cohort_id)
+        .where(m.Project.code.in_(list(codes)))
+    ).mappings()
+    out = {}
+    for r in rows:
+        about = dict(r)
+        for key in ("start_date", "end_date"):
+            about[key] = about[key] and _day(about[key])
+        if about["start_date"] and about["start_date"] > as_of:
+            about["status"] = "not started"
+        out[about["code"]] = about
+    return out
+
+
+def score_rows(conn: Connection, project_ids: list[int], as_of: dt.date) -> dict[int, list[tuple]]:
+    """Project id -> its progress scores dated by ``as_of`` as (scored_on, score), oldest first."""
+    out: dict[int, list[tuple]] = {pid: [] for pid in project_ids}
+    rows = conn.execute(
+        select(m.ProgressScore.project_id, m.ProgressScore.scored_on, m.ProgressScore.score)
+        .where(m.ProgressScore.project_id.in_(list(project_ids)), m.ProgressScore.scored_on <= as_of)
+        .order_by(m.ProgressScore.project_id, m.ProgressScore.scored_on)
+    )
+    for pid, day, score in rows:
+        out[pid].append((_day(day), score))
+    return out
+
+
+def change_rows(conn: Connection, project_ids: list[int], as_of: dt.date) -> dict[int, list[tuple]]:
+    """Project id -> its changes dated by ``as_of`` as (changed_on, title, kind, measure code or None),
+    by day then title."""
+    out: dict[int, list[tuple]] = {pid: [] for pid in project_ids}
+    rows = conn.execute(
+        select(m.Change.project_id, m.Change.changed_on, m.Change.title, m.Change.kind, m.Measure.code)
+        .outerjoin(m.Measure, m.Measure.id == m.Change.measure_id)
+        .where(m.Change.project_id.in_(list(project_ids)), m.Change.changed_on <= as_of)
+        .order_by(m.Change.project_id, m.Change.changed_on, m.Change.title)
+    )
+    for pid, day, title, kind, measure in rows:
+        out[pid].append((_day(day), title, kind, measure))
+    return out
+
+
+def measure_charts_by_project(
+    conn: Connection, project_ids: list[int], as_of: dt.date, changes: dict[int, list[tuple]]
+) -> dict[int, list[dict]]:
+    """Project id -> one dict per measure of the project with data by ``as_of``, by measure code:
+    ``measure_id``, ``project_id``, ``code``, ``name``, ``kind``, ``chart``, ``unit``, ``improvement``,
+    ``target``, ``result`` (the stored result with periods, cut at ``as_of``), ``variation_icon``,
+    ``assurance_icon``, ``improving``, ``concern``, ``changes`` (the project's changes that apply to
+    it: its own and those naming no measure; ``changes`` as :func:`change_rows` gives them) and
+    ``reanalysed``. One query for all the projects' stored results."""
     ma = m.MeasureAnalysis
     rows = [
         dict(r)
@@ -159,12 +265,12 @@ def measure_charts(conn: Connection, project_id: int, as_of: dt.date, changes: p
                 ma.result,
             )
             .join(ma, ma.measure_id == m.Measure.id)
-            .where(m.Measure.project_id == project_id)
-            .order_by(m.Measure.code)
+            .where(m.Measure.project_id.in_(list(project_ids)))
+            .order_by(m.Measure.project_id, m.Measure.code)
         ).mappings()
     ]
     later = reanalysed(conn, [r for r in rows if _day(r["last_period"]) > as_of], as_of)
-    out = []
+    out: dict[int, list[dict]] = {pid: [] for pid in project_ids}
     for r in rows:
         if r["measure_id"] in later:
             again = later[r["measure_id"]]
@@ -176,11 +282,12 @@ def measure_charts(conn: Connection, project_id: int, as_of: dt.date, changes: p
         r["improving"], r["concern"] = bool(r["improving"]), bool(r["concern"])
         r["variation_icon"] = spc_charts.variation_icon(r["result"])
         r["assurance_icon"] = spc_charts.assurance_icon(r["result"], r["target"])
-        mine = changes[changes["measure"].isna() | (changes["measure"] == r["code"])]
         r["changes"] = [
-            {"day": c.changed_on.isoformat(), "title": c.title, "kind": c.kind} for c in mine.itertuples()
+            {"day": day.isoformat(), "title": title, "kind": kind}
+            for day, title, kind, measure in changes.get(r["project_id"], ())
+            if measure is None or measure == r["code"]
         ]
-        out.append(r)
+        out[r["project_id"]].append(r)
     return out
 
 
@@ -189,73 +296,23 @@ def project_data(
 ) -> ProjectData | None:
     """Everything the Project page draws for project ``code`` as of a date (None when unknown). Team
     members are named only when ``can_see_people`` (faculty, admins) and they consented."""
-    p = (
-        conn.execute(
-            select(
-                m.Project.id,
-                m.Project.code,
-                m.Project.title,
-                m.Project.aim,
-                m.Priority.code.label("priority"),
-                m.Priority.name.label("priority_name"),
-                measures.project_status_on(as_of).label("status"),
-                m.Project.status.label("recorded_status"),
-                m.Project.start_date,
-                m.Project.end_date,
-                m.Pcn.name.label("pcn_name"),
-                m.Cohort.code.label("cohort"),
-                m.Project.patient_involvement,
-                m.Project.story,
-                m.Project.lessons,
-                m.Organisation.name.label("lead_organisation"),
-                m.Project.lead_person_id,
-            )
-            .join(m.Priority, m.Priority.id == m.Project.priority_id)
-            .join(m.Organisation, m.Organisation.id == m.Project.lead_organisation_id)
-            .outerjoin(m.Pcn, m.Pcn.id == m.Project.pcn_id)
-            .outerjoin(m.Cohort, m.Cohort.id == m.Project.cohort_id)
-            .where(m.Project.code == code)
-        )
-        .mappings()
-        .first()
-    )
-    if p is None:
+    about = about_rows(conn, [code], as_of).get(code)
+    if about is None:
         return None
-    about = dict(p)
-    for key in ("start_date", "end_date"):
-        about[key] = about[key] and _day(about[key])
-    if about["start_date"] and about["start_date"] > as_of:
-        about["status"] = "not started"
-    orgs = organisations(conn, p["id"])
-    scores = pd.DataFrame(
-        conn.execute(
-            select(m.ProgressScore.scored_on, m.ProgressScore.score)
-            .where(m.ProgressScore.project_id == p["id"], m.ProgressScore.scored_on <= as_of)
-            .order_by(m.ProgressScore.scored_on)
-        ).all(),
-        columns=["scored_on", "score"],
-    )
-    scores["scored_on"] = [_day(d) for d in scores["scored_on"]]
-    changes = pd.DataFrame(
-        conn.execute(
-            select(m.Change.changed_on, m.Change.title, m.Change.kind, m.Measure.code)
-            .outerjoin(m.Measure, m.Measure.id == m.Change.measure_id)
-            .where(m.Change.project_id == p["id"], m.Change.changed_on <= as_of)
-            .order_by(m.Change.changed_on, m.Change.title)
-        ).all(),
-        columns=["changed_on", "title", "kind", "measure"],
-    )
-    changes["changed_on"] = [_day(d) for d in changes["changed_on"]]
-    stale = about["status"] == "active" and p["id"] in measures.stale_project_ids(conn, Scope(), as_of)
+    pid = about["id"]
+    orgs = organisations(conn, pid)
+    scores = pd.DataFrame(score_rows(conn, [pid], as_of)[pid], columns=["scored_on", "score"])
+    changed = change_rows(conn, [pid], as_of)
+    changes = pd.DataFrame(changed[pid], columns=["changed_on", "title", "kind", "measure"])
     return ProjectData(
         about=about,
         organisations=orgs,
         cross_boundary=orgs["sector"].nunique() > 1 or orgs["kind"].nunique() > 1,
-        team=team(conn, p["id"], p["lead_person_id"], can_see_people),
+        team=team(conn, pid, can_see_people),
         scores=scores,
         changes=changes,
-        measures=measure_charts(conn, p["id"], as_of, changes),
-        stale=stale,
+        measures=measure_charts_by_project(conn, [pid], as_of, changed)[pid],
+        stale=about["status"] == "active" and pid in measures.stale_project_ids(conn, Scope(), as_of),
     )
 
 

@@ -31,9 +31,9 @@ from qidash import catalog, db, geo, maps, measures, spc, spc_charts
 from qidash import models as m
 from qidash.palette import fmt_int, fmt_pct, label
 from qidash.scope import Scope
+from qidash.views import project as project_view
 from qidash.views.capability_map import capability_map_data
 from qidash.views.portfolio import reanalysed
-from qidash.views.project import project_data, team_rows
 
 SUPPRESS_BELOW = 5
 # The measures the numbers and funnel slides show (only these are computed).
@@ -668,15 +668,10 @@ def _story_measure(measures_: list[dict]) -> dict | None:
 
 
 def _team(
-    conn: Connection,
-    project_id: int,
-    lead_person_id: int | None,
-    public: bool,
-    can_see_people: bool,
-    threshold: int,
-    patient_involvement: bool,
+    rows: list[tuple], public: bool, can_see_people: bool, threshold: int, patient_involvement: bool
 ) -> Team:
-    rows = [r[:5] for r in team_rows(conn, project_id, lead_person_id)]
+    """The team of a slide from :func:`qidash.views.project.team_rows_by_project` rows."""
+    rows = [r[:5] for r in rows]
     order = {"lead": 0, "member": 1, "coach": 2, "sponsor": 3}
     rows = sorted(rows, key=lambda r: (order.get(r[0], 9), r[1] or "", r[3] or ""))
     named, others = [], []
@@ -706,56 +701,77 @@ def _team(
     )
 
 
+def project_slides(
+    conn: Connection,
+    codes: tuple[str, ...],
+    as_of: dt.date,
+    public: bool,
+    can_see_people: bool,
+    threshold: int,
+) -> tuple[ProjectSlide, ...]:
+    """The slides of projects ``codes``, in that order (unknown codes left out), read for all of them
+    at once: a few queries whatever the number of projects."""
+    abouts = project_view.about_rows(conn, codes, as_of)
+    ids = [a["id"] for a in abouts.values()]
+    organisations = project_view.organisation_rows(conn, ids)
+    teams = project_view.team_rows_by_project(conn, ids)
+    scores = project_view.score_rows(conn, ids, as_of)
+    changes = project_view.change_rows(conn, ids, as_of)
+    charts = project_view.measure_charts_by_project(conn, ids, as_of, changes)
+    slides = []
+    for code in codes:
+        about = abouts.get(code)
+        if about is None:
+            continue
+        pid = about["id"]
+        orgs = organisations[pid]
+        measures_ = charts[pid]
+        story_measure = _story_measure(measures_)
+        chart = chart_series(story_measure) if story_measure else None
+        story = (about["story"] or "").strip()
+        quiet = bool(story) and not any(sustained(mm["result"], mm["improving"]) for mm in measures_)
+        shown = tuple(
+            Organisation(name, role, label(kind), label(sector)) for role, name, _, kind, sector, _ in orgs
+        )
+        latest = float(scores[pid][-1][1]) if scores[pid] else None
+        # Two or more sectors or kinds of organisation (unknown ones not counted), as the Project page.
+        spans = any(len({o[i] for o in orgs if o[i] is not None}) > 1 for i in (3, 4))
+        slides.append(
+            ProjectSlide(
+                code=about["code"],
+                title=about["title"],
+                aim=about["aim"] or "",
+                priority=about["priority_name"],
+                status=label(about["status"]),
+                lead_organisation=about["lead_organisation"],
+                organisations=shown,
+                sectors=tuple(dict.fromkeys(o.sector for o in shown)),
+                cross_boundary=spans,
+                team=_team(teams[pid], public, can_see_people, threshold, bool(about["patient_involvement"])),
+                story=story,
+                lessons=(about["lessons"] or "").strip(),
+                latest_score=latest,
+                score_words=spc_charts.IHI_SCORES.get(latest, "") if latest is not None else "No score yet",
+                pdsa_cycles=sum(1 for c in changes[pid] if c[2] == "pdsa"),
+                quiet_win=quiet,
+                chart=chart,
+                before_after=before_after(chart, story_measure["changes"]) if chart else None,
+                other_measures=tuple(
+                    (mm["name"], mm["variation_icon"], mm["assurance_icon"])
+                    for mm in measures_
+                    if story_measure is None or mm["code"] != story_measure["code"]
+                ),
+            )
+        )
+    return tuple(slides)
+
+
 def project_slide(
     conn: Connection, code: str, as_of: dt.date, public: bool, can_see_people: bool, threshold: int
 ) -> ProjectSlide | None:
     """One project's slide (None when the project is unknown)."""
-    view = project_data(conn, code, as_of)
-    if view is None:
-        return None
-    about = view.about
-    story_measure = _story_measure(view.measures)
-    chart = chart_series(story_measure) if story_measure else None
-    story = (about["story"] or "").strip()
-    quiet = bool(story) and not any(sustained(mm["result"], mm["improving"]) for mm in view.measures)
-    orgs = tuple(
-        Organisation(r.name, r.role, label(r.kind), label(r.sector)) for r in view.organisations.itertuples()
-    )
-    sectors = tuple(dict.fromkeys(o.sector for o in orgs))
-    latest = None if view.scores.empty else float(view.scores["score"].iloc[-1])
-    return ProjectSlide(
-        code=about["code"],
-        title=about["title"],
-        aim=about["aim"] or "",
-        priority=about["priority_name"],
-        status=label(about["status"]),
-        lead_organisation=about["lead_organisation"],
-        organisations=orgs,
-        sectors=sectors,
-        cross_boundary=bool(view.cross_boundary),
-        team=_team(
-            conn,
-            about["id"],
-            about["lead_person_id"],
-            public,
-            can_see_people,
-            threshold,
-            bool(about["patient_involvement"]),
-        ),
-        story=story,
-        lessons=(about["lessons"] or "").strip(),
-        latest_score=latest,
-        score_words=spc_charts.IHI_SCORES.get(latest, "") if latest is not None else "No score yet",
-        pdsa_cycles=int((view.changes["kind"] == "pdsa").sum()),
-        quiet_win=quiet,
-        chart=chart,
-        before_after=before_after(chart, story_measure["changes"]) if chart else None,
-        other_measures=tuple(
-            (mm["name"], mm["variation_icon"], mm["assurance_icon"])
-            for mm in view.measures
-            if story_measure is None or mm["code"] != story_measure["code"]
-        ),
-    )
+    slides = project_slides(conn, (code,), as_of, public, can_see_people, threshold)
+    return slides[0] if slides else None
 
 
 def _numbers(report: dict, split: dict, public: bool, threshold: int) -> tuple[Number, ...]:
@@ -1000,9 +1016,7 @@ def showcase_data(
         codes = tuple(c for c in projects if c in known)
     report = measures.report(conn, scope, as_of, REPORT_KEYS)
     split = measures.people_trained_split(conn, scope, as_of)
-    slides = tuple(
-        s for s in (project_slide(conn, c, as_of, public, can_see_people, threshold) for c in codes) if s
-    )
+    slides = project_slides(conn, codes, as_of, public, can_see_people, threshold)
     return Showcase(
         programme=db.get_setting(conn, "scenario_title") or "QI capability",
         scope_label=scope.label(),
