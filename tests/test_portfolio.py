@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qidash import analysis, db, measures, scenarios, spc_charts
+from qidash import analysis, db, icons, measures, scenarios, spc_charts
 from qidash import models as m
 from qidash.scope import Scope
 from qidash.views import portfolio as pf
@@ -197,6 +197,20 @@ def test_an_earlier_date_reanalyses_only_the_data_it_had(small):
         assert x1["reanalysed"] and x1["n_points"] == 10 and not x1["improving"]
         results = pf.chart_results(conn, (int(x1["measure_id"]),), day)
     assert results[int(x1["measure_id"])]["periods"][-1] == "2023-10-01"
+
+
+def test_icon_grid_holds_each_image_once_and_each_row_its_measures_icons():
+    with demo_engine("cornwall").connect() as conn:
+        view = pf.portfolio_data(conn, Scope(), measures.default_as_of(conn))
+    rows = view.measures
+    grid = pf.icon_grid(rows)
+    assert list(grid["Project"]) == list(rows["project"]) and len(grid) > 50
+    assert list(grid["Variation"]) == [icons.variation_uri(i) for i in rows["variation_icon"]]
+    assert list(grid["Assurance"]) == [icons.assurance_uri(i) for i in rows["assurance_icon"]]
+    assert list(grid["Variation in words"]) == [icons.variation_label(i) for i in rows["variation_icon"]]
+    # A few images, whatever the number of measures (kilobytes each: not copied into every row).
+    assert len(grid["Variation"].cat.categories) == len(set(grid["Variation"])) <= len(icons.VARIATION) + 1
+    assert len(grid["Assurance"].cat.categories) == len(set(grid["Assurance"])) <= len(icons.ASSURANCE) + 1
 
 
 # --- every demo programme ---------------------------------------------------------------------------------

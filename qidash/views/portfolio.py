@@ -263,22 +263,30 @@ def _day(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
+def _images(uris: list[str]) -> pd.Categorical:
+    """A column of a handful of images over thousands of rows, as categories: each image is held (and
+    sent to the browser) once, where plain strings would copy kilobytes of SVG per row."""
+    index: dict[str, int] = {}
+    codes = [index.setdefault(uri, len(index)) for uri in uris]
+    return pd.Categorical.from_codes(codes, categories=list(index))
+
+
 def icon_grid(rows: pd.DataFrame) -> pd.DataFrame:
     """The Making Data Count grid, one row per measure in the order given: Project, Measure, the
     variation and assurance icons as image data URIs, and their meanings in words (for sorting,
     searching and screen readers), plus the project code for drill-down."""
-    variation = rows["variation_icon"].where(rows["variation_icon"].notna(), None)
-    assurance = rows["assurance_icon"].where(rows["assurance_icon"].notna(), None)
+    variation = [v if isinstance(v, str) else None for v in rows["variation_icon"].tolist()]
+    assurance = [a if isinstance(a, str) else None for a in rows["assurance_icon"].tolist()]
     return pd.DataFrame(
         {
             "Project": rows["project"].to_numpy(),
             "Measure": rows["name"].to_numpy(),
-            "Variation": [icons.variation_uri(v) for v in variation],
-            "Assurance": [icons.assurance_uri(a) for a in assurance],
+            "Variation": _images([icons.variation_uri(v) for v in variation]),
+            "Assurance": _images([icons.assurance_uri(a) for a in assurance]),
             "Variation in words": [icons.variation_label(v) for v in variation],
             "Assurance in words": [icons.assurance_label(a) for a in assurance],
             "Title": rows["title"].to_numpy(),
-            "Stale": ["stale" if s else "" for s in rows["stale"]],
+            "Stale": ["stale" if s else "" for s in rows["stale"].tolist()],
         }
     )
 
