@@ -11,6 +11,10 @@ target_metadata = models.Base.metadata
 def run_migrations_online() -> None:
     engine = context.config.attributes.get("engine") or make_engine()
     with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            # The sqlite3 driver runs DDL outside any transaction unless one is begun explicitly, so a
+            # migration failing part-way would leave its first steps applied and the version unchanged.
+            connection.exec_driver_sql("BEGIN")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
