@@ -11,7 +11,7 @@ import datetime as dt
 import pandas as pd
 import plotly.graph_objects as go
 
-from qidash.charts import _layout
+from qidash.charts import FONT
 from qidash.palette import (
     NHS_BLUE,
     NHS_DARK_BLUE,
@@ -54,6 +54,31 @@ def _days(value) -> str:
     return "–" if value is None else f"{value:,.0f} days"
 
 
+def _figure(
+    traces: list,
+    height: int,
+    xaxis: dict | None = None,
+    yaxis: dict | None = None,
+    legend: dict | None = None,
+    **kw,
+) -> go.Figure:
+    """A figure in the house layout (as qidash.charts._layout gives it), with ``xaxis``, ``yaxis``,
+    ``legend`` and ``kw`` on top. The layout is given as the figure is made: plotly checks each property
+    once, where updating a built figure's layout and axes checks them again, several times slower."""
+    layout = {
+        "height": height,
+        "margin": dict(l=10, r=10, t=30, b=10),
+        "font": FONT,
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "legend": dict(orientation="h", yanchor="bottom", y=1.02, x=0, **(legend or {})),
+        "xaxis": {**(xaxis or {}), "showgrid": False, "linecolor": NHS_PALE_GREY},
+        "yaxis": {**(yaxis or {}), "gridcolor": NHS_PALE_GREY, "zeroline": False},
+        **kw,
+    }
+    return go.Figure(data=traces, layout=layout)
+
+
 def tier_funnel(
     tiers: list[dict],
     counts: dict[str, int],
@@ -85,38 +110,35 @@ def tier_funnel(
         text.append(n if ratio is None else f"{n} · {_pct(ratio)}")
         median = f"<br>median {_days(step['median_days'])} after {prev['name']}" if step else ""
         hover.append(f"{reached}<br>{_pct(ratio)} of those who reached {prev['name']}{median}")
-    fig = go.Figure(
-        go.Funnel(
-            y=[t["name"] for t in tiers],
-            x=values,
-            name=name,
-            text=text,
-            textinfo="text",
-            textposition="auto",
-            insidetextfont=dict(color=[_text_on(f) for f in fills]),
-            outsidetextfont=dict(color=TEXT),
-            hovertext=hover,
-            hoverinfo="text",
-            marker=dict(color=fills),
-            connector=dict(fillcolor=NHS_PALE_GREY, line=dict(width=0)),
-        )
+    funnel = go.Funnel(
+        y=[t["name"] for t in tiers],
+        x=values,
+        name=name,
+        text=text,
+        textinfo="text",
+        textposition="auto",
+        insidetextfont=dict(color=[_text_on(f) for f in fills]),
+        outsidetextfont=dict(color=TEXT),
+        hovertext=hover,
+        hoverinfo="text",
+        marker=dict(color=fills),
+        connector=dict(fillcolor=NHS_PALE_GREY, line=dict(width=0)),
     )
-    fig.update_yaxes(showgrid=False)
-    return _layout(fig, height=max(200, 60 + 62 * len(tiers)), showlegend=False)
+    return _figure([funnel], max(200, 60 + 62 * len(tiers)), yaxis=dict(showgrid=False), showlegend=False)
 
 
 def tier_comparison(groups: pd.DataFrame, tiers: list[dict], max_groups: int = 15) -> go.Figure:
     """Grouped horizontal bars: per area (largest first, at most ``max_groups``), people reaching at
     least each tier, one bar per tier; the hover gives each tier as a share of the area's first."""
     frame = groups.head(max_groups).iloc[::-1]
-    fig = go.Figure()
+    traces = []
     first = tiers[0]["code"] if tiers else None
     # Horizontal groups stack their bars upwards, so the highest tier is added first to put the first on top.
     for i, tier in reversed(list(enumerate(tiers))):
         code = tier["code"]
         values = frame[code] if code in frame else pd.Series([0] * len(frame))
         share = [v / f if f else None for v, f in zip(values, frame[first], strict=True)]
-        fig.add_trace(
+        traces.append(
             go.Bar(
                 y=frame["name"],
                 x=values,
@@ -132,16 +154,21 @@ def tier_comparison(groups: pd.DataFrame, tiers: list[dict], max_groups: int = 1
                 + "<extra></extra>",
             )
         )
-    fig.update_xaxes(title="People who reached at least this tier", rangemode="tozero")
-    fig.update_layout(legend_traceorder="reversed")
     bars = len(frame) * max(1, len(tiers))
-    return _layout(fig, height=max(260, 90 + 16 * bars + 14 * len(frame)), barmode="group", bargap=0.25)
+    return _figure(
+        traces,
+        max(260, 90 + 16 * bars + 14 * len(frame)),
+        xaxis=dict(title="People who reached at least this tier", rangemode="tozero"),
+        legend=dict(traceorder="reversed"),
+        barmode="group",
+        bargap=0.25,
+    )
 
 
 def reach_by_tier(reach: pd.DataFrame, tiers: list[dict], target: dict, as_of: dt.date) -> go.Figure:
     """Cumulative people reaching at least each tier over time, with the people-trained target and the
     projection to its due date on the first tier's line."""
-    fig = go.Figure()
+    traces = []
     for i, tier in enumerate(tiers):
         rows = reach[reach["tier"] == tier["code"]]
         if rows.empty:
@@ -150,7 +177,7 @@ def reach_by_tier(reach: pd.DataFrame, tiers: list[dict], target: dict, as_of: d
         if days[-1] < as_of:
             days.append(as_of)
             cum.append(cum[-1])
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=days,
                 y=cum,
@@ -162,7 +189,7 @@ def reach_by_tier(reach: pd.DataFrame, tiers: list[dict], target: dict, as_of: d
         )
     if target.get("target_value") is not None:
         due = dt.date.fromisoformat(target["due_on"])
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=[due],
                 y=[target["target_value"]],
@@ -176,7 +203,7 @@ def reach_by_tier(reach: pd.DataFrame, tiers: list[dict], target: dict, as_of: d
             )
         )
         if target.get("projected_at_due") is not None and due > as_of:
-            fig.add_trace(
+            traces.append(
                 go.Scatter(
                     x=[as_of, due],
                     y=[target["people_trained"], target["projected_at_due"]],
@@ -186,22 +213,19 @@ def reach_by_tier(reach: pd.DataFrame, tiers: list[dict], target: dict, as_of: d
                     marker=dict(size=[0, 9]),
                 )
             )
-    fig.update_yaxes(title="People (reached at least)", rangemode="tozero")
-    return _layout(fig, height=380)
+    return _figure(traces, 380, yaxis=dict(title="People (reached at least)", rangemode="tozero"))
 
 
 def session_attendance(sessions: pd.DataFrame) -> go.Figure:
     """Bars of people attending each numbered session of one cohort, against those on its register."""
-    fig = go.Figure()
+    traces, yaxis = [], dict(title="People")
     if not sessions.empty:
         numbers = [str(n) for n in sessions["session_no"]]
-        held = [
-            "date not recorded" if pd.isna(d) else f"{d:%d %b %Y}" for d in sessions["held_on"]
-        ]
+        held = ["date not recorded" if pd.isna(d) else f"{d:%d %b %Y}" for d in sessions["held_on"]]
         rate = [
             a / r if r else None for a, r in zip(sessions["attended"], sessions["on_register"], strict=True)
         ]
-        fig.add_trace(
+        traces.append(
             go.Bar(
                 x=numbers,
                 y=sessions["attended"],
@@ -216,7 +240,7 @@ def session_attendance(sessions: pd.DataFrame) -> go.Figure:
                 "<extra></extra>",
             )
         )
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=numbers,
                 y=sessions["on_register"],
@@ -228,10 +252,8 @@ def session_attendance(sessions: pd.DataFrame) -> go.Figure:
             )
         )
         top = max(int(sessions["on_register"].max()), int(sessions["attended"].max()))
-        fig.update_yaxes(range=[0, top * 1.15 + 1])
-    fig.update_xaxes(title="Session", type="category")
-    fig.update_yaxes(title="People")
-    return _layout(fig, height=320)
+        yaxis["range"] = [0, top * 1.15 + 1]
+    return _figure(traces, 320, xaxis=dict(title="Session", type="category"), yaxis=yaxis)
 
 
 def role_mix(
@@ -254,33 +276,34 @@ def role_mix(
     total = frame["people"].sum()
     frame = frame.iloc[::-1]
     colours = [PATIENT_COLOUR if r == patient_group else NHS_BLUE for r in frame["role"]]
-    fig = go.Figure(
-        go.Bar(
-            y=frame["label"],
-            x=frame["people"],
-            orientation="h",
-            marker_color=colours,
-            name="Participants",
-            text=[f"{n:,} ({_share(n, total)})" for n in frame["people"]],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{x:,}<extra></extra>",
-        )
+    bars = go.Bar(
+        y=frame["label"],
+        x=frame["people"],
+        orientation="h",
+        marker_color=colours,
+        name="Participants",
+        text=[f"{n:,} ({_share(n, total)})" for n in frame["people"]],
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{y}: %{x:,}<extra></extra>",
     )
-    fig.update_xaxes(title="People enrolled", range=[0, max(1, frame["people"].max()) * 1.25])
-    return _layout(fig, height=max(200, 60 + 30 * len(frame)), showlegend=False)
+    return _figure(
+        [bars],
+        max(200, 60 + 30 * len(frame)),
+        xaxis=dict(title="People enrolled", range=[0, max(1, frame["people"].max()) * 1.25]),
+        showlegend=False,
+    )
 
 
 def local_faculty_over_time(periods: pd.DataFrame, months: int = 6) -> go.Figure:
     """Cohorts started per period, taught by local faculty or external providers (stacked bars), with
     the local share as a line on a 0–100% axis."""
-    fig = go.Figure()
-    top = 1
+    traces, xaxis, top = [], {}, 1
     if not periods.empty:
         labels = [_period_label(d, months) for d in periods["period_start"]]
         external = periods["cohorts"] - periods["local"]
         top = max(1, int(periods["cohorts"].max()))
-        fig.add_trace(
+        traces.append(
             go.Bar(
                 x=labels,
                 y=periods["local"],
@@ -289,7 +312,7 @@ def local_faculty_over_time(periods: pd.DataFrame, months: int = 6) -> go.Figure
                 hovertemplate="%{x}: %{y} cohorts taught by local faculty<extra></extra>",
             )
         )
-        fig.add_trace(
+        traces.append(
             go.Bar(
                 x=labels,
                 y=external,
@@ -299,7 +322,7 @@ def local_faculty_over_time(periods: pd.DataFrame, months: int = 6) -> go.Figure
             )
         )
         share = [None if pd.isna(s) else s * 100 for s in periods["share"]]
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=labels,
                 y=share,
@@ -315,10 +338,14 @@ def local_faculty_over_time(periods: pd.DataFrame, months: int = 6) -> go.Figure
             )
         )
         if len(labels) < 4:  # keep a lone period's bar from filling the whole width
-            fig.update_xaxes(range=[-1.5, len(labels) + 0.5])
-    fig.update_layout(
-        barmode="stack",
+            xaxis["range"] = [-1.5, len(labels) + 0.5]
+    return _figure(
+        traces,
+        340,
+        xaxis=xaxis,
         yaxis=dict(title="Cohorts started", range=[0, top * 1.25], tick0=0, dtick=max(1, round(top / 5))),
+        barmode="stack",
+        # The house layout's y-axis settings reach every y axis, the right-hand one too.
         yaxis2=dict(
             title="Taught locally",
             overlaying="y",
@@ -327,9 +354,10 @@ def local_faculty_over_time(periods: pd.DataFrame, months: int = 6) -> go.Figure
             showgrid=False,
             tickvals=[0, 25, 50, 75, 100],
             ticktext=["0%", "25%", "50%", "75%", "100%"],
+            gridcolor=NHS_PALE_GREY,
+            zeroline=False,
         ),
     )
-    return _layout(fig, height=340)
 
 
 def _period_label(start: dt.date, months: int) -> str:
