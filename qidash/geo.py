@@ -26,6 +26,10 @@ Derived areas (no file)
 
 Localities are the union of their PCNs' areas, in both cases. Coordinates are computed in a local
 equirectangular projection (kilometres) so cells are not stretched east-west.
+
+Derived areas depend only on the data, so every load stores them (:func:`rebuild_pcn_areas`, table
+``derived_area``) and drawing them reads them back; the boundary file stays a choice made when drawn.
+Shapely is imported only by the functions that work on shapes: drawing stored areas needs none.
 """
 
 from __future__ import annotations
@@ -38,11 +42,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import shapely
-from shapely.geometry import MultiPolygon, Polygon, shape
-from sqlalchemy import Connection
+from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy.orm import Session
 
 from qidash import catalog
+from qidash import models as m
 from qidash.db import DATA_DIR
 
 BOUNDARY_FILE = DATA_DIR / "boundaries" / "pcns.geojson"
@@ -55,7 +59,7 @@ DIGITS = 5  # about a metre
 @dataclass(frozen=True)
 class Area:
     """One PCN or locality: ``polygons`` is a list of polygons, each a list of rings (the outline,
-    then any holes), each ring a list of ``[longitude, latitude]``."""
+    then any holes), each ring a list of ``(longitude, latitude)`` pairs."""
 
     code: str
     name: str
@@ -96,15 +100,58 @@ def boundary_stamp() -> str:
 
 def pcn_areas(conn: Connection, stamp: str = "") -> Areas:
     """The PCN and locality areas: from the boundary file when it names this database's PCNs, else
-    derived from the member sites (see the module docstring). ``stamp`` only keys the cache."""
+    derived from the member sites (see the module docstring), as the last load stored them.
+    ``stamp`` only keys the cache."""
     pcns = catalog.pcn_localities(conn)
     shapes = read_boundary_file(boundary_file(), {p["pcn"] for p in pcns})
-    source = "file"
-    if not shapes:
-        shapes, source = derive_pcn_shapes(catalog.pcn_sites(conn)), "derived"
+    if shapes:
+        return _areas(pcns, shapes, "file")
+    return stored_areas(conn, pcns) or derived_areas(conn, pcns)
+
+
+def derived_areas(conn: Connection, pcns: list[dict] | None = None) -> Areas:
+    """The areas derived from the member sites now (``pcns``: :func:`catalog.pcn_localities`)."""
+    shapes = derive_pcn_shapes(catalog.pcn_sites(conn))
     if not shapes:
         return Areas("none", [], [])
-    return _areas(pcns, shapes, source)
+    return _areas(catalog.pcn_localities(conn) if pcns is None else pcns, shapes, "derived")
+
+
+def rebuild_pcn_areas(session: Session) -> int:
+    """Store :func:`derived_areas` in ``derived_area`` (every load calls this); returns how many
+    PCN and locality areas were stored."""
+    session.execute(delete(m.DerivedArea))
+    areas = derived_areas(session.connection())
+    rows = [{"level": "pcn", "code": a.code, "polygons": a.polygons} for a in areas.pcns]
+    rows += [{"level": "locality", "code": a.code, "polygons": a.polygons} for a in areas.localities]
+    if rows:
+        session.execute(insert(m.DerivedArea), rows)
+    return len(rows)
+
+
+def stored_areas(conn: Connection, pcns: list[dict]) -> Areas | None:
+    """The derived areas as the last load stored them, in :func:`derived_areas`' order and with the
+    names in ``pcns`` (:func:`catalog.pcn_localities`); None when none are stored (no site had a
+    location, or the data was written without a load's refresh)."""
+    stored = {
+        (level, code): [[_pairs(ring) for ring in polygon] for polygon in polygons]
+        for level, code, polygons in conn.execute(
+            select(m.DerivedArea.level, m.DerivedArea.code, m.DerivedArea.polygons)
+        )
+    }
+    if not stored:
+        return None
+    pcn_areas_ = [
+        Area(p["pcn"], p["pcn_name"], stored["pcn", p["pcn"]], p["locality"])
+        for p in pcns if ("pcn", p["pcn"]) in stored
+    ]
+    names = {p["locality"]: p["locality_name"] for p in pcns}
+    localities = [
+        Area(code, names[code], polygons)
+        for (level, code), polygons in sorted(stored.items())
+        if level == "locality" and code in names
+    ]
+    return Areas("derived", pcn_areas_, localities)
 
 
 def read_boundary_file(path: Path, codes: set[str]) -> dict:
@@ -112,6 +159,9 @@ def read_boundary_file(path: Path, codes: set[str]) -> dict:
     the file is missing or names none of them. Raises ValueError, in words, on a malformed file."""
     if not path.exists():
         return {}
+    import shapely
+    from shapely.geometry import shape
+
     try:
         features = json.loads(path.read_text(encoding="utf-8-sig"))["features"]
         parts = defaultdict(list)
@@ -130,6 +180,8 @@ def derive_pcn_shapes(sites: list[tuple[str, float, float]]) -> dict:
     """PCN code -> shapely geometry (lon/lat) tiling :func:`system_area`, from (PCN code, latitude,
     longitude) sites: each site's Voronoi cell, clipped to the system's area and merged by PCN.
     Identical locations count once (the first site listed there keeps it)."""
+    import shapely
+
     if not sites:
         return {}
     codes, xy, to_km = _places(sites)
@@ -155,6 +207,8 @@ def derive_pcn_shapes(sites: list[tuple[str, float, float]]) -> dict:
 
 def system_area(sites: list[tuple[str, float, float]]):
     """The area derived PCN areas tile (lon/lat): the concave hull of the sites widened by MARGIN_KM."""
+    import shapely
+
     _codes, xy, to_km = _places(sites)
     return _transform(_envelope(shapely.multipoints(xy)), lambda x, y: to_km(x, y, inverse=True))
 
@@ -172,6 +226,8 @@ def _places(sites):
 
 
 def _envelope(points):
+    import shapely
+
     return shapely.concave_hull(points, ratio=HULL_RATIO).buffer(MARGIN_KM, quad_segs=4)
 
 
@@ -188,22 +244,35 @@ def _projection(lat: np.ndarray):
 
 
 def _transform(geom, fn):
+    import shapely
+
     return shapely.transform(geom, lambda xy: np.column_stack(fn(xy[:, 0], xy[:, 1])))
 
 
 def _rings(geom) -> list:
-    """A (multi)polygon as a list of polygons, each a list of rings of [lon, lat], rounded."""
+    """A (multi)polygon as a list of polygons, each a list of rings of (lon, lat), rounded."""
+    import shapely
+    from shapely.geometry import Polygon
+
     polys = [geom] if isinstance(geom, Polygon) else [g for g in shapely.get_parts(geom) if isinstance(g, Polygon)]
     out = []
     for poly in polys:
         if poly.is_empty:
             continue
         rings = [poly.exterior, *poly.interiors]
-        out.append([np.round(np.asarray(r.coords), DIGITS).tolist() for r in rings])
+        out.append([_pairs(np.round(np.asarray(r.coords), DIGITS).tolist()) for r in rings])
     return out
 
 
+def _pairs(ring: list) -> list[tuple[float, float]]:
+    """A ring's points as tuples: tens of thousands of them are kept while the app runs, and the
+    garbage collector stops looking at tuples of numbers, where it would walk every list each time."""
+    return [tuple(pt) for pt in ring]
+
+
 def _areas(pcns: list[dict], shapes: dict, source: str) -> Areas:
+    import shapely
+
     pcn_areas_, members = [], defaultdict(list)
     names = {}
     for p in pcns:
@@ -223,6 +292,9 @@ def _areas(pcns: list[dict], shapes: dict, source: str) -> Areas:
 
 def _polygonal(geom):
     """Only the polygons of a geometry (a union can leave stray lines or points)."""
+    import shapely
+    from shapely.geometry import MultiPolygon, Polygon
+
     if isinstance(geom, (Polygon, MultiPolygon)):
         return geom
     return MultiPolygon([g for g in shapely.get_parts(geom) if isinstance(g, Polygon)])
@@ -230,5 +302,7 @@ def _polygonal(geom):
 
 def as_shape(area: Area):
     """An area back as a shapely (multi)polygon in lon/lat (for tests and point-in-area checks)."""
+    from shapely.geometry import MultiPolygon, Polygon
+
     polys = [Polygon(rings[0], rings[1:]) for rings in area.polygons]
     return polys[0] if len(polys) == 1 else MultiPolygon(polys)
