@@ -174,7 +174,7 @@ else:
     )
     st.download_button(
         "Download the gaps (CSV)",
-        gaps.to_csv(index=False).encode("utf-8-sig"),
+        lambda table=gaps: table.to_csv(index=False).encode("utf-8-sig"),  # written when asked for
         file_name=f"gaps-{'care-homes' if among == 'care_home' else 'organisations'}-{filters.as_of.isoformat()}.csv",
         mime="text/csv",
         on_click="ignore",

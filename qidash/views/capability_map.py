@@ -89,18 +89,14 @@ def capability_map_data(
     coach is named only when ``can_see_people`` (faculty, admins) and they consented; otherwise the
     gaps list gives their role and organisation. ``with_gaps=False`` leaves the gaps out (empty
     tables, no coaches): a map alone, as the Showcase draws it, needs none of them."""
-    orgs = pd.DataFrame(
-        measures.org_stages(conn, scope, as_of),
-        columns=["ods_code", "name", "kind", "sector", "pcn", "latitude", "longitude", "beds",
-                 "staff_headcount", "offered", "engaged", "trained", "with_project", "trained_in_post", "stage"],
-    )
+    stages = measures.org_stage_columns(conn, scope, as_of)
+    orgs = pd.DataFrame(stages)
     pcns = {p["pcn"]: p for p in catalog.pcn_localities(conn)}
-    reach = measures.pcn_people_and_projects(conn, scope, as_of)
     rows = []
-    for r in measures.org_counts_by(conn, scope, as_of, "pcn"):
+    for r in measures.pcn_capability(conn, scope, as_of, stages):
         p = pcns[r["group"]]
         rows.append({"pcn": r["group"], "name": r["name"], "locality": p["locality"],
-                     "locality_name": p["locality_name"], **r, **reach.get(r["group"], {})})
+                     "locality_name": p["locality_name"], **r})
     by_pcn = pd.DataFrame(rows).drop(columns=["group"], errors="ignore")
     for ratio in ("coverage_pct", "trained_per_10_beds"):
         if ratio in by_pcn:
@@ -144,7 +140,9 @@ def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
-NEAREST_CHUNK = 2048  # points per block: a block against 1,000 places is a 16 MB matrix
+# Distances per block of points: 2**19, 4 MB, so each block's passes run in the processor's cache
+# (a 16 MB block took twice as long at scale 50: 9,400 homes against 1,000 coaches' places).
+NEAREST_BLOCK = 1 << 19
 
 
 def _unit_vectors(lat, lon) -> np.ndarray:
@@ -164,15 +162,24 @@ def nearest(lat, lon, to_lat, to_lon) -> tuple[np.ndarray, np.ndarray]:
     to_lat, to_lon = np.asarray(to_lat, dtype=float), np.asarray(to_lon, dtype=float)
     _places, first = np.unique(np.column_stack((to_lat, to_lon)), axis=0, return_index=True)
     first = np.sort(first)  # each place by its first target, in the targets' order
-    targets = _unit_vectors(to_lat[first], to_lon[first]).T
+    targets = np.ascontiguousarray(_unit_vectors(to_lat[first], to_lon[first]).T)  # einsum's fast path
     best = np.empty(len(lat), dtype=np.intp)
-    for start in range(0, len(lat), NEAREST_CHUNK):
-        block = slice(start, start + NEAREST_CHUNK)
-        closeness = _unit_vectors(lat[block], lon[block]) @ targets
-        near = closeness >= closeness.max(axis=1, keepdims=True) - 1e-12  # the nearest, and any tie
-        best[block] = first[near.argmax(axis=1)]
-        for row in np.flatnonzero(np.count_nonzero(near, axis=1) > 1):
-            i, candidates = start + row, first[np.flatnonzero(near[row])]
+    chunk = max(NEAREST_BLOCK // len(first), 16)
+    for start in range(0, len(lat), chunk):
+        block = slice(start, start + chunk)
+        # einsum, not @: a product over three coordinates gains nothing from BLAS, whose threads
+        # cost more to start and to share two processors with than the sums themselves.
+        closeness = np.einsum("ij,jk->ik", _unit_vectors(lat[block], lon[block]), targets)
+        rows = np.arange(len(closeness))
+        top_at = closeness.argmax(axis=1)  # the nearest (the first, on a tie)
+        top = closeness[rows, top_at]
+        best[block] = first[top_at]
+        # Near-ties: another place within rounding of the nearest (found by the runner-up, which
+        # takes one pass over the block where marking every tie took three).
+        closeness[rows, top_at] = -np.inf
+        for row in np.flatnonzero(closeness.max(axis=1) >= top - 1e-12):
+            i = start + row
+            candidates = first[np.union1d(np.flatnonzero(closeness[row] >= top[row] - 1e-12), top_at[row])]
             best[i] = candidates[haversine_km(lat[i], lon[i], to_lat[candidates], to_lon[candidates]).argmin()]
     return best, haversine_km(lat, lon, to_lat[best], to_lon[best])
 
@@ -201,7 +208,10 @@ def with_nearest_coach(orgs: pd.DataFrame, coach_rows: pd.DataFrame) -> pd.DataF
             orgs["latitude"].to_numpy()[located], orgs["longitude"].to_numpy()[located],
             coach_rows["latitude"].to_numpy(), coach_rows["longitude"].to_numpy(),
         )
-        coach[located] = np.array([coach_label(c) for c in coach_rows.to_dict("records")], dtype=object)[best]
+        chosen = np.unique(best)  # labelled once each, and only those someone is nearest
+        labels = np.full(len(coach_rows), None, dtype=object)
+        labels[chosen] = [coach_label(c) for c in coach_rows.iloc[chosen].to_dict("records")]
+        coach[located] = labels[best]
         where[located] = coach_rows["organisation"].to_numpy(dtype=object)[best]
         for pos, d in zip(np.flatnonzero(located), dist.tolist(), strict=True):
             km[pos] = round(d, 1)
@@ -214,17 +224,19 @@ def gap_table(gaps: pd.DataFrame, pcn_names: dict, locality_names: dict) -> pd.D
     if gaps.empty:
         return pd.DataFrame(columns=GAP_COLUMNS)
     gaps = gaps.sort_values(["beds", "staff_headcount", "name"], ascending=[False, False, True], na_position="last")
+    # Column by column through lookups (thousands of rows at scale 50), each kind's label made once.
+    kinds = {k: label(k) for k in gaps["kind"].unique()}
     table = pd.DataFrame({
         "Organisation": gaps["name"].to_numpy(),
-        "PCN": [pcn_names.get(p, "") if isinstance(p, str) else "" for p in gaps["pcn"]],
+        "PCN": gaps["pcn"].map(pcn_names).fillna("").tolist(),
         "Beds": gaps["beds"].astype("Int64").to_numpy(),
         "Staff": gaps["staff_headcount"].astype("Int64").to_numpy(),
-        "Stage": [maps.STAGE_LABELS[s] for s in gaps["stage"]],
-        "Nearest coach or Lead": list(gaps["coach"]),
-        "Their organisation": list(gaps["coach_organisation"]),
+        "Stage": gaps["stage"].map(maps.STAGE_LABELS).tolist(),
+        "Nearest coach or Lead": gaps["coach"].tolist(),
+        "Their organisation": gaps["coach_organisation"].tolist(),
         "Distance (km)": gaps["coach_km"].array,
-        "Kind": [label(k) for k in gaps["kind"]],
-        "Locality": [locality_names.get(p, "") if isinstance(p, str) else "" for p in gaps["pcn"]],
+        "Kind": gaps["kind"].map(kinds).tolist(),
+        "Locality": gaps["pcn"].map(locality_names).fillna("").tolist(),
         "ODS code": gaps["ods_code"].to_numpy(),
     })
     # Beds or headcount recorded for none of these (a GP programme has no beds): leave the column out.
