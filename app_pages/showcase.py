@@ -22,6 +22,7 @@ from qidash.views.showcase import (
     SUPPRESS_BELOW,
     project_choices,
     showcase_data,
+    showcase_funnels,
     showcase_map,
     suggested_codes,
 )
@@ -117,7 +118,10 @@ view = data.query(
     st.session_state["public"],
     viewer.can_see_people,
     SUPPRESS_BELOW,
-    False,  # with_map: the map is drawn when its slide is reached (see map_slide), not on opening
+    # with_map, with_funnels: the map and the funnels are drawn when their slide is reached (see
+    # map_slide and funnel_slide), not on opening
+    False,
+    False,
 )
 view = dataclasses.replace(view, scope_label=filters.label)  # names, not codes, on slides and exports
 slides = view.slides
@@ -127,9 +131,14 @@ def the_map():
     return data.query(engine, showcase_map, filters.scope, filters.as_of, view.public, view.threshold)
 
 
+def the_funnels():
+    return data.query(engine, showcase_funnels, filters.scope, filters.as_of, view.public, view.threshold)
+
+
 def with_map():
-    """The showcase with its map, for the exports (made when a download is clicked)."""
-    return dataclasses.replace(view, map=the_map())
+    """The whole showcase, map and funnels included, for the exports (made when a download is clicked)."""
+    return dataclasses.replace(view, map=the_map(), funnels=the_funnels())
+
 
 st.session_state["slide"] = min(max(st.session_state["slide"], 1), len(slides))
 number = st.session_state["slide"]
@@ -167,8 +176,9 @@ def funnel_slide() -> None:
     st.title(slide.title, anchor=False)
     st.caption(f"{view.programme} · {view.subtitle}")
     ladders = {ladder["name"]: ladder["tiers"] for ladder in data.query(engine, catalog.frameworks)}
-    for k, f in enumerate(view.funnels):
-        if len(view.funnels) > 1:
+    funnels = the_funnels()
+    for k, f in enumerate(funnels):
+        if len(funnels) > 1:
             st.subheader(f.framework, anchor=False)
         fig = tier_charts.tier_funnel(ladders[f.framework], {s.code: s.value or 0 for s in f.stages})
         # The words come from the story model, so public mode's "<5" holds on the chart too.

@@ -330,18 +330,25 @@ def test_every_programme_tells_its_story_in_the_model_deck_and_report(any_demo, 
         report = measures.report(conn, EVERYONE, as_of)
         choices = sv.project_choices(conn, EVERYONE, as_of)
         sc = sv.showcase_data(conn, EVERYONE, as_of)
-        # The page opens without the map and draws it when its slide is reached: the same slides, the
-        # same map.
-        deferred = sv.showcase_data(conn, EVERYONE, as_of, with_map=False)
+        # The page opens without the map and the funnels and draws them when their slide is reached:
+        # the same slides, the same numbers, the same map and funnels.
+        deferred = sv.showcase_data(conn, EVERYONE, as_of, with_map=False, with_funnels=False)
         assert deferred.map is None and deferred.map_deferred == (sc.map is not None)
-        assert deferred.slides == sc.slides
+        assert deferred.funnels == () and deferred.funnels_deferred == bool(sc.funnels)
+        assert deferred.slides == sc.slides and deferred.numbers == sc.numbers
+        assert sv.showcase_funnels(conn, EVERYONE, as_of, False) == sc.funnels
+        public = sv.showcase_data(conn, EVERYONE, as_of, public=True)
+        assert sv.showcase_funnels(conn, EVERYONE, as_of, True) == public.funnels
         alone = sv.showcase_map(conn, EVERYONE, as_of, False)
         assert (alone is None) == (sc.map is None)
         if alone is not None:
             assert (alone.headline, alone.values, alone.stages) == (sc.map.headline, sc.map.values, sc.map.stages)
             assert alone.orgs.equals(sc.map.orgs)
         nowhere = Scope(kind="no_such_kind")
-        assert not sv.showcase_data(conn, nowhere, as_of, with_map=False).map_deferred
+        empty = sv.showcase_data(conn, nowhere, as_of, with_map=False, with_funnels=False)
+        assert not empty.map_deferred and not empty.funnels_deferred
+        assert sv.showcase_funnels(conn, nowhere, as_of, False) == ()
+        assert empty.slides == sv.showcase_data(conn, nowhere, as_of).slides
     # The numbers are the measures engine's.
     numbers = {n.key: n.value for n in sc.numbers}
     assert numbers["people_trained"] == report["people_trained"]

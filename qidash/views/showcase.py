@@ -42,6 +42,9 @@ REPORT_KEYS = (
     "reach_vs_target", "projects_active", "projects_completed", "projects_by_priority", "projects_cross_boundary",
     "projects_with_patient_partner", "projects_progress_ge_4", "projects_improving", "local_faculty_share",
 )
+# Those the funnel slide alone needs: the page computes them when that slide is reached.
+FUNNEL_KEYS = ("people_by_tier", "tier_conversion")
+NUMBER_KEYS = tuple(k for k in REPORT_KEYS if k not in FUNNEL_KEYS)
 SUGGEST_IMPROVING = 5  # projects with sustained improvement chosen by default
 SUGGEST_QUIET = 2  # quiet wins chosen by default
 MIN_SIDE = 3  # points needed on each side of a change to compare medians
@@ -343,6 +346,9 @@ class Showcase:
     # Built without its map (``with_map=False``) but with one to show: the page draws the map slide
     # from :func:`showcase_map` when it is reached, so opening the showcase does not wait for it.
     map_deferred: bool = False
+    # Likewise built without its funnels (``with_funnels=False``) but with someone trained to show
+    # on them: :func:`showcase_funnels` draws them when their slide is reached.
+    funnels_deferred: bool = False
 
     @property
     def subtitle(self) -> str:
@@ -355,7 +361,7 @@ class Showcase:
     def slides(self) -> list[Slide]:
         """The presentation in order: numbers, funnel, map, one per project, board summary."""
         out = [Slide(KIND_NUMBERS, "The programme in numbers")]
-        if self.funnels:
+        if self.funnels or self.funnels_deferred:
             out.append(Slide(KIND_FUNNEL, "From learning to leading: the tier funnel"))
         if self.map is not None or self.map_deferred:
             out.append(Slide(KIND_MAP, "Where QI capability has reached"))
@@ -899,6 +905,13 @@ def _funnels(conn: Connection, report: dict, public: bool, threshold: int) -> tu
     return tuple(out)
 
 
+def showcase_funnels(
+    conn: Connection, scope: Scope, as_of: dt.date, public: bool, threshold: int = SUPPRESS_BELOW
+) -> tuple[Funnel, ...]:
+    """The funnel slide alone: a funnel per framework with someone on it (none when nobody is trained)."""
+    return _funnels(conn, measures.report(conn, scope, as_of, FUNNEL_KEYS), public, threshold)
+
+
 def _map_to_draw(conn: Connection, scope: Scope) -> bool:
     """Whether :func:`showcase_map` has something to draw for ``scope``, without building it: an
     organisation in scope with a location, or organisations in scope and a boundary file."""
@@ -997,11 +1010,13 @@ def showcase_data(
     can_see_people: bool = True,
     threshold: int = SUPPRESS_BELOW,
     with_map: bool = True,
+    with_funnels: bool = True,
 ) -> Showcase:
     """The whole showcase for a scope and date. ``projects``: codes in the order to present them (None:
     the suggestions of :func:`suggested_codes`); codes not in :func:`project_choices` are skipped (the
     page and the command check them first and say so). ``with_map=False`` leaves the map to
-    :func:`showcase_map` (``map_deferred`` says whether there is one)."""
+    :func:`showcase_map` (``map_deferred`` says whether there is one), ``with_funnels=False`` the
+    funnels to :func:`showcase_funnels` (``funnels_deferred`` says whether there are any)."""
     if projects is None:
         codes = suggested_codes(project_choices(conn, scope, as_of))
     else:
@@ -1014,7 +1029,7 @@ def showcase_data(
             )
         )
         codes = tuple(c for c in projects if c in known)
-    report = measures.report(conn, scope, as_of, REPORT_KEYS)
+    report = measures.report(conn, scope, as_of, REPORT_KEYS if with_funnels else NUMBER_KEYS)
     split = measures.people_trained_split(conn, scope, as_of)
     slides = project_slides(conn, codes, as_of, public, can_see_people, threshold)
     return Showcase(
@@ -1025,9 +1040,11 @@ def showcase_data(
         threshold=threshold,
         synthetic=db.get_setting(conn, "demo") == "yes",
         numbers=_numbers(report, split, public, threshold),
-        funnels=_funnels(conn, report, public, threshold),
+        funnels=_funnels(conn, report, public, threshold) if with_funnels else (),
         map=showcase_map(conn, scope, as_of, public, threshold) if with_map else None,
         projects=slides,
         board=_board(slides, conn, as_of),
         map_deferred=not with_map and _map_to_draw(conn, scope),
+        # A framework's funnel shows when someone reached one of its tiers: someone was trained.
+        funnels_deferred=not with_funnels and report["people_trained"] > 0,
     )
