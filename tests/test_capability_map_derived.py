@@ -5,14 +5,17 @@ organisations' stages, which must equal the measures they replace. On both datab
 from __future__ import annotations
 
 import datetime as dt
+import json
 
+import pandas as pd
+import pydeck as pdk
 import pytest
 import shapely
 from alembic import command
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from qidash import catalog, db, derive, geo, ingest, measures, store
+from qidash import catalog, db, derive, geo, ingest, maps, measures, palette, store
 from qidash import models as m
 from qidash.scope import Scope
 from tests.test_capability_map import AS_OF, FRAMES
@@ -155,3 +158,46 @@ def test_0006_stores_the_areas_of_existing_data(backend, databases, monkeypatch,
             assert geo.pcn_areas(c) == areas  # derived when drawn, the same
     finally:
         databases.drop(engine)
+
+
+# --- points written straight to JSON ------------------------------------------------------------------------
+
+
+def test_points_are_the_json_of_their_rows():
+    """maps.org_rows writes each point's JSON itself: it must be exactly what json.dumps writes for the
+    row (keys sorted, no spaces), names with quotes, backslashes and accents included."""
+    orgs = pd.DataFrame({
+        "ods_code": ["A1", "B\"2", "C3", "D4"],
+        "name": ['Home "Rose" \\ Lodge', "Café Ōrbit", "Plain", "Nowhere"],
+        "kind": ["care_home_nursing", "gp_practice", "care_home_residential", "gp_practice"],
+        "pcn": ["P1", None, "P2", "P1"],
+        "latitude": [50.12345, 50.2, 50.3, None],
+        "longitude": [-5.06265, -5.1, -4.9, -5.0],
+        "beds": [40.0, None, 12.0, 3.0],
+        "stage": ["trained", "not_offered", "with_project", "offered"],
+        "trained_in_post": [3, 0, 1234, 0],
+    })
+    rows = json.loads(maps.org_rows(orgs, "beds").text)
+    radius = maps.point_radius(orgs["beds"].iloc[:3])
+    expected = [
+        {
+            "ods_code": ods, "pcn": pcn, "title": name, "line1": line1,
+            "line2": f"Stage: {maps.STAGE_LABELS[stage]}", "line3": f"People trained in post: {palette.fmt_int(n)}",
+            "position": [lon, lat], "fill": maps.rgba(maps.STAGE_COLOURS[stage]), "radius": float(r), "stage": stage,
+        }
+        for ods, pcn, name, line1, stage, n, lon, lat, r in zip(
+            ["A1", "B\"2", "C3"], ["P1", None, "P2"], ['Home "Rose" \\ Lodge', "Café Ōrbit", "Plain"],
+            ["Care home nursing · 40 beds", "GP practice", "Care home residential · 12 beds"],
+            ["trained", "not_offered", "with_project"], [3, 0, 1234], [-5.06265, -5.1, -4.9], [50.12345, 50.2, 50.3],
+            radius, strict=True,
+        )
+    ]
+    assert rows == expected  # the organisation with no location is not drawn
+    assert maps.org_rows(orgs, "beds").text == json.dumps(expected, sort_keys=True, separators=(",", ":"))
+
+
+def test_the_deck_puts_written_rows_in_place():
+    deck = maps.Deck(layers=[pdk.Layer("ScatterplotLayer", id="x", data=maps.JsonRows('[{"a":1}]'))],
+                     map_provider=None)
+    spec = json.loads(deck.to_json())
+    assert spec["layers"][0]["data"] == [{"a": 1}]

@@ -55,7 +55,7 @@ GAP_COLUMNS = [
 
 @dataclass(frozen=True)
 class CapabilityMapData:
-    orgs: pd.DataFrame  # measures.org_stages rows: one per organisation in scope
+    orgs: pd.DataFrame  # measures.org_stage_columns: one row per organisation in scope
     by_pcn: pd.DataFrame  # one row per PCN in scope: pcn, name, locality, locality_name + measures
     stage_counts: dict[str, int]  # stage -> organisations in scope at that stage
     gaps: dict[str, pd.DataFrame]  # GAPS_AMONG key -> gap rows (GAP_COLUMNS), largest first
