@@ -1,4 +1,5 @@
-"""Derived tables, rebuilt after every load: tier attainment and each measure's chart analysis.
+"""Derived tables, rebuilt after every load: tier attainment, organisation spans and each measure's
+chart analysis.
 
 Tier attainment (DESIGN.md section 2) is computed in SQL so it scales with the database, not with
 Python memory. A person attains a tier on the earliest date they
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 
 
-from sqlalchemy import and_, case, delete, func, insert, literal, or_, select, union_all
+from sqlalchemy import and_, case, delete, func, insert, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from qidash import models as m
@@ -22,7 +23,8 @@ TEAM_ROLES = ("lead", "member")
 
 
 def rebuild_tier_attainment(session: Session) -> int:
-    """Recompute the ``tier_attainment`` table from enrolments, faculty roles and projects."""
+    """Recompute the ``tier_attainment`` table from enrolments, faculty roles and projects, and then
+    the organisation spans, which follow from it (:func:`rebuild_organisation_spans`)."""
     session.execute(delete(m.TierAttainment))
     target = m.TierAttainment.__table__
 
@@ -101,7 +103,65 @@ def rebuild_tier_attainment(session: Session) -> int:
                 .group_by(team.c.person_id)
             )
         session.execute(insert(target).from_select(["person_id", "tier_id", "attained_on"], by_project))
+    rebuild_organisation_spans(session)
     return session.execute(select(func.count()).select_from(target)).scalar_one()
+
+
+def rebuild_organisation_spans(session: Session) -> int:
+    """Recompute the ``organisation_span`` table: when each organisation was engaged, had someone
+    trained in post, and had an active project (the conditions of qidash.measures' organisation
+    counts, as date ranges, so counting them on a date reads one small table)."""
+    session.execute(delete(m.OrganisationSpan))
+    person_org = m.Person.organisation_id
+    engaged = (
+        select(person_org, func.min(m.Cohort.start_date), null())
+        .join(m.Enrolment, m.Enrolment.person_id == m.Person.id)
+        .join(m.Cohort, m.Cohort.id == m.Enrolment.cohort_id)
+        .where(m.Enrolment.status != "withdrawn", person_org.is_not(None))
+        .group_by(person_org)
+    )
+    first = (
+        select(m.TierAttainment.person_id, func.min(m.TierAttainment.attained_on).label("on"))
+        .group_by(m.TierAttainment.person_id)
+        .subquery()
+    )
+    trained = (  # in post from their first tier until they leave
+        select(person_org, first.c.on, m.Person.left_on)
+        .join(first, first.c.person_id == m.Person.id)
+        .where(person_org.is_not(None), or_(m.Person.left_on.is_(None), m.Person.left_on > first.c.on))
+    )
+    links = union_all(
+        select(m.Project.id.label("project_id"), m.Project.lead_organisation_id.label("organisation_id")),
+        select(m.ProjectPartner.project_id, m.ProjectPartner.organisation_id),
+    ).subquery()
+    with_project = (  # active from its start to its end; with no end, while its status is active
+        select(links.c.organisation_id, m.Project.start_date, m.Project.end_date)
+        .join(m.Project, m.Project.id == links.c.project_id)
+        .where(
+            links.c.organisation_id.is_not(None),
+            or_(m.Project.end_date > m.Project.start_date,
+                and_(m.Project.end_date.is_(None), m.Project.status == "active")),
+        )
+    )
+    rows = []
+    for state, query in (("engaged", engaged), ("trained", trained), ("with_project", with_project)):
+        rows += _merged_spans(state, session.execute(query).all())
+    for i in range(0, len(rows), 5000):
+        session.execute(insert(m.OrganisationSpan), rows[i : i + 5000])
+    return len(rows)
+
+
+def _merged_spans(state: str, spans) -> list[dict]:
+    """(organisation, start, end or None) ranges merged where they overlap or touch, as table rows."""
+    out: list[dict] = []
+    for org, start, end in sorted(spans, key=lambda r: (r[0], r[1])):
+        last = out[-1] if out else None
+        if last and last["organisation_id"] == org and (last["ends_on"] is None or start <= last["ends_on"]):
+            if last["ends_on"] is not None:
+                last["ends_on"] = None if end is None else max(last["ends_on"], end)
+            continue
+        out.append({"organisation_id": org, "state": state, "starts_on": start, "ends_on": end})
+    return out
 
 
 def refresh_derived(session: Session, measure_ids: list[int] | None = None) -> None:
@@ -111,5 +171,6 @@ def refresh_derived(session: Session, measure_ids: list[int] | None = None) -> N
     rebuild_tier_attainment(session)
     rebuild_measure_analysis(session, measure_ids)
     refresh_past_status(session)  # the measures not re-analysed, if the comparison date moved
+    m.DerivedArea.rebuild(session)  # the PCN areas drawn around member sites
 
 

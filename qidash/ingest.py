@@ -1667,6 +1667,7 @@ def _refresh_derived(session: Session, frames: dict, counts: store.WriteCounts) 
         analysis.rebuild_measure_analysis(session, analysis.measures_touched(session, projects)) if projects else 0
     )
     analysis.refresh_past_status(session)  # the comparison date moves with the data's date (today)
+    m.DerivedArea.rebuild(session)  # the PCN areas drawn around member sites
     return analysed
 
 

@@ -220,29 +220,28 @@ def _count_orgs(conn: Connection, scope: Scope, *conds) -> int:
     ).scalar_one()
 
 
-def _engaged_condition(as_of: dt.date):
+def _org_state_condition(state: str, as_of: dt.date):
+    """A condition on ``Organisation``: in ``state`` on ``as_of``, read from the spans loads derive
+    (qidash.derive.rebuild_organisation_spans holds each state's definition)."""
+    span = m.OrganisationSpan
     return exists(
-        select(m.Enrolment.id)
-        .join(m.Person, m.Person.id == m.Enrolment.person_id)
-        .join(m.Cohort, m.Cohort.id == m.Enrolment.cohort_id)
-        .where(
-            m.Person.organisation_id == m.Organisation.id,
-            m.Enrolment.status != "withdrawn",
-            m.Cohort.start_date <= as_of,
+        select(span.organisation_id).where(
+            span.organisation_id == m.Organisation.id,
+            span.state == state,
+            span.starts_on <= as_of,
+            or_(span.ends_on.is_(None), span.ends_on > as_of),
         )
     )
+
+
+def _engaged_condition(as_of: dt.date):
+    """Someone of the organisation enrolled (not withdrawn) on a cohort started by ``as_of``."""
+    return _org_state_condition("engaged", as_of)
 
 
 def _trained_in_post_condition(as_of: dt.date):
-    return exists(
-        select(m.TierAttainment.person_id)
-        .join(m.Person, m.Person.id == m.TierAttainment.person_id)
-        .where(
-            m.Person.organisation_id == m.Organisation.id,
-            m.TierAttainment.attained_on <= as_of,
-            or_(m.Person.left_on.is_(None), m.Person.left_on > as_of),
-        )
-    )
+    """Someone of the organisation, not left by ``as_of``, attained a tier by then."""
+    return _org_state_condition("trained", as_of)
 
 
 def _active_project_condition(as_of: dt.date):
@@ -265,12 +264,8 @@ def _project_orgs():
 
 
 def _with_project_condition(as_of: dt.date):
-    po = _project_orgs()
-    return exists(
-        select(po.c.project_id)
-        .join(m.Project, m.Project.id == po.c.project_id)
-        .where(po.c.organisation_id == m.Organisation.id, _active_project_condition(as_of))
-    )
+    """The organisation leads or partners a project active on ``as_of``."""
+    return _org_state_condition("with_project", as_of)
 
 
 def org_counts(conn: Connection, scope: Scope, as_of: dt.date, keys=ORG_COUNT_KEYS) -> dict[str, int]:

@@ -310,6 +310,24 @@ class TierAttainment(Base):
     attained_on: Mapped[dt.date] = mapped_column(Date, index=True)
 
 
+class OrganisationSpan(Base):
+    """When an organisation was at a stage of the coverage funnel, derived from what is typed in
+    (qidash.derive.rebuild_organisation_spans): ``state`` holds on every date from ``starts_on`` up to
+    but excluding ``ends_on`` (None: still holds). An organisation has a state on a date exactly when
+    one of its spans for that state holds then; spans of one state never overlap or touch.
+
+    - ``engaged``: someone of it enrolled (not withdrawn) on a cohort that has started;
+    - ``trained``: someone in post (not yet left) who has attained a tier;
+    - ``with_project``: it leads or partners an active project.
+    """
+
+    __tablename__ = "organisation_span"
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
 class MeasureAnalysis(Base):
     """Each measure's SPC / run-chart analysis, computed when its observations are loaded."""
 
@@ -341,6 +359,27 @@ class MeasureAnalysis(Base):
     past_improving: Mapped[bool | None] = mapped_column(Boolean)
     past_from: Mapped[dt.date | None] = mapped_column(Date)
     past_until: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class DerivedArea(Base):
+    """A PCN's or locality's area as drawn around the member organisations' sites (qidash.geo), kept
+    so the Capability map need not derive them when first opened. None for a boundary file: that is
+    read when drawn."""
+
+    __tablename__ = "derived_area"
+    level: Mapped[str] = mapped_column(String(10), primary_key=True)  # "pcn" or "locality"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # geo.Area.polygons: a list of polygons, each a list of rings of [longitude, latitude].
+    polygons: Mapped[list] = mapped_column(JSON)
+
+    @staticmethod
+    def rebuild(session) -> int:
+        """Store the areas drawn from the data as it is now (qidash.geo.rebuild_pcn_areas); loads call
+        this after writing. geo is imported only here: the loaders' modules are imported by every page,
+        and geo brings the geometry libraries."""
+        from qidash.geo import rebuild_pcn_areas
+
+        return rebuild_pcn_areas(session)
 
 
 # --- Audit and settings ------------------------------------------------------------------------------

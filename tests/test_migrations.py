@@ -47,3 +47,35 @@ def test_0005_fills_in_the_past_status_of_existing_analyses(backend, databases):
         assert {r.past_as_of for r in migrated} == {year_ago}
     finally:
         databases.drop(engine)
+
+
+def test_a_migration_that_fails_part_way_leaves_the_database_as_it_was(backend, databases, monkeypatch):
+    from sqlalchemy import inspect
+
+    from qidash import derive
+
+    engine = databases.copy(databases.demo_snapshot(backend, "somerset"))
+    try:
+        cfg = db.alembic_config(engine)
+        command.downgrade(cfg, "0006")
+
+        def fail(_session):
+            raise RuntimeError("disk full")
+
+        # 0007 creates its table, then fills it in: make the filling fail.
+        monkeypatch.setattr(derive, "rebuild_organisation_spans", fail)
+        try:
+            command.upgrade(cfg, "head")
+        except RuntimeError:
+            pass
+        else:
+            raise AssertionError("the upgrade should have failed")
+        engine.dispose()
+        assert "organisation_span" not in inspect(engine).get_table_names()
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0006"
+        monkeypatch.undo()
+        command.upgrade(cfg, "head")  # and it can be retried
+        assert "organisation_span" in inspect(engine).get_table_names()
+    finally:
+        databases.drop(engine)
