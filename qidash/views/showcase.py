@@ -415,10 +415,6 @@ def sustained(result: dict, improving: bool) -> bool:
     return bool(moved and moved["better"])
 
 
-def _date(value) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
-
-
 def _choice_projects(conn: Connection, scope: Scope, as_of: dt.date) -> list[tuple]:
     """(id, code, title, latest progress score or None, story) of every project started by ``as_of``
     in scope, by code. The latest score is :func:`qidash.measures.portfolio_projects`'s."""
@@ -459,33 +455,30 @@ def _measures_by_project(conn: Connection, scope: Scope, as_of: dt.date) -> tupl
     """
     ma = m.MeasureAnalysis
     started = select(m.Project.id).where(m.Project.start_date <= as_of, scope.project_condition())
-    rows = conn.execute(
+    # (measure id, project id, improving, whether its stored analysis runs past as_of), as plain tuples.
+    rows = [
+        tuple(r)
+        for r in conn.execute(
+            select(m.Measure.id, m.Measure.project_id, ma.improving, ma.last_period > as_of)
+            .join(ma, ma.measure_id == m.Measure.id)
+            .where(m.Measure.project_id.in_(started))
+        )
+    ]
+    past = (
         select(
-            m.Measure.id,
+            m.Measure.id.label("measure_id"),
             m.Measure.project_id,
-            ma.improving,
-            ma.last_period,
             m.Measure.chart,
             m.Measure.improvement,
             m.Measure.target,
         )
         .join(ma, ma.measure_id == m.Measure.id)
-        .where(m.Measure.project_id.in_(started))
-    ).all()
-    past = [r for r in rows if r.last_period and _date(r.last_period) > as_of]
-    later = reanalysed(
-        conn,
-        [
-            {
-                "measure_id": r.id,
-                "project_id": r.project_id,
-                "chart": r.chart,
-                "improvement": r.improvement,
-                "target": r.target,
-            }
-            for r in past
-        ],
-        as_of,
+        .where(m.Measure.project_id.in_(started), ma.last_period > as_of)
+    )
+    later = (
+        reanalysed(conn, [dict(r) for r in conn.execute(past).mappings()], as_of)
+        if any(runs_past for *_, runs_past in rows)
+        else {}
     )
     # Measures a rebase applies to (analysis._rebase_dates): their own, or their project's measure-less.
     rebases = conn.execute(
@@ -494,16 +487,14 @@ def _measures_by_project(conn: Connection, scope: Scope, as_of: dt.date) -> tupl
     rebased_measures = {mid for _, mid in rebases if mid is not None}
     rebased_projects = {pid for pid, mid in rebases if mid is None}
     unsure = [
-        r.id
-        for r in rows
-        if r.id not in later
-        and not r.improving
-        and (r.id in rebased_measures or r.project_id in rebased_projects)
+        mid
+        for mid, pid, imp, _ in rows
+        if not imp and mid not in later and (mid in rebased_measures or pid in rebased_projects)
     ]
     stored = measures.analysis_results(conn, unsure)
     improving: dict[int, int] = {}
     kept: dict[int, bool] = {}
-    for mid, pid, imp, *_ in rows:
+    for mid, pid, imp, _ in rows:
         if mid in later:
             again = later[mid]
             if again is None:
@@ -1024,7 +1015,9 @@ def showcase_data(
         known = set(
             conn.scalars(
                 select(m.Project.code).where(
-                    m.Project.code.in_(list(projects)), m.Project.start_date <= as_of, scope.project_condition()
+                    m.Project.code.in_(list(projects)),
+                    m.Project.start_date <= as_of,
+                    scope.project_condition(),
                 )
             )
         )
