@@ -1283,14 +1283,20 @@ def analysis_results(conn: Connection, measure_ids) -> dict[int, dict]:
 ORG_STAGES = ("not_offered", "offered", "engaged", "trained", "with_project")
 
 
-def _trained_in_post_per_org(as_of: dt.date):
-    """Subquery: organisation_id, n = people in post there who attained a tier by ``as_of``."""
+def _trained_per_org(as_of: dt.date):
+    """Subquery: organisation_id; ``people``, who work there (or did: leavers included) and attained
+    a tier by ``as_of``; ``in_post``, those of them in post on ``as_of``. Organisations with nobody
+    trained have no row."""
+    attained = select(m.TierAttainment.person_id).where(m.TierAttainment.attained_on <= as_of).distinct().subquery()
     return (
-        select(m.Person.organisation_id.label("organisation_id"), func.count(distinct(m.Person.id)).label("n"))
-        .join(m.TierAttainment, m.TierAttainment.person_id == m.Person.id)
-        .where(m.TierAttainment.attained_on <= as_of, or_(m.Person.left_on.is_(None), m.Person.left_on > as_of))
+        select(
+            m.Person.organisation_id.label("organisation_id"),
+            func.count().label("people"),
+            func.sum(case((or_(m.Person.left_on.is_(None), m.Person.left_on > as_of), 1), else_=0)).label("in_post"),
+        )
+        .join(attained, attained.c.person_id == m.Person.id)
         .group_by(m.Person.organisation_id)
-        .subquery("trained_in_post")
+        .subquery("trained_per_org")
     )
 
 
@@ -1312,43 +1318,11 @@ def org_stages(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]:
     Each row: ``ods_code``, ``name``, ``kind``, ``sector``, ``pcn`` (code or None), ``latitude``,
     ``longitude``, ``beds``, ``staff_headcount``; the flags ``offered``, ``engaged``, ``trained`` and
     ``with_project``, by the same conditions as :func:`org_counts` (so their sums are its counts);
-    ``trained_in_post`` (people in post who attained a tier by ``as_of``) and ``stage``
-    (:func:`org_stage`).
+    ``trained_in_post`` (people in post who attained a tier by ``as_of``), ``people_trained`` (who
+    attained a tier by ``as_of``, leavers included) and ``stage`` (:func:`org_stage`).
     """
-    tip = _trained_in_post_per_org(as_of)
-
-    def flag(cond):
-        return case((cond, 1), else_=0)
-
-    rows = conn.execute(
-        select(
-            m.Organisation.ods_code, m.Organisation.name, m.Organisation.kind, m.Organisation.sector,
-            m.Pcn.code, m.Organisation.latitude, m.Organisation.longitude, m.Organisation.beds,
-            m.Organisation.staff_headcount,
-            flag(m.Organisation.offered_on <= as_of),
-            flag(_engaged_condition(as_of)),
-            flag(_trained_in_post_condition(as_of)),
-            flag(_with_project_condition(as_of)),
-            func.coalesce(tip.c.n, 0),
-        )
-        .select_from(m.Organisation)
-        .outerjoin(m.Pcn, m.Pcn.id == m.Organisation.pcn_id)
-        .outerjoin(tip, tip.c.organisation_id == m.Organisation.id)
-        .where(*scope.org_conditions())
-        .order_by(m.Organisation.ods_code)
-    ).all()
-    out = []
-    for ods, name, kind, sector, pcn, lat, lon, beds, staff, offered, engaged, trained, project, n in rows:
-        flags = {"offered": bool(offered), "engaged": bool(engaged), "trained": bool(trained),
-                 "with_project": bool(project)}
-        out.append(
-            {
-                "ods_code": ods, "name": name, "kind": kind, "sector": sector, "pcn": pcn,
-                "latitude": lat, "longitude": lon, "beds": beds, "staff_headcount": staff,
-                **flags, "trained_in_post": int(n), "stage": org_stage(**flags),
-            }
-        )
-    return out
+    columns = org_stage_columns(conn, scope, as_of)
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def pcn_people_and_projects(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str, dict[str, int]]:
@@ -1366,23 +1340,28 @@ def pcn_people_and_projects(conn: Connection, scope: Scope, as_of: dt.date) -> d
         .where(m.TierAttainment.attained_on <= as_of, *in_scope)
         .group_by(m.Pcn.code)
     )
+    pcns = select(m.Pcn.code).join(m.Organisation, m.Organisation.pcn_id == m.Pcn.id).where(*in_scope).distinct()
+    out = {code: {"people_trained": 0, "projects_active": 0} for (code,) in conn.execute(pcns)}
+    for code, n in conn.execute(trained):
+        out[code]["people_trained"] = n
+    for code, n in conn.execute(_projects_active_by_pcn(scope, as_of)):
+        out[code]["projects_active"] = n
+    return out
+
+
+def _projects_active_by_pcn(scope: Scope, as_of: dt.date):
+    """SELECT of (PCN code, projects active on ``as_of`` led by or partnered with an organisation in
+    scope in that PCN), for PCNs with one."""
     po = _project_orgs()
-    active = (
+    return (
         select(m.Pcn.code, func.count(distinct(po.c.project_id)))
         .select_from(po)
         .join(m.Project, m.Project.id == po.c.project_id)
         .join(m.Organisation, m.Organisation.id == po.c.organisation_id)
         .join(m.Pcn, m.Pcn.id == m.Organisation.pcn_id)
-        .where(_active_project_condition(as_of), *in_scope)
+        .where(_active_project_condition(as_of), *scope.org_conditions())
         .group_by(m.Pcn.code)
     )
-    pcns = select(m.Pcn.code).join(m.Organisation, m.Organisation.pcn_id == m.Pcn.id).where(*in_scope).distinct()
-    out = {code: {"people_trained": 0, "projects_active": 0} for (code,) in conn.execute(pcns)}
-    for code, n in conn.execute(trained):
-        out[code]["people_trained"] = n
-    for code, n in conn.execute(active):
-        out[code]["projects_active"] = n
-    return out
 
 
 def coaches(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]:
@@ -1393,10 +1372,12 @@ def coaches(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]:
     Each row: ``person_ref``, ``display_name`` (None unless they consent to be named), ``role``,
     ``organisation`` (name), ``ods_code``, ``latitude``, ``longitude``, ``is_top_tier``, ``is_coach``.
     """
-    hr = _highest_rank(scope, as_of)
+    # Whose highest tier is a framework's top tier: who attained that tier (no tier ranks above it).
+    # Asked directly, not through every person's highest rank, which read all of tier_attainment.
     top = select(m.Tier.framework_id, func.max(m.Tier.rank).label("top_rank")).group_by(m.Tier.framework_id).subquery()
-    top_tier = select(hr.c.person_id).join(
-        top, and_(top.c.framework_id == hr.c.framework_id, top.c.top_rank == hr.c.top_rank)
+    top_tiers = select(m.Tier.id).join(top, and_(top.c.framework_id == m.Tier.framework_id, top.c.top_rank == m.Tier.rank))
+    top_tier = select(m.TierAttainment.person_id).where(
+        m.TierAttainment.tier_id.in_(top_tiers), m.TierAttainment.attained_on <= as_of
     )
     coached = (
         select(m.FacultyRole.person_id)
@@ -1425,3 +1406,93 @@ def coaches(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]:
     return [
         {**dict(zip(keys, r, strict=True)), "is_top_tier": bool(r[7]), "is_coach": bool(r[8])} for r in rows
     ]
+
+
+def pcn_capability(
+    conn: Connection, scope: Scope, as_of: dt.date, stages: dict[str, list] | None = None
+) -> list[dict]:
+    """Per PCN holding an organisation in scope, by code: the row of :func:`org_counts_by` by PCN
+    (``group``, ``name``, the organisation counts, ``coverage_pct``, ``trained_in_post``, ``beds``,
+    ``trained_per_10_beds``) with ``people_trained`` and ``projects_active`` of
+    :func:`pcn_people_and_projects`. Added up from ``stages`` (:func:`org_stage_columns` of the same
+    scope and date; read when None): a person counts through their one organisation, so people per
+    PCN are the sum over its organisations. Only projects need a query (one counts once in a PCN
+    however many of its organisations take part)."""
+    c = org_stage_columns(conn, scope, as_of) if stages is None else stages
+    # Per PCN: the ORG_COUNT_KEYS in order, then trained in post, people trained, beds and the people
+    # in post at organisations recording beds. Summed in lists: 19,000 organisations at scale 50.
+    sums: dict[str, list[int]] = {}
+    for pcn, offered, engaged, trained, project, in_post, people, beds in zip(
+        c["pcn"], c["offered"], c["engaged"], c["trained"], c["with_project"], c["trained_in_post"],
+        c["people_trained"], c["beds"], strict=True,
+    ):
+        if pcn is None:
+            continue  # as org_counts_by leaves organisations with no PCN out
+        t = sums.get(pcn)
+        if t is None:
+            t = sums[pcn] = [0] * 9
+        t[0] += 1
+        t[1] += offered
+        t[2] += engaged
+        t[3] += trained
+        t[4] += project
+        t[5] += in_post
+        t[6] += people
+        if beds is not None:
+            t[7] += beds
+            t[8] += in_post
+    names = dict(conn.execute(select(m.Pcn.code, m.Pcn.name)).all()) if sums else {}
+    active = dict(conn.execute(_projects_active_by_pcn(scope, as_of)).all()) if sums else {}
+    out = []
+    for code in sorted(sums):
+        t = sums[code]
+        counts = dict(zip(ORG_COUNT_KEYS, map(int, t[:5]), strict=True))
+        per_bed = _ratio(float(t[8]), t[7])
+        out.append({
+            "group": code, "name": names[code], **counts, "coverage_pct": coverage_pct(counts),
+            "trained_in_post": t[5], "beds": t[7], "trained_per_10_beds": None if per_bed is None else per_bed * 10,
+            "people_trained": t[6], "projects_active": int(active.get(code, 0)),
+        })
+    return out
+
+
+def org_stage_columns(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str, list]:
+    """:func:`org_stages` as columns: each key of its rows, in the same order, to a list holding one
+    item per organisation, by ODS code. Columns make a DataFrame, or add up, far faster than 19,000
+    dicts (scale 50)."""
+    trained = _trained_per_org(as_of)
+
+    def flag(cond):
+        return case((cond, 1), else_=0)
+
+    result = conn.execute(
+        select(
+            m.Organisation.ods_code, m.Organisation.name, m.Organisation.kind, m.Organisation.sector,
+            m.Pcn.code, m.Organisation.latitude, m.Organisation.longitude, m.Organisation.beds,
+            m.Organisation.staff_headcount,
+            flag(m.Organisation.offered_on <= as_of),
+            flag(_engaged_condition(as_of)),
+            flag(_with_project_condition(as_of)),
+            func.coalesce(trained.c.in_post, 0),
+            func.coalesce(trained.c.people, 0),
+        )
+        .select_from(m.Organisation)
+        .outerjoin(m.Pcn, m.Pcn.id == m.Organisation.pcn_id)
+        .outerjoin(trained, trained.c.organisation_id == m.Organisation.id)
+        .where(*scope.org_conditions())
+    )
+    # Sorted here: ORDER BY made SQLite walk the organisations in ODS code order, a third slower. As
+    # plain tuples: result rows would live on, 19,000 of them at scale 50, for the garbage collector
+    # to walk again and again, where tuples of plain values it soon stops looking at.
+    rows = sorted((tuple(row) for row in result), key=lambda r: r[0])
+    ods, name, kind, sector, pcn, lat, lon, beds, staff, offered, engaged, project, in_post, people = (
+        [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(14)]
+    )
+    offered, engaged, project = list(map(bool, offered)), list(map(bool, engaged)), list(map(bool, project))
+    trained_ = [n > 0 for n in in_post]  # someone in post attained a tier: _trained_in_post_condition
+    return {
+        "ods_code": ods, "name": name, "kind": kind, "sector": sector, "pcn": pcn, "latitude": lat,
+        "longitude": lon, "beds": beds, "staff_headcount": staff, "offered": offered, "engaged": engaged,
+        "trained": trained_, "with_project": project, "trained_in_post": list(map(int, in_post)),
+        "people_trained": list(map(int, people)), "stage": list(map(org_stage, offered, engaged, trained_, project)),
+    }
