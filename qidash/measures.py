@@ -21,7 +21,7 @@ import datetime as dt
 import statistics
 
 from sqlalchemy import (
-    Connection, and_, case, distinct, exists, extract, func, literal, or_, select, true, union_all,
+    Connection, and_, case, distinct, exists, extract, func, literal, or_, select, union_all,
 )
 from sqlalchemy.orm import aliased
 
@@ -194,8 +194,22 @@ def tier_conversion(
     return out
 
 
-def lead_per_live(conn: Connection, scope: Scope, as_of: dt.date) -> float | None:
-    """People whose highest tier is the top tier ÷ those whose highest is the tier below (first framework)."""
+def highest_from_reached(all_tiers: list[dict], reached: dict[str, int]) -> dict[str, int]:
+    """:func:`people_by_highest_tier` from :func:`people_by_tier` of the same scope and date, without a
+    query: a person whose highest tier is T reached T and not the next tier up in T's framework, and
+    everyone who reached that next tier reached T too. ``all_tiers``: :func:`tiers`."""
+    out = {}
+    for tier, up in zip(all_tiers, [*all_tiers[1:], None], strict=True):
+        above = reached.get(up["code"], 0) if up and up["framework_id"] == tier["framework_id"] else 0
+        out[tier["code"]] = reached.get(tier["code"], 0) - above
+    return out
+
+
+def lead_per_live(
+    conn: Connection, scope: Scope, as_of: dt.date, reached: dict[str, int] | None = None
+) -> float | None:
+    """People whose highest tier is the top tier ÷ those whose highest is the tier below (first framework).
+    ``reached``: :func:`people_by_tier` for the same scope and date when the caller has it already."""
     all_tiers = tiers(conn)
     if len(all_tiers) < 2:
         return None
@@ -203,7 +217,10 @@ def lead_per_live(conn: Connection, scope: Scope, as_of: dt.date) -> float | Non
     ladder = [t for t in all_tiers if t["framework_id"] == framework]
     if len(ladder) < 2:
         return None
-    highest = people_by_highest_tier(conn, scope, as_of)
+    if reached is None:
+        highest = people_by_highest_tier(conn, scope, as_of)
+    else:
+        highest = highest_from_reached(all_tiers, reached)
     return _ratio(highest.get(ladder[-1]["code"], 0), highest.get(ladder[-2]["code"], 0))
 
 
@@ -792,7 +809,9 @@ def _grouping(by: str):
     return column, column, ()
 
 
-def people_by_tier_by(conn: Connection, scope: Scope, as_of: dt.date, by: str) -> list[dict]:
+def people_by_tier_by(
+    conn: Connection, scope: Scope, as_of: dt.date, by: str, outside: bool = False
+) -> list[dict]:
     """``people_by_tier`` per locality, PCN, sector or organisation kind, in one grouped query.
 
     One row per group and tier, in group then framework and rank order: ``group`` (code), ``name``,
@@ -800,38 +819,46 @@ def people_by_tier_by(conn: Connection, scope: Scope, as_of: dt.date, by: str) -
     A person belongs to their organisation's group. Every group holding an organisation in scope is
     listed with every tier (0 where none). Organisations with no PCN are left out of the locality and
     PCN groupings (as in :func:`org_counts_by`); over sectors or kinds the groups add up to
-    :func:`people_by_tier`, whose definition (``_highest_rank``) this shares.
+    :func:`people_by_tier`, whose definition (``_highest_rank``) this shares. With ``outside``, the
+    people in scope whose organisation has no PCN form one more group, ``group`` and ``name`` None,
+    so that the groups always add up to :func:`people_by_tier`.
     """
     key, name, joins = _grouping(by)
+
+    def grouped(q):
+        for target, on in joins:
+            q = q.outerjoin(target, on) if outside else q.join(target, on)
+        return q
+
+    # People per group and highest rank, summed into "reached at least" here; and the groups listed over
+    # the organisations in scope. Joining every organisation to every tier and then to the counts cost
+    # twice as much.
     hr = _highest_rank(scope, as_of)
-    # People per organisation and tier first, so the grouping joins a small aggregate, not every person.
-    per_org = (
-        select(
-            m.Person.organisation_id.label("organisation_id"),
-            m.Tier.id.label("tier_id"),
-            func.count().label("people"),
-        )
-        .join(hr, hr.c.person_id == m.Person.id)
-        .join(m.Tier, and_(m.Tier.framework_id == hr.c.framework_id, m.Tier.rank <= hr.c.top_rank))
-        .group_by(m.Person.organisation_id, m.Tier.id)
-        .subquery("per_org")
-    )
-    q = select(
-        key.label("group"), name.label("name"), m.Tier.code.label("tier"),
-        func.coalesce(func.sum(per_org.c.people), 0),
-    ).select_from(m.Organisation)
-    for target, on in joins:
-        q = q.join(target, on)
-    q = (
-        q.join(m.Tier, true())  # every tier for every group, so a group with nobody trained shows zeros
-        .outerjoin(
-            per_org, and_(per_org.c.organisation_id == m.Organisation.id, per_org.c.tier_id == m.Tier.id)
-        )
+    at_top = conn.execute(
+        grouped(
+            select(key, hr.c.framework_id, hr.c.top_rank, func.count())
+            .select_from(hr)
+            .join(m.Person, m.Person.id == hr.c.person_id)
+            .join(m.Organisation, m.Organisation.id == m.Person.organisation_id)
+        ).group_by(key, hr.c.framework_id, hr.c.top_rank)
+    ).all()
+    all_tiers = tiers(conn)
+    people: dict[tuple, int] = {}
+    for group, framework, top, n in at_top:
+        for t in all_tiers:
+            if t["framework_id"] == framework and t["rank"] <= top:
+                people[group, t["code"]] = people.get((group, t["code"]), 0) + n
+    groups = conn.execute(
+        grouped(select(key, name).select_from(m.Organisation))
         .where(*scope.org_conditions())
-        .group_by(key, name, m.Tier.code, m.Tier.framework_id, m.Tier.rank)
-        .order_by(key, m.Tier.framework_id, m.Tier.rank)
-    )
-    return [{"group": g, "name": n, "tier": t, "people": int(c)} for g, n, t, c in conn.execute(q)]
+        .group_by(key, name)
+        .order_by(key)
+    ).all()
+    return [
+        {"group": g, "name": n, "tier": t["code"], "people": people.get((g, t["code"]), 0)}
+        for g, n in groups
+        for t in all_tiers
+    ]
 
 
 def people_reaching_tier_by_day(
@@ -843,23 +870,54 @@ def people_reaching_tier_by_day(
     framework, so the running total of a tier's rows up to D equals ``people_by_tier(..., D)[T]``
     (someone who only teaches counts in every tier below theirs, as in the funnel).
     """
-    held, tier = aliased(m.Tier), aliased(m.Tier)
+    # One row per person, with the first day they reached at least each tier: grouping by person alone
+    # follows tier_attainment's (person_id, attained_on) index, where grouping by person and tier sorted
+    # every (person, tier) pair. Then one count per tier and day.
+    all_tiers = tiers(conn)
+    if not all_tiers:
+        return []
     ta = m.TierAttainment
+
+    def at_least(t: dict):
+        return and_(m.Tier.framework_id == t["framework_id"], m.Tier.rank >= t["rank"])
+
     first = (
-        select(ta.person_id, tier.id.label("tier_id"), func.min(ta.attained_on).label("day"))
-        .join(held, held.id == ta.tier_id)
-        .join(tier, and_(tier.framework_id == held.framework_id, tier.rank <= held.rank))
+        select(
+            ta.person_id,
+            *(
+                func.min(case((at_least(t), ta.attained_on))).label(f"tier_{i}")
+                for i, t in enumerate(all_tiers)
+            ),
+        )
+        .join(m.Tier, m.Tier.id == ta.tier_id)
         .where(ta.attained_on <= until, *scope.person_conditions(ta.person_id))
-        .group_by(ta.person_id, tier.id)
-        .subquery("first_reached")
+        .group_by(ta.person_id)
+        .cte("first_reached")
     )
-    rows = conn.execute(
-        select(m.Tier.code, first.c.day, func.count())
-        .join(first, first.c.tier_id == m.Tier.id)
-        .group_by(m.Tier.code, m.Tier.framework_id, m.Tier.rank, first.c.day)
-        .order_by(m.Tier.framework_id, m.Tier.rank, first.c.day)
-    ).all()
-    return [(code, _as_date(day), n) for code, day, n in rows]
+    days = [first.c[f"tier_{i}"] for i in range(len(all_tiers))]
+    per_tier = union_all(
+        *(
+            select(literal(i).label("tier"), day.label("day"), func.count())
+            .where(day.is_not(None))
+            .group_by(day)
+            for i, day in enumerate(days)
+        )
+    )
+    rows = sorted((i, _as_date(day), n) for i, day, n in conn.execute(per_tier))
+    return [(all_tiers[i]["code"], day, n) for i, day, n in rows]
+
+
+def people_by_tier_on(
+    reaching: list[tuple[str, dt.date, int]], all_tiers: list[dict], on: dt.date
+) -> dict[str, int]:
+    """:func:`people_by_tier` on ``on``, from :func:`people_reaching_tier_by_day` rows of the same scope
+    up to ``on`` or later (each tier's running total to ``on``), so that one query gives the funnel on
+    several dates. ``all_tiers``: :func:`tiers`, for the tiers nobody reached (0) and their order."""
+    out = {t["code"]: 0 for t in all_tiers}
+    for code, day, n in reaching:
+        if day <= on:
+            out[code] += n
+    return out
 
 
 def patients_by_tier(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str, int]:
@@ -879,7 +937,8 @@ def cohort_summary(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]
     - ``completed``: completed enrolments dated on or before ``as_of`` (completion date, else the
       cohort's end, else its start, as tier attainment dates them);
     - ``completion_rate``: completed ÷ (enrolled + withdrawn), everyone who took a place, once the
-      cohort has ended by ``as_of`` (end date, else start date); None while it runs or when empty.
+      cohort has ended by ``as_of`` (end date, else start date); None while it runs or when empty;
+    - ``attendance_rate``: the cohort's :func:`attendance_rate`, from the same pass over the enrolments.
     """
     # Enrolments are counted per cohort first, then joined (as in attendance_rate): joining each
     # enrolment under the scope's IN list made SQLite probe every cohort against every person.
@@ -891,6 +950,9 @@ def cohort_summary(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]
             (func.count() - func.sum(withdrawn)).label("enrolled"),
             func.sum(withdrawn).label("withdrawn"),
             func.sum(case((and_(m.Enrolment.status == "completed", done_on <= as_of), 1), else_=0)).label("done"),
+            func.sum(case((m.Enrolment.status == "withdrawn", 0), else_=m.Enrolment.sessions_attended)).label(
+                "attended"
+            ),
         )
         .join(m.Cohort, m.Cohort.id == m.Enrolment.cohort_id)
         .where(m.Cohort.start_date <= as_of)
@@ -903,7 +965,7 @@ def cohort_summary(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]
         m.Cohort.start_date, m.Cohort.end_date, m.Cohort.sessions, m.Cohort.delivered_by,
     )
     q = (
-        select(*cols, per_cohort.c.enrolled, per_cohort.c.withdrawn, per_cohort.c.done)
+        select(*cols, per_cohort.c.enrolled, per_cohort.c.withdrawn, per_cohort.c.done, per_cohort.c.attended)
         .select_from(m.Cohort)
         .join(m.Course, m.Course.id == m.Cohort.course_id)
         .join(m.Tier, m.Tier.id == m.Course.tier_id)
@@ -917,7 +979,7 @@ def cohort_summary(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]
         q = q.where(per_cohort.c.enrolled > 0)
     rows = conn.execute(q).all()
     out = []
-    for *about, enrolled, withdrawn, done in rows:
+    for *about, enrolled, withdrawn, done, attended in rows:
         code, name, course, course_name, tier, locality, start, end, sessions, by = about
         enrolled, withdrawn, done = int(enrolled or 0), int(withdrawn or 0), int(done or 0)
         ended = _as_date(end or start) <= as_of
@@ -928,6 +990,7 @@ def cohort_summary(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]
                 "sessions": sessions, "delivered_by": by, "enrolled": enrolled, "withdrawn": withdrawn,
                 "completed": done,
                 "completion_rate": _ratio(done, enrolled + withdrawn) if ended else None,
+                "attendance_rate": _ratio(attended or 0, (sessions or 0) * enrolled),
             }
         )
     return out
@@ -1058,10 +1121,13 @@ def projects_led_by_trained(conn: Connection, scope: Scope, as_of: dt.date) -> d
     withdrawn in a cohort started on or before the project's start), as when a course's participants
     run projects during it. A project with no lead person recorded counts in neither.
     """
-    first = (
-        select(m.TierAttainment.person_id, func.min(m.TierAttainment.attained_on).label("first_on"))
-        .group_by(m.TierAttainment.person_id)
-        .subquery("first_trained")
+    # A look-up per project in tier_attainment's (person_id, attained_on) index, rather than everyone's
+    # first attainment worked out for the few who lead projects.
+    trained_first = exists(
+        select(m.TierAttainment.person_id).where(
+            m.TierAttainment.person_id == m.Project.lead_person_id,
+            m.TierAttainment.attained_on <= m.Project.start_date,
+        )
     )
     in_training = exists(
         select(m.Enrolment.id)
@@ -1072,7 +1138,6 @@ def projects_led_by_trained(conn: Connection, scope: Scope, as_of: dt.date) -> d
             m.Cohort.start_date <= m.Project.start_date,
         )
     )
-    trained_first = first.c.first_on <= m.Project.start_date
     started, led, learning = conn.execute(
         select(
             func.count(m.Project.id),
@@ -1080,7 +1145,6 @@ def projects_led_by_trained(conn: Connection, scope: Scope, as_of: dt.date) -> d
             func.sum(case((trained_first, 0), (in_training, 1), else_=0)),
         )
         .select_from(m.Project)
-        .outerjoin(first, first.c.person_id == m.Project.lead_person_id)
         .where(m.Project.id.in_(_projects_started(scope, as_of)))
     ).one()
     led = int(led or 0)

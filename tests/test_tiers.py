@@ -285,6 +285,66 @@ def test_reach_by_tier_ends_on_people_by_tier_at_every_date(conn):
         assert last == expected
 
 
+def test_the_funnel_on_any_date_follows_from_the_reach_rows(conn):
+    all_tiers = measures.tiers(conn)
+    for scope in (EVERYONE, Scope(locality="L1"), Scope(kind="care_home")):
+        reaching = measures.people_reaching_tier_by_day(conn, scope, LATE)
+        for day in (D(2020, 3, 12), D(2020, 5, 1), D(2020, 9, 30), D(2021, 2, 1), LATE):
+            on = measures.people_by_tier_on(reaching, all_tiers, day)
+            assert on == measures.people_by_tier(conn, scope, day)
+            assert list(on) == list(measures.people_by_tier(conn, scope, day))  # tier order kept
+    early = measures.people_by_tier_on(
+        measures.people_reaching_tier_by_day(conn, EVERYONE, LATE), all_tiers, D(2019, 1, 1)
+    )
+    assert early == {"learn": 0, "live": 0, "lead": 0}
+
+
+def test_highest_tier_and_lead_per_live_follow_from_the_funnel(conn):
+    all_tiers = measures.tiers(conn)
+    reached = measures.people_by_tier(conn, EVERYONE, LATE)
+    # Highest tier: p4 and p5 Learn; p2 Live; p1 and p6 Lead.
+    assert measures.highest_from_reached(all_tiers, reached) == {"learn": 2, "live": 1, "lead": 2}
+    for scope in (EVERYONE, Scope(locality="L1"), Scope(sector="independent")):
+        for day in (D(2020, 5, 1), D(2020, 9, 30), LATE):
+            reached = measures.people_by_tier(conn, scope, day)
+            highest = measures.people_by_highest_tier(conn, scope, day)
+            assert measures.highest_from_reached(all_tiers, reached) == highest
+            assert measures.lead_per_live(conn, scope, day, reached) == measures.lead_per_live(
+                conn, scope, day
+            )
+    assert measures.lead_per_live(conn, EVERYONE, LATE, measures.people_by_tier(conn, EVERYONE, LATE)) == 2.0
+
+
+def test_highest_from_reached_keeps_each_framework_to_itself():
+    all_tiers = [
+        {"code": "a1", "framework_id": 1},
+        {"code": "a2", "framework_id": 1},
+        {"code": "b1", "framework_id": 2},
+        {"code": "b2", "framework_id": 2},
+        {"code": "b3", "framework_id": 2},
+    ]
+    reached = {"a1": 10, "a2": 4, "b1": 7, "b2": 7, "b3": 1}
+    assert measures.highest_from_reached(all_tiers, reached) == {"a1": 6, "a2": 4, "b1": 0, "b2": 6, "b3": 1}
+
+
+def test_people_by_tier_by_can_count_the_people_outside_every_group(conn):
+    rows = measures.people_by_tier_by(conn, EVERYONE, LATE, "locality", outside=True)
+    got = {(r["group"], r["tier"]): r["people"] for r in rows}
+    # p5 and p6 work for trust T, which has no PCN and so no locality.
+    assert {t: n for (g, t), n in got.items() if g is None} == {"learn": 2, "live": 1, "lead": 1}
+    assert {k: n for k, n in got.items() if k[0] is not None} == {
+        (r["group"], r["tier"]): r["people"]
+        for r in measures.people_by_tier_by(conn, EVERYONE, LATE, "locality")
+    }
+    for by in ("locality", "pcn", "sector", "kind"):
+        rows = measures.people_by_tier_by(conn, Scope(sector="nhs"), LATE, by, outside=True)
+        totals = {t: sum(r["people"] for r in rows if r["tier"] == t) for t in ("learn", "live", "lead")}
+        assert totals == measures.people_by_tier(conn, Scope(sector="nhs"), LATE)
+    # Over the care homes, every organisation has a PCN: nobody is outside.
+    homes = measures.people_by_tier_by(conn, Scope(kind="care_home"), LATE, "pcn", outside=True)
+    assert all(r["group"] is not None for r in homes)
+
+
 def test_cohort_summary(conn):
     rows = {r["code"]: r for r in measures.cohort_summary(conn, EVERYONE, LATE)}
     assert list(rows) == ["C1", "C2", "C3"]
@@ -321,6 +381,13 @@ def test_cohort_table_carries_the_attendance_rate(conn):
     rates = dict(zip(table["code"], table["attendance_rate"], strict=True))
     assert rates == measures.attendance_rate(conn, EVERYONE, LATE)
     assert rates["C1"] == pytest.approx(5 / 6)
+    for scope, day in (
+        (Scope(kind="care_home"), LATE),
+        (Scope(locality="L1"), LATE),
+        (EVERYONE, D(2020, 9, 15)),
+    ):
+        summary = {r["code"]: r["attendance_rate"] for r in measures.cohort_summary(conn, scope, day)}
+        assert summary == measures.attendance_rate(conn, scope, day)
     totals = view.cohort_totals(table)
     assert totals == {
         "cohorts": 3,
@@ -414,6 +481,8 @@ def test_tier_comparison_view(conn):
     assert list(table["Live ÷ Learn"]) == ["100%", "0%", "–"]
     sectors = view.tier_comparison(conn, EVERYONE, LATE, "sector")
     assert sectors.outside == {"learn": 0, "live": 0, "lead": 0}
+    trust = view.tier_comparison(conn, Scope(kind="acute_trust"), LATE, "locality")
+    assert trust.groups.empty and trust.outside == {"learn": 2, "live": 1, "lead": 1}
     assert view.area_names(sectors) == ["NHS", "Independent"]
 
 
@@ -421,6 +490,19 @@ def test_tiers_data_view(conn):
     data = view.tiers_data(conn, EVERYONE, LATE)
     assert [t["name"] for t in data.ladders[0]["tiers"]] == ["Learn", "Live", "Lead"]
     assert data.funnel == measures.people_by_tier(conn, EVERYONE, LATE)
+    year_ago = LATE - dt.timedelta(days=365)
+    assert (
+        data.funnel_year_ago
+        == measures.people_by_tier(conn, EVERYONE, year_ago)
+        == {
+            "learn": 2,
+            "live": 2,
+            "lead": 0,
+        }
+    )
+    assert data.sustainability["lead_per_live"] == measures.lead_per_live(conn, EVERYONE, LATE) == 2.0
+    assert data.sustainability_year_ago["lead_per_live"] == measures.lead_per_live(conn, EVERYONE, year_ago)
+    assert data.target == measures.reach_vs_target(conn, EVERYONE, LATE)
     assert data.conversion == measures.tier_conversion(conn, EVERYONE, LATE)
     assert data.patients["trained"] == 1 and data.patients["share_of_trained"] == pytest.approx(1 / 5)
     assert data.patients["enrolled"] == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from itertools import pairwise
+from operator import itemgetter
 
 import pandas as pd
 from sqlalchemy import Connection
@@ -31,7 +32,7 @@ class TiersData:
     conversion: dict[str, dict]  # measures.tier_conversion
     reach: pd.DataFrame  # tier, day, new, cumulative
     target: dict  # measures.reach_vs_target
-    cohorts: pd.DataFrame  # measures.cohort_summary + attendance_rate and ended, newest first
+    cohorts: pd.DataFrame  # measures.cohort_summary (attendance_rate included) and ended, newest first
     cohort_totals: dict  # cohorts, local, completed, took_place (ended cohorts), completion_rate, withdrawn
     roles: pd.DataFrame  # role, people (participants of cohorts started by the date)
     local_share: pd.DataFrame  # period_start, cohorts, local, share
@@ -64,25 +65,32 @@ def tier_pairs(ladders: list[dict]) -> list[tuple[dict, dict]]:
 
 def reach_by_tier(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame:
     """Per tier, by day: people newly reaching at least that tier and the running total up to ``as_of``."""
-    rows = measures.people_reaching_tier_by_day(conn, scope, as_of)
-    frame = pd.DataFrame(rows, columns=["tier", "day", "new"])
+    return reach_frame(measures.people_reaching_tier_by_day(conn, scope, as_of))
+
+
+def reach_frame(reaching: list[tuple[str, dt.date, int]]) -> pd.DataFrame:
+    """measures.people_reaching_tier_by_day rows as a frame: tier, day, new and cumulative (per tier)."""
+    frame = pd.DataFrame(reaching, columns=["tier", "day", "new"])
     frame["cumulative"] = frame.groupby("tier", sort=False)["new"].cumsum()
     return frame
 
 
-def self_sustainability(conn: Connection, scope: Scope, as_of: dt.date) -> dict:
+def self_sustainability(
+    conn: Connection, scope: Scope, as_of: dt.date, reached: dict[str, int] | None = None
+) -> dict:
     """local_faculty_share, lead_per_live, coaches (coaches_per_active_project), led
-    (projects_led_by_trained)."""
+    (projects_led_by_trained). ``reached``: measures.people_by_tier on ``as_of``, when known."""
     return {
         "local_faculty_share": measures.local_faculty_share(conn, scope, as_of),
-        "lead_per_live": measures.lead_per_live(conn, scope, as_of),
+        "lead_per_live": measures.lead_per_live(conn, scope, as_of, reached),
         "coaches": measures.coaches_per_active_project(conn, scope, as_of),
         "led": measures.projects_led_by_trained(conn, scope, as_of),
     }
 
 
 def cohort_table(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame:
-    """measures.cohort_summary with each cohort's measures.attendance_rate, newest first."""
+    """measures.cohort_summary (which carries each cohort's measures.attendance_rate) and whether the
+    cohort has ended, newest first."""
     columns = [
         "code",
         "name",
@@ -98,10 +106,11 @@ def cohort_table(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame
         "withdrawn",
         "completed",
         "completion_rate",
+        "attendance_rate",
     ]
-    frame = pd.DataFrame(measures.cohort_summary(conn, scope, as_of), columns=columns)
-    attendance = measures.attendance_rate(conn, scope, as_of)
-    frame["attendance_rate"] = [attendance.get(code) for code in frame["code"]]
+    # Rows as tuples: a frame built from 4,600 dicts costs half as much again.
+    row = itemgetter(*columns)
+    frame = pd.DataFrame([row(r) for r in measures.cohort_summary(conn, scope, as_of)], columns=columns)
     ends = zip(frame["start_date"], frame["end_date"], strict=True)
     frame["ended"] = [bool((end or start) <= as_of) for start, end in ends]
     return frame.iloc[::-1].reset_index(drop=True)
@@ -115,14 +124,19 @@ def tiers_data(conn: Connection, scope: Scope, as_of: dt.date) -> TiersData:
     enrolled_patients = int(roles.loc[roles["role"] == measures.PATIENT_GROUP, "people"].sum())
     trained = split["staff"] + split["patients"]
     cohorts = cohort_table(conn, scope, as_of)
-    funnel = measures.people_by_tier(conn, scope, as_of)
+    # One query gives the reach over time, and from it the funnel now and a year ago, and the
+    # highest-tier counts behind lead_per_live on both dates.
+    all_tiers = measures.tiers(conn)
+    reaching = measures.people_reaching_tier_by_day(conn, scope, as_of)
+    funnel = measures.people_by_tier_on(reaching, all_tiers, as_of)
+    funnel_year_ago = measures.people_by_tier_on(reaching, all_tiers, year_ago)
     return TiersData(
         ladders=catalog.frameworks(conn),
         funnel=funnel,
-        funnel_year_ago=measures.people_by_tier(conn, scope, year_ago),
+        funnel_year_ago=funnel_year_ago,
         conversion=measures.tier_conversion(conn, scope, as_of, funnel),
-        reach=reach_by_tier(conn, scope, as_of),
-        target=measures.reach_vs_target(conn, scope, as_of),
+        reach=reach_frame(reaching),
+        target=measures.reach_vs_target(conn, scope, as_of, trained),
         cohorts=cohorts,
         cohort_totals=cohort_totals(cohorts),
         roles=roles,
@@ -130,11 +144,11 @@ def tiers_data(conn: Connection, scope: Scope, as_of: dt.date) -> TiersData:
             measures.local_faculty_share_by_period(conn, scope, as_of, PERIOD_MONTHS),
             columns=["period_start", "cohorts", "local", "share"],
         ),
-        sustainability=self_sustainability(conn, scope, as_of),
+        sustainability=self_sustainability(conn, scope, as_of, funnel),
         # The page compares these two with a year earlier.
         sustainability_year_ago={
             "local_faculty_share": measures.local_faculty_share(conn, scope, year_ago),
-            "lead_per_live": measures.lead_per_live(conn, scope, year_ago),
+            "lead_per_live": measures.lead_per_live(conn, scope, year_ago, funnel_year_ago),
         },
         patients={
             "trained": split["patients"],
@@ -147,20 +161,22 @@ def tiers_data(conn: Connection, scope: Scope, as_of: dt.date) -> TiersData:
 
 
 def tier_comparison(conn: Connection, scope: Scope, as_of: dt.date, by: str) -> ComparisonData:
-    """The funnel per locality, PCN, sector or kind (one grouped query), largest first tier first."""
-    rows = pd.DataFrame(
-        measures.people_by_tier_by(conn, scope, as_of, by), columns=["group", "name", "tier", "people"]
+    """The funnel per locality, PCN, sector or kind (measures.people_by_tier_by), largest first tier first;
+    ``outside`` counts the people in scope in no group."""
+    order = [t["code"] for t in measures.tiers(conn)]
+    outside = dict.fromkeys(order, 0)
+    per_group: dict[tuple, dict[str, int]] = {}
+    for row in measures.people_by_tier_by(conn, scope, as_of, by, outside=True):
+        if row["group"] is None:
+            outside[row["tier"]] += row["people"]
+        else:
+            per_group.setdefault((row["group"], row["name"]), {})[row["tier"]] = row["people"]
+    groups = pd.DataFrame(
+        [{"group": g, "name": n, **counts} for (g, n), counts in sorted(per_group.items())],
+        columns=["group", "name", *order],
     )
-    whole = measures.people_by_tier(conn, scope, as_of)
-    order = list(whole)
-    groups = rows.pivot_table(
-        index=["group", "name"], columns="tier", values="people", aggfunc="sum", fill_value=0
-    )
-    groups = groups.reindex(columns=order, fill_value=0).reset_index()
-    groups.columns.name = None
     if order and not groups.empty:
         groups = groups.sort_values([order[0], "name"], ascending=[False, True], kind="stable")
-    outside = {t: int(n - groups[t].sum()) for t, n in whole.items()}
     return ComparisonData(by=by, groups=groups.reset_index(drop=True), outside=outside)
 
 
