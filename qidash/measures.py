@@ -1186,6 +1186,12 @@ def stale_project_ids(conn: Connection, scope: Scope, as_of: dt.date) -> set[int
     return set(conn.scalars(select(m.Project.id).where(scope.project_condition(), _stale_condition(as_of))))
 
 
+def is_stale(conn: Connection, project_id: int, as_of: dt.date) -> bool:
+    """Whether one project is among :func:`stale_project_ids` (whatever the scope), checking it alone."""
+    stale = select(m.Project.id).where(m.Project.id == project_id, _stale_condition(as_of))
+    return conn.execute(stale).first() is not None
+
+
 def project_status_on(as_of: dt.date):
     """SQL expression: a project's status on ``as_of``, as the project counts use it.
 
@@ -1208,6 +1214,59 @@ def portfolio_projects(conn: Connection, scope: Scope, as_of: dt.date) -> list[d
     by ``as_of``, as :func:`latest_scores`; None when unscored), ``stale`` (:func:`stale_project_ids`),
     ``measures`` (how many measures it has) and ``last_observation`` (latest period by ``as_of``).
     """
+    rows = conn.execute(portfolio_projects_query(scope, as_of)).mappings()
+    out = []
+    for r in rows:
+        row = dict(r)
+        for key in ("start_date", "end_date", "scored_on", "last_observation"):
+            row[key] = row[key] and _as_date(row[key])
+        row["stale"] = bool(row["stale"])
+        out.append(row)
+    return out
+
+
+def measure_analyses(conn: Connection, scope: Scope, as_of: dt.date, with_result: bool = True) -> list[dict]:
+    """The stored chart analysis of every measure of the projects started by ``as_of`` in scope.
+
+    One row per measure with an analysis, by project code and measure code: ``measure_id``,
+    ``project_id``, ``project`` (code), ``code``, ``name``, ``kind``, ``chart``, ``unit``,
+    ``improvement``, ``target`` and the ``measure_analysis`` columns ``last_period``, ``n_points``,
+    ``ruleset``, ``signal``, ``improving``, ``concern``, ``variation_icon``, ``assurance_icon``,
+    ``chart_variation_icon``, ``chart_assurance_icon`` and, unless ``with_result`` is False, ``result`` (the engine's full result with ``periods``: most of
+    the data read, 30 MB at scale 50; see :func:`analysis_results`). The analysis covers every
+    observation; a row whose ``last_period`` is after ``as_of`` describes data the date has not
+    reached (see :func:`improving_project_ids`, which re-analyses those).
+    """
+    rows = conn.execute(measure_analyses_query(scope, as_of, with_result)).mappings()
+    out = []
+    for r in rows:
+        row = dict(r)
+        row["last_period"] = row["last_period"] and _as_date(row["last_period"])
+        for key in ("signal", "improving", "concern"):
+            row[key] = bool(row[key])
+        out.append(row)
+    return out
+
+
+def analysis_results(conn: Connection, measure_ids) -> dict[int, dict]:
+    """Measure id -> the stored engine result (with ``periods``), for those of ``measure_ids`` that
+    have an analysis."""
+    ids = list(measure_ids)
+    out = {}
+    for i in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(m.MeasureAnalysis.measure_id, m.MeasureAnalysis.result).where(
+                m.MeasureAnalysis.measure_id.in_(ids[i : i + 500])
+            )
+        )
+        out.update({mid: result for mid, result in rows})
+    return out
+
+
+def portfolio_projects_query(scope: Scope, as_of: dt.date, with_last_observation: bool = True):
+    """The SELECT behind :func:`portfolio_projects`, its columns in that order, for a caller that reads
+    the rows in bulk; ``with_last_observation=False`` leaves out the last column and the grouping of
+    every observation it takes."""
     last_score_day = (
         select(m.ProgressScore.project_id, func.max(m.ProgressScore.scored_on).label("day"))
         .where(m.ProgressScore.scored_on <= as_of)
@@ -1237,7 +1296,7 @@ def portfolio_projects(conn: Connection, scope: Scope, as_of: dt.date) -> list[d
         .group_by(m.Measure.project_id)
         .subquery("last_observation")
     )
-    rows = conn.execute(
+    query = (
         select(
             m.Project.id,
             m.Project.code,
@@ -1253,41 +1312,26 @@ def portfolio_projects(conn: Connection, scope: Scope, as_of: dt.date) -> list[d
             last_score.c.scored_on,
             case((_stale_condition(as_of), True), else_=False).label("stale"),
             func.coalesce(measure_counts.c.n, 0).label("measures"),
-            last_obs.c.day.label("last_observation"),
+            *((last_obs.c.day.label("last_observation"),) if with_last_observation else ()),
         )
         .join(m.Priority, m.Priority.id == m.Project.priority_id)
         .join(m.Organisation, m.Organisation.id == m.Project.lead_organisation_id)
         .outerjoin(m.Pcn, m.Pcn.id == m.Project.pcn_id)
         .outerjoin(last_score, last_score.c.project_id == m.Project.id)
         .outerjoin(measure_counts, measure_counts.c.project_id == m.Project.id)
-        .outerjoin(last_obs, last_obs.c.project_id == m.Project.id)
         .where(m.Project.start_date <= as_of, scope.project_condition())
         .order_by(m.Project.code)
-    ).mappings()
-    out = []
-    for r in rows:
-        row = dict(r)
-        for key in ("start_date", "end_date", "scored_on", "last_observation"):
-            row[key] = row[key] and _as_date(row[key])
-        row["stale"] = bool(row["stale"])
-        out.append(row)
-    return out
+    )
+    if with_last_observation:
+        query = query.outerjoin(last_obs, last_obs.c.project_id == m.Project.id)
+    return query
 
 
-def measure_analyses(conn: Connection, scope: Scope, as_of: dt.date, with_result: bool = True) -> list[dict]:
-    """The stored chart analysis of every measure of the projects started by ``as_of`` in scope.
-
-    One row per measure with an analysis, by project code and measure code: ``measure_id``,
-    ``project_id``, ``project`` (code), ``code``, ``name``, ``kind``, ``chart``, ``unit``,
-    ``improvement``, ``target`` and the ``measure_analysis`` columns ``last_period``, ``n_points``,
-    ``ruleset``, ``signal``, ``improving``, ``concern``, ``variation_icon``, ``assurance_icon``,
-    ``chart_variation_icon``, ``chart_assurance_icon`` and, unless ``with_result`` is False, ``result`` (the engine's full result with ``periods``: most of
-    the data read, 30 MB at scale 50; see :func:`analysis_results`). The analysis covers every
-    observation; a row whose ``last_period`` is after ``as_of`` describes data the date has not
-    reached (see :func:`improving_project_ids`, which re-analyses those).
-    """
+def measure_analyses_query(scope: Scope, as_of: dt.date, with_result: bool = True):
+    """The SELECT behind :func:`measure_analyses`, its columns in that order, for a caller that reads the
+    rows in bulk (a page's table) rather than one dict per measure."""
     ma = m.MeasureAnalysis
-    rows = conn.execute(
+    return (
         select(
             m.Measure.id.label("measure_id"),
             m.Measure.project_id,
@@ -1315,30 +1359,7 @@ def measure_analyses(conn: Connection, scope: Scope, as_of: dt.date, with_result
         .join(m.Project, m.Project.id == m.Measure.project_id)
         .where(m.Measure.project_id.in_(_projects_started(scope, as_of)))
         .order_by(m.Project.code, m.Measure.code)
-    ).mappings()
-    out = []
-    for r in rows:
-        row = dict(r)
-        row["last_period"] = row["last_period"] and _as_date(row["last_period"])
-        for key in ("signal", "improving", "concern"):
-            row[key] = bool(row[key])
-        out.append(row)
-    return out
-
-
-def analysis_results(conn: Connection, measure_ids) -> dict[int, dict]:
-    """Measure id -> the stored engine result (with ``periods``), for those of ``measure_ids`` that
-    have an analysis."""
-    ids = list(measure_ids)
-    out = {}
-    for i in range(0, len(ids), 500):
-        rows = conn.execute(
-            select(m.MeasureAnalysis.measure_id, m.MeasureAnalysis.result).where(
-                m.MeasureAnalysis.measure_id.in_(ids[i : i + 500])
-            )
-        )
-        out.update({mid: result for mid, result in rows})
-    return out
+    )
 
 
 # --- the Capability map: each organisation's stage, PCN totals, coaches ---------------------------------

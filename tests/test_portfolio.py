@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -119,6 +120,10 @@ def test_stale_projects_pinned(small):
         assert measures.stale_project_ids(conn, Scope(pcn="P2"), AS_OF) == set()  # X2 is led from P1
         # A day earlier X2's April observation is inside the 90 days.
         assert measures.stale_project_ids(conn, Scope(), AS_OF - dt.timedelta(days=1)) == set()
+        # One project checked alone (the Project page) agrees, whatever the scope.
+        (x1,), (x2,) = ids(conn, "X1"), ids(conn, "X2")
+        assert measures.is_stale(conn, x2, AS_OF) and not measures.is_stale(conn, x1, AS_OF)
+        assert not measures.is_stale(conn, x2, AS_OF - dt.timedelta(days=1))
 
 
 def test_portfolio_projects_pinned(small):
@@ -197,6 +202,48 @@ def test_an_earlier_date_reanalyses_only_the_data_it_had(small):
         assert x1["reanalysed"] and x1["n_points"] == 10 and not x1["improving"]
         results = pf.chart_results(conn, (int(x1["measure_id"]),), day)
     assert results[int(x1["measure_id"])]["periods"][-1] == "2023-10-01"
+
+
+@pytest.mark.parametrize("scenario", scenarios.NAMES)
+def test_view_read_in_bulk_is_the_measures_engines_rows(any_demo, scenario):
+    # The page reads projects and measures as plain rows into its tables; they must be what
+    # portfolio_projects and measure_analyses give, one measure re-analysed where the date needs it.
+    with any_demo(scenario).connect() as conn:
+        latest = measures.default_as_of(conn)
+        for day in (latest, latest - dt.timedelta(days=365)):
+            view = pf.portfolio_data(conn, Scope(), day)
+            projects = measures.portfolio_projects(conn, Scope(), day)
+            pd.testing.assert_frame_equal(
+                view.projects[pf.PROJECT_COLUMNS], pd.DataFrame(projects, columns=pf.PROJECT_COLUMNS)
+            )
+            analyses = measures.measure_analyses(conn, Scope(), day, with_result=False)
+            stored = {r["measure_id"]: r for r in analyses}
+            rows = view.measures.set_index("measure_id")
+            assert set(rows.index) <= set(stored)
+            later = pf.chart_results(conn, tuple(int(i) for i in rows.index[rows["reanalysed"]]), day)
+            assert rows["reanalysed"].any() == (day < latest)
+            for mid, row in rows.iterrows():
+                want = stored[mid]
+                got = {k: None if pd.isna(v) else v for k, v in row.items()}
+                assert (got["project"], got["code"], got["target"]) == (
+                    want["project"],
+                    want["code"],
+                    want["target"],
+                )
+                if got["reanalysed"]:
+                    assert want["last_period"] > day >= got["last_period"]
+                    assert got["variation_icon"] == spc_charts.variation_icon(later[mid])
+                    assert got["n_points"] == len(later[mid]["periods"])
+                    continue
+                assert [got[k] for k in ("improving", "concern", "signal", "n_points")] == [
+                    want[k] for k in ("improving", "concern", "signal", "n_points")
+                ]
+                assert (got["variation_icon"], got["assurance_icon"]) == (
+                    want["chart_variation_icon"],
+                    want["chart_assurance_icon"],
+                )
+            missing = set(stored) - set(rows.index)  # measures with no observation by the date
+            assert all(stored[mid]["last_period"] > day for mid in missing)
 
 
 def test_icon_grid_holds_each_image_once_and_each_row_its_measures_icons():

@@ -33,7 +33,7 @@ CHART_RANK = ("improvement_icon", "improving", "concern", "other_signal", "commo
 
 @dataclass(frozen=True)
 class PortfolioData:
-    projects: pd.DataFrame  # measures.portfolio_projects + improving, measures_improving
+    projects: pd.DataFrame  # PROJECT_COLUMNS (measures.portfolio_projects) + improving, measures_improving
     measures: pd.DataFrame  # one row per measure with an analysis by as_of; see measure_rows()
     priorities: dict[str, str]  # code -> name, every priority
 
@@ -98,6 +98,46 @@ def chart_rank(variation_icon: str | None, improving: bool, concern: bool, signa
     return 4 if variation_icon else 5
 
 
+MEASURE_COLUMNS = [
+    "measure_id",
+    "project_id",
+    "project",
+    "code",
+    "name",
+    "kind",
+    "chart",
+    "unit",
+    "improvement",
+    "target",
+    "last_period",
+    "n_points",
+    "ruleset",
+    "signal",
+    "improving",
+    "concern",
+    "variation_icon",
+    "assurance_icon",
+    "reanalysed",
+    "rank",
+]
+PROJECT_COLUMNS = [
+    "id",
+    "code",
+    "title",
+    "priority",
+    "status",
+    "pcn",
+    "pcn_name",
+    "lead_organisation",
+    "start_date",
+    "end_date",
+    "latest_score",
+    "scored_on",
+    "stale",
+    "measures",
+]
+
+
 def measure_rows(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame:
     """One row per measure of the projects started by ``as_of`` in scope that has data by then.
 
@@ -107,75 +147,57 @@ def measure_rows(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame
     analysis ran past ``as_of``) and rank (:func:`chart_rank`). The results themselves are not kept.
     """
     # The stored chart icons stand for the stored results, which are not read (30 MB at scale 50).
-    rows = measures.measure_analyses(conn, scope, as_of, with_result=False)
-    later = reanalysed(conn, [r for r in rows if r["last_period"] and r["last_period"] > as_of], as_of)
-    out = []
-    for r in rows:
-        r["variation_icon"], r["assurance_icon"] = r.pop("chart_variation_icon"), r.pop("chart_assurance_icon")
-        r["reanalysed"] = r["measure_id"] in later
-        if r["reanalysed"]:
-            again = later[r["measure_id"]]
-            if again is None:
-                continue  # no observation by the date: nothing to show yet
-            result, summary = again
-            r.update(
-                last_period=dt.date.fromisoformat(result["periods"][-1]),
-                n_points=len(result["periods"]),
-                signal=summary["signal"],
-                improving=summary["improving"],
-                concern=summary["concern"],
-                variation_icon=spc_charts.variation_icon(result),
-                assurance_icon=spc_charts.assurance_icon(result, r["target"]),
-            )
-        r["rank"] = chart_rank(r["variation_icon"], r["improving"], r["concern"], r["signal"])
-        out.append(r)
-    columns = [
-        "measure_id",
-        "project_id",
-        "project",
-        "code",
-        "name",
-        "kind",
-        "chart",
-        "unit",
-        "improvement",
-        "target",
-        "last_period",
-        "n_points",
-        "ruleset",
-        "signal",
-        "improving",
-        "concern",
-        "variation_icon",
-        "assurance_icon",
-        "reanalysed",
-        "rank",
+    # Read into columns, not one dict per measure: at scale 50 the dicts cost more than the query.
+    result = conn.execute(measures.measure_analyses_query(scope, as_of, with_result=False))
+    names = list(result.keys())
+    rows = result.all()
+    if not rows:
+        return pd.DataFrame(columns=MEASURE_COLUMNS)
+    col = {name: list(values) for name, values in zip(names, zip(*rows), strict=True)}
+    # The chart's icons (every rule set) stand in for the latest phase's summary icons.
+    col["variation_icon"] = col.pop("chart_variation_icon")
+    col["assurance_icon"] = col.pop("chart_assurance_icon")
+    for key in ("signal", "improving", "concern"):
+        col[key] = [bool(v) for v in col[key]]
+    past = [i for i, day in enumerate(col["last_period"]) if day and _day(day) > as_of]
+    later = reanalysed(conn, [dict(zip(names, rows[i], strict=True)) for i in past], as_of)
+    gone = set()
+    for i in past:
+        again = later[col["measure_id"][i]]
+        if again is None:
+            gone.add(i)  # no observation by the date: nothing to show yet
+            continue
+        result_, summary = again
+        col["last_period"][i] = dt.date.fromisoformat(result_["periods"][-1])
+        col["n_points"][i] = len(result_["periods"])
+        for key in ("signal", "improving", "concern"):
+            col[key][i] = summary[key]
+        col["variation_icon"][i] = spc_charts.variation_icon(result_)
+        col["assurance_icon"][i] = spc_charts.assurance_icon(result_, col["target"][i])
+    col["reanalysed"] = [False] * len(rows)
+    for i in past:
+        col["reanalysed"][i] = True
+    col["rank"] = [
+        chart_rank(*flags)
+        for flags in zip(col["variation_icon"], col["improving"], col["concern"], col["signal"], strict=True)
     ]
-    return pd.DataFrame(out, columns=columns)
+    frame = pd.DataFrame({name: col[name] for name in MEASURE_COLUMNS})
+    if gone:
+        frame = frame.drop(index=sorted(gone)).reset_index(drop=True)
+    return frame
 
 
 def portfolio_data(conn: Connection, scope: Scope, as_of: dt.date) -> PortfolioData:
     """Everything the Portfolio page draws, for one scope and date (before the page's own filters)."""
+    # One row per project, read in bulk (see measures.portfolio_projects for the columns); the last
+    # observation's day is not shown, so its grouping of every observation is not asked for.
+    query = measures.portfolio_projects_query(scope, as_of, with_last_observation=False)
+    # Into columns: given Rows, pandas probes each one for namedtuple fields (a failed lookup per row).
+    found = conn.execute(query).all()
     projects = pd.DataFrame(
-        measures.portfolio_projects(conn, scope, as_of),
-        columns=[
-            "id",
-            "code",
-            "title",
-            "priority",
-            "status",
-            "pcn",
-            "pcn_name",
-            "lead_organisation",
-            "start_date",
-            "end_date",
-            "latest_score",
-            "scored_on",
-            "stale",
-            "measures",
-            "last_observation",
-        ],
+        dict(zip(PROJECT_COLUMNS, zip(*found), strict=True)) if found else {}, columns=PROJECT_COLUMNS
     )
+    projects["stale"] = projects["stale"].astype(bool)
     rows = measure_rows(conn, scope, as_of)
     # As booleans: with no measure the column is empty and of object type, which pandas would read
     # as a list of column names to select.

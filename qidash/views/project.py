@@ -16,7 +16,6 @@ from sqlalchemy import Connection, literal, or_, select, union_all
 from qidash import measures, spc_charts
 from qidash import models as m
 from qidash.palette import label
-from qidash.scope import Scope
 from qidash.views.portfolio import reanalysed
 
 MEMBER_ORDER = {"lead": 0, "member": 1, "coach": 2, "sponsor": 3}
@@ -312,7 +311,7 @@ def project_data(
         scores=scores,
         changes=changes,
         measures=measure_charts_by_project(conn, [pid], as_of, changed)[pid],
-        stale=about["status"] == "active" and pid in measures.stale_project_ids(conn, Scope(), as_of),
+        stale=about["status"] == "active" and measures.is_stale(conn, pid, as_of),
     )
 
 
