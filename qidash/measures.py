@@ -510,17 +510,21 @@ def improving_project_ids(conn: Connection, scope: Scope, as_of: dt.date) -> set
     from qidash import analysis
 
     ma = m.MeasureAnalysis
-    rows = conn.execute(
-        select(m.Measure.project_id, m.Measure.id, ma.improving, ma.last_period,
-               case((analysis.past_holds(as_of), ma.past_improving), else_=None))
+    measures_started = (
+        select(m.Measure.project_id, m.Measure.id)
         .join(ma, ma.measure_id == m.Measure.id)
         .where(m.Measure.project_id.in_(_projects_started(scope, as_of)))
-    ).all()
+    )
+    covers_date = ma.last_period <= as_of  # the status on the last period answers for as_of
     # Analysis keeps each measure's status on its last period and on the Overview's comparison date.
-    improving = {pid for pid, _mid, imp, last, _past in rows if imp and _as_date(last) <= as_of}
-    improving |= {pid for pid, _mid, _imp, last, past in rows if past and _as_date(last) > as_of}
-    redo = [mid for pid, mid, _imp, last, past in rows
-            if _as_date(last) > as_of and past is None and pid not in improving]
+    improving = set(conn.scalars(
+        measures_started.with_only_columns(m.Measure.project_id).distinct().where(
+            or_(and_(covers_date, ma.improving.is_(True)),
+                and_(~covers_date, analysis.past_holds(as_of), ma.past_improving.is_(True)))
+        )
+    ))
+    redo = [mid for pid, mid in conn.execute(measures_started.where(~covers_date, ~analysis.past_holds(as_of)))
+            if pid not in improving]
     if redo:
         improving |= analysis.improving_as_of(conn, redo, as_of)
     return improving
