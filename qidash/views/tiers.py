@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from itertools import pairwise
-from operator import itemgetter
 
 import pandas as pd
 from sqlalchemy import Connection
@@ -108,12 +107,12 @@ def cohort_table(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame
         "completion_rate",
         "attendance_rate",
     ]
-    # Rows as tuples: a frame built from 4,600 dicts costs half as much again.
-    row = itemgetter(*columns)
-    frame = pd.DataFrame([row(r) for r in measures.cohort_summary(conn, scope, as_of)], columns=columns)
-    ends = zip(frame["start_date"], frame["end_date"], strict=True)
-    frame["ended"] = [bool((end or start) <= as_of) for start, end in ends]
-    return frame.iloc[::-1].reset_index(drop=True)
+    # Newest first, column by column: a frame built from 4,600 dicts costs half as much again, and a
+    # tuple per row only feeds the garbage collector.
+    rows = measures.cohort_summary(conn, scope, as_of)[::-1]
+    frame = pd.DataFrame({c: [r[c] for r in rows] for c in columns} if rows else [], columns=columns)
+    frame["ended"] = [bool((r["end_date"] or r["start_date"]) <= as_of) for r in rows]
+    return frame
 
 
 def tiers_data(conn: Connection, scope: Scope, as_of: dt.date) -> TiersData:
