@@ -138,10 +138,15 @@ if counts["unlocated"]:
     notes.append(f"Organisations with no location recorded, not drawn: {fmt_int(counts['unlocated'])}.")
 st.caption(" ".join(notes))
 
-table = pcn_table(view)
-if not table.empty:
-    with st.expander(f"The numbers behind the map: {fmt_int(len(table))} PCNs in scope"):
-        st.dataframe(table, hide_index=True, width="stretch")
+if len(view.by_pcn):
+    # Written only once opened: a closed expander's table would still be built and sent.
+    numbers = st.expander(
+        f"The numbers behind the map: {fmt_int(len(view.by_pcn))} PCNs in scope", key="pcn_numbers",
+        on_change="rerun",
+    )
+    if numbers.open:
+        with numbers:
+            st.dataframe(pcn_table(view), hide_index=True, width="stretch")
 
 # --- gaps --------------------------------------------------------------------------------------------
 st.subheader("Gaps: nobody trained")

@@ -37,12 +37,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, Text, cast, delete, insert, select
 from sqlalchemy.orm import Session
 
 from qidash import catalog
@@ -56,15 +57,96 @@ KM_PER_DEG_LAT = 111.32
 DIGITS = 5  # about a metre
 
 
-@dataclass(frozen=True)
 class Area:
     """One PCN or locality: ``polygons`` is a list of polygons, each a list of rings (the outline,
-    then any holes), each ring a list of ``(longitude, latitude)`` pairs."""
+    then any holes), each ring a list of ``(longitude, latitude)`` pairs; ``bounds`` is
+    (west, south, east, north).
 
-    code: str
-    name: str
-    polygons: list
-    locality: str | None = None  # a PCN's locality code
+    An area read back as stored (:func:`stored_areas`) keeps its polygons as the JSON they were
+    stored as and parses them only when asked for: the map writes that JSON into its layers as it
+    is and needs only the bounds besides (750 PCNs at scale 50, where parsing and writing every
+    coordinate again took longer than anything else about the areas)."""
+
+    __slots__ = ("_json", "_polygons", "bounds", "code", "locality", "name")
+
+    def __init__(self, code: str, name: str, polygons: list | None = None, locality: str | None = None, *,
+                 stored_json: str | None = None, bounds: tuple[float, float, float, float] | None = None):
+        set_ = object.__setattr__  # read-only once made, as the frozen dataclass it was
+        set_(self, "code", code)
+        set_(self, "name", name)
+        set_(self, "locality", locality)  # a PCN's locality code
+        set_(self, "_polygons", polygons)
+        set_(self, "_json", stored_json)
+        if bounds is None:
+            bounds = _bounds(polygons) if stored_json is None else _json_bounds([stored_json])[0]
+        set_(self, "bounds", bounds)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"an Area is read-only: cannot set {name}")
+
+    def __reduce__(self):
+        return _area, (self.code, self.name, self._polygons, self.locality, self._json, self.bounds)
+
+    @property
+    def polygons(self) -> list:
+        if self._polygons is None:
+            object.__setattr__(
+                self, "_polygons", [[_pairs(ring) for ring in polygon] for polygon in json.loads(self._json)]
+            )
+        return self._polygons
+
+    def polygons_json(self) -> list[str]:
+        """Each polygon as JSON (a list of rings of [longitude, latitude])."""
+        if self._json is None:
+            return [json.dumps(polygon, separators=(",", ":")) for polygon in self._polygons]
+        return _json_items(self._json, _POLYGON_GAP, 3)
+
+    def rings_json(self) -> list[str]:
+        """Every ring of every polygon as JSON (a list of [longitude, latitude])."""
+        return [ring for polygon in self.polygons_json() for ring in _json_items(polygon, _RING_GAP, 2)]
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Area):
+            return NotImplemented
+        return (self.code, self.name, self.locality, self.polygons) == (
+            other.code, other.name, other.locality, other.polygons
+        )
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Area(code={self.code!r}, name={self.name!r}, locality={self.locality!r}, bounds={self.bounds!r})"
+
+
+def _area(code, name, polygons, locality, stored_json, bounds) -> Area:
+    """An Area as pickled (:meth:`Area.__reduce__`)."""
+    return Area(code, name, polygons, locality, stored_json=stored_json, bounds=bounds)
+
+
+# Where one item of a JSON list of polygons (of rings, of points: arrays of numbers only) ends and
+# the next begins: only there do three brackets close ("]]]"), and only between rings two.
+_POLYGON_GAP = re.compile(r"\]\]\]\s*,\s*\[\[\[")
+_RING_GAP = re.compile(r"\]\]\s*,\s*\[\[")
+
+
+def _json_items(text: str, gap: re.Pattern, depth: int) -> list[str]:
+    """The items of a JSON list of polygons (``depth`` 3) or of a polygon's rings (2), as JSON."""
+    inner = text.strip()[1:-1].strip()
+    if not inner:
+        return []
+    parts = gap.split(inner)
+    close, open_ = "]" * depth, "[" * depth
+    last = len(parts) - 1
+    return [("" if i == 0 else open_) + part + ("" if i == last else close) for i, part in enumerate(parts)]
+
+
+def _bounds(polygons: list) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of the outlines of ``polygons``; None when there are none."""
+    points = [pt for poly in polygons for pt in poly[0]]
+    if not points:
+        return None
+    lons, lats = zip(*points, strict=True)
+    return min(lons), min(lats), max(lons), max(lats)
 
 
 @dataclass(frozen=True)
@@ -76,11 +158,11 @@ class Areas:
     @property
     def bounds(self) -> tuple[float, float, float, float] | None:
         """(west, south, east, north) of every PCN area, or None when there are none."""
-        points = [pt for a in self.pcns for poly in a.polygons for pt in poly[0]]
-        if not points:
+        boxes = [a.bounds for a in self.pcns if a.bounds is not None]
+        if not boxes:
             return None
-        lons, lats = zip(*points, strict=True)
-        return min(lons), min(lats), max(lons), max(lats)
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                max(b[3] for b in boxes))
 
 
 def boundary_file() -> Path:
@@ -132,26 +214,52 @@ def rebuild_pcn_areas(session: Session) -> int:
 def stored_areas(conn: Connection, pcns: list[dict]) -> Areas | None:
     """The derived areas as the last load stored them, in :func:`derived_areas`' order and with the
     names in ``pcns`` (:func:`catalog.pcn_localities`); None when none are stored (no site had a
-    location, or the data was written without a load's refresh)."""
-    stored = {
-        (level, code): [[_pairs(ring) for ring in polygon] for polygon in polygons]
-        for level, code, polygons in conn.execute(
-            select(m.DerivedArea.level, m.DerivedArea.code, m.DerivedArea.polygons)
-        )
-    }
-    if not stored:
+    location, or the data was written without a load's refresh). Each keeps its polygons as the
+    stored JSON (see :class:`Area`)."""
+    rows = conn.execute(
+        select(m.DerivedArea.level, m.DerivedArea.code, cast(m.DerivedArea.polygons, Text))
+    ).all()
+    if not rows:
         return None
+    boxes = _json_bounds([text for _level, _code, text in rows])
+    stored = {(level, code): (text, box) for (level, code, text), box in zip(rows, boxes, strict=True)}
     pcn_areas_ = [
-        Area(p["pcn"], p["pcn_name"], stored["pcn", p["pcn"]], p["locality"])
+        Area(p["pcn"], p["pcn_name"], locality=p["locality"], stored_json=text, bounds=box)
         for p in pcns if ("pcn", p["pcn"]) in stored
+        for text, box in [stored["pcn", p["pcn"]]]
     ]
     names = {p["locality"]: p["locality_name"] for p in pcns}
     localities = [
-        Area(code, names[code], polygons)
-        for (level, code), polygons in sorted(stored.items())
+        Area(code, names[code], stored_json=text, bounds=box)
+        for (level, code), (text, box) in sorted(stored.items())
         if level == "locality" and code in names
     ]
     return Areas("derived", pcn_areas_, localities)
+
+
+def _json_bounds(texts: list[str]) -> list[tuple[float, float, float, float] | None]:
+    """(west, south, east, north) of each JSON list of polygons, read as one run of numbers: with
+    the brackets blanked out, the numbers are longitude, latitude, longitude... separated by commas,
+    so each text holds one more number than it has commas. (Holes lie inside their outline, so all
+    rings give the outline's bounds.)"""
+    blank = str.maketrans("[]", "  ")
+    counts = np.array([t.count(",") + 1 if "[[[" in t else 0 for t in texts], dtype=np.intp)
+    if not counts.any():
+        return [None] * len(texts)
+    numbers = np.fromstring(",".join(t.translate(blank) for t in texts if "[[[" in t), sep=",")
+    if len(numbers) != counts.sum() or (counts % 2).any():  # not lists of [lon, lat]: parse them
+        return [_bounds(json.loads(t)) for t in texts]
+    filled = np.flatnonzero(counts)
+    starts = (np.cumsum(counts) - counts)[filled] // 2
+    lon, lat = numbers[0::2], numbers[1::2]
+    boxes = np.column_stack((
+        np.minimum.reduceat(lon, starts), np.minimum.reduceat(lat, starts),
+        np.maximum.reduceat(lon, starts), np.maximum.reduceat(lat, starts),
+    )).tolist()
+    out: list = [None] * len(texts)
+    for i, box in zip(filled.tolist(), boxes, strict=True):
+        out[i] = tuple(box)
+    return out
 
 
 def read_boundary_file(path: Path, codes: set[str]) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import json
 import math
 import uuid
@@ -228,11 +229,9 @@ def points_bounds(orgs: pd.DataFrame) -> tuple[float, float, float, float] | Non
             float(located["longitude"].max()), float(located["latitude"].max()))
 
 
-def area_bounds(area) -> tuple[float, float, float, float]:
-    """(west, south, east, north) of one area."""
-    lons = [pt[0] for poly in area.polygons for pt in poly[0]]
-    lats = [pt[1] for poly in area.polygons for pt in poly[0]]
-    return min(lons), min(lats), max(lons), max(lats)
+def area_bounds(area) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) of one area (None when it has no polygon)."""
+    return area.bounds
 
 
 def _union_bounds(*boxes):
@@ -246,20 +245,43 @@ def _union_bounds(*boxes):
 
 
 def area_rows(areas: Areas, values: Mapping[str, float | None], edges: list[float],
-              tips: Mapping[str, tuple[str, str, str]]) -> list[dict]:
-    """One row per polygon of every PCN area. PCNs in ``values`` (those in scope) are filled by
-    class; the others are drawn faintly as outside the filters."""
+              tips: Mapping[str, tuple[str, str, str]]) -> JsonRows:
+    """One row per polygon of every PCN area: ``pcn``, ``locality``, ``title``, ``line1``..``line3``,
+    ``polygon`` and ``fill``. PCNs in ``values`` (those in scope) are filled by class; the others are
+    drawn faintly as outside the filters. Written as JSON with each polygon's JSON as the area holds
+    it (:meth:`geo.Area.polygons_json`), not read and written again."""
+    text = json.encoder.encode_basestring_ascii
+    row = '{"fill":%s,"line1":%s,"line2":%s,"line3":%s,"locality":%s,"pcn":%s,"polygon":%s,"title":%s}'
+    fills: dict[tuple[str, int], str] = {}  # a few colours, each written once
     rows = []
     for area in areas.pcns:
         inside = area.code in values
-        fill = rgba(area_colour(values[area.code], edges), AREA_ALPHA) if inside else rgba(OUTSIDE, OUTSIDE_ALPHA)
+        colour = (area_colour(values[area.code], edges), AREA_ALPHA) if inside else (OUTSIDE, OUTSIDE_ALPHA)
+        fill = fills.get(colour)
+        if fill is None:
+            fill = fills[colour] = json.dumps(rgba(*colour), separators=(",", ":"))
         line1, line2, line3 = tips.get(area.code, ("Outside the current filters", "Click to show this PCN", ""))
-        for polygon in area.polygons:
-            rows.append({
-                "pcn": area.code, "locality": area.locality, "title": pcn_title(area.name),
-                "line1": line1, "line2": line2, "line3": line3, "polygon": polygon, "fill": fill,
-            })
-    return rows
+        fields = (fill, text(line1), text(line2), text(line3), "null" if area.locality is None else text(area.locality),
+                  text(area.code))
+        title = text(pcn_title(area.name))
+        rows += [row % (*fields, polygon, title) for polygon in area.polygons_json()]
+    return JsonRows("[" + ",".join(rows) + "]")
+
+
+def _ring_rows(key: str, areas: Iterable) -> JsonRows:
+    """One row per ring of each area's polygons: ``key`` (the area's code) and ``path`` (the ring)."""
+    return _written(
+        {key: json.encoder.encode_basestring_ascii(a.code), "path": ring} for a in areas for ring in a.rings_json()
+    )
+
+
+def _written(rows: Iterable[dict[str, str]]) -> JsonRows:
+    """Rows whose values are already JSON as one JSON array, keys sorted and no spaces between items,
+    as :meth:`Deck.to_json` writes objects."""
+    text = json.encoder.encode_basestring_ascii
+    return JsonRows("[" + ",".join(
+        "{" + ",".join(f"{text(k)}:{v}" for k, v in sorted(row.items())) + "}" for row in rows
+    ) + "]")
 
 
 def pcn_title(name: str) -> str:
@@ -309,24 +331,25 @@ def org_rows(orgs: pd.DataFrame, size_by: str, kind_label: Callable[[str], str] 
         return text(code) if isinstance(code, str) else "null"
 
     by_stage = {stage: _point_template(stage) for stage in STAGE_COLOURS}
-    columns = zip(
-        located["ods_code"].tolist(), located["pcn"].tolist(), located["name"].tolist(),
-        located["kind"].tolist(), sizes, located["stage"].tolist(), located["trained_in_post"].tolist(),
+    # Every point's template in a row and their values in one flat tuple, so a single ``%`` writes
+    # them all, without a Python-level step per point.
+    values = zip(
+        map(line1, located["kind"].tolist(), sizes), map(line3, located["trained_in_post"].tolist()),
+        map(text, located["ods_code"].tolist()), map(pcn_of, located["pcn"].tolist()),
         located["longitude"].to_numpy(dtype=float).tolist(), located["latitude"].to_numpy(dtype=float).tolist(),
-        radius, strict=True,
+        radius, map(text, located["name"].tolist()), strict=True,
     )
-    rows = [
-        by_stage[stage] % (line1(kind, size), line3(trained), text(ods), pcn_of(pcn), lon, lat, float(r), text(name))
-        for ods, pcn, name, kind, size, stage, trained, lon, lat, r in columns
-    ]
-    return JsonRows("[" + ",".join(rows) + "]")
+    template = ",".join(map(by_stage.__getitem__, located["stage"].tolist()))
+    return JsonRows("[" + template % tuple(itertools.chain.from_iterable(values)) + "]")
 
 
 def _point_template(stage: str) -> str:
     """One organisation's JSON object at ``stage``, for ``%`` to fill with line1, line3, ods_code,
     pcn (each written as JSON), longitude, latitude and radius (floats) and title (JSON). Keys in
     sorted order, as Deck.to_json sorts every other object's."""
-    text = json.encoder.encode_basestring_ascii
+    def text(value: str) -> str:  # as JSON, with any % doubled so that ``%`` writes it as it is
+        return json.encoder.encode_basestring_ascii(value).replace("%", "%%")
+
     fill = json.dumps(rgba(STAGE_COLOURS[stage]), separators=(",", ":"))
     return (
         f'{{"fill":{fill},"line1":%s,"line2":{text(f"Stage: {STAGE_LABELS[stage]}")},"line3":%s,'
@@ -363,16 +386,14 @@ def capability_deck(
         ),
         pdk.Layer(
             "PathLayer", id=LOCALITIES_ID,
-            data=[{"locality": a.code, "path": ring} for a in areas.localities for poly in a.polygons for ring in poly],
+            data=_ring_rows("locality", areas.localities),
             get_path="path", get_color=rgba(LOCALITY_LINE, 220), get_width=2.5, width_units=PIXELS,
             pickable=False,
         ),
     ]
-    selected = [a for a in areas.pcns if a.code == selected_pcn]
     layers.append(
         pdk.Layer(
-            "PathLayer", id=SELECTED_ID,
-            data=[{"pcn": a.code, "path": ring} for a in selected for poly in a.polygons for ring in poly],
+            "PathLayer", id=SELECTED_ID, data=_ring_rows("pcn", [a for a in areas.pcns if a.code == selected_pcn]),
             get_path="path", get_color=rgba(SELECTED_LINE), get_width=4, width_units=PIXELS, pickable=False,
         )
     )

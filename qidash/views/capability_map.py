@@ -8,7 +8,9 @@ the data, not with the filters).
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -48,6 +50,7 @@ SIZE_BY = {"beds": "Beds", "staff_headcount": "Staff headcount"}
 GAPS_AMONG = {"care_home": "Care homes", "all": "All organisations"}
 EARTH_RADIUS_KM = 6371.0088
 ORG_TEXT = ("ods_code", "name", "kind", "sector", "pcn", "stage")  # text columns of measures.org_stage_columns
+ORG_FLAGS = ("offered", "engaged", "trained", "with_project")  # its flags
 GAP_COLUMNS = [
     "Organisation", "PCN", "Beds", "Staff", "Stage", "Nearest coach or Lead", "Their organisation",
     "Distance (km)", "Kind", "Locality", "ODS code",
@@ -91,48 +94,81 @@ def capability_map_data(
     gaps list gives their role and organisation. ``with_gaps=False`` leaves the gaps out (empty
     tables, no coaches): a map alone, as the Showcase draws it, needs none of them."""
     stages = measures.org_stage_columns(conn, scope, as_of)
-    # Text columns typed as such: inferring their type took as long as the rest (19,000 rows, scale 50).
-    orgs = pd.DataFrame({k: pd.array(v, dtype="str") if k in ORG_TEXT else v for k, v in stages.items()})
+    arrays = org_arrays(stages)
     pcns = {p["pcn"]: p for p in catalog.pcn_localities(conn)}
-    rows = []
-    for r in measures.pcn_capability(conn, scope, as_of, stages):
-        p = pcns[r["group"]]
-        rows.append({"pcn": r["group"], "name": r["name"], "locality": p["locality"],
-                     "locality_name": p["locality_name"], **r})
-    by_pcn = pd.DataFrame(rows).drop(columns=["group"], errors="ignore")
-    for ratio in ("coverage_pct", "trained_per_10_beds"):
-        if ratio in by_pcn:
-            by_pcn[ratio] = pd.to_numeric(by_pcn[ratio], errors="coerce").astype(float)  # None -> NaN
+    by_pcn = _by_pcn(measures.pcn_capability(conn, scope, as_of, stages), pcns)
     # Coaches anywhere the viewer may see: a home's nearest coach may sit in the next PCN or locality.
     everyone = Scope(within_localities=scope.within_localities, within_pcns=scope.within_pcns)
-    coach_rows = pd.DataFrame(measures.coaches(conn, everyone, as_of) if with_gaps else [])
-    if not can_see_people and "display_name" in coach_rows:
-        coach_rows["display_name"] = None
-    names = {code: p["pcn_name"] for code, p in pcns.items()}
-    localities = {code: p["locality_name"] for code, p in pcns.items()}
+    coach_rows = measures.coaches(conn, everyone, as_of) if with_gaps else []
     if with_gaps:
-        unreached = with_nearest_coach(orgs[orgs["trained_in_post"] == 0], coach_rows)
-        gaps = {
-            "care_home": gap_table(unreached[unreached["kind"].isin(CARE_HOME_KINDS)], names, localities),
-            "all": gap_table(unreached, names, localities),
-        }
+        names = {code: p["pcn_name"] for code, p in pcns.items()}
+        localities = {code: p["locality_name"] for code, p in pcns.items()}
+        gaps = gap_tables(arrays, coach_rows, names, localities, can_see_people)
     else:
         gaps = {among: pd.DataFrame(columns=GAP_COLUMNS) for among in GAPS_AMONG}
+    # Counted from the columns as read: 19,000 organisations at scale 50.
+    stage_count = Counter(stages["stage"])
     return CapabilityMapData(
-        orgs=orgs,
+        orgs=org_frame(arrays),
         by_pcn=by_pcn,
-        stage_counts={s: int((orgs["stage"] == s).sum()) for s in measures.ORG_STAGES},
+        stage_counts={s: stage_count[s] for s in measures.ORG_STAGES},
         gaps=gaps,
         coaches=len(coach_rows),
         pcn_locality={code: p["locality"] for code, p in pcns.items()},
         counts={
-            "orgs": len(orgs),
-            "trained": int(orgs["trained"].sum()),
-            "care_homes": int(orgs["kind"].isin(CARE_HOME_KINDS).sum()),
-            "without_pcn": int(orgs["pcn"].isna().sum()),
-            "unlocated": int((orgs["latitude"].isna() | orgs["longitude"].isna()).sum()),
+            "orgs": len(stages["ods_code"]),
+            "trained": int(arrays["trained"].sum()),
+            "care_homes": int(np.isin(arrays["kind"], CARE_HOME_KINDS).sum()),
+            "without_pcn": stages["pcn"].count(None),
+            "unlocated": int((np.isnan(arrays["latitude"]) | np.isnan(arrays["longitude"])).sum()),
         },
     )
+
+
+def org_arrays(stages: dict[str, list]) -> dict[str, np.ndarray]:
+    """:func:`measures.org_stage_columns` as NumPy arrays, each typed as it is known to be: text as
+    Python strings (object), locations as floats (NaN where missing), beds and headcount as int64
+    (float64, NaN where missing, when some are), flags as bool and counts as int64. Inferring the
+    types took as long as the rest (19,000 organisations at scale 50)."""
+    arrays = {}
+    for key, values in stages.items():
+        if key in ORG_TEXT:
+            arrays[key] = np.array(values, dtype=object)
+        elif key in ORG_FLAGS:
+            arrays[key] = np.array(values, dtype=bool)
+        elif key in ("latitude", "longitude"):
+            arrays[key] = np.array(values, dtype=float)
+        else:
+            try:
+                arrays[key] = np.array(values, dtype=np.int64)
+            except TypeError:  # some missing (None)
+                arrays[key] = np.array(values, dtype=float)
+    return arrays
+
+
+def org_frame(arrays: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The organisations (:func:`org_arrays`) as a DataFrame, the text as strings."""
+    return pd.DataFrame(
+        {k: pd.array(a, dtype="str") if k in ORG_TEXT else a for k, a in arrays.items()}, copy=False
+    )
+
+
+def _by_pcn(rows: list[dict], pcns: dict[str, dict]) -> pd.DataFrame:
+    """One row per PCN of :func:`measures.pcn_capability` with its locality: ``pcn``, ``name``,
+    ``locality``, ``locality_name`` and the measures (the ratios as floats, NaN where undefined)."""
+    if not rows:
+        return pd.DataFrame()
+    columns = {
+        "pcn": [r["group"] for r in rows],
+        "name": [r["name"] for r in rows],
+        "locality": [pcns[r["group"]]["locality"] for r in rows],
+        "locality_name": [pcns[r["group"]]["locality_name"] for r in rows],
+    }
+    for key in rows[0]:
+        if key not in columns and key != "group":
+            values = [r[key] for r in rows]
+            columns[key] = np.array(values, dtype=float) if key in ("coverage_pct", "trained_per_10_beds") else values
+    return pd.DataFrame(columns)
 
 
 def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
@@ -197,52 +233,102 @@ def coach_label(coach) -> str:
     return "QI" + words[2:] if words.lower().startswith("qi ") else words
 
 
-def with_nearest_coach(orgs: pd.DataFrame, coach_rows: pd.DataFrame) -> pd.DataFrame:
-    """``orgs`` with the nearest coach or Lead-tier person (``measures.coaches`` rows) by straight-line
-    distance from each located organisation: ``coach`` (:func:`coach_label`), ``coach_organisation``
-    and ``coach_km`` (rounded to 0.1 km); None where the organisation has no location or there is no
-    coach."""
-    coach = np.full(len(orgs), None, dtype=object)
-    where, km = coach.copy(), [None] * len(orgs)
-    located = (orgs["latitude"].notna() & orgs["longitude"].notna()).to_numpy()
-    if len(coach_rows) and located.any():
+def gap_tables(
+    orgs: dict[str, np.ndarray], coach_rows: list[dict], pcn_names: dict, locality_names: dict,
+    can_see_people: bool = False,
+) -> dict[str, pd.DataFrame]:
+    """GAPS_AMONG key -> the organisations of ``orgs`` (:func:`org_arrays`) with nobody trained in
+    post, largest first (beds, then staff, then name; missing sizes last), as GAP_COLUMNS: each with
+    the nearest of ``coach_rows`` (:func:`measures.coaches`) by straight-line distance from its
+    location, named only when ``can_see_people`` (see :func:`coach_label`), that coach's
+    organisation and the distance rounded to 0.1 km (none without a location or a coach). Beds or
+    staff recorded for none of a table's organisations (a GP programme has no beds): that column is
+    left out.
+
+    Worked on arrays and built column by column: thousands of rows at scale 50, where sorting and
+    joining DataFrames of text took as long as the query."""
+    rows = np.flatnonzero(orgs["trained_in_post"] == 0)
+    if not len(rows):
+        return {among: pd.DataFrame(columns=GAP_COLUMNS) for among in GAPS_AMONG}
+    beds, staff = orgs["beds"][rows].astype(float), orgs["staff_headcount"][rows].astype(float)
+    names = orgs["name"][rows]
+    # Largest first: descending numbers sort ascending negated, NaN (missing) last; names ascending.
+    order = np.lexsort((np.array(names.tolist(), dtype=str), -staff, -beds))  # stable: ties keep ODS order
+    rows, names, beds, staff = rows[order], names[order], beds[order], staff[order]
+
+    lat, lon = orgs["latitude"][rows], orgs["longitude"][rows]
+    located = np.flatnonzero(~(np.isnan(lat) | np.isnan(lon)))
+    coach = np.full(len(rows), None, dtype=object)
+    where, km = coach.copy(), coach.copy()
+    if coach_rows and len(located):
         best, dist = nearest(
-            orgs["latitude"].to_numpy()[located], orgs["longitude"].to_numpy()[located],
-            coach_rows["latitude"].to_numpy(), coach_rows["longitude"].to_numpy(),
+            lat[located], lon[located],
+            [c["latitude"] for c in coach_rows], [c["longitude"] for c in coach_rows],
         )
         chosen = np.unique(best)  # labelled once each, and only those someone is nearest
         labels = np.full(len(coach_rows), None, dtype=object)
-        labels[chosen] = [coach_label(c) for c in coach_rows.iloc[chosen].to_dict("records")]
+        labels[chosen] = [
+            coach_label(coach_rows[i] if can_see_people else {**coach_rows[i], "display_name": None})
+            for i in chosen.tolist()
+        ]
         coach[located] = labels[best]
-        where[located] = coach_rows["organisation"].to_numpy(dtype=object)[best]
-        for pos, d in zip(np.flatnonzero(located), dist.tolist(), strict=True):
-            km[pos] = round(d, 1)
-    return orgs.assign(coach=list(coach), coach_organisation=list(where), coach_km=pd.array(km, dtype="Float64"))
+        where[located] = np.array([c["organisation"] for c in coach_rows], dtype=object)[best]
+        km[located] = round_tenths(dist).tolist()
 
-
-def gap_table(gaps: pd.DataFrame, pcn_names: dict, locality_names: dict) -> pd.DataFrame:
-    """Organisations with nobody trained in post (:func:`with_nearest_coach` rows), largest first
-    (beds, then staff, then name), each with the nearest coach or Lead-tier person."""
-    if gaps.empty:
-        return pd.DataFrame(columns=GAP_COLUMNS)
-    gaps = gaps.sort_values(["beds", "staff_headcount", "name"], ascending=[False, False, True], na_position="last")
-    # Column by column through lookups (thousands of rows at scale 50), each kind's label made once.
-    kinds = {k: label(k) for k in gaps["kind"].unique()}
+    pcn, kinds = orgs["pcn"][rows].tolist(), orgs["kind"][rows]
+    kind_label = {k: label(k) for k in set(kinds.tolist())}
+    columns = {
+        "Organisation": names,
+        "PCN": np.array(list(map(pcn_names.get, pcn, repeat(""))), dtype=object),
+        "Beds": beds,
+        "Staff": staff,
+        "Stage": np.array(list(map(maps.STAGE_LABELS.__getitem__, orgs["stage"][rows].tolist())), dtype=object),
+        "Nearest coach or Lead": coach,
+        "Their organisation": where,
+        "Distance (km)": km,
+        "Kind": np.array(list(map(kind_label.__getitem__, kinds.tolist())), dtype=object),
+        "Locality": np.array(list(map(locality_names.get, pcn, repeat(""))), dtype=object),
+        "ODS code": orgs["ods_code"][rows],
+    }
     table = pd.DataFrame({
-        "Organisation": gaps["name"].to_numpy(),
-        "PCN": gaps["pcn"].map(pcn_names).fillna("").tolist(),
-        "Beds": gaps["beds"].astype("Int64").to_numpy(),
-        "Staff": gaps["staff_headcount"].astype("Int64").to_numpy(),
-        "Stage": gaps["stage"].map(maps.STAGE_LABELS).tolist(),
-        "Nearest coach or Lead": gaps["coach"].tolist(),
-        "Their organisation": gaps["coach_organisation"].tolist(),
-        "Distance (km)": gaps["coach_km"].array,
-        "Kind": gaps["kind"].map(kinds).tolist(),
-        "Locality": gaps["pcn"].map(locality_names).fillna("").tolist(),
-        "ODS code": gaps["ods_code"].to_numpy(),
+        name: (
+            _whole(values) if name in ("Beds", "Staff")
+            else pd.array(values.tolist(), dtype="Float64") if name == "Distance (km)"
+            else pd.array(values, dtype="str")
+        )
+        for name, values in columns.items()
     })
-    # Beds or headcount recorded for none of these (a GP programme has no beds): leave the column out.
+    # The care homes' rows of the same table, their sizes typed on their own (all recorded: whole).
+    homes = np.flatnonzero(np.isin(kinds, CARE_HOME_KINDS))
+    home_table = table.take(homes).reset_index(drop=True)
+    home_table["Beds"], home_table["Staff"] = _whole(beds[homes]), _whole(staff[homes])
+    return {"care_home": _drop_unrecorded(home_table), "all": _drop_unrecorded(table)}
+
+
+def _whole(values: np.ndarray) -> np.ndarray:
+    """Sizes as whole numbers (int64), or as floats with NaN when some are not recorded."""
+    return values if np.isnan(values).any() else values.astype(np.int64)
+
+
+def _drop_unrecorded(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` without Beds or Staff where none of its organisations records them (a GP programme
+    has no beds); an empty table with every column."""
+    if table.empty:
+        return pd.DataFrame(columns=GAP_COLUMNS)
     return table.drop(columns=[c for c in ("Beds", "Staff") if table[c].isna().all()])
+
+
+def round_tenths(km: np.ndarray) -> np.ndarray:
+    """``round(x, 1)`` of each distance, as Python rounds (the decimal nearest the float's exact
+    value), in one pass: NumPy's rounding (tenfold, to the nearest whole, back) agrees except within
+    rounding of a half tenth (0.35 is 0.34999... as a float: Python gives 0.3, NumPy 0.4), and those
+    few are rounded one by one."""
+    km = np.asarray(km, dtype=float)
+    out = np.round(km, 1)
+    tenfold = km * 10
+    near_half = np.flatnonzero(np.abs(tenfold - np.floor(tenfold) - 0.5) < 1e-6)
+    out[near_half] = [round(x, 1) for x in km[near_half].tolist()]
+    return out
 
 
 def colour_measures(view: CapabilityMapData) -> dict[str, str]:
@@ -279,9 +365,9 @@ def colour_scale(view: CapabilityMapData, measure: str) -> ColourScale:
     """The chosen measure per PCN in scope, its class edges and the legend the deck's colours follow."""
     _name, _help, integer = COLOUR_MEASURES[measure]
     values = {}
-    for row in view.by_pcn.to_dict("records") if len(view.by_pcn) else []:
-        v = row.get(measure)
-        values[row["pcn"]] = None if v is None or pd.isna(v) else float(v)
+    if len(view.by_pcn):
+        for code, v in zip(view.by_pcn["pcn"].tolist(), view.by_pcn[measure].tolist(), strict=True):
+            values[code] = None if v is None or pd.isna(v) else float(v)
     edges = maps.legend_breaks(values.values(), percent=measure == "coverage_pct", integer=integer)
     items = maps.legend(edges, integer, fmt_int if integer else maps.fmt_edge)
     if measure == "coverage_pct":
@@ -291,17 +377,19 @@ def colour_scale(view: CapabilityMapData, measure: str) -> ColourScale:
 
 def pcn_tips(view: CapabilityMapData) -> dict[str, tuple[str, str, str]]:
     """Three tooltip lines per PCN in scope."""
+    if not len(view.by_pcn):
+        return {}
+    columns = ("pcn", "coverage_pct", "orgs_trained", "orgs_in_scope", "people_trained", "trained_per_10_beds",
+               "projects_active")
     tips = {}
-    for r in view.by_pcn.to_dict("records") if len(view.by_pcn) else []:
-        per_bed = _defined(r.get("trained_per_10_beds"))
-        tips[r["pcn"]] = (
-            (
-                f"Coverage {fmt_pct(_defined(r['coverage_pct']))}: {fmt_int(r['orgs_trained'])} of "
-                f"{fmt_int(r['orgs_in_scope'])} organisations trained"
-            ),
-            f"People trained {fmt_int(r['people_trained'])}"
-            + ("" if per_bed is None else f" · {fmt_num(per_bed, 2)} per 10 beds"),
-            f"Projects active {fmt_int(r['projects_active'])} · click to filter to this PCN",
+    for code, coverage, trained, orgs, people, per_bed, projects in zip(
+        *(view.by_pcn[c].tolist() for c in columns), strict=True
+    ):
+        per_bed = _defined(per_bed)
+        tips[code] = (
+            f"Coverage {fmt_pct(_defined(coverage))}: {fmt_int(trained)} of {fmt_int(orgs)} organisations trained",
+            f"People trained {fmt_int(people)}" + ("" if per_bed is None else f" · {fmt_num(per_bed, 2)} per 10 beds"),
+            f"Projects active {fmt_int(projects)} · click to filter to this PCN",
         )
     return tips
 
