@@ -1,5 +1,5 @@
-"""Derived tables, rebuilt after every load: tier attainment, organisation spans and each measure's
-chart analysis.
+"""Derived tables, rebuilt after every load: tier attainment, the tiers reached, organisation spans and
+each measure's chart analysis.
 
 Tier attainment (DESIGN.md section 2) is computed in SQL so it scales with the database, not with
 Python memory. A person attains a tier on the earliest date they
@@ -24,7 +24,8 @@ TEAM_ROLES = ("lead", "member")
 
 def rebuild_tier_attainment(session: Session) -> int:
     """Recompute the ``tier_attainment`` table from enrolments, faculty roles and projects, and then
-    the organisation spans, which follow from it (:func:`rebuild_organisation_spans`)."""
+    the organisation spans and the tiers reached, which follow from it (:func:`rebuild_organisation_spans`,
+    :func:`rebuild_tier_reached`)."""
     session.execute(delete(m.TierAttainment))
     target = m.TierAttainment.__table__
 
@@ -104,7 +105,26 @@ def rebuild_tier_attainment(session: Session) -> int:
             )
         session.execute(insert(target).from_select(["person_id", "tier_id", "attained_on"], by_project))
     rebuild_organisation_spans(session)
+    rebuild_tier_reached(session)
     return session.execute(select(func.count()).select_from(target)).scalar_one()
+
+
+def rebuild_tier_reached(session: Session) -> int:
+    """Recompute the ``tier_reached`` table from tier attainment: each person's first day at or above
+    each tier, the earliest day they attained it or a higher tier of its framework. Counting people
+    who reached at least a tier by a date (the funnel, reach over time) then reads one index range
+    instead of working out everyone's highest tier. Returns how many rows it holds."""
+    session.execute(delete(m.TierReached))
+    held, tier = aliased(m.Tier), aliased(m.Tier)
+    ta = m.TierAttainment
+    first = (
+        select(ta.person_id, tier.id, func.min(ta.attained_on))
+        .join(held, held.id == ta.tier_id)
+        .join(tier, and_(tier.framework_id == held.framework_id, tier.rank <= held.rank))
+        .group_by(ta.person_id, tier.id)
+    )
+    session.execute(insert(m.TierReached).from_select(["person_id", "tier_id", "reached_on"], first))
+    return session.execute(select(func.count()).select_from(m.TierReached)).scalar_one()
 
 
 def rebuild_organisation_spans(session: Session) -> int:

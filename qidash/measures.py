@@ -132,16 +132,23 @@ def tiers(conn: Connection) -> list[dict]:
 
 
 def people_by_tier(conn: Connection, scope: Scope, as_of: dt.date, person_filter=None) -> dict[str, int]:
-    """Per tier code: people who reached at least that tier by ``as_of`` (0 where none)."""
-    hr = _highest_rank(scope, as_of, person_filter)
+    """Per tier code: people who reached at least that tier by ``as_of`` (0 where none): those whose
+    highest tier by then (``_highest_rank``) is that tier or above, as ``tier_reached`` keeps them."""
+    tr = m.TierReached
+    reached = (
+        select(tr.tier_id, func.count().label("people"))
+        .where(tr.reached_on <= as_of, *scope.person_conditions(tr.person_id))
+        .group_by(tr.tier_id)
+    )
+    if person_filter is not None:
+        reached = reached.where(tr.person_id.in_(person_filter))
+    reached = reached.subquery("reached")
     rows = conn.execute(
-        select(m.Tier.code, func.count(hr.c.person_id))
-        .select_from(m.Tier)
-        .outerjoin(hr, and_(hr.c.framework_id == m.Tier.framework_id, hr.c.top_rank >= m.Tier.rank))
-        .group_by(m.Tier.code, m.Tier.framework_id, m.Tier.rank)
+        select(m.Tier.code, reached.c.people)
+        .outerjoin(reached, reached.c.tier_id == m.Tier.id)
         .order_by(m.Tier.framework_id, m.Tier.rank)
     ).all()
-    return {code: n for code, n in rows}
+    return {code: n or 0 for code, n in rows}
 
 
 def people_by_highest_tier(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str, int]:
@@ -177,7 +184,7 @@ def tier_conversion(
     ta, tb = aliased(m.TierAttainment), aliased(m.TierAttainment)
     tier_a, tier_b = aliased(m.Tier), aliased(m.Tier)
     for a, b in _adjacent_tier_pairs(conn):
-        rows = conn.execute(
+        pairs = conn.execute(
             select(ta.attained_on, tb.attained_on)
             .join(tier_a, tier_a.id == ta.tier_id)
             .join(tb, tb.person_id == ta.person_id)
@@ -185,8 +192,10 @@ def tier_conversion(
             .where(tier_a.code == a["code"], tier_b.code == b["code"])
             .where(ta.attained_on <= tb.attained_on, tb.attained_on <= as_of)
             .where(*scope.person_conditions(ta.person_id))
-        ).all()
-        days = [(_as_date(y) - _as_date(x)).days for x, y in rows]
+        )
+        # Days taken straight from each row as it is read: holding ten thousand rows at once only fed
+        # the garbage collector.
+        days = [(_as_date(y) - _as_date(x)).days for x, y in pairs]
         out[f"{a['code']}->{b['code']}"] = {
             "ratio": _ratio(reached.get(b["code"], 0), reached.get(a["code"], 0)),
             "median_days": statistics.median(days) if days else None,
@@ -218,9 +227,9 @@ def lead_per_live(
     if len(ladder) < 2:
         return None
     if reached is None:
-        highest = people_by_highest_tier(conn, scope, as_of)
-    else:
-        highest = highest_from_reached(all_tiers, reached)
+        reached = people_by_tier(conn, scope, as_of)
+    # As people_by_highest_tier counts them, from the reached counts tier_reached gives quickly.
+    highest = highest_from_reached(all_tiers, reached)
     return _ratio(highest.get(ladder[-1]["code"], 0), highest.get(ladder[-2]["code"], 0))
 
 
@@ -823,7 +832,7 @@ def people_by_tier_by(
     A person belongs to their organisation's group. Every group holding an organisation in scope is
     listed with every tier (0 where none). Organisations with no PCN are left out of the locality and
     PCN groupings (as in :func:`org_counts_by`); over sectors or kinds the groups add up to
-    :func:`people_by_tier`, whose definition (``_highest_rank``) this shares. With ``outside``, the
+    :func:`people_by_tier`, whose definition (``tier_reached``) this shares. With ``outside``, the
     people in scope whose organisation has no PCN form one more group, ``group`` and ``name`` None,
     so that the groups always add up to :func:`people_by_tier`.
     """
@@ -834,24 +843,29 @@ def people_by_tier_by(
             q = q.outerjoin(target, on) if outside else q.join(target, on)
         return q
 
-    # People per group and highest rank, summed into "reached at least" here; and the groups listed over
-    # the organisations in scope. Joining every organisation to every tier and then to the counts cost
-    # twice as much.
-    hr = _highest_rank(scope, as_of)
-    at_top = conn.execute(
+    # People per organisation and tier from tier_reached (reached at least the tier by as_of), then per
+    # group and tier id: counting per organisation first groups on two integers and joins the groups to
+    # thousands of counts rather than to every person (grouping on the tiers' codes cost PostgreSQL a
+    # sixth more). And the groups listed over the organisations in scope: joining every organisation
+    # to every tier and then to the counts cost twice as much.
+    tr = m.TierReached
+    per_org = (
+        select(m.Person.organisation_id.label("organisation_id"), tr.tier_id, func.count().label("people"))
+        .join(m.Person, m.Person.id == tr.person_id)
+        .where(tr.reached_on <= as_of, *scope.person_conditions(tr.person_id))
+        .group_by(m.Person.organisation_id, tr.tier_id)
+        .subquery("per_org")
+    )
+    per_group = conn.execute(
         grouped(
-            select(key, hr.c.framework_id, hr.c.top_rank, func.count())
-            .select_from(hr)
-            .join(m.Person, m.Person.id == hr.c.person_id)
-            .join(m.Organisation, m.Organisation.id == m.Person.organisation_id)
-        ).group_by(key, hr.c.framework_id, hr.c.top_rank)
+            select(key, per_org.c.tier_id, func.sum(per_org.c.people))
+            .select_from(per_org)
+            .join(m.Organisation, m.Organisation.id == per_org.c.organisation_id)
+        ).group_by(key, per_org.c.tier_id)
     ).all()
     all_tiers = tiers(conn)
-    people: dict[tuple, int] = {}
-    for group, framework, top, n in at_top:
-        for t in all_tiers:
-            if t["framework_id"] == framework and t["rank"] <= top:
-                people[group, t["code"]] = people.get((group, t["code"]), 0) + n
+    code_of = dict(conn.execute(select(m.Tier.id, m.Tier.code)).all())
+    people = {(group, code_of[tier]): int(n) for group, tier, n in per_group}
     groups = conn.execute(
         grouped(select(key, name).select_from(m.Organisation))
         .where(*scope.org_conditions())
@@ -874,41 +888,23 @@ def people_reaching_tier_by_day(
     framework, so the running total of a tier's rows up to D equals ``people_by_tier(..., D)[T]``
     (someone who only teaches counts in every tier below theirs, as in the funnel).
     """
-    # One row per person, with the first day they reached at least each tier: grouping by person alone
-    # follows tier_attainment's (person_id, attained_on) index, where grouping by person and tier sorted
-    # every (person, tier) pair. Then one count per tier and day.
-    all_tiers = tiers(conn)
-    if not all_tiers:
-        return []
-    ta = m.TierAttainment
-
-    def at_least(t: dict):
-        return and_(m.Tier.framework_id == t["framework_id"], m.Tier.rank >= t["rank"])
-
-    first = (
-        select(
-            ta.person_id,
-            *(
-                func.min(case((at_least(t), ta.attained_on))).label(f"tier_{i}")
-                for i, t in enumerate(all_tiers)
-            ),
+    # tier_reached holds each person's first day at or above each tier; counting them per tier id and day
+    # reads its (tier_id, reached_on) index in order (grouping on the tiers' codes, joined in, took twice
+    # as long on PostgreSQL). The few tiers are put in framework and rank order here.
+    tr = m.TierReached
+    tier_of = {
+        tier_id: (framework, rank, code)
+        for tier_id, framework, rank, code in conn.execute(
+            select(m.Tier.id, m.Tier.framework_id, m.Tier.rank, m.Tier.code)
         )
-        .join(m.Tier, m.Tier.id == ta.tier_id)
-        .where(ta.attained_on <= until, *scope.person_conditions(ta.person_id))
-        .group_by(ta.person_id)
-        .cte("first_reached")
+    }
+    counts = conn.execute(
+        select(tr.tier_id, tr.reached_on, func.count())
+        .where(tr.reached_on <= until, *scope.person_conditions(tr.person_id))
+        .group_by(tr.tier_id, tr.reached_on)
     )
-    days = [first.c[f"tier_{i}"] for i in range(len(all_tiers))]
-    per_tier = union_all(
-        *(
-            select(literal(i).label("tier"), day.label("day"), func.count())
-            .where(day.is_not(None))
-            .group_by(day)
-            for i, day in enumerate(days)
-        )
-    )
-    rows = sorted((i, _as_date(day), n) for i, day, n in conn.execute(per_tier))
-    return [(all_tiers[i]["code"], day, n) for i, day, n in rows]
+    rows = sorted((tier_of[tier_id], _as_date(day), n) for tier_id, day, n in counts)
+    return [(tier[2], day, n) for tier, day, n in rows]
 
 
 def people_by_tier_on(
@@ -981,9 +977,8 @@ def cohort_summary(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]
     if not scope.is_system:
         # cohorts_in_scope: someone in scope holds a place not withdrawn.
         q = q.where(per_cohort.c.enrolled > 0)
-    rows = conn.execute(q).all()
     out = []
-    for *about, enrolled, withdrawn, done, attended in rows:
+    for *about, enrolled, withdrawn, done, attended in conn.execute(q):
         code, name, course, course_name, tier, locality, start, end, sessions, by = about
         enrolled, withdrawn, done = int(enrolled or 0), int(withdrawn or 0), int(done or 0)
         ended = _as_date(end or start) <= as_of

@@ -328,6 +328,21 @@ class OrganisationSpan(Base):
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
+class TierReached(Base):
+    """The first day each person reached at least each tier: the earliest day they attained that tier
+    or a higher one of its framework (``tier_attainment``), derived at every load
+    (qidash.derive.rebuild_tier_reached). Someone who only teaches has a row for every tier below
+    theirs, as the funnel counts them; a person reached at least T by D when their row for T is
+    dated on or before D."""
+
+    __tablename__ = "tier_reached"
+    # Counting a tier's people by a date, or by day, reads one range of this index.
+    __table_args__ = (Index("ix_tier_reached_tier_reached_on", "tier_id", "reached_on"),)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    tier_id: Mapped[int] = mapped_column(ForeignKey("tier.id"), primary_key=True)
+    reached_on: Mapped[dt.date] = mapped_column(Date)
+
+
 class MeasureAnalysis(Base):
     """Each measure's SPC / run-chart analysis, computed when its observations are loaded."""
 
