@@ -104,6 +104,7 @@ def rebuild_tier_attainment(session: Session) -> int:
                 .group_by(team.c.person_id)
             )
         session.execute(insert(target).from_select(["person_id", "tier_id", "attained_on"], by_project))
+    rebuild_trained_people(session)
     rebuild_organisation_spans(session)
     rebuild_tier_reached(session)
     return session.execute(select(func.count()).select_from(target)).scalar_one()
@@ -125,6 +126,23 @@ def rebuild_tier_reached(session: Session) -> int:
     )
     session.execute(insert(m.TierReached).from_select(["person_id", "tier_id", "reached_on"], first))
     return session.execute(select(func.count()).select_from(m.TierReached)).scalar_one()
+
+
+def rebuild_trained_people(session: Session) -> int:
+    """Recompute the ``trained_person`` table: everyone who has attained a tier, on the day of their
+    first, with their organisation, leaving date and whether they are a patient partner."""
+    session.execute(delete(m.TrainedPerson))
+    first = (
+        select(
+            m.Person.id, m.Person.organisation_id, func.min(m.TierAttainment.attained_on), m.Person.left_on,
+            m.Person.is_patient_partner,
+        )
+        .join(m.TierAttainment, m.TierAttainment.person_id == m.Person.id)
+        .group_by(m.Person.id, m.Person.organisation_id, m.Person.left_on, m.Person.is_patient_partner)
+    )
+    columns = ["person_id", "organisation_id", "trained_on", "left_on", "is_patient_partner"]
+    session.execute(insert(m.TrainedPerson).from_select(columns, first))
+    return session.execute(select(func.count()).select_from(m.TrainedPerson)).scalar_one()
 
 
 def rebuild_organisation_spans(session: Session) -> int:

@@ -310,6 +310,20 @@ class TierAttainment(Base):
     attained_on: Mapped[dt.date] = mapped_column(Date, index=True)
 
 
+class TrainedPerson(Base):
+    """Each person who has attained a tier, on the day of their first (``tier_attainment``), with the
+    facts about them that counts of people trained filter on, copied from ``person``; derived at every
+    load (qidash.derive.rebuild_trained_people). Counting people trained by a date, or people in post
+    per organisation, then reads one row per person instead of grouping every attainment."""
+
+    __tablename__ = "trained_person"
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    trained_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    left_on: Mapped[dt.date | None] = mapped_column(Date)
+    is_patient_partner: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class OrganisationSpan(Base):
     """When an organisation was at a stage of the coverage funnel, derived from what is typed in
     (qidash.derive.rebuild_organisation_spans): ``state`` holds on every date from ``starts_on`` up to

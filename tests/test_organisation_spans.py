@@ -1,4 +1,4 @@
-"""The organisation spans loads derive agree with the definitions of DESIGN.md section 4 they stand for.
+"""The organisation spans and trained people loads derive agree with the definitions they stand for.
 
 The measures count organisations engaged, with someone trained in post, or with an active project on a
 date by reading ``organisation_span``. Here the same conditions are written out directly over the
@@ -106,3 +106,23 @@ def test_spans_that_overlap_or_touch_are_merged():
         (2, d("2024-03-01"), d("2024-04-01")),
     ]
     assert {r["state"] for r in rows} == {"trained"}
+
+
+@pytest.mark.parametrize("scenario", scenarios.NAMES)
+def test_trained_people_are_those_with_a_tier_attained_on_their_first(any_demo, scenario):
+    from sqlalchemy import func
+
+    engine = any_demo(scenario)
+    with engine.connect() as conn:
+        by_definition = conn.execute(
+            select(m.Person.id, m.Person.organisation_id, func.min(m.TierAttainment.attained_on),
+                   m.Person.left_on, m.Person.is_patient_partner)
+            .join(m.TierAttainment, m.TierAttainment.person_id == m.Person.id)
+            .group_by(m.Person.id, m.Person.organisation_id, m.Person.left_on, m.Person.is_patient_partner)
+        ).all()
+        tp = m.TrainedPerson
+        stored = conn.execute(
+            select(tp.person_id, tp.organisation_id, tp.trained_on, tp.left_on, tp.is_patient_partner)
+        ).all()
+    assert by_definition, "no one trained: the comparison proves nothing"
+    assert sorted(map(tuple, stored)) == sorted(map(tuple, by_definition))
