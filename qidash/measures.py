@@ -470,28 +470,31 @@ def projects_with_patient_partner(conn: Connection, scope: Scope, as_of: dt.date
     ).scalar_one()
 
 
-def latest_scores(scope: Scope, as_of: dt.date):
-    """Subquery: project_id, latest IHI progress score dated on or before ``as_of``."""
+def latest_scores(as_of: dt.date, scope: Scope | None = None):
+    """Subquery: project_id, scored_on, score: each project's latest IHI progress score dated on or
+    before ``as_of`` (given a scope, only of projects started by then in it)."""
     latest_day = (
         select(m.ProgressScore.project_id, func.max(m.ProgressScore.scored_on).label("day"))
         .where(m.ProgressScore.scored_on <= as_of)
         .group_by(m.ProgressScore.project_id)
         .subquery()
     )
-    return (
-        select(m.ProgressScore.project_id.label("project_id"), m.ProgressScore.score.label("score"))
-        .join(
-            latest_day,
-            and_(latest_day.c.project_id == m.ProgressScore.project_id, latest_day.c.day == m.ProgressScore.scored_on),
-        )
-        .where(m.ProgressScore.project_id.in_(_projects_started(scope, as_of)))
-        .subquery("latest_scores")
+    q = select(
+        m.ProgressScore.project_id.label("project_id"),
+        m.ProgressScore.scored_on.label("scored_on"),
+        m.ProgressScore.score.label("score"),
+    ).join(
+        latest_day,
+        and_(latest_day.c.project_id == m.ProgressScore.project_id, latest_day.c.day == m.ProgressScore.scored_on),
     )
+    if scope is not None:
+        q = q.where(m.ProgressScore.project_id.in_(_projects_started(scope, as_of)))
+    return q.subquery("latest_scores")
 
 
 def progress_counts(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str, int]:
     """projects_progress_ge_3 and projects_progress_ge_4 from each project's latest score."""
-    ls = latest_scores(scope, as_of)
+    ls = latest_scores(as_of, scope)
     row = conn.execute(
         select(
             func.sum(case((ls.c.score >= 3.0, 1), else_=0)),
@@ -1246,23 +1249,7 @@ def portfolio_projects_query(scope: Scope, as_of: dt.date, with_last_observation
     """The SELECT behind :func:`portfolio_projects`, its columns in that order, for a caller that reads
     the rows in bulk; ``with_last_observation=False`` leaves out the last column and the grouping of
     every observation it takes."""
-    last_score_day = (
-        select(m.ProgressScore.project_id, func.max(m.ProgressScore.scored_on).label("day"))
-        .where(m.ProgressScore.scored_on <= as_of)
-        .group_by(m.ProgressScore.project_id)
-        .subquery("last_score_day")
-    )
-    last_score = (
-        select(m.ProgressScore.project_id, m.ProgressScore.scored_on, m.ProgressScore.score)
-        .join(
-            last_score_day,
-            and_(
-                last_score_day.c.project_id == m.ProgressScore.project_id,
-                last_score_day.c.day == m.ProgressScore.scored_on,
-            ),
-        )
-        .subquery("last_score")
-    )
+    last_score = latest_scores(as_of)
     measure_counts = (
         select(m.Measure.project_id, func.count().label("n"))
         .group_by(m.Measure.project_id)

@@ -15,7 +15,7 @@ import datetime as dt
 import pandas as pd
 import plotly.graph_objects as go
 
-from qidash.charts import FONT
+from qidash.charts import figure
 from qidash.palette import (
     NHS_BLUE,
     NHS_DARK_BLUE,
@@ -56,31 +56,6 @@ def _share(n: int, total: int) -> str:
 
 def _days(value) -> str:
     return "–" if value is None else f"{value:,.0f} days"
-
-
-def _figure(
-    traces: list,
-    height: int,
-    xaxis: dict | None = None,
-    yaxis: dict | None = None,
-    legend: dict | None = None,
-    **kw,
-) -> go.Figure:
-    """A figure in the house layout (as qidash.charts._layout gives it), with ``xaxis``, ``yaxis``,
-    ``legend`` and ``kw`` on top. The layout is given as the figure is made: plotly checks each property
-    once, where updating a built figure's layout and axes checks them again, several times slower."""
-    layout = {
-        "height": height,
-        "margin": dict(l=10, r=10, t=30, b=10),
-        "font": FONT,
-        "plot_bgcolor": "white",
-        "paper_bgcolor": "white",
-        "legend": dict(orientation="h", yanchor="bottom", y=1.02, x=0, **(legend or {})),
-        "xaxis": {**(xaxis or {}), "showgrid": False, "linecolor": NHS_PALE_GREY},
-        "yaxis": {**(yaxis or {}), "gridcolor": NHS_PALE_GREY, "zeroline": False},
-        **kw,
-    }
-    return go.Figure(data=traces, layout=layout)
 
 
 def tier_funnel(
@@ -128,7 +103,7 @@ def tier_funnel(
         marker=dict(color=fills),
         connector=dict(fillcolor=NHS_PALE_GREY, line=dict(width=0)),
     )
-    return _figure([funnel], max(200, 60 + 62 * len(tiers)), yaxis=dict(showgrid=False), showlegend=False)
+    return figure([funnel], max(200, 60 + 62 * len(tiers)), yaxis=dict(showgrid=False), showlegend=False)
 
 
 def tier_comparison(groups: pd.DataFrame, tiers: list[dict], max_groups: int = 15) -> go.Figure:
@@ -159,7 +134,7 @@ def tier_comparison(groups: pd.DataFrame, tiers: list[dict], max_groups: int = 1
             )
         )
     bars = len(frame) * max(1, len(tiers))
-    return _figure(
+    return figure(
         traces,
         max(260, 90 + 16 * bars + 14 * len(frame)),
         xaxis=dict(title="People who reached at least this tier", rangemode="tozero"),
@@ -221,7 +196,7 @@ def reach_by_tier(reach: pd.DataFrame, tiers: list[dict], target: dict, as_of: d
                     marker=dict(size=[0, 9]),
                 )
             )
-    return _figure(traces, 380, yaxis=dict(title="People (reached at least)", rangemode="tozero"))
+    return figure(traces, 380, yaxis=dict(title="People (reached at least)", rangemode="tozero"))
 
 
 def session_attendance(sessions: pd.DataFrame) -> go.Figure:
@@ -261,7 +236,7 @@ def session_attendance(sessions: pd.DataFrame) -> go.Figure:
         )
         top = max(int(sessions["on_register"].max()), int(sessions["attended"].max()))
         yaxis["range"] = [0, top * 1.15 + 1]
-    return _figure(traces, 320, xaxis=dict(title="Session", type="category"), yaxis=yaxis)
+    return figure(traces, 320, xaxis=dict(title="Session", type="category"), yaxis=yaxis)
 
 
 def role_mix(
@@ -295,7 +270,7 @@ def role_mix(
         cliponaxis=False,
         hovertemplate="%{y}: %{x:,}<extra></extra>",
     )
-    return _figure(
+    return figure(
         [bars],
         max(200, 60 + 30 * len(frame)),
         xaxis=dict(title="People enrolled", range=[0, max(1, frame["people"].max()) * 1.25]),
@@ -347,7 +322,7 @@ def local_faculty_over_time(periods: pd.DataFrame, months: int = 6) -> go.Figure
         )
         if len(labels) < 4:  # keep a lone period's bar from filling the whole width
             xaxis["range"] = [-1.5, len(labels) + 0.5]
-    return _figure(
+    return figure(
         traces,
         340,
         xaxis=xaxis,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 import pandas as pd
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, select
 
 from qidash import catalog, db, geo, maps, measures, spc, spc_charts
 from qidash import models as m
@@ -418,23 +418,7 @@ def sustained(result: dict, improving: bool) -> bool:
 def _choice_projects(conn: Connection, scope: Scope, as_of: dt.date) -> list[tuple]:
     """(id, code, title, latest progress score or None, story) of every project started by ``as_of``
     in scope, by code. The latest score is :func:`qidash.measures.portfolio_projects`'s."""
-    last_score_day = (
-        select(m.ProgressScore.project_id, func.max(m.ProgressScore.scored_on).label("day"))
-        .where(m.ProgressScore.scored_on <= as_of)
-        .group_by(m.ProgressScore.project_id)
-        .subquery("last_score_day")
-    )
-    last_score = (
-        select(m.ProgressScore.project_id, m.ProgressScore.score)
-        .join(
-            last_score_day,
-            and_(
-                last_score_day.c.project_id == m.ProgressScore.project_id,
-                last_score_day.c.day == m.ProgressScore.scored_on,
-            ),
-        )
-        .subquery("last_score")
-    )
+    last_score = measures.latest_scores(as_of)
     return conn.execute(
         select(m.Project.id, m.Project.code, m.Project.title, last_score.c.score, m.Project.story)
         .outerjoin(last_score, last_score.c.project_id == m.Project.id)
