@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -75,3 +76,22 @@ def programme_rows(engine) -> dict[str, list]:
             if table.name not in AUDIT_TABLES:
                 out[table.name] = sorted(map(repr, conn.execute(select(table)).all()))
     return out
+
+
+@contextmanager
+def connection_to(databases, backend: str, frames: dict):
+    """A connection to a new database of ``backend`` holding ``frames``, with tier attainment and what
+    follows from it derived (no chart analysis); the database is dropped afterwards."""
+    from sqlalchemy.orm import Session
+
+    from qidash import derive, store
+
+    engine = databases.new(backend)
+    with Session(engine) as session, session.begin():
+        store.write_frames(session, frames)
+        derive.rebuild_tier_attainment(session)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        databases.drop(engine)

@@ -13,13 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from sqlalchemy.orm import Session
 
-from qidash import db, derive, geo, maps, measures, scenarios, store
+from qidash import db, geo, maps, measures, scenarios
 from qidash.models import CARE_HOME_KINDS
 from qidash.scope import Scope
 from qidash.views import capability_map as view
-from tests.support import deck_specs, no_exceptions, open_page
+from tests.support import connection_to, deck_specs, no_exceptions, open_page
 
 D = dt.date
 AS_OF = D(2021, 1, 1)
@@ -106,13 +105,8 @@ FRAMES = {
 @pytest.fixture(scope="module")
 def conn(backend, databases):
     """A connection to the tiny system, on SQLite and on PostgreSQL."""
-    engine = databases.new(backend)
-    with Session(engine) as session, session.begin():
-        store.write_frames(session, FRAMES)
-        derive.rebuild_tier_attainment(session)
-    with engine.connect() as connection:
+    with connection_to(databases, backend, FRAMES) as connection:
         yield connection
-    databases.drop(engine)
 
 
 # --- measures -----------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from qidash import catalog, db, derive, geo, ingest, maps, measures, palette, store
 from qidash import models as m
 from qidash.scope import Scope
+from tests.support import connection_to
 from tests.test_capability_map import AS_OF, FRAMES
 
 SCOPES = [Scope(), Scope(kind="care_home"), Scope(locality="L1"), Scope(pcn="P3"), Scope(sector="nhs"),
@@ -27,13 +28,8 @@ SCOPES = [Scope(), Scope(kind="care_home"), Scope(locality="L1"), Scope(pcn="P3"
 @pytest.fixture(scope="module")
 def conn(backend, databases):
     """The tiny system of test_capability_map, on SQLite and on PostgreSQL."""
-    engine = databases.new(backend)
-    with Session(engine) as session, session.begin():
-        store.write_frames(session, FRAMES)
-        derive.rebuild_tier_attainment(session)
-    with engine.connect() as connection:
+    with connection_to(databases, backend, FRAMES) as connection:
         yield connection
-    databases.drop(engine)
 
 
 def _replaced(conn, scope, as_of):

@@ -9,13 +9,13 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy.orm import Session
 
-from qidash import catalog, db, derive, measures, scenarios, store, tier_charts
+from qidash import catalog, db, measures, scenarios, tier_charts
 from qidash.measures import PATIENT_GROUP
 from qidash.palette import label
 from qidash.scope import Scope
 from qidash.views import tiers as view
+from tests.support import connection_to
 
 D = dt.date
 LATE = D(2021, 6, 30)
@@ -198,13 +198,8 @@ FRAMES = {
 @pytest.fixture(scope="module")
 def conn(backend, databases):
     """A connection to the tiny programme, on SQLite and on PostgreSQL."""
-    engine = databases.new(backend)
-    with Session(engine) as session, session.begin():
-        store.write_frames(session, FRAMES)
-        derive.rebuild_tier_attainment(session)
-    with engine.connect() as connection:
+    with connection_to(databases, backend, FRAMES) as connection:
         yield connection
-    databases.drop(engine)
 
 
 def test_the_hand_worked_funnel(conn):
