@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import Connection, func, select
 
+from qidash import db
 from qidash import models as m
 
 
@@ -39,13 +40,10 @@ def date_span(conn: Connection) -> tuple[dt.date | None, dt.date | None]:
     for col in (m.Cohort.start_date, m.Observation.period, m.ProgressScore.scored_on, m.Project.start_date):
         lo, hi = conn.execute(select(func.min(col), func.max(col))).one()
         if lo:
-            lows.append(_d(lo))
-            highs.append(_d(hi))
+            lows.append(db.as_date(lo))
+            highs.append(db.as_date(hi))
     return (min(lows) if lows else None, max(highs) if highs else None)
 
-
-def _d(value) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def priorities(conn: Connection) -> dict[str, str]:

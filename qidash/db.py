@@ -5,6 +5,7 @@ The URL comes from ``--db`` (command line), else ``QIDASH_DB_URL``, else a SQLit
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -204,6 +205,11 @@ def has_schema(engine: Engine) -> bool:
 
 
 # --- settings -----------------------------------------------------------------------------------------
+
+
+def as_date(value) -> dt.date:
+    """A date read from the database: SQLite hands some back as ISO text (from aggregates, unions)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def get_setting(conn_or_session, key: str, default: str | None = None) -> str | None:

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from qidash import db
 from qidash import models as m
 from qidash.derive import TEAM_ROLES
 from qidash.scope import Scope
@@ -192,7 +193,7 @@ def tier_conversion(
         )
         # Days taken straight from each row as it is read: holding ten thousand rows at once only fed
         # the garbage collector.
-        days = [(_as_date(y) - _as_date(x)).days for x, y in pairs]
+        days = [(db.as_date(y) - db.as_date(x)).days for x, y in pairs]
         out[f"{a['code']}->{b['code']}"] = {
             "ratio": _ratio(reached.get(b["code"], 0), reached.get(a["code"], 0)),
             "median_days": statistics.median(days) if days else None,
@@ -229,9 +230,6 @@ def lead_per_live(
     highest = highest_from_reached(all_tiers, reached)
     return _ratio(highest.get(ladder[-1]["code"], 0), highest.get(ladder[-2]["code"], 0))
 
-
-def _as_date(value) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 # --- organisations -----------------------------------------------------------------------------------
@@ -372,7 +370,7 @@ def reach_vs_target(conn: Connection, scope: Scope, as_of: dt.date, trained: int
     out = {"people_trained": trained, "target_value": None, "due_on": None, "projected_at_due": None, "on_track": None}
     if target is None:
         return out
-    due = _as_date(target["due_on"])
+    due = db.as_date(target["due_on"])
     value = target["value"]
     out["target_value"] = int(value) if float(value).is_integer() else value
     out["due_on"] = due.isoformat()
@@ -763,7 +761,7 @@ def first_trained_by_day(conn: Connection, scope: Scope, until: dt.date) -> list
         .group_by(first.c.trained_on)
         .order_by(first.c.trained_on)
     ).all()
-    return [(_as_date(d), n, int(p or 0)) for d, n, p in rows]
+    return [(db.as_date(d), n, int(p or 0)) for d, n, p in rows]
 
 
 def improving_by_priority(
@@ -886,7 +884,7 @@ def people_reaching_tier_by_day(
         .where(tr.reached_on <= until, *scope.person_conditions(tr.person_id))
         .group_by(tr.tier_id, tr.reached_on)
     )
-    rows = sorted((tier_of[tier_id], _as_date(day), n) for tier_id, day, n in counts)
+    rows = sorted((tier_of[tier_id], db.as_date(day), n) for tier_id, day, n in counts)
     return [(tier[2], day, n) for tier, day, n in rows]
 
 
@@ -964,11 +962,11 @@ def cohort_summary(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]
     for *about, enrolled, withdrawn, done, attended in conn.execute(q):
         code, name, course, course_name, tier, locality, start, end, sessions, by = about
         enrolled, withdrawn, done = int(enrolled or 0), int(withdrawn or 0), int(done or 0)
-        ended = _as_date(end or start) <= as_of
+        ended = db.as_date(end or start) <= as_of
         out.append(
             {
                 "code": code, "name": name, "course": course, "course_name": course_name, "tier": tier,
-                "locality": locality, "start_date": _as_date(start), "end_date": end and _as_date(end),
+                "locality": locality, "start_date": db.as_date(start), "end_date": end and db.as_date(end),
                 "sessions": sessions, "delivered_by": by, "enrolled": enrolled, "withdrawn": withdrawn,
                 "completed": done,
                 "completion_rate": _ratio(done, enrolled + withdrawn) if ended else None,
@@ -1004,7 +1002,7 @@ def attendance_by_session(conn: Connection, scope: Scope, as_of: dt.date, cohort
     )
     q = q.where(*scope.person_conditions(sa.person_id))
     return [
-        {"session_no": no, "held_on": held and _as_date(held), "on_register": n, "attended": int(went or 0)}
+        {"session_no": no, "held_on": held and db.as_date(held), "on_register": n, "attended": int(went or 0)}
         for no, held, n, went in conn.execute(q)
     ]
 
@@ -1201,7 +1199,7 @@ def portfolio_projects(conn: Connection, scope: Scope, as_of: dt.date) -> list[d
     for r in rows:
         row = dict(r)
         for key in ("start_date", "end_date", "scored_on", "last_observation"):
-            row[key] = row[key] and _as_date(row[key])
+            row[key] = row[key] and db.as_date(row[key])
         row["stale"] = bool(row["stale"])
         out.append(row)
     return out
@@ -1223,7 +1221,7 @@ def measure_analyses(conn: Connection, scope: Scope, as_of: dt.date, with_result
     out = []
     for r in rows:
         row = dict(r)
-        row["last_period"] = row["last_period"] and _as_date(row["last_period"])
+        row["last_period"] = row["last_period"] and db.as_date(row["last_period"])
         for key in ("signal", "improving", "concern"):
             row[key] = bool(row[key])
         out.append(row)

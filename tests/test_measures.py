@@ -370,7 +370,7 @@ def test_tier_attainment_is_derived_as_section_2_says(programme):
             .join(m.Person, m.Person.id == m.TierAttainment.person_id)
             .join(m.Tier, m.Tier.id == m.TierAttainment.tier_id)
         ).all()
-    got = {(ref, tier): measures._as_date(on) for ref, tier, on in rows}
+    got = {(ref, tier): db.as_date(on) for ref, tier, on in rows}
     assert got == {
         ("P1", "learn"): day("2023-04-30"),  # the earlier of two completions; no date: the cohort's end
         ("P2", "learn"): day("2023-04-30"),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from qidash import analysis, catalog, icons, measures, spc, spc_charts
+from qidash import analysis, catalog, db, icons, measures, spc, spc_charts
 from qidash import models as m
 from qidash.palette import label
 from qidash.scope import Scope
@@ -159,7 +159,7 @@ def measure_rows(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame
     col["assurance_icon"] = col.pop("chart_assurance_icon")
     for key in ("signal", "improving", "concern"):
         col[key] = [bool(v) for v in col[key]]
-    past = [i for i, day in enumerate(col["last_period"]) if day and _day(day) > as_of]
+    past = [i for i, day in enumerate(col["last_period"]) if day and db.as_date(day) > as_of]
     later = reanalysed(conn, [dict(zip(names, rows[i], strict=True)) for i in past], as_of)
     gone = set()
     for i in past:
@@ -275,14 +275,11 @@ def chart_results(conn: Connection, measure_ids: tuple[int, ...], as_of: dt.date
         .mappings()
         .all()
     )
-    out = {r["measure_id"]: r["result"] for r in rows if _day(r["last_period"]) <= as_of}
-    later = reanalysed(conn, [dict(r) for r in rows if _day(r["last_period"]) > as_of], as_of)
+    out = {r["measure_id"]: r["result"] for r in rows if db.as_date(r["last_period"]) <= as_of}
+    later = reanalysed(conn, [dict(r) for r in rows if db.as_date(r["last_period"]) > as_of], as_of)
     out.update({mid: again[0] for mid, again in later.items() if again is not None})
     return {mid: out[mid] for mid in measure_ids if mid in out}
 
-
-def _day(value) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def _images(uris: list[str]) -> pd.Categorical:

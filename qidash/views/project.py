@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, literal, or_, select, union_all
 
-from qidash import measures, spc_charts
+from qidash import db, measures, spc_charts
 from qidash import models as m
 from qidash.palette import label
 from qidash.views.portfolio import reanalysed
@@ -200,7 +200,7 @@ def about_rows(conn: Connection, codes, as_of: dt.date) -> dict[str, dict]:
     for r in rows:
         about = dict(r)
         for key in ("start_date", "end_date"):
-            about[key] = about[key] and _day(about[key])
+            about[key] = about[key] and db.as_date(about[key])
         if about["start_date"] and about["start_date"] > as_of:
             about["status"] = "not started"
         out[about["code"]] = about
@@ -216,7 +216,7 @@ def score_rows(conn: Connection, project_ids: list[int], as_of: dt.date) -> dict
         .order_by(m.ProgressScore.project_id, m.ProgressScore.scored_on)
     )
     for pid, day, score in rows:
-        out[pid].append((_day(day), score))
+        out[pid].append((db.as_date(day), score))
     return out
 
 
@@ -231,7 +231,7 @@ def change_rows(conn: Connection, project_ids: list[int], as_of: dt.date) -> dic
         .order_by(m.Change.project_id, m.Change.changed_on, m.Change.title)
     )
     for pid, day, title, kind, measure in rows:
-        out[pid].append((_day(day), title, kind, measure))
+        out[pid].append((db.as_date(day), title, kind, measure))
     return out
 
 
@@ -268,7 +268,7 @@ def measure_charts_by_project(
             .order_by(m.Measure.project_id, m.Measure.code)
         ).mappings()
     ]
-    later = reanalysed(conn, [r for r in rows if _day(r["last_period"]) > as_of], as_of)
+    later = reanalysed(conn, [r for r in rows if db.as_date(r["last_period"]) > as_of], as_of)
     out: dict[int, list[dict]] = {pid: [] for pid in project_ids}
     for r in rows:
         if r["measure_id"] in later:
@@ -314,9 +314,6 @@ def project_data(
         stale=about["status"] == "active" and measures.is_stale(conn, pid, as_of),
     )
 
-
-def _day(value) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
 def download_table(result: dict) -> pd.DataFrame:
