@@ -396,7 +396,8 @@ def recent_rate(conn: Connection, scope: Scope, as_of: dt.date, trained: int | N
 # --- projects ----------------------------------------------------------------------------------------
 
 
-def _projects_started(scope: Scope, as_of: dt.date):
+def projects_started(scope: Scope, as_of: dt.date):
+    """SELECT of the ids of projects in scope started by ``as_of``."""
     return select(m.Project.id).where(m.Project.start_date <= as_of, scope.project_condition())
 
 
@@ -417,7 +418,7 @@ def project_status_counts(conn: Connection, scope: Scope, as_of: dt.date) -> dic
 
 def projects_by_priority(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str, int]:
     """Per priority code: projects of any status started by ``as_of`` (every priority, 0 where none)."""
-    started = _projects_started(scope, as_of).subquery()
+    started = projects_started(scope, as_of).subquery()
     rows = conn.execute(
         select(m.Priority.code, func.count(started.c.id))
         .select_from(m.Priority)
@@ -439,7 +440,7 @@ def projects_cross_boundary(conn: Connection, scope: Scope, as_of: dt.date) -> i
         .having(or_(func.count(distinct(m.Organisation.sector)) > 1, func.count(distinct(m.Organisation.kind)) > 1))
     )
     return conn.execute(
-        select(func.count()).where(m.Project.id.in_(_projects_started(scope, as_of)), m.Project.id.in_(spans))
+        select(func.count()).where(m.Project.id.in_(projects_started(scope, as_of)), m.Project.id.in_(spans))
     ).scalar_one()
 
 
@@ -462,7 +463,7 @@ def projects_with_patient_partner(conn: Connection, scope: Scope, as_of: dt.date
     )
     return conn.execute(
         select(func.count()).where(
-            m.Project.id.in_(_projects_started(scope, as_of)),
+            m.Project.id.in_(projects_started(scope, as_of)),
             or_(m.Project.patient_involvement.is_(True), has_patient),
         )
     ).scalar_one()
@@ -486,7 +487,7 @@ def latest_scores(as_of: dt.date, scope: Scope | None = None):
         and_(latest_day.c.project_id == m.ProgressScore.project_id, latest_day.c.day == m.ProgressScore.scored_on),
     )
     if scope is not None:
-        q = q.where(m.ProgressScore.project_id.in_(_projects_started(scope, as_of)))
+        q = q.where(m.ProgressScore.project_id.in_(projects_started(scope, as_of)))
     return q.subquery("latest_scores")
 
 
@@ -515,7 +516,7 @@ def improving_project_ids(conn: Connection, scope: Scope, as_of: dt.date) -> set
     measures_started = (
         select(m.Measure.project_id, m.Measure.id)
         .join(ma, ma.measure_id == m.Measure.id)
-        .where(m.Measure.project_id.in_(_projects_started(scope, as_of)))
+        .where(m.Measure.project_id.in_(projects_started(scope, as_of)))
     )
     covers_date = ma.last_period <= as_of  # the status on the last period answers for as_of
     # Analysis keeps each measure's status on its last period and on the Overview's comparison date.
@@ -1125,7 +1126,7 @@ def projects_led_by_trained(conn: Connection, scope: Scope, as_of: dt.date) -> d
             func.sum(case((trained_first, 0), (in_training, 1), else_=0)),
         )
         .select_from(m.Project)
-        .where(m.Project.id.in_(_projects_started(scope, as_of)))
+        .where(m.Project.id.in_(projects_started(scope, as_of)))
     ).one()
     led = int(led or 0)
     return {
@@ -1321,7 +1322,7 @@ def measure_analyses_query(scope: Scope, as_of: dt.date, with_result: bool = Tru
         )
         .join(ma, ma.measure_id == m.Measure.id)
         .join(m.Project, m.Project.id == m.Measure.project_id)
-        .where(m.Measure.project_id.in_(_projects_started(scope, as_of)))
+        .where(m.Measure.project_id.in_(projects_started(scope, as_of)))
         .order_by(m.Project.code, m.Measure.code)
     )
 

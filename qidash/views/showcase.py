@@ -422,7 +422,7 @@ def _choice_projects(conn: Connection, scope: Scope, as_of: dt.date) -> list[tup
     return conn.execute(
         select(m.Project.id, m.Project.code, m.Project.title, last_score.c.score, m.Project.story)
         .outerjoin(last_score, last_score.c.project_id == m.Project.id)
-        .where(m.Project.start_date <= as_of, scope.project_condition())
+        .where(m.Project.id.in_(measures.projects_started(scope, as_of)))
         .order_by(m.Project.code)
     ).all()
 
@@ -438,7 +438,7 @@ def _measures_by_project(conn: Connection, scope: Scope, as_of: dt.date) -> tupl
     results at scale 50 need not be read.
     """
     ma = m.MeasureAnalysis
-    started = select(m.Project.id).where(m.Project.start_date <= as_of, scope.project_condition())
+    started = measures.projects_started(scope, as_of)
     # (measure id, project id, improving, whether its stored analysis runs past as_of), as plain tuples.
     rows = [
         tuple(r)
@@ -1000,8 +1000,7 @@ def showcase_data(
             conn.scalars(
                 select(m.Project.code).where(
                     m.Project.code.in_(list(projects)),
-                    m.Project.start_date <= as_of,
-                    scope.project_condition(),
+                    m.Project.id.in_(measures.projects_started(scope, as_of)),
                 )
             )
         )
