@@ -40,14 +40,8 @@ def analyse_series(
     improvement: str,
     target: float | None,
     rebase_dates: Iterable[dt.date] = (),
-    as_of: dt.date | None = None,
 ):
-    """Run the engine on one measure's series (optionally only periods up to ``as_of``)."""
-    if as_of is not None:
-        keep = [i for i, p in enumerate(periods) if p <= as_of]
-        periods = [periods[i] for i in keep]
-        values = [values[i] for i in keep]
-        denominators = [denominators[i] for i in keep] if denominators else None
+    """Run the engine on one measure's series."""
     if not periods:
         return None
     kwargs = dict(
@@ -61,6 +55,15 @@ def analyse_series(
     if chart == "xmr" and target is not None:
         kwargs["target"] = target
     return spc.analyse(values, **kwargs)
+
+
+def analyse_points(chart: str, improvement: str, target: float | None, points: list, rebase_dates=()):
+    """:func:`analyse_series` on one measure's ``(period, value, denominator)`` points, as
+    :func:`_series_by_measure` gives them."""
+    return analyse_series(
+        chart, [p for p, _, _ in points], [v for _, v, _ in points], [d for _, _, d in points],
+        improvement, target, rebase_dates,
+    )
 
 
 def _series_by_measure(session: Session, measure_ids: list[int], until: dt.date | None = None):
@@ -143,13 +146,8 @@ def rebuild_measure_analysis(session: Session, measure_ids: list[int] | None = N
             points = series.get(mm.id)
             if not points:
                 continue
-            periods = [p for p, _, _ in points]
-            values = [v for _, v, _ in points]
-            dens = [d for _, _, d in points]
-            result = analyse_series(
-                mm.chart, periods, values, dens, mm.improvement, mm.target, rebases.get(mm.id, ())
-            )
-            row = summary_row(mm.id, periods, result, mm.target)
+            result = analyse_points(mm.chart, mm.improvement, mm.target, points, rebases.get(mm.id, ()))
+            row = summary_row(mm.id, [p for p, _, _ in points], result, mm.target)
             rows.append(row | past_status(mm, points, rebases.get(mm.id, ()), day, row["improving"]))
         if rows:
             session.execute(insert(m.MeasureAnalysis), rows)
@@ -177,10 +175,7 @@ def past_status(mm, points: list, rebase_dates: Iterable[dt.date], day: dt.date,
         return span | {"past_improving": False}
     if k == len(periods):
         return span | {"past_improving": bool(improving_now)}
-    result = analyse_series(
-        mm.chart, periods[:k], [v for _, v, _ in points[:k]], [d for _, _, d in points[:k]],
-        mm.improvement, mm.target, rebase_dates,
-    )
+    result = analyse_points(mm.chart, mm.improvement, mm.target, points[:k], rebase_dates)
     return span | {"past_improving": bool(spc.latest_phase_summary(result).get("improving"))}
 
 
@@ -239,13 +234,10 @@ def improving_as_of(conn, measure_ids: list[int], as_of: dt.date) -> set[int]:
         for mm in measures:
             if mm.project_id in improving:
                 continue
-            points = [p for p in series.get(mm.id, []) if p[0] <= as_of]
+            points = series.get(mm.id)  # up to as_of
             if not points:
                 continue
-            result = analyse_series(
-                mm.chart, [p for p, _, _ in points], [v for _, v, _ in points], [d for _, _, d in points],
-                mm.improvement, mm.target, rebases.get(mm.id, ()),
-            )
+            result = analyse_points(mm.chart, mm.improvement, mm.target, points, rebases.get(mm.id, ()))
             if spc.latest_phase_summary(result).get("improving"):
                 improving.add(mm.project_id)
     return improving

@@ -67,20 +67,14 @@ def reanalysed(conn: Connection, rows: list[dict], as_of: dt.date) -> dict[int, 
     rebases = analysis._rebase_dates(conn, keys)
     out: dict[int, tuple[dict, dict] | None] = {}
     for r in rows:
-        points = [p for p in series.get(r["measure_id"], []) if p[0] <= as_of]
+        points = series.get(r["measure_id"])  # up to as_of
         if not points:
             out[r["measure_id"]] = None
             continue
-        periods = [p for p, _, _ in points]
-        result = analysis.analyse_series(
-            r["chart"],
-            periods,
-            [v for _, v, _ in points],
-            [d for _, _, d in points],
-            r["improvement"],
-            r["target"],
-            rebases.get(r["measure_id"], ()),
+        result = analysis.analyse_points(
+            r["chart"], r["improvement"], r["target"], points, rebases.get(r["measure_id"], ())
         )
+        periods = [p for p, _, _ in points]
         out[r["measure_id"]] = (with_periods(result, periods), spc.latest_phase_summary(result))
     return out
 
