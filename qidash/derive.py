@@ -202,13 +202,18 @@ def _merged_spans(state: str, spans) -> list[dict]:
     return out
 
 
-def refresh_derived(session: Session, measure_ids: list[int] | None = None) -> None:
-    """Rebuild tier attainment and the chart analysis of ``measure_ids`` (all measures when None)."""
+def refresh_derived(session: Session, measure_ids: list[int] | None = None) -> int:
+    """Rebuild every derived table after a load: tier attainment and what follows from it, the chart
+    analysis of ``measure_ids`` (all measures when None), and the PCN areas. Returns how many measures
+    were analysed."""
+    # Imported here: every page imports this module's loaders, and geo brings the geometry libraries.
     from qidash.analysis import rebuild_measure_analysis, refresh_past_status
+    from qidash.geo import rebuild_pcn_areas
 
     rebuild_tier_attainment(session)
-    rebuild_measure_analysis(session, measure_ids)
+    analysed = rebuild_measure_analysis(session, measure_ids)
     refresh_past_status(session)  # the measures not re-analysed, if the comparison date moved
-    m.DerivedArea.rebuild(session)  # the PCN areas drawn around member sites
+    rebuild_pcn_areas(session)  # the PCN areas drawn around member sites
+    return analysed
 
 

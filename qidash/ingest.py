@@ -1657,18 +1657,12 @@ CHART_ENTITIES = ("measures", "observations", "changes")
 
 
 def _refresh_derived(session: Session, frames: dict, counts: store.WriteCounts) -> int:
-    """Rebuild tier attainment and analyse the measures of the projects whose chart data changed."""
+    """Rebuild the derived tables, analysing only the measures of projects whose chart data changed."""
     from qidash import analysis, derive
 
-    derive.rebuild_tier_attainment(session)
     changed = [e for e in CHART_ENTITIES if counts.inserted.get(e) or counts.updated.get(e)]
     projects = {r["project_code"] for e in changed for r in frames[e]}
-    analysed = (
-        analysis.rebuild_measure_analysis(session, analysis.measures_touched(session, projects)) if projects else 0
-    )
-    analysis.refresh_past_status(session)  # the comparison date moves with the data's date (today)
-    m.DerivedArea.rebuild(session)  # the PCN areas drawn around member sites
-    return analysed
+    return derive.refresh_derived(session, analysis.measures_touched(session, projects))
 
 
 def _record(session: Session, batch: Batch, user: str, outcome: str, report: dict, counts) -> int:

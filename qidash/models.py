@@ -401,15 +401,6 @@ class DerivedArea(Base):
     # geo.Area.polygons: a list of polygons, each a list of rings of [longitude, latitude].
     polygons: Mapped[list] = mapped_column(JSON)
 
-    @staticmethod
-    def rebuild(session) -> int:
-        """Store the areas drawn from the data as it is now (qidash.geo.rebuild_pcn_areas); loads call
-        this after writing. geo is imported only here: the loaders' modules are imported by every page,
-        and geo brings the geometry libraries."""
-        from qidash.geo import rebuild_pcn_areas
-
-        return rebuild_pcn_areas(session)
-
 
 # --- Audit and settings ------------------------------------------------------------------------------
 
