@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import threading
 import time
@@ -180,3 +181,13 @@ def test_replicas_starting_together_migrate_one_at_a_time(pg_url):
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+
+
+def test_bench_database_kinds_as_the_help_names_them():
+    from qidash.commands.bench import _kinds
+
+    assert _kinds("both") == ("sqlite", "postgresql")
+    assert _kinds("sqlite") == ("sqlite",)
+    assert _kinds("postgresql, sqlite") == ("postgresql", "sqlite")
+    with pytest.raises(argparse.ArgumentTypeError):
+        _kinds("mysql")

@@ -23,9 +23,12 @@ def _scales(value: str) -> list[int]:
 
 
 def _kinds(value: str) -> tuple[str, ...]:
+    """``sqlite``, ``postgresql``, ``both`` or a comma-separated list of the first two."""
+    if value.strip() == "both":
+        return KINDS
     kinds = tuple(part.strip() for part in value.split(",") if part.strip())
     if not kinds or any(k not in KINDS for k in kinds):
-        raise argparse.ArgumentTypeError(f"{value!r}: use sqlite, postgresql or both (sqlite,postgresql)")
+        raise argparse.ArgumentTypeError(f"{value!r}: use sqlite, postgresql or both")
     return kinds
 
 
