@@ -417,14 +417,19 @@ def sustained(result: dict, improving: bool) -> bool:
 
 def _choice_projects(conn: Connection, scope: Scope, as_of: dt.date) -> list[tuple]:
     """(id, code, title, latest progress score or None, story) of every project started by ``as_of``
-    in scope, by code. The latest score is :func:`qidash.measures.portfolio_projects`'s."""
-    last_score = measures.latest_scores(as_of)
-    return conn.execute(
-        select(m.Project.id, m.Project.code, m.Project.title, last_score.c.score, m.Project.story)
-        .outerjoin(last_score, last_score.c.project_id == m.Project.id)
-        .where(m.Project.id.in_(measures.projects_started(scope, as_of)))
+    in scope, by code. The latest score is :func:`qidash.measures.portfolio_projects`'s.
+
+    The scores are read on their own: joined to the projects, SQLite scanned the whole table of
+    latest scores once per project (0.6 s at scale 50, 4,900 projects)."""
+    started = measures.projects_started(scope, as_of)
+    last_score = measures.latest_scores(as_of, scope)
+    scores = dict(conn.execute(select(last_score.c.project_id, last_score.c.score)).all())
+    projects = conn.execute(
+        select(m.Project.id, m.Project.code, m.Project.title, m.Project.story)
+        .where(m.Project.id.in_(started))
         .order_by(m.Project.code)
     ).all()
+    return [(pid, code, title, scores.get(pid), story) for pid, code, title, story in projects]
 
 
 def _measures_by_project(conn: Connection, scope: Scope, as_of: dt.date) -> tuple[dict, dict]:
