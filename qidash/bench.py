@@ -5,14 +5,19 @@ page of ``app.PAGES`` that exists, plus an ``empty`` page (the frame and nothing
 Streamlit's AppTest against that database (``QIDASH_DB_URL``, not demo mode):
 
 - ``cold_s``: the first run in a fresh Python process (no imports, engine or caches yet). Each page is
-  measured in its own subprocess so caches are really cold.
-- ``warm_s``: the median of a few further runs in that process, each a new session (as another user
-  opening the page), so process-wide caches are warm.
-- ``peak_mb``: the subprocess's peak resident memory (``VmHWM``; see :func:`peak_memory_mb`).
+  measured in its own subprocess so caches are really cold, and in a few such processes (``cold_runs``,
+  default 3): ``cold_s`` is their median and ``cold_samples`` lists them all.
+- ``warm_s``: the median of a few further runs in each of those processes, each a new session (as
+  another user opening the page), so process-wide caches are warm.
+- ``peak_mb``: the largest of the subprocesses' peak resident memory (``VmHWM``; see
+  :func:`peak_memory_mb`).
 
 The ``empty`` page makes results readable as ratios on a noisy machine: a page's cold time is compared
-with the empty page's cold time measured in the same run. Results are written as JSON in the shape of
-DESIGN.md section 7 (``{"runs": [{"db", "scale", "page", "cold_s", "warm_s", "peak_mb", ...}]}``).
+with the empty page's cold time measured in the same run. The cold runs go in rounds, every page once
+per round, so a busy spell on the machine falls on the empty page and the pages alike; one cold run
+varies by about a fifth from one process to the next, which the median of three mostly irons out.
+Results are written as JSON in the shape of DESIGN.md section 7 (``{"runs": [{"db", "scale", "page",
+"cold_s", "warm_s", "peak_mb", ...}]}``).
 
 Run as ``python -m qidash bench``; ``python -m qidash.bench PAGE`` is the internal per-page measurement.
 """
@@ -43,6 +48,7 @@ APP = db.REPO_ROOT / "app.py"
 EMPTY = "empty"
 SCENARIO = "cornwall"
 WARM_RUNS = 3
+COLD_RUNS = 3
 PAGE_TIMEOUT_S = 900
 # The targets the issue sets for a national-size system (scale 50), on both databases.
 TARGET_WARM_S = 1.0
@@ -230,7 +236,7 @@ def measure_here(page: str, warm_runs: int = WARM_RUNS) -> dict:
     cold = _one_run(page)
     warm = [_one_run(page) for _ in range(warm_runs)]
     return {"cold_s": round(cold, 3), "warm_s": round(statistics.median(warm), 3),
-            "peak_mb": round(peak_memory_mb(), 1)}
+            "warm_samples": [round(w, 3) for w in warm], "peak_mb": round(peak_memory_mb(), 1)}
 
 
 def peak_memory_mb() -> float:
@@ -264,6 +270,22 @@ def measure_page(url: str, page: str, warm_runs: int = WARM_RUNS) -> dict:
         tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
         return {"cold_s": None, "warm_s": None, "peak_mb": None, "error": tail[0][:300]}
     return json.loads(lines[-1])
+
+
+def combine(samples: list[dict]) -> dict:
+    """One page's figures from its measurements in several fresh processes (:func:`measure_page`):
+    the median cold time with every sample, the median of every warm run, the largest peak. An error
+    in any process is the page's error."""
+    errors = [s["error"] for s in samples if s.get("error")]
+    if errors:
+        return {"cold_s": None, "warm_s": None, "peak_mb": None, "error": errors[0]}
+    warm = [w for s in samples for w in s.get("warm_samples", [s["warm_s"]])]
+    return {
+        "cold_s": round(statistics.median(s["cold_s"] for s in samples), 3),
+        "cold_samples": [s["cold_s"] for s in samples],
+        "warm_s": round(statistics.median(warm), 3),
+        "peak_mb": max(s["peak_mb"] for s in samples),
+    }
 
 
 # --- the whole benchmark --------------------------------------------------------------------------------
@@ -315,8 +337,13 @@ def run(
     pages: list[str] | None = None,
     warm_runs: int = WARM_RUNS,
     say: Callable[[str], None] = lambda _msg: None,
+    cold_runs: int = COLD_RUNS,
 ) -> dict:
-    """Build and measure every (database, scale); return ``{"runs": [...], "builds": [...]}``."""
+    """Build and measure every (database, scale); return ``{"runs": [...], "builds": [...]}``. Each
+    page is measured in ``cold_runs`` fresh processes, in rounds of every page (see the module's
+    docstring)."""
+    if cold_runs < 1 or warm_runs < 1:
+        raise BenchError("cold and warm runs must each be at least 1")
     pages = [EMPTY, *(pages if pages is not None else app_pages())]
     result: dict = {"scenario": SCENARIO, "pages": [page_name(p) for p in pages], "runs": [], "builds": []}
     with tempfile.TemporaryDirectory(prefix="qidash-bench-") as tmp:
@@ -333,10 +360,16 @@ def run(
                         result["builds"].append({"db": target.kind, "scale": scale, **facts})
                         say(f"  {facts['rows']:,} rows, {facts['homes']:,} homes, {facts['db_size_mb']} MB "
                             f"in {facts['gen_s']} s")
+                        samples: dict[str, list[dict]] = {page: [] for page in pages}
+                        for round_ in range(cold_runs):
+                            if cold_runs > 1:
+                                say(f"  round {round_ + 1} of {cold_runs}")
+                            for page in pages:
+                                samples[page].append(measure_page(url, page, warm_runs))
                         empty_cold = None
                         for page in pages:
                             row = {"db": target.kind, "scale": scale, "page": page_name(page),
-                                   **measure_page(url, page, warm_runs), "db_size_mb": facts["db_size_mb"]}
+                                   **combine(samples[page]), "db_size_mb": facts["db_size_mb"]}
                             if page == EMPTY:
                                 empty_cold = row["cold_s"]
                             row["cold_ratio"] = (

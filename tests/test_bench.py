@@ -110,7 +110,9 @@ def test_bench_pages_are_the_app_pages_that_exist():
 
 
 def test_bench_measures_a_page_against_the_empty_page(any_engine, tmp_path):
-    result = bench.run([1], _url(any_engine), (any_engine.dialect.name,), ["app_pages/overview.py"], warm_runs=1)
+    result = bench.run(
+        [1], _url(any_engine), (any_engine.dialect.name,), ["app_pages/overview.py"], warm_runs=1, cold_runs=2
+    )
     runs = result["runs"]
     assert [(r["db"], r["scale"], r["page"]) for r in runs] == [
         (any_engine.dialect.name, 1, "empty"), (any_engine.dialect.name, 1, "overview")
@@ -118,6 +120,8 @@ def test_bench_measures_a_page_against_the_empty_page(any_engine, tmp_path):
     for row in runs:
         assert row.get("error") is None, row
         assert 0 < row["warm_s"] and 0 < row["cold_s"] and 50 < row["peak_mb"] < 4096, row
+        # Two fresh processes per page, the cold time their median (of two: the mean).
+        assert len(row["cold_samples"]) == 2 and row["cold_s"] == pytest.approx(sum(row["cold_samples"]) / 2, abs=1e-3)
         assert row["db_size_mb"] > 0
     empty, overview = runs
     # The page draws charts from the database: it costs more than the frame alone.
@@ -141,10 +145,28 @@ def test_bench_refuses_a_database_with_real_data(engine):
         bench.guard_scratch(engine)
 
 
+def test_bench_combines_a_pages_processes_by_median_and_largest_peak():
+    samples = [
+        {"cold_s": 1.3, "warm_s": 0.2, "warm_samples": [0.2, 0.3, 0.2], "peak_mb": 300.0},
+        {"cold_s": 0.9, "warm_s": 0.1, "warm_samples": [0.1, 0.1, 0.4], "peak_mb": 320.0},
+        {"cold_s": 1.0, "warm_s": 0.2, "warm_samples": [0.2, 0.2, 0.2], "peak_mb": 310.0},
+    ]
+    assert bench.combine(samples) == {
+        "cold_s": 1.0, "cold_samples": [1.3, 0.9, 1.0], "warm_s": 0.2, "peak_mb": 320.0,
+    }
+    # A process that failed fails the page, whatever the others measured.
+    failed = bench.combine([*samples, {"cold_s": None, "warm_s": None, "peak_mb": None, "error": "boom"}])
+    assert failed["error"] == "boom" and failed["cold_s"] is None
+
+
 def test_bench_command_line_errors(capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["bench", "--scale", "1,ten"])
     assert exc.value.code == 2
+    for flag in ("--cold-runs", "--warm-runs"):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(["bench", flag, "0"])
+        assert exc.value.code == 2
     assert cli.main(["bench", "--pages", "no_such_page", "--dbs", "sqlite"]) == cli.EXIT_USAGE
     assert "Unknown page no_such_page" in capsys.readouterr().err
 

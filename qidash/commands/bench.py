@@ -32,6 +32,16 @@ def _kinds(value: str) -> tuple[str, ...]:
     return kinds
 
 
+def _at_least_one(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a whole number, 1 or more")
+    return n
+
+
 @command("bench", "time every page cold and warm, with peak memory, at several data scales")
 def _bench_args(p: argparse.ArgumentParser) -> None:
     p.description = (
@@ -46,7 +56,10 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
                    help="database kinds: sqlite, postgresql or both (default both)")
     p.add_argument("--pages", metavar="NAMES",
                    help="only these pages (file names without .py, comma-separated); default every page")
-    p.add_argument("--warm-runs", type=int, default=3, metavar="N", help="warm runs per page (median kept)")
+    p.add_argument("--cold-runs", type=_at_least_one, default=3, metavar="N",
+                   help="fresh processes per page, in rounds of every page (median cold time kept; default 3)")
+    p.add_argument("--warm-runs", type=_at_least_one, default=3, metavar="N",
+                   help="warm runs per process (median kept; default 3)")
     p.add_argument("--out", metavar="FILE.json", help="also write the results as JSON")
     p.add_argument("--strict", action="store_true", help="exit 1 when a page misses the targets")
 
@@ -67,7 +80,7 @@ def _bench(args: argparse.Namespace) -> int:
         raise UserError("--db must be a sqlite:// or postgresql+psycopg:// URL.")
     try:
         result = bench.run(args.scale, args.db, args.dbs, pages, args.warm_runs,
-                           say=lambda msg: print(msg, file=sys.stderr, flush=True))
+                           say=lambda msg: print(msg, file=sys.stderr, flush=True), cold_runs=args.cold_runs)
     except bench.BenchError as exc:
         raise UserError(str(exc)) from exc
     print(bench.table(result))
