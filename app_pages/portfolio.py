@@ -111,113 +111,125 @@ def _open_selected(key: str, column: str, frame) -> None:
         st.session_state["_open_project"] = frame.iloc[picked[0]][column]
 
 
-icons_tab, charts_tab, list_tab = st.tabs(["Icon grid", "Charts", "Project list"])
+# Only the open tab is built: the others' charts and tables would be made and sent unseen (a
+# page of small multiples is a dozen figures). Switching tab reruns the page.
+icons_tab, charts_tab, list_tab = st.tabs(
+    ["Icon grid", "Charts", "Project list"], key="portfolio_tab", on_change="rerun"
+)
 
-with icons_tab:
-    if rows.empty:
-        st.info("No measure with data matches these filters.")
-    else:
-        grid = icon_grid(rows)
-        st.caption(
-            "Variation (what the latest point shows) and assurance (whether the target will be met) for "
-            "every measure, celebrating first. Select a row to open its project's charts."
-        )
-        st.dataframe(
-            grid,
-            key="icon_grid",
-            hide_index=True,
-            height=min(3 + 35 * (len(grid) + 1), 563),
-            on_select=lambda: _open_selected("icon_grid", "Project", grid),
-            selection_mode="single-row",
-            column_order=["Project", "Measure", "Variation", "Assurance", "Stale"],
-            column_config={
-                "Project": st.column_config.TextColumn("Project", width="small"),
-                "Measure": st.column_config.TextColumn("Measure", width="large"),
-                "Variation": st.column_config.ImageColumn(
-                    "Variation", width="small", help="Making Data Count variation icon"
-                ),
-                "Assurance": st.column_config.ImageColumn(
-                    "Assurance", width="small", help="Making Data Count assurance icon"
-                ),
-                "Stale": st.column_config.TextColumn(
-                    "", width="small", help="Project with no data or score for 90 days"
-                ),
-            },
-        )
-        with st.expander("What the icons mean"):
+if icons_tab.open:
+    with icons_tab:
+        if rows.empty:
+            st.info("No measure with data matches these filters.")
+        else:
+            grid = icon_grid(rows)
+            st.caption(
+                "Variation (what the latest point shows) and assurance (whether the target will be met) for "
+                "every measure, celebrating first. Select a row to open its project's charts."
+            )
             st.dataframe(
-                icons.legend(),
+                grid,
+                key="icon_grid",
                 hide_index=True,
-                width="stretch",
-                height=3 + 35 * (len(icons.VARIATION) + len(icons.ASSURANCE) + 2),
+                height=min(3 + 35 * (len(grid) + 1), 563),
+                on_select=lambda: _open_selected("icon_grid", "Project", grid),
+                selection_mode="single-row",
+                column_order=["Project", "Measure", "Variation", "Assurance", "Stale"],
                 column_config={
-                    "Icon": st.column_config.ImageColumn("", width="small"),
-                    "Kind": st.column_config.TextColumn(width="small"),
-                    "Name": st.column_config.TextColumn(width="medium"),
-                    "Meaning": st.column_config.TextColumn(width="large"),
+                    "Project": st.column_config.TextColumn("Project", width="small"),
+                    "Measure": st.column_config.TextColumn("Measure", width="large"),
+                    "Variation": st.column_config.ImageColumn(
+                        "Variation", width="small", help="Making Data Count variation icon"
+                    ),
+                    "Assurance": st.column_config.ImageColumn(
+                        "Assurance", width="small", help="Making Data Count assurance icon"
+                    ),
+                    "Stale": st.column_config.TextColumn(
+                        "", width="small", help="Project with no data or score for 90 days"
+                    ),
                 },
             )
-            st.caption(
-                "XmR charts follow NHS Making Data Count rules. For run, p, u and c charts the icon comes "
-                "from the latest point: special cause when it is outside the limits or part of the longest "
-                "run behind a runs signal. Assurance compares the target with the latest limits (run "
-                "charts have none)."
-            )
-
-with charts_tab:
-    if rows.empty:
-        st.info("No measure with data matches these filters.")
-    else:
-        pages = (len(rows) + PAGE_SIZE - 1) // PAGE_SIZE
-        if st.session_state.get("chart_page", 0) >= pages:
-            st.session_state["chart_page"] = 0
-        page = st.selectbox(
-            "Charts",
-            range(pages),
-            key="chart_page",
-            format_func=lambda i: f"{i * PAGE_SIZE + 1}–{min((i + 1) * PAGE_SIZE, len(rows))} of {len(rows)}",
-            help="Improving measures first, then concerns, then the rest.",
-        )
-        shown = rows.iloc[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-        results = data.query(engine, chart_results, tuple(int(i) for i in shown["measure_id"]), filters.as_of)
-        for i, measure in enumerate(shown.itertuples()):
-            if i % PER_ROW == 0:  # a row of columns at a time keeps the cards of a row aligned
-                cells = st.columns(PER_ROW)
-            result = results.get(measure.measure_id)
-            with cells[i % PER_ROW].container(border=True):
-                st.markdown(f"**{measure.project}** · {measure.name}")
-                st.image(
-                    [
-                        icons.variation_svg(measure.variation_icon),
-                        icons.assurance_svg(measure.assurance_icon),
-                    ],
-                    width=30,
+            with st.expander("What the icons mean"):
+                st.dataframe(
+                    icons.legend(),
+                    hide_index=True,
+                    width="stretch",
+                    height=3 + 35 * (len(icons.VARIATION) + len(icons.ASSURANCE) + 2),
+                    column_config={
+                        "Icon": st.column_config.ImageColumn("", width="small"),
+                        "Kind": st.column_config.TextColumn(width="small"),
+                        "Name": st.column_config.TextColumn(width="medium"),
+                        "Meaning": st.column_config.TextColumn(width="large"),
+                    },
                 )
                 st.caption(
-                    f"{icons.variation_label(measure.variation_icon)} · "
-                    f"{icons.assurance_label(measure.assurance_icon)}"
-                    + (" · stale project" if measure.stale else "")
-                )
-                if result is not None:
-                    components.chart(
-                        spc_charts.small_multiple(result, target=measure.target), f"sm_{measure.measure_id}"
-                    )
-                st.page_link(
-                    PROJECT_PAGE,
-                    label="Open the chart",
-                    icon=":material/insights:",
-                    query_params={"project": measure.project},
+                    "XmR charts follow NHS Making Data Count rules. For run, p, u and c charts the icon comes "
+                    "from the latest point: special cause when it is outside the limits or part of the longest "
+                    "run behind a runs signal. Assurance compares the target with the latest limits (run "
+                    "charts have none)."
                 )
 
-with list_tab:
-    table = project_table(projects, view.priorities)
-    st.caption("Stale projects first. Select a row to open the project.")
-    st.dataframe(
-        table,
-        key="project_list",
-        hide_index=True,
-        height=min(3 + 35 * (len(table) + 1), 563),
-        on_select=lambda: _open_selected("project_list", "Project", table),
-        selection_mode="single-row",
-        column_config={"Scored on": st.column_config.DateColumn("Scored on", format="D MMM YYYY")},
-    )
+if charts_tab.open:
+    with charts_tab:
+        if rows.empty:
+            st.info("No measure with data matches these filters.")
+        else:
+            pages = (len(rows) + PAGE_SIZE - 1) // PAGE_SIZE
+            if st.session_state.get("chart_page", 0) >= pages:
+                st.session_state["chart_page"] = 0
+            page = st.selectbox(
+                "Charts",
+                range(pages),
+                key="chart_page",
+                format_func=lambda i: (
+                    f"{i * PAGE_SIZE + 1}–{min((i + 1) * PAGE_SIZE, len(rows))} of {len(rows)}"
+                ),
+                help="Improving measures first, then concerns, then the rest.",
+            )
+            shown = rows.iloc[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+            results = data.query(
+                engine, chart_results, tuple(int(i) for i in shown["measure_id"]), filters.as_of
+            )
+            for i, measure in enumerate(shown.itertuples()):
+                if i % PER_ROW == 0:  # a row of columns at a time keeps the cards of a row aligned
+                    cells = st.columns(PER_ROW)
+                result = results.get(measure.measure_id)
+                with cells[i % PER_ROW].container(border=True):
+                    st.markdown(f"**{measure.project}** · {measure.name}")
+                    st.image(
+                        [
+                            icons.variation_svg(measure.variation_icon),
+                            icons.assurance_svg(measure.assurance_icon),
+                        ],
+                        width=30,
+                    )
+                    st.caption(
+                        f"{icons.variation_label(measure.variation_icon)} · "
+                        f"{icons.assurance_label(measure.assurance_icon)}"
+                        + (" · stale project" if measure.stale else "")
+                    )
+                    if result is not None:
+                        components.chart(
+                            spc_charts.small_multiple(result, target=measure.target),
+                            f"sm_{measure.measure_id}",
+                        )
+                    st.page_link(
+                        PROJECT_PAGE,
+                        label="Open the chart",
+                        icon=":material/insights:",
+                        query_params={"project": measure.project},
+                    )
+
+if list_tab.open:
+    with list_tab:
+        table = project_table(projects, view.priorities)
+        st.caption("Stale projects first. Select a row to open the project.")
+        st.dataframe(
+            table,
+            key="project_list",
+            hide_index=True,
+            height=min(3 + 35 * (len(table) + 1), 563),
+            on_select=lambda: _open_selected("project_list", "Project", table),
+            selection_mode="single-row",
+            column_config={"Scored on": st.column_config.DateColumn("Scored on", format="D MMM YYYY")},
+        )

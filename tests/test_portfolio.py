@@ -288,8 +288,9 @@ def test_stored_chart_icons_are_those_of_the_stored_result(any_demo, scenario):
     ma = m.MeasureAnalysis
     with any_demo(scenario).connect() as conn:
         rows = conn.execute(
-            select(ma.result, m.Measure.target, ma.chart_variation_icon, ma.chart_assurance_icon)
-            .join(m.Measure, m.Measure.id == ma.measure_id)
+            select(ma.result, m.Measure.target, ma.chart_variation_icon, ma.chart_assurance_icon).join(
+                m.Measure, m.Measure.id == ma.measure_id
+            )
         ).all()
     assert rows
     for result, target, variation, assurance in rows:
@@ -315,6 +316,28 @@ def stored_improvement_icons(conn, scope: Scope, as_of: dt.date) -> tuple[int, i
     return sum(1 for i in icons if i and i.startswith("improvement")), sum(1 for r in rows if r.improving)
 
 
+def open_tab(at, label: str):
+    """Switch the page's tabs to ``label`` (as a click does: only the open tab is built) and rerun."""
+    at.session_state["portfolio_tab"] = label
+    return at.run()
+
+
+def test_only_the_open_tab_is_built():
+    from tests.support import no_exceptions, open_page, plotly_specs
+
+    at = open_page("portfolio", "cornwall")
+    no_exceptions(at)
+    columns = [set(d.value.columns) for d in at.dataframe]
+    # The icon grid opens first: no small multiple and no project list yet.
+    assert any("Variation" in c for c in columns) and not any("Latest score" in c for c in columns)
+    assert len(plotly_specs(at)) == 2 and not list(at.get("page_link"))
+    open_tab(at, "Project list")
+    no_exceptions(at)
+    columns = [set(d.value.columns) for d in at.dataframe]
+    assert any("Latest score" in c for c in columns) and not any("Variation" in c for c in columns)
+    assert len(plotly_specs(at)) == 2
+
+
 @pytest.mark.parametrize("scenario", scenarios.NAMES)
 def test_page_for_every_programme(scenario):
     from tests.support import no_exceptions, open_page, plotly_specs
@@ -338,7 +361,9 @@ def test_page_for_every_programme(scenario):
     # The grid's improvement icons are the stored analysis's, and each belongs to an improving measure.
     shown = int(grid["Variation in words"].str.startswith("Improvement").sum())
     assert shown == improvement_icons <= improving
-    # Two portfolio charts and a first page of small multiples, improving first.
+    # Two portfolio charts and, on the Charts tab, a first page of small multiples, improving first.
+    open_tab(at, "Charts")
+    no_exceptions(at)
     assert len(plotly_specs(at)) == 2 + min(PAGE_SIZE, n_measures)
     links = [link for link in at.get("page_link")]
     assert len(links) == min(PAGE_SIZE, n_measures)
@@ -377,6 +402,8 @@ def test_page_filters(params, expected):
         report = measures.report(conn, Scope(), measures.default_as_of(conn))
     want = report["projects_by_priority"][expected] if expected == "FALLS" else report[expected]
     assert next(mt.value for mt in at.metric if mt.label == "Projects") == f"{want:,}"
+    open_tab(at, "Project list")
+    no_exceptions(at)
     table = next(d.value for d in at.dataframe if "Latest score" in d.value.columns)
     assert len(table) == want
 
@@ -385,10 +412,10 @@ def test_small_multiples_page_through_every_measure():
     from tests.support import no_exceptions, open_page, plotly_specs
 
     at = open_page("portfolio", "fylde")
+    measures_shown = len(next(d.value for d in at.dataframe if "Variation" in d.value.columns))
+    open_tab(at, "Charts")
     pages = at.selectbox(key="chart_page")
-    assert len(pages.options) == -(
-        -len(next(d.value for d in at.dataframe if "Variation" in d.value.columns)) // PAGE_SIZE
-    )
+    assert len(pages.options) == -(-measures_shown // PAGE_SIZE)
     pages.set_value(len(pages.options) - 1).run()
     no_exceptions(at)
     assert 2 < len(plotly_specs(at)) <= 2 + PAGE_SIZE
