@@ -60,9 +60,20 @@ with st.sidebar:
             f"Snapshot as of {data.setting(engine, 'data_as_of')}."
         )
 
+HOME_PATH, HOME_TITLE = next((path, title) for path, title, _icon, default, _roles in PAGES if default)
+
+
+def _home_by_name() -> None:
+    """``/overview`` typed or bookmarked: the Overview is served at the root URL, so go there with the
+    same query string (Streamlit would otherwise say the page does not exist)."""
+    st.switch_page(HOME_PATH, query_params=st.query_params.to_dict())
+
+
 pages = [
-    st.Page(path, title=title, icon=icon, default=default)
+    # The default page is served at the root URL; its own name ("home") only keeps "overview" free.
+    st.Page(path, title=title, icon=icon, default=default, url_path="home" if default else None)
     for path, title, icon, default, roles in PAGES
     if (HERE / path).exists() and (roles is None or viewer.role in roles)
 ]
+pages.append(st.Page(_home_by_name, title=HOME_TITLE, url_path="overview", visibility="hidden"))
 st.navigation(pages).run()

@@ -1,5 +1,7 @@
 """The frame in a real browser: open the app, change a filter, reload the URL, see the same view."""
 
+from urllib.parse import urlparse
+
 from tests.e2e.conftest import assert_clean, wait_idle
 
 
@@ -32,6 +34,17 @@ def test_filter_lives_in_the_url_and_survives_a_reload(server, page):
     assert metric_value(page, "People trained") == east
     caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
     assert "locality East Cornwall" in caption
+    assert_clean(page)
+
+
+def test_the_overview_by_name_opens_the_overview_with_its_filters(server, page):
+    """/overview (typed, or an old bookmark) is the Overview, which lives at the root URL."""
+    page.goto(f"{server}/overview?scenario=barnet&locality=NORTH")
+    wait_idle(page)
+    assert urlparse(page.url).path == "/"
+    assert "scenario=barnet" in page.url and "locality=NORTH" in page.url
+    assert page.get_by_role("heading", name="Overview").first.is_visible()
+    assert "not found" not in page.locator("body").inner_text().lower()
     assert_clean(page)
 
 
