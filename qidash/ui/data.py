@@ -9,10 +9,11 @@ import os
 
 import streamlit as st
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from qidash import db, measures, scenarios
 
-CACHE = dict(ttl=3600, max_entries=64, show_spinner=False)
+CACHE = {"ttl": 3600, "max_entries": 64, "show_spinner": False}
 
 
 def demo_mode() -> bool:
@@ -31,7 +32,10 @@ def engine_for(url: str) -> Engine:
 def ensure_demo(scenario: str) -> Engine:
     """The demo database of ``scenario``, generated on first use with a progress bar."""
     url = db.demo_url(scenario)
-    engine = engine_for(url)
+    try:
+        engine = engine_for(url)
+    except UNREADABLE as exc:
+        engine = _remake_demo_file(scenario, exc)
     if _demo_is_current(engine, scenario):
         return engine
     db.demo_dir().mkdir(parents=True, exist_ok=True)
@@ -45,6 +49,36 @@ def ensure_demo(scenario: str) -> Engine:
             )
             bar.empty()
     return engine
+
+
+def _unreadable_errors() -> tuple[type[Exception], ...]:
+    from alembic.util import CommandError  # a revision this version does not know
+
+    return (SQLAlchemyError, db.DatabaseError, CommandError)
+
+
+UNREADABLE = _unreadable_errors()
+
+
+def _remake_demo_file(scenario: str, error: Exception) -> Engine:
+    """The demo file of ``scenario`` when this version cannot open or upgrade it (one left half
+    upgraded by an older version, or made by a newer one): demo data is synthetic, so it is made
+    again rather than the app failing. One session at a time, like generating it."""
+    path = db.demo_dir() / f"{scenario}.db"
+    with open(db.demo_dir() / f".{scenario}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return engine_for(db.demo_url(scenario))  # another session may have remade it meanwhile
+        except UNREADABLE:
+            pass
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        st.toast(
+            f"The {scenario} demo data could not be opened by this version ({type(error).__name__}), "
+            "so it is being made again.",
+            icon=":material/restart_alt:",
+        )
+        return engine_for(db.demo_url(scenario))
 
 
 def _demo_is_current(engine: Engine, scenario: str) -> bool:
