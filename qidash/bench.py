@@ -6,7 +6,7 @@ Streamlit's AppTest against that database (``QIDASH_DB_URL``, not demo mode):
 
 - ``cold_s``: the first run in a fresh Python process (no imports, engine or caches yet). Each page is
   measured in its own subprocess so caches are really cold, and in a few such processes (``cold_runs``,
-  default 3): ``cold_s`` is their median and ``cold_samples`` lists them all.
+  default 5): ``cold_s`` is their median and ``cold_samples`` lists them all.
 - ``warm_s``: the median of a few further runs in each of those processes, each a new session (as
   another user opening the page), so process-wide caches are warm.
 - ``peak_mb``: the largest of the subprocesses' peak resident memory (``VmHWM``; see
@@ -15,7 +15,7 @@ Streamlit's AppTest against that database (``QIDASH_DB_URL``, not demo mode):
 The ``empty`` page makes results readable as ratios on a noisy machine: a page's cold time is compared
 with the empty page's cold time measured in the same run. The cold runs go in rounds, every page once
 per round, so a busy spell on the machine falls on the empty page and the pages alike; one cold run
-varies by about a fifth from one process to the next, which the median of three mostly irons out.
+varies by about a fifth from one process to the next, which the median of five mostly irons out.
 Results are written as JSON in the shape of DESIGN.md section 7 (``{"runs": [{"db", "scale", "page",
 "cold_s", "warm_s", "peak_mb", ...}]}``).
 
@@ -48,7 +48,7 @@ APP = db.REPO_ROOT / "app.py"
 EMPTY = "empty"
 SCENARIO = "cornwall"
 WARM_RUNS = 3
-COLD_RUNS = 3
+COLD_RUNS = 5
 PAGE_TIMEOUT_S = 900
 # The targets the issue sets for a national-size system (scale 50), on both databases.
 TARGET_WARM_S = 1.0
