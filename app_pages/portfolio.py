@@ -111,6 +111,19 @@ def _open_selected(key: str, column: str, frame) -> None:
         st.session_state["_open_project"] = frame.iloc[picked[0]][column]
 
 
+def _project_picker(frame, key: str, **kw) -> None:
+    """``frame`` as a table (at most 16 rows high) in which selecting a row opens its project."""
+    st.dataframe(
+        frame,
+        key=key,
+        hide_index=True,
+        height=min(3 + 35 * (len(frame) + 1), 563),
+        on_select=lambda: _open_selected(key, "Project", frame),
+        selection_mode="single-row",
+        **kw,
+    )
+
+
 # Only the open tab is built: the others' charts and tables would be made and sent unseen (a
 # page of small multiples is a dozen figures). Switching tab reruns the page.
 icons_tab, charts_tab, list_tab = st.tabs(
@@ -127,13 +140,9 @@ if icons_tab.open:
                 "Variation (what the latest point shows) and assurance (whether the target will be met) for "
                 "every measure, celebrating first. Select a row to open its project's charts."
             )
-            st.dataframe(
+            _project_picker(
                 grid,
-                key="icon_grid",
-                hide_index=True,
-                height=min(3 + 35 * (len(grid) + 1), 563),
-                on_select=lambda: _open_selected("icon_grid", "Project", grid),
-                selection_mode="single-row",
+                "icon_grid",
                 column_order=["Project", "Measure", "Variation", "Assurance", "Stale"],
                 column_config={
                     "Project": st.column_config.TextColumn("Project", width="small"),
@@ -224,12 +233,8 @@ if list_tab.open:
     with list_tab:
         table = project_table(projects, view.priorities)
         st.caption("Stale projects first. Select a row to open the project.")
-        st.dataframe(
+        _project_picker(
             table,
-            key="project_list",
-            hide_index=True,
-            height=min(3 + 35 * (len(table) + 1), 563),
-            on_select=lambda: _open_selected("project_list", "Project", table),
-            selection_mode="single-row",
+            "project_list",
             column_config={"Scored on": st.column_config.DateColumn("Scored on", format="D MMM YYYY")},
         )
