@@ -22,11 +22,16 @@ class UserError(Exception):
     """A problem the user can fix; printed as one line, exit status 2."""
 
 
-def command(name: str, help_text: str):
-    """Register a sub-command: the decorated function adds arguments; ``run`` is attached after."""
+DB_HELP = "database URL (default: $QIDASH_DB_URL or data/qidash.db)"
+
+
+def command(name: str, help_text: str, db_help: str = DB_HELP):
+    """Register a sub-command: the decorated function adds arguments; ``run`` is attached after.
+    ``db_help`` is what ``--db`` means for it, when not the configured database."""
 
     def wrap(add_args):
         add_args.help_text = help_text
+        add_args.db_help = db_help
         COMMANDS[name] = (add_args, None)
         return add_args
 
@@ -77,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (add_args, _run) in COMMANDS.items():
         p = sub.add_parser(name, help=add_args.help_text, description=add_args.help_text)
-        p.add_argument("--db", metavar="URL", help="database URL (default: $QIDASH_DB_URL or data/qidash.db)")
+        p.add_argument("--db", metavar="URL", help=add_args.db_help)
         add_args(p)
     return parser
 

@@ -225,3 +225,11 @@ def test_qidash_raises_only_the_collectors_first_threshold():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     before, after = (tuple(int(n) for n in part.strip("() ").split(",")) for part in out.strip().split(") ("))
     assert after == (20_000, *before[1:])
+
+
+def test_the_bench_help_says_its_database_is_a_scratch_one(capsys):
+    """Every other command's --db defaults to the configured database; the bench's never does."""
+    for argv, says in ((["bench", "--help"], "never $QIDASH_DB_URL"), (["info", "--help"], "default: $QIDASH_DB_URL")):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        assert says in " ".join(capsys.readouterr().out.split())

@@ -42,7 +42,12 @@ def _at_least_one(value: str) -> int:
     return n
 
 
-@command("bench", "time every page cold and warm, with peak memory, at several data scales")
+@command(
+    "bench",
+    "time every page cold and warm, with peak memory, at several data scales",
+    db_help="a scratch database to build in, its contents REPLACED (default: a temp SQLite file and a "
+    "throwaway PostgreSQL server; never $QIDASH_DB_URL)",
+)
 def _bench_args(p: argparse.ArgumentParser) -> None:
     p.description = (
         "Builds the cornwall demo at each scale in a scratch database of each kind (a temp SQLite file; "
