@@ -62,7 +62,8 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pages", metavar="NAMES",
                    help="only these pages (file names without .py, comma-separated); default every page")
     p.add_argument("--cold-runs", type=_at_least_one, default=5, metavar="N",
-                   help="fresh processes per page, in rounds of every page (median cold time kept; default 5)")
+                   help="fresh processes per page, in rounds of every page (median cold time kept; "
+                   "default 5)")
     p.add_argument("--warm-runs", type=_at_least_one, default=3, metavar="N",
                    help="warm runs per process (median kept; default 3)")
     p.add_argument("--out", metavar="FILE.json", help="also write the results as JSON")
