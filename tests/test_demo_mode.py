@@ -32,3 +32,51 @@ def test_a_demo_file_this_version_cannot_upgrade_is_made_again(monkeypatch, tmp_
     assert db.is_current(remade)
     with remade.connect() as conn:
         assert db.get_setting(conn, "scenario_fingerprint") == scenarios.fingerprint("barnet")
+
+
+def test_a_locked_demo_file_is_never_removed(monkeypatch, tmp_path):
+    """A demo file that cannot be opened because another connection is writing it is left alone: the
+    error goes to the page, and the file (and the other session's work) stays."""
+    import pytest
+    from sqlalchemy.exc import OperationalError
+
+    from qidash.ui import data
+
+    monkeypatch.setenv("QIDASH_DEMO_DIR", str(tmp_path))
+    path = tmp_path / "barnet.db"
+    path.write_bytes(b"being written by another session")
+    locked = OperationalError("PRAGMA journal_mode=WAL", {}, Exception("database is locked"))
+
+    def engine_for(url):
+        raise locked
+
+    monkeypatch.setattr(data, "engine_for", engine_for)
+    monkeypatch.setattr(data, "OPEN_RETRY_S", 0)
+    with pytest.raises(OperationalError, match="locked"):
+        data.ensure_demo("barnet")
+    assert path.read_bytes() == b"being written by another session"
+
+
+def test_a_demo_file_that_opens_on_a_second_try_is_kept(monkeypatch, tmp_path):
+    """A session starting while another creates the schema sees a passing failure ("table already
+    exists"): it tries again instead of removing the file."""
+    from sqlalchemy.exc import OperationalError
+
+    from qidash.ui import data
+
+    monkeypatch.setenv("QIDASH_DEMO_DIR", str(tmp_path))
+    path = tmp_path / "barnet.db"
+    path.write_bytes(b"the other session's file")
+    calls = []
+
+    def engine_for(url):
+        calls.append(url)
+        if len(calls) == 1:
+            raise OperationalError("CREATE TABLE locality", {}, Exception("table locality already exists"))
+        return "the engine"
+
+    monkeypatch.setattr(data, "engine_for", engine_for)
+    monkeypatch.setattr(data, "OPEN_RETRY_S", 0)
+    monkeypatch.setattr(data, "_demo_is_current", lambda engine, scenario: True)
+    assert data.ensure_demo("barnet") == "the engine"
+    assert len(calls) == 2 and path.read_bytes() == b"the other session's file"

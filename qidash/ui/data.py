@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
+import time
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -60,17 +61,31 @@ def _unreadable_errors() -> tuple[type[Exception], ...]:
 UNREADABLE = _unreadable_errors()
 
 
+OPEN_ATTEMPTS = 3  # before a demo file is taken for one this version cannot open
+OPEN_RETRY_S = 0.5
+
+
 def _remake_demo_file(scenario: str, error: Exception) -> Engine:
     """The demo file of ``scenario`` when this version cannot open or upgrade it (one left half
     upgraded by an older version, or made by a newer one): demo data is synthetic, so it is made
-    again rather than the app failing. One session at a time, like generating it."""
-    path = db.demo_dir() / f"{scenario}.db"
+    again rather than the app failing. One session at a time, like generating it.
+
+    Only a failure that lasts counts: a session starting while another still creates the schema
+    can see tables appear under it, so opening is tried again first. A locked file is never removed:
+    someone is writing it."""
+    url, path = db.demo_url(scenario), db.demo_dir() / f"{scenario}.db"
+    db.demo_dir().mkdir(parents=True, exist_ok=True)
     with open(db.demo_dir() / f".{scenario}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            return engine_for(db.demo_url(scenario))  # another session may have remade it meanwhile
-        except UNREADABLE:
-            pass
+        for attempt in range(OPEN_ATTEMPTS):
+            if _locked(error):
+                raise error
+            if attempt:
+                time.sleep(OPEN_RETRY_S)
+            try:
+                return engine_for(url)  # another session may have finished or remade it meanwhile
+            except UNREADABLE as exc:
+                error = exc
         for suffix in ("", "-wal", "-shm"):
             path.with_name(path.name + suffix).unlink(missing_ok=True)
         st.toast(
@@ -78,7 +93,12 @@ def _remake_demo_file(scenario: str, error: Exception) -> Engine:
             "so it is being made again.",
             icon=":material/restart_alt:",
         )
-        return engine_for(db.demo_url(scenario))
+        return engine_for(url)
+
+
+def _locked(error: Exception) -> bool:
+    """SQLite's "database is locked" (another connection holds the write lock), however wrapped."""
+    return "database is locked" in str(error).lower()
 
 
 def _demo_is_current(engine: Engine, scenario: str) -> bool:
