@@ -62,13 +62,6 @@ def reach_vs_target(reach: pd.DataFrame, target: dict, as_of: dt.date, show_pati
             traces.append(go.Scatter(x=days, y=pats, mode="lines", name="of whom patients", line=dict(color=NHS_GREEN, width=2, shape="hv")))
     if target.get("target_value") is not None:
         due = dt.date.fromisoformat(target["due_on"])
-        traces.append(
-            go.Scatter(
-                x=[due], y=[target["target_value"]], mode="markers+text", name="Target",
-                marker=dict(symbol="star", size=16, color=NHS_WARM_YELLOW, line=dict(color=NHS_DARK_BLUE, width=1)),
-                text=[f"Target {target['target_value']:,}"], textposition="bottom left",
-            )
-        )
         if target.get("projected_at_due") is not None and due > as_of:
             traces.append(
                 go.Scatter(
@@ -77,6 +70,15 @@ def reach_vs_target(reach: pd.DataFrame, target: dict, as_of: dt.date, show_pati
                     line=dict(color=NHS_GREY, dash="dash", width=2), marker=dict(size=[0, 9]),
                 )
             )
+        # After the projection, so the star stays on top when the projection ends on the target; the
+        # label above and to the left, clear of a line arriving from below.
+        traces.append(
+            go.Scatter(
+                x=[due], y=[target["target_value"]], mode="markers+text", name="Target",
+                marker=dict(symbol="star", size=16, color=NHS_WARM_YELLOW, line=dict(color=NHS_DARK_BLUE, width=1)),
+                text=[f"Target {target['target_value']:,}"], textposition="top left", cliponaxis=False,
+            )
+        )
     return figure(traces, yaxis=dict(title="People", rangemode="tozero"))
 
 

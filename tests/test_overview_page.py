@@ -72,3 +72,21 @@ def test_a_link_asking_for_a_filter_value_this_programme_lacks_says_so_and_shows
     assert at.query_params.get("sector") is None
     at.run()  # the next run is not from the link: nothing more to say
     assert not at.sidebar.warning
+
+
+def test_reach_chart_draws_the_target_star_on_top_with_its_label_clear_of_the_line():
+    """The projection can end on the target: the star is drawn after it, its label above and to the
+    left (a line arrives from below), not clipped at the plot's edge."""
+    import pandas as pd
+
+    from qidash import charts
+
+    reach = pd.DataFrame({"day": [dt.date(2023, 1, 1), dt.date(2023, 6, 1)], "cumulative": [10, 50],
+                          "patients_cumulative": [0, 2]})
+    target = {"target_value": 100, "due_on": "2024-01-01", "people_trained": 50, "projected_at_due": 100}
+    fig = charts.reach_vs_target(reach, target, dt.date(2023, 6, 30))
+    names = [t.name for t in fig.data]
+    assert names == ["People trained", "of whom patients", "Projection at recent rate", "Target"]
+    star = fig.data[-1]
+    assert star.textposition == "top left" and star.cliponaxis is False
+    assert list(star.y) == [100] and star.text == ("Target 100",)
