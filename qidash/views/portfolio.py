@@ -53,11 +53,22 @@ def with_periods(result, periods: list[dt.date]) -> dict:
     return out
 
 
+# What :func:`reanalysed` needs of each measure, to select beside whatever else a caller reads.
+REANALYSIS_COLUMNS = (
+    m.Measure.id.label("measure_id"),
+    m.Measure.project_id,
+    m.Measure.chart,
+    m.Measure.improvement,
+    m.Measure.target,
+)
+
+
 def reanalysed(conn: Connection, rows: list[dict], as_of: dt.date) -> dict[int, tuple[dict, dict] | None]:
     """For measures whose stored analysis runs past ``as_of``: measure id -> (result dict with periods,
     latest-phase summary) on the observations up to ``as_of``, or None when none is that old.
 
-    ``rows`` need ``measure_id``, ``project_id``, ``chart``, ``improvement`` and ``target``.
+    ``rows`` need the :data:`REANALYSIS_COLUMNS`: ``measure_id``, ``project_id``, ``chart``,
+    ``improvement`` and ``target``.
     """
     if not rows:
         return {}
@@ -254,15 +265,7 @@ def chart_results(conn: Connection, measure_ids: tuple[int, ...], as_of: dt.date
         return {}
     rows = (
         conn.execute(
-            select(
-                m.Measure.id.label("measure_id"),
-                m.Measure.project_id,
-                m.Measure.chart,
-                m.Measure.improvement,
-                m.Measure.target,
-                m.MeasureAnalysis.last_period,
-                m.MeasureAnalysis.result,
-            )
+            select(*REANALYSIS_COLUMNS, m.MeasureAnalysis.last_period, m.MeasureAnalysis.result)
             .join(m.MeasureAnalysis, m.MeasureAnalysis.measure_id == m.Measure.id)
             .where(m.Measure.id.in_(list(measure_ids)))
         )

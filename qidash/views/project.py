@@ -16,7 +16,7 @@ from sqlalchemy import Connection, literal, or_, select, union_all
 from qidash import db, measures, spc_charts
 from qidash import models as m
 from qidash.palette import label
-from qidash.views.portfolio import reanalysed
+from qidash.views.portfolio import REANALYSIS_COLUMNS, reanalysed
 
 MEMBER_ORDER = {"lead": 0, "member": 1, "coach": 2, "sponsor": 3}
 CHART_NAMES = {
@@ -249,15 +249,11 @@ def measure_charts_by_project(
         dict(r)
         for r in conn.execute(
             select(
-                m.Measure.id.label("measure_id"),
-                m.Measure.project_id,
+                *REANALYSIS_COLUMNS,
                 m.Measure.code,
                 m.Measure.name,
                 m.Measure.kind,
-                m.Measure.chart,
                 m.Measure.unit,
-                m.Measure.improvement,
-                m.Measure.target,
                 ma.last_period,
                 ma.improving,
                 ma.concern,

@@ -33,7 +33,7 @@ from qidash.palette import fmt_int, fmt_pct, label
 from qidash.scope import Scope
 from qidash.views import project as project_view
 from qidash.views.capability_map import capability_map_data
-from qidash.views.portfolio import reanalysed
+from qidash.views.portfolio import REANALYSIS_COLUMNS, reanalysed
 
 SUPPRESS_BELOW = 5
 # The measures the numbers and funnel slides show (only these are computed).
@@ -454,13 +454,7 @@ def _measures_by_project(conn: Connection, scope: Scope, as_of: dt.date) -> tupl
         )
     ]
     past = (
-        select(
-            m.Measure.id.label("measure_id"),
-            m.Measure.project_id,
-            m.Measure.chart,
-            m.Measure.improvement,
-            m.Measure.target,
-        )
+        select(*REANALYSIS_COLUMNS)
         .join(ma, ma.measure_id == m.Measure.id)
         .where(m.Measure.project_id.in_(started), ma.last_period > as_of)
     )
