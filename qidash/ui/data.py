@@ -9,6 +9,7 @@ import os
 import time
 
 import streamlit as st
+from alembic.util import CommandError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -52,13 +53,9 @@ def ensure_demo(scenario: str) -> Engine:
     return engine
 
 
-def _unreadable_errors() -> tuple[type[Exception], ...]:
-    from alembic.util import CommandError  # a revision this version does not know
-
-    return (SQLAlchemyError, db.DatabaseError, CommandError)
-
-
-UNREADABLE = _unreadable_errors()
+# Opening or upgrading a demo file can fail with these; CommandError: a revision this version does
+# not know (a file made by a newer version).
+UNREADABLE = (SQLAlchemyError, db.DatabaseError, CommandError)
 
 
 OPEN_ATTEMPTS = 3  # before a demo file is taken for one this version cannot open
