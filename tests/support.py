@@ -95,3 +95,15 @@ def connection_to(databases, backend: str, frames: dict):
             yield connection
     finally:
         databases.drop(engine)
+
+
+def migrate_again_from(engine, revision: str) -> None:
+    """Take ``engine``'s schema down to ``revision`` and back up to the newest, as a database made
+    before the next revision would be migrated: what that migration fills in, it fills in here."""
+    from alembic import command
+
+    from qidash import db
+
+    cfg = db.alembic_config(engine)
+    command.downgrade(cfg, revision)
+    command.upgrade(cfg, "head")

@@ -11,14 +11,13 @@ import pandas as pd
 import pydeck as pdk
 import pytest
 import shapely
-from alembic import command
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from qidash import catalog, db, derive, geo, ingest, maps, measures, palette, store
+from qidash import catalog, derive, geo, ingest, maps, measures, palette, store
 from qidash import models as m
 from qidash.scope import Scope
-from tests.support import connection_to
+from tests.support import connection_to, migrate_again_from
 from tests.test_capability_map import AS_OF, FRAMES
 
 SCOPES = [Scope(), Scope(kind="care_home"), Scope(locality="L1"), Scope(pcn="P3"), Scope(sector="nhs"),
@@ -142,9 +141,7 @@ def test_0006_stores_the_areas_of_existing_data(backend, databases, monkeypatch,
         with engine.connect() as c:
             as_loaded = sorted(c.execute(select(m.DerivedArea.level, m.DerivedArea.code)).all())
             areas = geo.stored_areas(c, catalog.pcn_localities(c))
-        cfg = db.alembic_config(engine)
-        command.downgrade(cfg, "0005")  # as a database loaded before 0006 was
-        command.upgrade(cfg, "head")
+        migrate_again_from(engine, "0005")  # as a database loaded before 0006 was
         with engine.connect() as c:
             assert sorted(c.execute(select(m.DerivedArea.level, m.DerivedArea.code)).all()) == as_loaded
             assert geo.stored_areas(c, catalog.pcn_localities(c)) == areas

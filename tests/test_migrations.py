@@ -5,15 +5,14 @@ from sqlalchemy import select
 
 from qidash import db, measures, spc_charts
 from qidash import models as m
+from tests.support import migrate_again_from
 
 
 def test_0004_fills_in_the_chart_icons_of_existing_analyses(backend, databases):
     engine = databases.copy(databases.demo_snapshot(backend, "somerset"))
     try:
         ma = m.MeasureAnalysis
-        cfg = db.alembic_config(engine)
-        command.downgrade(cfg, "0003")  # as a database analysed before 0004 was
-        command.upgrade(cfg, "head")
+        migrate_again_from(engine, "0003")  # as a database analysed before 0004 was
         with engine.connect() as conn:
             rows = conn.execute(
                 select(ma.result, m.Measure.target, ma.chart_variation_icon, ma.chart_assurance_icon)
@@ -37,9 +36,7 @@ def test_0005_fills_in_the_past_status_of_existing_analyses(backend, databases):
         columns = (ma.measure_id, ma.past_as_of, ma.past_improving, ma.past_from, ma.past_until)
         with engine.connect() as conn:
             as_loaded = sorted(conn.execute(select(*columns)).all())
-        cfg = db.alembic_config(engine)
-        command.downgrade(cfg, "0004")  # as a database analysed before 0005 was
-        command.upgrade(cfg, "head")
+        migrate_again_from(engine, "0004")  # as a database analysed before 0005 was
         with engine.connect() as conn:
             migrated = sorted(conn.execute(select(*columns)).all())
             year_ago = measures.year_before(measures.default_as_of(conn))

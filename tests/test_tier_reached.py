@@ -12,12 +12,12 @@ import datetime as dt
 from collections import Counter
 
 import pytest
-from alembic import command
 from sqlalchemy import func, select
 
-from qidash import db, measures, scenarios
+from qidash import measures, scenarios
 from qidash import models as m
 from qidash.scope import Scope
+from tests.support import migrate_again_from
 
 
 def reached_by_definition(conn) -> dict[tuple[int, int], dt.date]:
@@ -142,9 +142,7 @@ def test_0008_fills_in_the_tiers_reached_of_existing_databases(backend, database
         columns = (tr.person_id, tr.tier_id, tr.reached_on)
         with engine.connect() as conn:
             as_loaded = sorted(conn.execute(select(*columns)).all())
-        cfg = db.alembic_config(engine)
-        command.downgrade(cfg, "0007")  # as a database loaded before 0008 was
-        command.upgrade(cfg, "head")
+        migrate_again_from(engine, "0007")  # as a database loaded before 0008 was
         with engine.connect() as conn:
             migrated = sorted(conn.execute(select(*columns)).all())
         assert as_loaded and migrated == as_loaded
