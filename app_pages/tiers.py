@@ -20,6 +20,7 @@ from qidash.views.tiers import (
     conversion_rows,
     default_cohort,
     ladder_in_words,
+    outside_name,
     role_label,
     roles_in_words,
     tier_comparison,
@@ -106,7 +107,10 @@ if comparison.groups.empty:
     st.info(f"No organisation in this scope belongs to a {area}.")
 else:
     shown = comparison.groups.assign(name=area_names(comparison))
-    components.chart(tier_charts.tier_comparison(shown, first, MAX_AREAS), "comparison")
+    nowhere = outside_name(comparison)
+    components.chart(
+        tier_charts.tier_comparison(shown, first, MAX_AREAS, comparison.outside, nowhere), "comparison"
+    )
     notes = []
     if len(shown) > MAX_AREAS:
         notes.append(
@@ -115,8 +119,8 @@ else:
     outside = comparison.outside.get(first[0]["code"], 0)
     if outside:
         notes.append(
-            f"{fmt_int(outside)} people who reached {first[0]['name']} work for organisations in no {area} "
-            "(trusts and system-wide bodies have no PCN), so they are not in this comparison."
+            f"{nowhere}: {fmt_int(outside)} people who reached {first[0]['name']} work for organisations in "
+            f"no {area} (trusts and system-wide bodies belong to no PCN)."
         )
     if notes:
         st.caption(" ".join(notes))
