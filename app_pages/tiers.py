@@ -15,6 +15,7 @@ from qidash.views.tiers import (
     COMPARE_LABELS,
     PERIOD_MONTHS,
     area_names,
+    capacity_label,
     cohort_detail,
     comparison_table,
     conversion_rows,
@@ -262,7 +263,7 @@ tiles[0].metric(
     "The change is over 12 months.",
 )
 tiles[1].metric(
-    f"{top['name']} per {below['name']}",
+    capacity_label(top["name"], below["name"]),
     fmt_num(now["lead_per_live"], 2),
     help=f"People whose highest tier is {top['name']} ÷ people whose highest tier is {below['name']}: "
     "the capacity to coach and teach.",

@@ -279,6 +279,19 @@ def comparison_table(comparison: ComparisonData, tiers: list[dict]) -> pd.DataFr
     return table
 
 
+# The longest metric label a tile holds whole at 1440 pixels, four tiles to a row (Streamlit cuts
+# longer ones short with an ellipsis).
+TILE_LABEL_CHARS = 28
+
+
+def capacity_label(top: str, below: str) -> str:
+    """The label of the tile "people at the top tier per person at the tier below": "Lead per Live"
+    where the tiers' names are short enough to be read whole, else "Coaches per practitioner" (the
+    tiers' own names then go in the tile's caption)."""
+    words = f"{top} per {below}"
+    return words if len(words) <= TILE_LABEL_CHARS else "Coaches per practitioner"
+
+
 ROLE_WORDS = {"gp": "GP", "qi_facilitator": "QI facilitator", measures.PATIENT_GROUP: "Patient partner"}
 
 
