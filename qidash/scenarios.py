@@ -912,14 +912,15 @@ def compose_story(f: StoryFacts, words: random.Random) -> Iterator[str]:
     month = f"{f.begin:%B %Y}"
     tested = f.tested or [f"a first change to {f.measure}"]
     partners = list(dict.fromkeys(f.partners))
-    if len(partners) > 2:  # a long list of partners is a programme's, not a sentence's
+    # One partner by name; more, by number (a list of names is a programme's, not a sentence's).
+    if len(partners) > 1:
         with_whom = f" with {len(partners)} partner {'practices' if f.kind == 'gp_practice' else 'organisations'}"
     else:
-        with_whom = f" with {_listed(partners)}" if partners else ""
+        with_whom = f" with {partners[0]}" if partners else ""
     openings = [
-        f"In {month} the team at {f.where} set out to improve {f.measure}{with_whom}.",
+        f"In {month} {f.where} set out to improve {f.measure}{with_whom}.",
         f"{f.where} began work on {f.measure} in {month}{with_whom}.",
-        f"Staff at {f.where} started measuring {f.measure} in {month}{with_whom}.",
+        f"Staff at {f.where} began measuring {f.measure} in {month}{with_whom}.",
     ]
     cycles = f"{len(tested)} PDSA cycle{'s' if len(tested) != 1 else ''}"
     # An idea other than the one adopted, where there is one: the ending names that.
@@ -927,7 +928,7 @@ def compose_story(f: StoryFacts, words: random.Random) -> Iterator[str]:
     trying = [
         f"They mapped the process and tested {tried[0]} first.",
         f"Their first PDSA cycle tried {tried[0]}.",
-        f"They ran {cycles}, starting with {tested[0]}.",
+        f"They ran {cycles}; one tested {tried[0]}.",
         f"A process map led them to test {tried[-1]}.",
     ]
     if f.status == "stopped":
