@@ -73,3 +73,12 @@ def test_no_page_shows_a_field_name_for_a_filter(page, role):
     assert not FIELD_NAMES.findall(words), sorted(set(FIELD_NAMES.findall(words)))
     if role == "locality_lead":
         assert "All localities" not in words
+
+
+def test_codes_in_words_keep_their_acronyms_wherever_they_come():
+    from qidash.palette import label
+
+    assert label("pcn") == "PCN"
+    assert label("qi_facilitator") == "QI facilitator"  # was "Qi facilitator"
+    assert label("care_home_nursing") == "Care home nursing"
+    assert label("local_authority") == "Local authority"
