@@ -7,7 +7,7 @@ import streamlit as st
 
 from qidash import tier_charts
 from qidash.measures import PATIENT_GROUP
-from qidash.palette import fmt_int, fmt_num, fmt_ratio_pct, label
+from qidash.palette import fmt_int, fmt_num, fmt_ratio_pct, in_sentence, label
 from qidash.ui import components, data
 from qidash.ui.filters import url_selectbox
 from qidash.views.tiers import (
@@ -103,7 +103,7 @@ if by == "locality":
 else:
     st.query_params["compare"] = by
 comparison = data.query(engine, tier_comparison, filters.scope, filters.as_of, by)
-area = COMPARE_LABELS[comparison.by].lower()
+area = in_sentence(COMPARE_LABELS[comparison.by])
 if comparison.groups.empty:
     st.info(f"No organisation in this scope belongs to a {area}.")
 else:

@@ -34,6 +34,13 @@ def fmt_num(value, digits: int = 1) -> str:
 WORDS = {"gp": "GP", "qi": "QI", "nhs": "NHS", "vcse": "VCSE", "icb": "ICB", "gp_practice": "GP practice", "pdsa": "PDSA"}
 
 
+def in_sentence(words: str) -> str:
+    """Words as they read inside a sentence: the first letter in lower case unless the first word is
+    an acronym ("Care assistant": "care assistant"; "PCN", "QI facilitator" unchanged)."""
+    head = words.split(" ", 1)[0]
+    return words if sum(c.isupper() for c in head) > 1 else words[:1].lower() + words[1:]
+
+
 # Words of a code that are acronyms, wherever they come in it ("qi_facilitator": "QI facilitator").
 ACRONYMS = {"gp", "qi", "nhs", "vcse", "icb", "pcn", "ods", "ics", "pdsa", "spc"}
 

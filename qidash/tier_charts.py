@@ -24,6 +24,7 @@ from qidash.palette import (
     NHS_LIGHT_BLUE,
     NHS_PALE_GREY,
     NHS_WARM_YELLOW,
+    in_sentence,
 )
 
 # Light Blue, Blue, Dark Blue, then the identity's Dark Pink and Purple: tiers deepen as they rise.
@@ -141,7 +142,7 @@ def tier_comparison(
             traces.append(
                 go.Bar(
                     y=[outside_name], x=[n], marker_color=OUTSIDE_COLOURS[min(i, len(OUTSIDE_COLOURS) - 1)],
-                    text=[f"{outside_name.lower()}: {n:,}" if i == 0 else f"{n:,}"], showlegend=False,
+                    text=[f"{in_sentence(outside_name)}: {n:,}" if i == 0 else f"{n:,}"], showlegend=False,
                     customdata=[_pct(n / of if of else None)], hovertemplate=hover, **bars,
                 )
             )

@@ -82,3 +82,28 @@ def test_codes_in_words_keep_their_acronyms_wherever_they_come():
     assert label("qi_facilitator") == "QI facilitator"  # was "Qi facilitator"
     assert label("care_home_nursing") == "Care home nursing"
     assert label("local_authority") == "Local authority"
+
+
+def test_tiers_compared_by_pcn_say_pcn_in_the_chart_table_and_caption():
+    """Fylde's trusts belong to no PCN: the chart's grey bar, the table's last row and the caption
+    call them "No PCN", never "no pcn"."""
+    import json
+
+    at = open_page("tiers", "fylde", compare="pcn")
+    no_exceptions(at)
+    words = _words(at)
+    assert not FIELD_NAMES.findall(words), sorted(set(FIELD_NAMES.findall(words)))
+    assert any("in no PCN" in c.value for c in at.caption)
+    table = next(d.value for d in at.dataframe if "PCN" in d.value.columns)
+    assert list(table["PCN"])[-1] == "No PCN"
+    comparison = next(json.loads(el.proto.spec) for el in at.get("plotly_chart")
+                      if "People who reached at least this tier" in el.proto.spec)
+    texts = [t for trace in comparison["data"] for t in trace.get("text", [])]
+    assert any(t.startswith("no PCN: ") for t in texts), texts
+
+
+def test_in_sentence_keeps_acronyms():
+    from qidash.palette import in_sentence
+
+    assert in_sentence("PCN") == "PCN" and in_sentence("QI facilitator") == "QI facilitator"
+    assert in_sentence("Locality") == "locality" and in_sentence("Organisation kind") == "organisation kind"

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from qidash import catalog
 from qidash.auth import Viewer
-from qidash.palette import label
+from qidash.palette import in_sentence, label
 from qidash.scope import KIND_GROUPS, Scope
 from qidash.ui import data
 
@@ -52,7 +52,7 @@ def url_selectbox(title: str, options: dict[str, str], key: str, default: str = 
         if asked is not None:
             # A pasted link that asks for something this database does not have: say so, once.
             st.warning(
-                f'The link asked for {title.lower()} "{asked}", which is not here; showing '
+                f'The link asked for {in_sentence(title)} "{asked}", which is not here; showing '
                 f"{options.get(default, default)} instead.",
                 icon=":material/link_off:",
             )

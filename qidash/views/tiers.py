@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from qidash import catalog, measures
-from qidash.palette import label
+from qidash.palette import in_sentence, label
 from qidash.scope import Scope
 
 COMPARE_BY = ("locality", "sector", "pcn", "kind")
@@ -255,8 +255,7 @@ def area_names(comparison: ComparisonData) -> list[str]:
 
 def outside_name(comparison: ComparisonData) -> str:
     """What the people in no group are called in the chart and the table: "No locality", "No PCN"."""
-    words = COMPARE_LABELS[comparison.by]
-    return f"No {words if words.isupper() else words.lower()}"
+    return f"No {in_sentence(COMPARE_LABELS[comparison.by])}"
 
 
 def comparison_table(comparison: ComparisonData, tiers: list[dict]) -> pd.DataFrame:
