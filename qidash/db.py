@@ -207,9 +207,31 @@ def has_schema(engine: Engine) -> bool:
 # --- settings -----------------------------------------------------------------------------------------
 
 
+# Dates the programme's data can plausibly hold. The import refuses any other (a mistyped year such
+# as 0001 or 9999); pages read only dates inside, so a database loaded before that check cannot make
+# date arithmetic fail, and the Data page lists what lies outside (qidash.ingest.data_quality).
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+
+
+def is_plausible_date(day: dt.date) -> bool:
+    return EARLIEST_DATE <= day <= LATEST_DATE
+
+
 def as_date(value) -> dt.date:
-    """A date read from the database: SQLite hands some back as ISO text (from aggregates, unions)."""
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    """A date read from the database: SQLite hands some back as ISO text (from aggregates, unions).
+
+    A year of fewer than four digits (SQLite may hold ``1-01-01``) is padded rather than refused.
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value)[:10]
+    year, sep, rest = text.partition("-")
+    if sep and year.isdigit() and len(year) < 4:
+        text = f"{int(year):04d}-{rest}"[:10]
+    return dt.date.fromisoformat(text)
 
 
 def get_setting(conn_or_session, key: str, default: str | None = None) -> str | None:

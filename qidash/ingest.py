@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, exists, func, select
+from sqlalchemy import Connection, Engine, exists, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from qidash import db, store
@@ -822,6 +822,16 @@ def _shown(value) -> str | None:
     return str(value)
 
 
+SHOWN_CHARACTERS = 80
+
+
+def _clip(text: str | None) -> str | None:
+    """A cell's text short enough to quote in a message (a 1 MB cell is not repeated whole)."""
+    if text is None or len(text) <= SHOWN_CHARACTERS:
+        return text
+    return text[: SHOWN_CHARACTERS - 1] + "…"
+
+
 def _num_text(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
@@ -858,9 +868,9 @@ def _number(value, col: Column) -> float | None:
         try:
             number = float(text)
         except ValueError:
-            raise BadValue(f'"{text}" is not a number; {col.name} must be {_a_number(col)}.') from None
+            raise BadValue(f'"{_clip(text)}" is not a number; {col.name} must be {_a_number(col)}.') from None
     if not math.isfinite(number):
-        raise BadValue(f'"{_shown(value)}" is not a number; {col.name} must be {_a_number(col)}.')
+        raise BadValue(f'"{_clip(_shown(value))}" is not a number; {col.name} must be {_a_number(col)}.')
     return number
 
 
@@ -873,7 +883,7 @@ def _int(value, col: Column) -> int | None:
     if number is None:
         return None
     if not number.is_integer():
-        raise BadValue(f'"{_shown(value)}" is not a whole number; {col.name} must be a whole number.')
+        raise BadValue(f'"{_clip(_shown(value))}" is not a whole number; {col.name} must be a whole number.')
     return int(number)
 
 
@@ -885,14 +895,14 @@ def _in_range(number: float, value, col: Column) -> None:
         # A stepped scale is written as its steps are (0.5 to 5.0), others as plainly as possible.
         low_text, high_text = (f"{low:.1f}", f"{high:.1f}") if col.step else (_num_text(low), _num_text(high))
         raise BadValue(
-            f'"{shown}" is outside {scale}; {col.name} must be between {low_text} and {high_text}.'
+            f'"{_clip(shown)}" is outside {scale}; {col.name} must be between {low_text} and {high_text}.'
         )
     if low is not None and number < low:
         if low == 0:
-            raise BadValue(f'"{shown}" is negative; {col.name} must be 0 or more.')
-        raise BadValue(f'"{shown}" is too small; {col.name} must be {_num_text(low)} or more.')
+            raise BadValue(f'"{_clip(shown)}" is negative; {col.name} must be 0 or more.')
+        raise BadValue(f'"{_clip(shown)}" is too small; {col.name} must be {_num_text(low)} or more.')
     if col.step and not math.isclose(number / col.step, round(number / col.step)):
-        raise BadValue(f'"{shown}" is not a step of {col.step} on the scale; use e.g. 2.0 or 2.5.')
+        raise BadValue(f'"{_clip(shown)}" is not a step of {col.step} on the scale; use e.g. 2.0 or 2.5.')
 
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
@@ -903,12 +913,12 @@ DATE_HINT = "write dates as 31/12/2019 (day/month/year) or 2019-12-31"
 
 def _date(value, col: Column, memo: dict) -> dt.date | None:
     if isinstance(value, dt.datetime):
-        return value.date()
+        return _plausible(value.date(), value, col)
     if isinstance(value, dt.date):
-        return value
+        return _plausible(value, value, col)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise BadValue(
-            f'"{_shown(value)}" is a number, not a date; format the cell as a date or {DATE_HINT}.'
+            f'"{_clip(_shown(value))}" is a number, not a date; format the cell as a date or {DATE_HINT}.'
         )
     text = _text(value)
     if text is None:
@@ -921,7 +931,20 @@ def _date(value, col: Column, memo: dict) -> dt.date | None:
     found = memo[text]
     if isinstance(found, BadValue):
         raise found
-    return found
+    return _plausible(found, text, col)
+
+
+def _plausible(day: dt.date, value, col: Column) -> dt.date:
+    """``day``, or BadValue when its year is outside what the programme can hold (a mistyped year)."""
+    if not db.is_plausible_date(day):
+        bound = (
+            f"before {db.EARLIEST_DATE.year}" if day < db.EARLIEST_DATE else f"after {db.LATEST_DATE.year}"
+        )
+        raise BadValue(
+            f'"{_clip(_shown(value))}" is not a plausible date: the year {day.year} is {bound}. '
+            f"Check the year; {col.name} must be between {db.EARLIEST_DATE.year} and {db.LATEST_DATE.year}."
+        )
+    return day
 
 
 def _parse_date_text(text: str) -> dt.date:
@@ -932,19 +955,19 @@ def _parse_date_text(text: str) -> dt.date:
         day, month, year = (int(g) for g in uk.groups())
         if month > 12 and day <= 12:
             raise BadValue(
-                f'"{text}" looks like a month-first (US) date; there is no month {month}. Put the day first: '
+                f'"{_clip(text)}" looks like a month-first (US) date; there is no month {month}. Put the day first: '
                 f"{month:02d}/{day:02d}/{year}, or {DATE_HINT}."
             )
     elif _UK_SHORT_YEAR.match(text):
         raise BadValue(
-            f'"{text}" has a two-digit year, which is ambiguous; give the year in full: {DATE_HINT}.'
+            f'"{_clip(text)}" has a two-digit year, which is ambiguous; give the year in full: {DATE_HINT}.'
         )
     else:
-        raise BadValue(f'"{text}" is not a date; {DATE_HINT}.')
+        raise BadValue(f'"{_clip(text)}" is not a date; {DATE_HINT}.')
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise BadValue(f'"{text}" is not a real date (there is no such day); {DATE_HINT}.') from None
+        raise BadValue(f'"{_clip(text)}" is not a real date (there is no such day); {DATE_HINT}.') from None
 
 
 _TRUE = {"y", "yes", "true", "1", "t"}
@@ -964,7 +987,7 @@ def _bool(value, col: Column) -> bool | None:
         return True
     if lowered in _FALSE:
         return False
-    raise BadValue(f'"{text}" is not yes or no; {col.name} takes y/n, yes/no, true/false or 1/0.')
+    raise BadValue(f'"{_clip(text)}" is not yes or no; {col.name} takes y/n, yes/no, true/false or 1/0.')
 
 
 def _choice(value, col: Column, memo: dict) -> str | None:
@@ -976,7 +999,7 @@ def _choice(value, col: Column, memo: dict) -> str | None:
     choice = memo[text]
     if choice not in col.choices:
         noun = "status" if col.name == "status" else col.name
-        raise BadValue(f'"{text}" is not a recognised {noun}; use one of: {", ".join(col.choices)}.')
+        raise BadValue(f'"{_clip(text)}" is not a recognised {noun}; use one of: {", ".join(col.choices)}.')
     return choice
 
 
@@ -997,7 +1020,7 @@ def _scope(value) -> str:
         return "system"
     if kind in ("locality", "pcn") and sep and code.strip():
         return f"{kind}:{code.strip()}"
-    raise BadValue(f'"{text}" is not a scope; use system, locality:CODE or pcn:CODE (e.g. pcn:PCN-N1).')
+    raise BadValue(f'"{_clip(text)}" is not a scope; use system, locality:CODE or pcn:CODE (e.g. pcn:PCN-N1).')
 
 
 def _reader(col: Column) -> Callable:
@@ -1108,7 +1131,7 @@ def _typed_table(raw: _RawTable) -> tuple[Table, list[Problem]]:
             try:
                 value = read(cell)
             except BadValue as exc:
-                bad.append(Problem(entity, file, rowno, col.name, _shown(cell), str(exc)))
+                bad.append(Problem(entity, file, rowno, col.name, _clip(_shown(cell)), str(exc)))
                 continue
             if col.required and value is None:
                 bad.append(
@@ -1729,7 +1752,29 @@ DATA_QUALITY_TITLES = {
     "projects_without_measures": "Projects without measures (no chart)",
     "stale_projects": "Active projects with no data or score in the last 90 days",
     "person_ref_at_two_organisations": "The same person_ref at two organisations",
+    "dates_out_of_range": "Dates before 1900 or after 2100 (left out of every page; correct and load again)",
 }
+
+# Every date column of the programme tables, with what names its row: (file, key column, table, date column).
+DATE_COLUMNS = (
+    ("organisations", m.Organisation.ods_code, m.Organisation, m.Organisation.offered_on),
+    ("people", m.Person.person_ref, m.Person, m.Person.left_on),
+    ("cohorts", m.Cohort.code, m.Cohort, m.Cohort.start_date),
+    ("cohorts", m.Cohort.code, m.Cohort, m.Cohort.end_date),
+    ("projects", m.Project.code, m.Project, m.Project.start_date),
+    ("projects", m.Project.code, m.Project, m.Project.end_date),
+    ("targets", m.Target.measure, m.Target, m.Target.due_on),
+)
+# Rows named through their cohort or project: (file, name column, table, date column, join).
+DATE_COLUMNS_OF_CHILDREN = (
+    ("enrolments", m.Cohort.code, m.Enrolment, m.Enrolment.completed_on, m.Cohort.id == m.Enrolment.cohort_id),
+    ("attendance", m.Cohort.code, m.SessionAttendance, m.SessionAttendance.held_on,
+     m.Cohort.id == m.SessionAttendance.cohort_id),
+    ("progress", m.Project.code, m.ProgressScore, m.ProgressScore.scored_on,
+     m.Project.id == m.ProgressScore.project_id),
+    ("observations", m.Project.code, m.Observation, m.Observation.period, None),
+    ("changes", m.Project.code, m.Change, m.Change.changed_on, m.Project.id == m.Change.project_id),
+)
 
 
 def data_quality(engine: Engine, as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
@@ -1801,6 +1846,24 @@ def quality_lists(conn: Connection, as_of: dt.date | None = None) -> dict[str, p
         .where(same_ref.in_(clashing))
         .order_by(same_ref, m.Organisation.ods_code)
     )
+    out_of_range = [
+        select(literal(entity).label("data"), key.label("code"), literal(col.name).label("column"),
+               func.min(col).label("earliest"), func.max(col).label("latest"), func.count().label("rows"))
+        .select_from(table)
+        .where(_implausible(col))
+        .group_by(key)
+        for entity, key, table, col in DATE_COLUMNS
+    ]
+    for entity, key, table, col, on in DATE_COLUMNS_OF_CHILDREN:
+        query = select(literal(entity).label("data"), key.label("code"), literal(col.name).label("column"),
+                       func.min(col).label("earliest"), func.max(col).label("latest"), func.count().label("rows"))
+        if on is None:  # observations: through their measure to the project
+            query = query.select_from(table).join(m.Measure, m.Measure.id == m.Observation.measure_id).join(
+                m.Project, m.Project.id == m.Measure.project_id
+            )
+        else:
+            query = query.select_from(table).join(key.class_, on)
+        out_of_range.append(query.where(_implausible(col)).group_by(key))
     queries = {
         "organisations_without_coordinates": no_coordinates,
         "people_without_organisation": orphans,
@@ -1808,4 +1871,14 @@ def quality_lists(conn: Connection, as_of: dt.date | None = None) -> dict[str, p
         "stale_projects": stale,
         "person_ref_at_two_organisations": two_orgs,
     }
-    return {key: pd.read_sql(query, conn) for key, query in queries.items()}
+    lists = {key: pd.read_sql(query, conn) for key, query in queries.items()}
+    found = [pd.read_sql(q, conn) for q in out_of_range]
+    dates = pd.concat([f for f in found if len(f)] or found[:1], ignore_index=True)
+    for column in ("earliest", "latest"):  # SQLite hands min/max of a date back as text
+        dates[column] = [None if v is None else str(v)[:10] for v in dates[column]]
+    lists["dates_out_of_range"] = dates
+    return lists
+
+
+def _implausible(col):
+    return (col < db.EARLIEST_DATE) | (col > db.LATEST_DATE)
