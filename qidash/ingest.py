@@ -116,9 +116,11 @@ def _with_schema_lengths(fmt: EntityFormat) -> EntityFormat:
     """``fmt`` with each text column's length limit taken from the schema, so a long value is a
     message rather than a database error."""
     table = store.SPECS[fmt.name].model.__table__
+    elsewhere = {"framework": m.Framework.code, "framework_name": m.Framework.name}  # tiers' framework
     columns = []
     for c in fmt.columns:
-        length = getattr(table.c[c.name].type, "length", None) if c.name in table.c else None
+        stored = table.c[c.name] if c.name in table.c else elsewhere.get(c.name)
+        length = getattr(stored.type, "length", None) if stored is not None else None
         if c.kind in ("text", "code") and length and c.refers_to is None:
             c = replace(c, max_len=length)
         columns.append(c)
@@ -645,7 +647,36 @@ def _read_file(name: str, data: bytes, notes: list[Problem]) -> list[_RawTable]:
     return [_RawTable(name, entity, header, rows)]
 
 
+_SAVE_AS_CSV = 'Save it from Excel as "CSV UTF-8 (comma delimited)" and try again.'
+
+
+def _not_text(name: str, data: bytes) -> str | None:
+    """Why ``data`` is not a CSV file in words (UTF-16, a PDF, binary), or None when it may be one."""
+    head = data[:65536]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return f'{name} is saved as UTF-16 (Excel\'s "Unicode text"), not UTF-8. {_SAVE_AS_CSV}'
+    if head.startswith(b"%PDF"):
+        return f"{name} is a PDF document, not a CSV file. Load the spreadsheet the data came from instead."
+    if b"\x00" in head:
+        # UTF-16 without its byte-order mark: every other byte of plain text is NUL.
+        even, odd = head[0::2], head[1::2]
+        if even.count(0) > len(even) * 0.3 or odd.count(0) > len(odd) * 0.3:
+            return f'{name} is saved as UTF-16 (Excel\'s "Unicode text"), not UTF-8. {_SAVE_AS_CSV}'
+        return (
+            f"{name} is not a text file (it holds binary data), so it cannot be read as CSV. {_SAVE_AS_CSV}"
+        )
+    controls = sum(head.count(bytes([c])) for c in (*range(1, 9), 11, 12, *range(14, 32), 127))
+    if controls > max(8, len(head) // 100):
+        return (
+            f"{name} is not a text file (it holds binary data), so it cannot be read as CSV. {_SAVE_AS_CSV}"
+        )
+    return None
+
+
 def _decode(name: str, data: bytes, entity: str | None, notes: list[Problem]) -> str:
+    why_not = _not_text(name, data)
+    if why_not:
+        raise UnusableInput([why_not])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -672,13 +703,110 @@ def _read_csv(name: str, data: bytes, entity: str | None, notes: list[Problem]) 
                 f"{name}: the columns are separated by semicolons. Save it as CSV with commas (CSV UTF-8 in Excel)."
             ]
         )
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise UnusableInput([f"{name} could not be read as CSV ({exc})."]) from exc
+    records = _csv_records(name, text, delimiter)
     if not records or not any(c.strip() for c in records[0]):
         raise UnusableInput([f"{name} has no heading row: the first row must name the columns."])
+    if text.count("\n") > len(records):  # some cell spans lines
+        _check_quotes(name, records, delimiter)
     return records[0], list(enumerate(records[1:], start=2))
+
+
+def _csv_records(name: str, text: str, delimiter: str) -> list[list[str]]:
+    """The records of a CSV text. A quote never closed is an error naming its row: read leniently, the
+    rest of the file would silently become one cell of that row."""
+    records: list[list[str]] = []
+    try:
+        # Strict first, record by record, so the row where reading stopped is known.
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
+            records.append(record)  # noqa: PERF402 - one by one, so a failure knows its row
+        return records
+    except csv.Error as exc:
+        if "end of data" in str(exc):  # the file ended inside a quoted cell
+            unclosed = (
+                f'{name}: row {len(records) + 1} opens a quote (") that is never closed, so every row after '
+                "it would be read as part of one cell. Close the quote or remove it, and load the file again."
+            )
+            raise UnusableInput([unclosed]) from exc
+    # Other slips strict reading refuses (text after a closing quote) read as spreadsheets read them.
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise UnusableInput([f"{name} could not be read as CSV ({exc}).".replace("\x00", "")]) from exc
+
+
+def _check_quotes(name: str, records: list[list[str]], delimiter: str) -> None:
+    """A stray quote closed by another many lines down makes the rows between one cell: refuse a cell
+    whose lines look like rows of the file (as many separators as the heading has)."""
+    width = len(records[0])
+    if width < 3:
+        return
+    for index, record in enumerate(records[1:], start=2):
+        for cell in record:
+            if "\n" in cell:
+                lines = cell.split("\n")
+                if any(line.count(delimiter) >= width - 1 for line in lines):
+                    runs_on = (
+                        f'{name}: row {index} has a quote (") that runs on over {len(lines) - 1} line'
+                        f"{'s' if len(lines) > 2 else ''}, which look like rows of their own: they would be "
+                        "read as one cell. Remove the stray quote, and load the file again."
+                    )
+                    raise UnusableInput([runs_on])
+
+
+# What a workbook may unpack to. Parsing is the slow part (about 10 s of CPU per million cells, 50 MB
+# of sheet XML), and a small zip can inflate a thousandfold: both are checked on the zip itself, before
+# any XML is parsed. Larger data goes in as CSV files, which are read without that cost.
+MAX_WORKBOOK_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_WORKBOOK_CELLS = 1_000_000
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")  # a cell element, with or without a prefix
+
+
+def _check_workbook_size(name: str, data: bytes) -> None:
+    """Raise UnusableInput when the workbook would unpack past MAX_WORKBOOK_UNPACKED_BYTES or hold more
+    than MAX_WORKBOOK_CELLS cells. Reads the zip's directory, then streams the sheets counting cells
+    (sizes in the directory can lie, so the bytes inflated are counted too). No XML is parsed."""
+    import zipfile
+
+    split = "Save each sheet as a CSV file and load those instead (several CSV files can be loaded at once)."
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip at all: openpyxl says it is unreadable
+    declared = sum(member.file_size for member in members)
+    limit_mb = MAX_WORKBOOK_UNPACKED_BYTES // 1024 // 1024
+    too_big = (
+        f"{name} unpacks to more than {limit_mb} MB, too large to read safely; a workbook is compressed, "
+        f"and this one would take minutes to open. {split}"
+    )
+    if declared > MAX_WORKBOOK_UNPACKED_BYTES:
+        raise UnusableInput([too_big])
+    too_many = f"{name} holds more than {MAX_WORKBOOK_CELLS:,} cells, too many to read from a workbook safely. {split}"
+    inflated = cells = 0
+    for member in members:
+        if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):
+            inflated += member.file_size
+            continue
+        try:
+            with archive.open(member) as stream:
+                carry = b""
+                while chunk := stream.read(1024 * 1024):
+                    inflated += len(chunk)
+                    if inflated > MAX_WORKBOOK_UNPACKED_BYTES:
+                        raise UnusableInput([too_big])
+                    # A cell's tag starts at a "<": count up to the last one, carry the rest over.
+                    buffer = carry + chunk
+                    cut = buffer.rfind(b"<")
+                    cut = len(buffer) if cut < 0 else cut
+                    cells += len(_CELL.findall(buffer, 0, cut))
+                    carry = buffer[cut:]
+                    if cells > MAX_WORKBOOK_CELLS:
+                        raise UnusableInput([too_many])
+                cells += len(_CELL.findall(carry))
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            return  # damaged: openpyxl says so
+    if cells > MAX_WORKBOOK_CELLS:
+        raise UnusableInput([too_many])
 
 
 def _read_workbook(name: str, data: bytes, notes: list[Problem]) -> list[_RawTable]:
@@ -688,6 +816,7 @@ def _read_workbook(name: str, data: bytes, notes: list[Problem]) -> list[_RawTab
         f"{name} could not be opened as an Excel workbook; it may be damaged or only partly saved. "
         "Save it again from Excel, or upload CSV files instead."
     )
+    _check_workbook_size(name, data)
     tables = []
     # A damaged workbook can fail in many ways inside the zip and XML readers; each means "unreadable".
     try:
@@ -723,7 +852,7 @@ def _read_workbook(name: str, data: bytes, notes: list[Problem]) -> list[_RawTab
 
 def _normalise(heading) -> str:
     """``" Ods Code"`` -> ``ods_code``: headings are case- and space-insensitive."""
-    text = str(heading or "").replace("\ufeff", "").strip().lower()
+    text = _visible(str(heading or "").replace("\ufeff", "")).strip().lower()
     return re.sub(r"[\s\-]+", "_", text).strip("_")
 
 
@@ -776,7 +905,11 @@ def _entity_from_header(name: str, header: list, notes: list[Problem]) -> str:
         raise UnusableInput([_unknown_name(name)])
     notes.append(
         Problem(
-            likely[0], name, None, None, None,
+            likely[0],
+            name,
+            None,
+            None,
+            None,
             f"The file name does not say which data it holds; its headings are those of {likely[0]}, "
             "so it was read as that.",
             False,
@@ -823,13 +956,52 @@ def _shown(value) -> str | None:
 
 
 SHOWN_CHARACTERS = 80
+# Characters no cell of text may hold: NUL (PostgreSQL cannot store it), the other control characters
+# but tab and line breaks, and lone surrogates (half a character, which UTF-8 cannot encode).
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_NOT_IN_CODES = re.compile("[\t\n\r]")
+# Every whole-number column is a 32-bit integer (PostgreSQL's integer; SQLite would take more).
+LARGEST_WHOLE_NUMBER = 2**31 - 1
+
+
+def _visible(text: str) -> str:
+    """``text`` with control characters written out (``\\x00``), safe to show and to store in the audit."""
+    return _NOT_TEXT.sub(
+        lambda found: (
+            f"\\x{ord(found.group()):02x}" if ord(found.group()) < 256 else f"\\u{ord(found.group()):04x}"
+        ),
+        text,
+    )
 
 
 def _clip(text: str | None) -> str | None:
-    """A cell's text short enough to quote in a message (a 1 MB cell is not repeated whole)."""
-    if text is None or len(text) <= SHOWN_CHARACTERS:
-        return text
-    return text[: SHOWN_CHARACTERS - 1] + "…"
+    """A cell's text short enough to quote in a message (a 1 MB cell is not repeated whole), with
+    control characters written out."""
+    if text is None:
+        return None
+    text = _visible(text[: SHOWN_CHARACTERS * 2])
+    return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 1] + "…"
+
+
+def _check_characters(text: str, col: Column) -> None:
+    """BadValue when ``text`` holds a character the column cannot store, named in words."""
+    found = _NOT_TEXT.search(text)
+    if found:
+        char = found.group()
+        what = {"\x00": "a NUL character (U+0000)"}.get(char)
+        if what is None:
+            kind = (
+                "half of a character (an unpaired surrogate)"
+                if "\ud800" <= char <= "\udfff"
+                else "a control character"
+            )
+            what = f"{kind} (U+{ord(char):04X})"
+        raise BadValue(
+            f"The cell holds {what}, which is not text; {col.name} cannot store it. It usually comes from "
+            "copying out of another system: retype the cell or save the file again as CSV UTF-8."
+        )
+    if col.kind != "text" and _NOT_IN_CODES.search(text.strip()):
+        raise BadValue(f'"{_clip(text)}" holds a tab or a line break; a {col.name} is one line of text.')
 
 
 def _num_text(x: float) -> str:
@@ -858,7 +1030,12 @@ def _number(value, col: Column) -> float | None:
     if isinstance(value, bool):
         raise BadValue(f'"{value}" is not a number.')
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a whole number of hundreds of digits, from a workbook
+            raise BadValue(
+                f"The number is too large; {col.name} must be {_a_number(col)} of sensible size."
+            ) from None
     else:
         text = _text(value)
         if text is None:
@@ -884,6 +1061,11 @@ def _int(value, col: Column) -> int | None:
         return None
     if not number.is_integer():
         raise BadValue(f'"{_clip(_shown(value))}" is not a whole number; {col.name} must be a whole number.')
+    if abs(number) > LARGEST_WHOLE_NUMBER:
+        shown = _clip(_shown(value) if not isinstance(value, str) else value.strip())
+        raise BadValue(
+            f'"{shown}" is too large; {col.name} can be at most {LARGEST_WHOLE_NUMBER:,} (check for a typing slip).'
+        )
     return int(number)
 
 
@@ -1020,7 +1202,9 @@ def _scope(value) -> str:
         return "system"
     if kind in ("locality", "pcn") and sep and code.strip():
         return f"{kind}:{code.strip()}"
-    raise BadValue(f'"{_clip(text)}" is not a scope; use system, locality:CODE or pcn:CODE (e.g. pcn:PCN-N1).')
+    raise BadValue(
+        f'"{_clip(text)}" is not a scope; use system, locality:CODE or pcn:CODE (e.g. pcn:PCN-N1).'
+    )
 
 
 def _reader(col: Column) -> Callable:
@@ -1040,6 +1224,8 @@ def _reader(col: Column) -> Callable:
     checks_range = col.minimum is not None or col.maximum is not None or col.step is not None
 
     def read(value):
+        if isinstance(value, str):
+            _check_characters(value, col)
         typed = base(value)
         if typed is None:
             return col.default
@@ -1767,11 +1953,27 @@ DATE_COLUMNS = (
 )
 # Rows named through their cohort or project: (file, name column, table, date column, join).
 DATE_COLUMNS_OF_CHILDREN = (
-    ("enrolments", m.Cohort.code, m.Enrolment, m.Enrolment.completed_on, m.Cohort.id == m.Enrolment.cohort_id),
-    ("attendance", m.Cohort.code, m.SessionAttendance, m.SessionAttendance.held_on,
-     m.Cohort.id == m.SessionAttendance.cohort_id),
-    ("progress", m.Project.code, m.ProgressScore, m.ProgressScore.scored_on,
-     m.Project.id == m.ProgressScore.project_id),
+    (
+        "enrolments",
+        m.Cohort.code,
+        m.Enrolment,
+        m.Enrolment.completed_on,
+        m.Cohort.id == m.Enrolment.cohort_id,
+    ),
+    (
+        "attendance",
+        m.Cohort.code,
+        m.SessionAttendance,
+        m.SessionAttendance.held_on,
+        m.Cohort.id == m.SessionAttendance.cohort_id,
+    ),
+    (
+        "progress",
+        m.Project.code,
+        m.ProgressScore,
+        m.ProgressScore.scored_on,
+        m.Project.id == m.ProgressScore.project_id,
+    ),
     ("observations", m.Project.code, m.Observation, m.Observation.period, None),
     ("changes", m.Project.code, m.Change, m.Change.changed_on, m.Project.id == m.Change.project_id),
 )
@@ -1791,9 +1993,7 @@ def quality_lists(conn: Connection, as_of: dt.date | None = None) -> dict[str, p
     since = as_of - dt.timedelta(days=STALE_DAYS)
     pcn = aliased(m.Pcn)
     no_coordinates = (
-        select(
-            m.Organisation.ods_code, m.Organisation.name, m.Organisation.kind, pcn.code.label("pcn_code")
-        )
+        select(m.Organisation.ods_code, m.Organisation.name, m.Organisation.kind, pcn.code.label("pcn_code"))
         .outerjoin(pcn, pcn.id == m.Organisation.pcn_id)
         .where((m.Organisation.latitude.is_(None)) | (m.Organisation.longitude.is_(None)))
         .order_by(m.Organisation.ods_code)
@@ -1836,9 +2036,7 @@ def quality_lists(conn: Connection, as_of: dt.date | None = None) -> dict[str, p
     # Refs that differ only in case or spaces are most likely one person entered at two places.
     same_ref = func.lower(func.trim(m.Person.person_ref))
     clashing = (
-        select(same_ref)
-        .group_by(same_ref)
-        .having(func.count(func.distinct(m.Person.organisation_id)) > 1)
+        select(same_ref).group_by(same_ref).having(func.count(func.distinct(m.Person.organisation_id)) > 1)
     )
     two_orgs = (
         select(m.Person.person_ref, m.Organisation.ods_code, m.Organisation.name)
@@ -1847,19 +2045,33 @@ def quality_lists(conn: Connection, as_of: dt.date | None = None) -> dict[str, p
         .order_by(same_ref, m.Organisation.ods_code)
     )
     out_of_range = [
-        select(literal(entity).label("data"), key.label("code"), literal(col.name).label("column"),
-               func.min(col).label("earliest"), func.max(col).label("latest"), func.count().label("rows"))
+        select(
+            literal(entity).label("data"),
+            key.label("code"),
+            literal(col.name).label("column"),
+            func.min(col).label("earliest"),
+            func.max(col).label("latest"),
+            func.count().label("rows"),
+        )
         .select_from(table)
         .where(_implausible(col))
         .group_by(key)
         for entity, key, table, col in DATE_COLUMNS
     ]
     for entity, key, table, col, on in DATE_COLUMNS_OF_CHILDREN:
-        query = select(literal(entity).label("data"), key.label("code"), literal(col.name).label("column"),
-                       func.min(col).label("earliest"), func.max(col).label("latest"), func.count().label("rows"))
+        query = select(
+            literal(entity).label("data"),
+            key.label("code"),
+            literal(col.name).label("column"),
+            func.min(col).label("earliest"),
+            func.max(col).label("latest"),
+            func.count().label("rows"),
+        )
         if on is None:  # observations: through their measure to the project
-            query = query.select_from(table).join(m.Measure, m.Measure.id == m.Observation.measure_id).join(
-                m.Project, m.Project.id == m.Measure.project_id
+            query = (
+                query.select_from(table)
+                .join(m.Measure, m.Measure.id == m.Observation.measure_id)
+                .join(m.Project, m.Project.id == m.Measure.project_id)
             )
         else:
             query = query.select_from(table).join(key.class_, on)
