@@ -13,6 +13,7 @@ The area is enforced where data is read: :meth:`Viewer.restrict` puts it into th
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
@@ -124,6 +125,17 @@ def record(session_or_conn, actor: str, action: str, detail: dict | None = None)
         insert(m.AuditEvent).values(at=dt.datetime.now(dt.UTC).replace(tzinfo=None), actor=actor,
                                     action=action, detail=detail)
     )
+
+
+def cli_actor(note: str | None = None) -> str:
+    """Who acts from the command line, for the audit: ``cli:<operating-system user>``. Free text a
+    command is given (``--user``) is only a note the caller keeps in the detail, never the actor, so
+    it cannot pass for a signed-in user."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers)
+        user = "unknown"
+    return f"cli:{user}"
 
 
 def audit(engine: Engine, actor: str, action: str, detail: dict | None = None) -> None:

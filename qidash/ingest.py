@@ -20,6 +20,7 @@ import datetime as dt
 import difflib
 import hashlib
 import io
+import logging
 import math
 import re
 from collections import Counter, defaultdict
@@ -33,6 +34,8 @@ from sqlalchemy.orm import Session, aliased
 
 from qidash import db, store
 from qidash import models as m
+
+log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_UPLOAD_LABEL = "50 MB"
@@ -547,6 +550,8 @@ def read_upload(files: list[tuple[str, bytes]], max_bytes: int | None = MAX_UPLO
     """Read uploaded files (CSV or XLSX) into a :class:`Batch`; raises UnusableInput, naming every bad file."""
     if not files:
         raise UnusableInput(["No file was given."])
+    # A name is shown on pages and kept in the audit: control characters in it are written out.
+    files = [(_visible(name), data) for name, data in files]
     total = sum(len(data) for _, data in files)
     if max_bytes is not None and total > max_bytes:
         raise UnusableInput(
@@ -1820,23 +1825,61 @@ def _report(checked: Checked, counts: store.WriteCounts) -> dict:
 
 
 def preview(engine: Engine, batch: Batch) -> Report:
-    """What committing ``batch`` would do, per entity; planned in a transaction that is rolled back."""
-    with Session(engine) as session:
-        try:
-            checked = validate(session, batch)
-            counts = store.write_frames(session, checked.frames)
-        finally:
-            session.rollback()
+    """What committing ``batch`` would do, per entity. Only reads: it writes nothing and locks no row,
+    so a preview never waits for a load in progress nor holds one up (on PostgreSQL its transaction
+    is read-only, so a write would be an error rather than a lock)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(postgresql_readonly=True)
+        with Session(bind=conn) as session:
+            try:
+                checked = validate(session, batch)
+                counts = store.write_frames(session, checked.frames, dry_run=True)
+            finally:
+                session.rollback()
     return Report(**_report(checked, counts))
 
 
-def commit(engine: Engine, batch: Batch, *, user: str, allow_partial: bool = False) -> LoadResult:
+class ImportFailed(Exception):
+    """A load that failed for a reason other than its rows (a database error, a fault of ours): nothing
+    was written, and the failure is in the audit trail as import ``import_batch_id``."""
+
+    def __init__(self, import_batch_id: int | None, cause: BaseException):
+        self.import_batch_id = import_batch_id
+        self.cause = cause
+        where = f" (import {import_batch_id} in the import history)" if import_batch_id else ""
+        super().__init__(
+            f"The load failed, so nothing was written{where}. Try again; if it fails again, your admin "
+            f"will find the details in the application log ({type(cause).__name__})."
+        )
+
+
+def commit(
+    engine: Engine, batch: Batch, *, user: str, allow_partial: bool = False, note: str | None = None
+) -> LoadResult:
     """Load ``batch`` in one transaction and record it; returns what happened.
+
+    ``user`` is who loads (a signed-in email, or ``auth.cli_actor()`` from the command line); ``note``
+    is free text kept with the record (the command line's ``--user``), never taken as the identity.
 
     With rejected rows and no ``allow_partial`` nothing is written but the audit record (outcome
     ``rejected``). Otherwise the valid rows are upserted, tier attainment is rebuilt, the measures of
     the projects touched are re-analysed and the data version is bumped (so page caches refresh).
+
+    Raises db.WriterBusy when another load holds the database for longer than db.WRITE_WAIT_SECONDS
+    (nothing was started), and ImportFailed, recorded with outcome ``failed``, when anything else goes
+    wrong (the cause is logged and kept as ``__cause__``).
     """
+    try:
+        return _commit(engine, batch, user, allow_partial, note)
+    except db.WriterBusy:
+        raise
+    except Exception as exc:
+        log.exception("Import of %s by %s failed", batch.file_label, user)
+        raise ImportFailed(_record_failure(engine, batch, user, exc, note), exc) from exc
+
+
+def _commit(engine: Engine, batch: Batch, user: str, allow_partial: bool, note: str | None) -> LoadResult:
     with Session(engine) as session:
         try:
             db.lock_for_writing(session)  # one load at a time, planned on what the previous one wrote
@@ -1854,7 +1897,7 @@ def commit(engine: Engine, batch: Batch, *, user: str, allow_partial: bool = Fal
                 analysed = _refresh_derived(session, checked.frames, counts)
                 db.bump_data_version(session)
                 outcome = "loaded_partly" if rejected else "loaded"
-            batch_id = _record(session, batch, user, outcome, report, counts)
+            batch_id = _record(session, batch, user, outcome, report, note)
             session.commit()
         except BaseException:
             session.rollback()
@@ -1874,22 +1917,36 @@ def _refresh_derived(session: Session, frames: dict, counts: store.WriteCounts) 
     return derive.refresh_derived(session, analysis.measures_touched(session, projects))
 
 
-def _record(session: Session, batch: Batch, user: str, outcome: str, report: dict, counts) -> int:
-    """Write the ImportBatch audit row (and an audit event); returns its id."""
+def _record(
+    session: Session,
+    batch: Batch,
+    user: str,
+    outcome: str,
+    report: dict | None,
+    note: str | None,
+    error: str | None = None,
+) -> int:
+    """Write the ImportBatch audit row (and an audit event); returns its id. ``report`` is None for a
+    load that failed before it could count its rows (``error`` says what went wrong)."""
     from sqlalchemy import insert
 
     from qidash import auth
 
-    frame = report["counts"]
-    accepted = 0 if outcome == "rejected" else int(frame[["new", "updated", "unchanged"]].to_numpy().sum())
-    rejected = int(frame["rejected"].sum())
-    detail = {
-        "files": [{"name": f.name, "bytes": f.size, "sha256": f.sha256} for f in batch.files],
-        "counts": frame.to_dict(orient="records"),
-        "rejected": [
+    detail: dict = {"files": [{"name": f.name, "bytes": f.size, "sha256": f.sha256} for f in batch.files]}
+    accepted = rejected = 0
+    if report is not None:
+        frame = report["counts"]
+        if outcome != "rejected":
+            accepted = int(frame[["new", "updated", "unchanged"]].to_numpy().sum())
+        rejected = int(frame["rejected"].sum())
+        detail["counts"] = frame.to_dict(orient="records")
+        detail["rejected"] = [
             f"{r.file}: {_problem_from(r).message()}" for r in report["rejected"].head(50).itertuples()
-        ],
-    }
+        ]
+    if error:
+        detail["error"] = error
+    if note:
+        detail["note"] = _clip(note)
     batch_id = session.execute(
         insert(m.ImportBatch)
         .values(
@@ -1904,10 +1961,25 @@ def _record(session: Session, batch: Batch, user: str, outcome: str, report: dic
         )
         .returning(m.ImportBatch.id)
     ).scalar_one()
-    auth.record(
-        session, user, "import", {"import_batch": batch_id, "files": batch.file_label, "outcome": outcome}
-    )
+    event = {"import_batch": batch_id, "files": batch.file_label, "outcome": outcome}
+    if note:
+        event["note"] = detail["note"]
+    auth.record(session, user, "import", event)
     return batch_id
+
+
+def _record_failure(engine: Engine, batch: Batch, user: str, exc: Exception, note: str | None) -> int | None:
+    """Record a load that failed (outcome ``failed``) in a transaction of its own; returns its id, or
+    None when even that cannot be written (the database is down): logged, never raised, so the
+    original error is what the caller sees."""
+    try:
+        with Session(engine) as session:
+            batch_id = _record(session, batch, user, "failed", None, note, error=type(exc).__name__)
+            session.commit()
+        return batch_id
+    except Exception:
+        log.exception("The failed import of %s could not be recorded", batch.file_label)
+        return None
 
 
 def recent_imports(engine: Engine, limit: int = 20) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import getpass
+import logging
 import sys
 from pathlib import Path
 
@@ -19,15 +19,7 @@ from qidash.cli import (
 )
 
 SHOWN_PROBLEMS = 200  # a file with thousands of bad rows needs the first ones fixed, not a wall of text
-
-
-def _who(args: argparse.Namespace) -> str:
-    if args.user:
-        return args.user
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name (some containers)
-        return "command line"
+log = logging.getLogger(__name__)
 
 
 # --- import -----------------------------------------------------------------------------------------
@@ -40,7 +32,10 @@ def _import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow-partial", action="store_true", help="load the valid rows even when some rows are rejected"
     )
-    p.add_argument("--user", help="who is loading, for the audit record (default: your login name)")
+    p.add_argument(
+        "--user",
+        help="a note for the audit record, e.g. who asked for the load (the record names your login as cli:NAME)",
+    )
 
 
 @runs("import")
@@ -58,7 +53,15 @@ def _import(args: argparse.Namespace) -> int:
     if args.dry_run:
         report = ingest.preview(engine, batch)
     else:
-        report = ingest.commit(engine, batch, user=_who(args), allow_partial=args.allow_partial)
+        from qidash import auth
+
+        try:
+            report = ingest.commit(
+                engine, batch, user=auth.cli_actor(args.user), allow_partial=args.allow_partial, note=args.user
+            )
+        except ingest.ImportFailed as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     _print_report(report)
     print(_outcome_line(report, args.dry_run))
     return EXIT_REJECTED if report.has_rejections else EXIT_OK
@@ -113,7 +116,10 @@ def _outcome_line(report, dry_run: bool) -> str:
 def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="FILE.xlsx", help="the workbook to write")
     add_scope_flags(p)
-    p.add_argument("--user", help="who is exporting, for the audit record (default: your login name)")
+    p.add_argument(
+        "--user",
+        help="a note for the audit record, e.g. who the export is for (the record names your login as cli:NAME)",
+    )
 
 
 @runs("export")
@@ -134,6 +140,12 @@ def _export(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from exc
     data = export.export_workbook(engine, scope)
     out.write_bytes(data)
-    auth.audit(engine, _who(args), "export", {"file": out.name, "scope": scope.label(), "bytes": len(data)})
+    detail = {"file": out.name, "scope": scope.label(), "bytes": len(data)}
+    if args.user:
+        detail["note"] = args.user[:200]
+    try:
+        auth.audit(engine, auth.cli_actor(args.user), "export", detail)
+    except Exception:  # the workbook is written: a failed audit write is logged, not the export's failure
+        log.exception("The export of %s could not be recorded in the audit trail", out.name)
     print(f"Wrote {out} ({len(data) / 1024:,.0f} KB, {scope.label()}).")
     return EXIT_OK

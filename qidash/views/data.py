@@ -23,6 +23,7 @@ OUTCOME_WORDS = {
     "loaded_partly": "Valid rows loaded",
     "unchanged": "Nothing changed",
     "rejected": "Rejected, nothing written",
+    "failed": "Failed, nothing written",
 }
 
 
