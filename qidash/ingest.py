@@ -662,15 +662,12 @@ def _not_text(name: str, data: bytes) -> str | None:
         return f'{name} is saved as UTF-16 (Excel\'s "Unicode text"), not UTF-8. {_SAVE_AS_CSV}'
     if head.startswith(b"%PDF"):
         return f"{name} is a PDF document, not a CSV file. Load the spreadsheet the data came from instead."
-    if b"\x00" in head:
-        # UTF-16 without its byte-order mark: every other byte of plain text is NUL.
-        even, odd = head[0::2], head[1::2]
-        if even.count(0) > len(even) * 0.3 or odd.count(0) > len(odd) * 0.3:
-            return f'{name} is saved as UTF-16 (Excel\'s "Unicode text"), not UTF-8. {_SAVE_AS_CSV}'
-        return (
-            f"{name} is not a text file (it holds binary data), so it cannot be read as CSV. {_SAVE_AS_CSV}"
-        )
-    controls = sum(head.count(bytes([c])) for c in (*range(1, 9), 11, 12, *range(14, 32), 127))
+    # UTF-16 without its byte-order mark: every other byte of plain text is NUL.
+    even, odd = head[0::2].count(0) / max(1, len(head) // 2), head[1::2].count(0) / max(1, len(head) // 2)
+    if max(even, odd) > 0.3 and min(even, odd) < 0.05:
+        return f'{name} is saved as UTF-16 (Excel\'s "Unicode text"), not UTF-8. {_SAVE_AS_CSV}'
+    # A control character or two is a bad cell, rejected with its row; many mean binary data.
+    controls = sum(head.count(bytes([c])) for c in (*range(9), 11, 12, *range(14, 32), 127))
     if controls > max(8, len(head) // 100):
         return (
             f"{name} is not a text file (it holds binary data), so it cannot be read as CSV. {_SAVE_AS_CSV}"
