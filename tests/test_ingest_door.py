@@ -465,3 +465,10 @@ def test_the_data_page_explains_a_zip_bomb(programme, monkeypatch):
     at.file_uploader[0].set_value([("organisations.xlsx", zip_bomb(1_500_000), "application/zip")]).run()
     assert not at.exception
     assert any("too many to read from a workbook safely" in e.value for e in at.error)
+
+
+def test_an_active_project_without_a_start_date_loads(programme):
+    """start_date is optional; deriving the organisations' spans once compared its blank with a date."""
+    projects = "code,title,priority_code,lead_ods_code,partner_ods_codes\nUNDATED,Undated project,FALLS,CH0001,CH0002\n"
+    result = ingest.commit(programme, ingest.read_upload([("projects.csv", projects.encode())]), user="t")
+    assert result.outcome == "loaded"
