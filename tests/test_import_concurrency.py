@@ -366,14 +366,21 @@ def test_demo_replace_is_recorded_with_the_login(engine):
     assert event["detail"]["scenario"] == "barnet"
 
 
-def test_an_export_still_succeeds_when_its_audit_write_fails(programme, monkeypatch, tmp_path):
+def test_an_export_still_succeeds_when_its_audit_write_fails(programme, monkeypatch, tmp_path, caplog):
     def refuse(*_args, **_kwargs):
         raise RuntimeError("the audit table is unavailable")
 
-    monkeypatch.setattr(auth, "audit", refuse)
+    monkeypatch.setattr(auth, "record", refuse)
     out = tmp_path / "all.xlsx"
     assert main(["export", "--out", str(out), "--db", engine_url(programme)]) == 0
     assert out.stat().st_size > 0
+    assert "Audit event 'export' by 'cli:" in caplog.text  # the log keeps what the table could not
+
+
+def test_a_sign_in_audit_that_cannot_be_written_is_logged_not_raised(tmp_path, caplog):
+    unmigrated = db.make_engine(db.sqlite_url(tmp_path / "empty.db"))  # no audit table at all
+    assert auth.audit(unmigrated, "ana@example.nhs.uk", "sign_in", {"role": "admin"}) is False
+    assert "Audit event 'sign_in' by 'ana@example.nhs.uk' could not be recorded" in caplog.text
 
 
 def test_an_export_from_the_command_line_names_the_login(programme, tmp_path):

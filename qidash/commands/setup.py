@@ -57,26 +57,14 @@ def _demo(args: argparse.Namespace) -> int:
         counts = scenarios.load_demo(engine, args.scenario, args.scale, progress, replace=args.replace)
     except Exception as exc:
         # A refused --replace-less load or a failure: recorded too, so the audit shows every attempt.
-        _audit_quietly(engine, actor, {**detail, "outcome": "failed", "error": type(exc).__name__})
+        auth.audit(engine, actor, "demo_load", {**detail, "outcome": "failed", "error": type(exc).__name__})
         raise
-    _audit_quietly(engine, actor, {**detail, "outcome": "loaded", "rows": counts.total()})
+    auth.audit(engine, actor, "demo_load", {**detail, "outcome": "loaded", "rows": counts.total()})
     print(
         f"Loaded the {args.scenario} demo (scale {args.scale}) into {db.redact(str(engine.url))}: "
         f"{counts.total():,} rows in {time.perf_counter() - started:.1f} s."
     )
     return EXIT_OK
-
-
-def _audit_quietly(engine, actor: str, detail: dict) -> None:
-    """Record a demo load; a failure to record is logged, not raised (the load itself is done)."""
-    import logging
-
-    from qidash import auth
-
-    try:
-        auth.audit(engine, actor, "demo_load", detail)
-    except Exception:
-        logging.getLogger(__name__).exception("The demo load could not be recorded in the audit trail")
 
 
 # --- info -------------------------------------------------------------------------------------------
