@@ -1125,8 +1125,7 @@ def _plausible(day: dt.date, value, col: Column) -> dt.date:
             f"before {db.EARLIEST_DATE.year}" if day < db.EARLIEST_DATE else f"after {db.LATEST_DATE.year}"
         )
         raise BadValue(
-            f'"{_clip(_shown(value))}" is not a plausible date: the year {day.year} is {bound}. '
-            f"Check the year; {col.name} must be between {db.EARLIEST_DATE.year} and {db.LATEST_DATE.year}."
+            f'"{_clip(_shown(value))}" is not a plausible date (the year {day.year} is {bound}); check the year.'
         )
     return day
 
@@ -2007,7 +2006,7 @@ DATA_QUALITY_TITLES = {
     "projects_without_measures": "Projects without measures (no chart)",
     "stale_projects": "Active projects with no data or score in the last 90 days",
     "person_ref_at_two_organisations": "The same person_ref at two organisations",
-    "dates_out_of_range": "Dates before 1900 or after 2100 (left out of every page; correct and load again)",
+    "dates_out_of_range": "Dates before 1900 or after 2100 (mistyped years: correct them and load again)",
 }
 
 # Every date column of the programme tables, with what names its row: (file, key column, table, date column).
