@@ -143,6 +143,7 @@ def previewed(files) -> dict:
                 }
             except ingest.UnusableInput as exc:
                 held = {"signature": signature, "batch": None, "report": None, "unusable": exc.messages}
+                ingest.record_unusable(engine, viewer.email, [f.name for f in files], exc.messages)
         st.session_state["_data_preview"] = held
     return held
 

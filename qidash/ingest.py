@@ -1978,6 +1978,23 @@ def _record_failure(engine: Engine, batch: Batch, user: str, exc: Exception, not
         return None
 
 
+def record_unusable(
+    engine: Engine, user: str, names: list[str], messages: list[str], note: str | None = None
+) -> bool:
+    """Record in the audit trail an attempt to load files that could not be read at all (nothing was
+    checked or written). Returns whether it was recorded; a failure to record is logged, not raised."""
+    from qidash import auth
+
+    detail: dict = {
+        "files": [_clip(_visible(n)) for n in names[:20]],
+        "outcome": "unusable",
+        "reasons": [_visible(message)[:500] for message in messages[:20]],
+    }
+    if note:
+        detail["note"] = _clip(note)
+    return auth.audit(engine, user, "import", detail)
+
+
 def recent_imports(engine: Engine, limit: int = 20) -> pd.DataFrame:
     """The latest loads, newest first: when, who, files, hash, rows accepted and rejected, outcome."""
     query = (

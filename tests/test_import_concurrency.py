@@ -388,3 +388,13 @@ def test_an_export_from_the_command_line_names_the_login(programme, tmp_path):
     assert main(["export", "--out", str(out), "--db", engine_url(programme), "--user", "boss@nhs.net"]) == 0
     event = latest_event(programme, "export")
     assert event["actor"] == cli_user() and event["detail"]["note"] == "boss@nhs.net"
+
+
+def test_files_that_cannot_be_read_are_recorded_as_an_unusable_attempt(programme, tmp_path):
+    path = tmp_path / "localities.csv"
+    path.write_bytes("code,name\nN,North\n".encode("utf-16"))
+    assert main(["import", str(path), "--db", engine_url(programme), "--user", "ops ticket 42"]) == 2
+    event = latest_event(programme, "import")
+    assert event["actor"] == cli_user()
+    assert event["detail"]["outcome"] == "unusable" and event["detail"]["files"] == ["localities.csv"]
+    assert "is saved as UTF-16" in event["detail"]["reasons"][0] and event["detail"]["note"] == "ops ticket 42"

@@ -465,6 +465,12 @@ def test_the_data_page_explains_a_zip_bomb(programme, monkeypatch):
     at.file_uploader[0].set_value([("organisations.xlsx", zip_bomb(1_500_000), "application/zip")]).run()
     assert not at.exception
     assert any("too many to read from a workbook safely" in e.value for e in at.error)
+    # The attempt is in the audit trail, under the viewer.
+    from qidash import auth
+
+    with programme.connect() as conn:
+        [event] = auth.audit_events(conn, 1, "import")
+    assert (event["actor"], event["detail"]["outcome"]) == (at.session_state["_viewer"].email, "unusable")
 
 
 def test_an_active_project_without_a_start_date_loads(programme):

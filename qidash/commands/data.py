@@ -46,6 +46,8 @@ def _import(args: argparse.Namespace) -> int:
         for message in exc.messages:
             print(f"error: {message}", file=sys.stderr)
         print("Nothing was loaded.", file=sys.stderr)
+        if not args.dry_run:
+            _record_unusable(args, exc.messages)
         return EXIT_USAGE
     engine = engine_for(args)
     if args.dry_run:
@@ -63,6 +65,18 @@ def _import(args: argparse.Namespace) -> int:
     _print_report(report)
     print(_outcome_line(report, args.dry_run))
     return EXIT_REJECTED if report.has_rejections else EXIT_OK
+
+
+def _record_unusable(args: argparse.Namespace, messages: list[str]) -> None:
+    """Audit the attempt, when the database can be reached (the file's problem is the message either way)."""
+    from qidash import auth, db, ingest
+
+    try:
+        engine = engine_for(args)
+    except db.DatabaseError:
+        return
+    names = [Path(p).name for p in args.paths]
+    ingest.record_unusable(engine, auth.cli_actor(args.user), names, messages, note=args.user)
 
 
 def _print_report(report) -> None:
