@@ -881,7 +881,7 @@ def _columns_for(raw: _RawTable) -> tuple[dict[str, int], list[Problem]]:
                     raw.entity,
                     raw.file,
                     None,
-                    name,
+                    _clip(name),
                     None,
                     f"This column is not part of the {raw.entity} format and was ignored.{hint}",
                     False,
@@ -1405,8 +1405,8 @@ class _Known:
         """Why ``code`` cannot be used: not known, or its own row was rejected."""
         noun = NOUNS[entity]
         if code in self.rejected[entity]:
-            return f'The {noun} "{code}" is in this load, but its own row was rejected (see {entity}).'
-        reason = f'There is no {noun} with the code "{code}", in the database or in this load.'
+            return f'The {noun} "{_clip(str(code))}" is in this load, but its own row was rejected (see {entity}).'
+        reason = f'There is no {noun} with the code "{_clip(str(code))}", in the database or in this load.'
         if isinstance(code, str):
             if entity not in self._lowered:
                 codes = [*self.stored(entity), *self.loaded[entity]]
@@ -1554,7 +1554,7 @@ def _reference_problems(entity: str, item: _Item, known: _Known):
         codes = code if isinstance(code, list) else [code]
         for one in codes:
             if not known.has(col.refers_to, one):
-                shown = one if not isinstance(code, list) else ";".join(code)
+                shown = _clip(one if not isinstance(code, list) else ";".join(code))
                 yield Problem(entity, item.file, item.row, col.name, shown, known.unknown(col.refers_to, one))
     measure = values.get("measure_code")
     project = values.get("project_code")

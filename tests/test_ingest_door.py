@@ -289,14 +289,16 @@ def test_without_the_checks_postgresql_would_refuse_these_values(pg_engine):
 
 
 def test_a_huge_cell_is_quoted_short_in_the_message(programme):
-    report = ingest.preview(
-        programme,
-        ingest.read_upload(
-            [("organisations.csv", b"ods_code,name,kind,sector,beds\nB1,X,gp_practice,nhs," + b"9" * 100_000)]
-        ),
-    )
-    [reason] = reasons(report)
-    assert len(reason) < 300 and "…" in reason
+    """A 100,000-character cell is not repeated whole in the report, nor in the audit record."""
+    files = [
+        ("organisations.csv", b"ods_code,name,kind,sector,beds\nB1,X,gp_practice,nhs," + b"9" * 100_000),
+        ("people.csv", b"person_ref,ods_code\nP9," + b"A" * 100_000 + b"\n"),
+    ]
+    report = ingest.preview(programme, ingest.read_upload(files))
+    assert len(report.rejected) == 2
+    for row in report.rejected.itertuples():
+        assert len(row.reason) < 300 and "…" in row.reason
+        assert len(row.value) <= ingest.SHOWN_CHARACTERS
 
 
 def test_the_command_line_rejects_a_nul_byte_with_its_row_and_no_traceback(any_engine, tmp_path):
