@@ -1309,10 +1309,15 @@ def _typed_table(raw: _RawTable) -> tuple[Table, list[Problem]]:
     trimmed: dict[str, list[int]] = defaultdict(list)
     row_checks = ROW_CHECKS.get(raw.entity, [])
     entity, file = raw.entity, raw.file
+    # An optional column of the natural key left out of the file means what its blank cell means
+    # (a target without a scope column is for the whole system): every row needs its whole key.
+    key_defaults = {
+        c.name: _reader(c)(None) for c in fmt.columns if c.name in fmt.key and c.name not in positions
+    }
     for rowno, cells in raw.rows:
         if all(_blank(v) for v in cells):
             continue  # blank rows separate blocks in spreadsheets; skip them silently
-        values, bad = {}, []
+        values, bad = dict(key_defaults), []
         for col, pos, read in cols:
             cell = cells[pos] if pos < len(cells) else None
             try:

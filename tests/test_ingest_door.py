@@ -174,6 +174,29 @@ def test_every_page_opens_on_a_database_holding_a_year_0001_cohort(tmp_path, mon
     assert any("code" in d.value.columns and "ANCIENT" in d.value["code"].tolist() for d in at.dataframe)
 
 
+def test_every_page_opens_when_every_date_column_holds_a_mistyped_year(programme, tmp_path, monkeypatch):
+    """As a version without the check loaded them (derived tables and all), on both databases."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setattr(db, "is_plausible_date", lambda day: True)  # the door as it was
+    batch = ingest.read_paths([str(write_files(tmp_path / "bad", IMPLAUSIBLE_DATES))])
+    assert ingest.commit(programme, batch, user="older version").outcome == "loaded"
+    monkeypatch.undo()
+    monkeypatch.setenv("QIDASH_DB_URL", engine_url(programme))
+    monkeypatch.setenv("QIDASH_AUTH", "off")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["demo_role"] = "admin"
+    at.run()
+    for page in PAGES:
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+    with programme.connect() as conn:
+        dates = ingest.quality_lists(conn)["dates_out_of_range"]
+    assert {(r.data, r.column) for r in dates.itertuples()} == {
+        (f.removesuffix(".csv"), c) for f, cols in DATE_COLUMN_OF.items() for c in cols
+    }
+
+
 def test_the_data_page_rejects_a_year_0001_with_its_row(programme, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
@@ -480,3 +503,13 @@ def test_an_active_project_without_a_start_date_loads(programme):
     projects = "code,title,priority_code,lead_ods_code,partner_ods_codes\nUNDATED,Undated project,FALLS,CH0001,CH0002\n"
     result = ingest.commit(programme, ingest.read_upload([("projects.csv", projects.encode())]), user="t")
     assert result.outcome == "loaded"
+
+
+def test_targets_without_a_scope_column_load_for_the_whole_system(programme):
+    """scope is optional but part of a target's key; leaving the column out once failed the load."""
+    targets = "measure,value,due_on\npeople_trained,80,2026-03-31\n"
+    result = ingest.commit(programme, ingest.read_upload([("targets.csv", targets.encode())]), user="t")
+    assert result.outcome == "loaded"
+    with programme.connect() as conn:
+        stored = conn.execute(select(m.Target.scope_type, m.Target.value).where(m.Target.value == 80)).all()
+    assert stored == [("system", 80.0)]
