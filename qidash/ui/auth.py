@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import streamlit as st
 from sqlalchemy import Engine
@@ -33,7 +34,11 @@ def _read_secrets() -> tuple[dict | None, str | None]:
     except StreamlitSecretNotFoundError as exc:
         if getattr(exc, "error_id", None) == "no-secrets-found":
             return None, None
-        return None, str(exc)
+        LOG.error("The secrets cannot be read: %s", exc)
+        # The page says what is wrong in the file; where the file lives stays in the log.
+        return None, re.sub(r"^Error parsing secrets file at .*?: ", "", str(exc)) if (
+            getattr(exc, "error_id", None) == "failed-parsing-secrets-file"
+        ) else "a secrets path is neither a .toml file nor a folder of secrets"
 
 
 def sign_in_setup() -> SignInSetup:

@@ -74,7 +74,7 @@ def test_a_broken_setup_stops_the_app_with_a_plain_message(case, database, secre
         assert page.locator('[data-testid="stMetric"]').count() == 0
         assert "View as" not in text and "Programme admin" not in text
         assert page.get_by_role("link", name="Overview").count() == 0
-        for leak in (COOKIE_SECRET, CLIENT_SECRET, "hunter2", "Traceback", str(nothing_listens)):
+        for leak in (COOKIE_SECRET, CLIENT_SECRET, "hunter2", "Traceback", str(nothing_listens), str(tmp_path)):
             assert leak not in text, leak
     finally:
         context.close()
