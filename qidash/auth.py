@@ -155,8 +155,8 @@ def save_user(engine: Engine, actor: str, email: str, role: str, name: str | Non
         bad = [c for c in localities if c not in known_loc] + [c for c in pcns if c not in known_pcn]
         if bad:
             raise AccessError(f"Unknown locality or PCN code(s): {', '.join(bad)}.")
-        values = dict(email=email, name=name, role=role, localities=";".join(localities), pcns=";".join(pcns),
-                      active=active)
+        values = {"email": email, "name": name, "role": role, "localities": ";".join(localities),
+                  "pcns": ";".join(pcns), "active": active}
         existing = session.scalars(
             select(m.User).where(func.lower(func.trim(m.User.email)) == normal_email(email))
         ).first()
@@ -272,7 +272,7 @@ def provider_problem(metadata_url: str, timeout: float = 5.0) -> str | None:
     """Why the identity provider cannot be used (in words, without its address), or None when its
     OpenID configuration answers with an issuer and an authorization endpoint."""
     try:
-        with urllib.request.urlopen(metadata_url, timeout=timeout) as response:  # noqa: S310 - the operator's URL
+        with urllib.request.urlopen(metadata_url, timeout=timeout) as response:
             body = response.read(1_000_000)
     except urllib.error.HTTPError as exc:
         return f"the provider answered with HTTP status {exc.code}"

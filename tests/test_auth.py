@@ -116,6 +116,15 @@ def test_users_command(cornwall, capsys):
     assert "user_change" in capsys.readouterr().out
 
 
+def free_port() -> int:
+    """A port nothing listens on (bound and released)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 # --- sign-in fails closed -----------------------------------------------------------------------------------
 
 AUTH = {
@@ -387,8 +396,6 @@ def test_the_demo_switcher_always_gives_a_lead_an_area(monkeypatch):
 ])
 @pytest.mark.parametrize("signed_in", [None, False, True])
 def test_an_unreachable_database_says_so_plainly_before_and_after_sign_in(url, signed_in, monkeypatch):
-    from tests.e2e.conftest import free_port
-
     url = url.format(port=free_port())
     if signed_in is None:
         at = run_frame(monkeypatch, url, setting="off")
@@ -460,7 +467,6 @@ def test_cli_never_prints_the_database_password(pg_url, capsys):
     from sqlalchemy.engine import make_url
 
     from qidash.cli import main
-    from tests.e2e.conftest import free_port
 
     # The throwaway server trusts every connection, so any password opens it.
     with_password = make_url(pg_url).set(password="hunter2").render_as_string(hide_password=False)
