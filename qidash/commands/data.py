@@ -32,7 +32,7 @@ def _import_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--user",
-        help="a note for the audit record, e.g. who asked for the load (the record names your login as cli:NAME)",
+        help="a note for the audit record, e.g. who asked for the load (recorded as cli:LOGIN (note: TEXT))",
     )
 
 
@@ -130,7 +130,7 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     add_scope_flags(p)
     p.add_argument(
         "--user",
-        help="a note for the audit record, e.g. who the export is for (the record names your login as cli:NAME)",
+        help="a note for the audit record, e.g. who the export is for (recorded as cli:LOGIN (note: TEXT))",
     )
 
 
