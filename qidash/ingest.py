@@ -71,7 +71,7 @@ class Column:
             "code": "code",
             "int": "whole number",
             "number": "number",
-            "date": "date: 2019-12-31 or 31/12/2019",
+            "date": "date: 2019-12-31 or 31/12/2019, from 1900 to 2100",
             "bool": "yes or no (also y/n, true/false, 1/0)",
             "list": "codes separated by ;",
             "choice": "one of: " + ", ".join(self.choices),

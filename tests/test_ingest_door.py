@@ -513,3 +513,7 @@ def test_targets_without_a_scope_column_load_for_the_whole_system(programme):
     with programme.connect() as conn:
         stored = conn.execute(select(m.Target.scope_type, m.Target.value).where(m.Target.value == 80)).all()
     assert stored == [("system", 80.0)]
+
+
+def test_the_template_notes_give_the_range_of_dates():
+    assert ingest.FORMATS["cohorts"].column("start_date").describe_type().endswith("from 1900 to 2100")
