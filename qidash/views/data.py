@@ -23,6 +23,7 @@ OUTCOME_WORDS = {
     "loaded_partly": "Valid rows loaded",
     "unchanged": "Nothing changed",
     "rejected": "Rejected, nothing written",
+    "failed": "Failed, nothing written",
 }
 
 
@@ -198,6 +199,7 @@ QUALITY_LABELS = {
     "projects_without_measures": "Projects with no measures",
     "stale_projects": "Stale projects",
     "person_ref_at_two_organisations": "People at two organisations",
+    "dates_out_of_range": "Dates out of range",
 }
 # What each list holds, in plain words (the tile's help and the list's heading).
 QUALITY_TITLES = {
@@ -209,12 +211,20 @@ QUALITY_TITLES = {
         "People recorded at two organisations: the same person reference (ignoring capitals and spaces) "
         "at more than one organisation, most likely one person entered twice"
     ),
+    "dates_out_of_range": "Dates before 1900 or after 2100 (mistyped years: correct them and load again)",
 }
 # The lists' columns in words, not the files' field names.
 QUALITY_COLUMNS = {
     "ods_code": "ODS code", "name": "Name", "kind": "Kind", "pcn_code": "PCN code", "person_ref": "Person reference",
     "organisation_id": "Organisation (internal id)", "code": "Project code", "title": "Title", "status": "Status",
     "last_observation": "Last data", "last_score": "Last progress score",
+}
+# Where a list's column means something else: the out-of-range dates name a file, a row and its column.
+QUALITY_COLUMNS_OF = {
+    "dates_out_of_range": {
+        "data": "File", "code": "Row (its code)", "column": "Column", "earliest": "Earliest", "latest": "Latest",
+        "rows": "Rows",
+    },
 }
 
 
@@ -241,7 +251,8 @@ def quality_lists(conn: Connection, as_of: dt.date) -> list[QualityList]:
         for coded in ("kind", "status"):  # codes in words ("care_home_nursing": "Care home nursing")
             if coded in rows:
                 rows = rows.assign(**{coded: [label(v) for v in rows[coded]]})
-        shown = rows.rename(columns={c: QUALITY_COLUMNS.get(c, label(c)) for c in rows.columns})
+        words = {**QUALITY_COLUMNS, **QUALITY_COLUMNS_OF.get(key, {})}
+        shown = rows.rename(columns={c: words.get(c, label(c)) for c in rows.columns})
         out.append(QualityList(key, QUALITY_LABELS[key], QUALITY_TITLES.get(key, title), int(count), shown))
     return out
 
