@@ -4,6 +4,7 @@ measure with drill-down to its chart, and small multiples of the charts, improvi
 import streamlit as st
 
 from qidash import icons, spc_charts
+from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, label
 from qidash.ui import components, data
 from qidash.ui.filters import url_selectbox
@@ -74,10 +75,12 @@ tiles[0].caption(f"{fmt_int(top['active'])} active · {fmt_int(top['completed'])
 tiles[1].metric(
     "Projects improving",
     fmt_int(top["improving"]),
-    help="Projects with a measure whose latest phase shows special-cause improvement (SPC) or a run-chart "
-    "signal in the improvement direction.",
+    help="Projects with at least one improving measure. " + IMPROVING_MEANING,
 )
-tiles[1].caption(f"{fmt_int(top['improvement_icons'])} measures show improvement at their latest point")
+tiles[1].caption(
+    f"{fmt_int(top['improvement_icons'])} measures show improvement at their latest point · "
+    f"{fmt_int(top['improved_since_baseline'])} improved since baseline"
+)
 tiles[2].metric(
     "Scored 3.0 or more", fmt_int(top["progress_ge_3"]), help="Latest IHI progress score by the date."
 )
@@ -217,6 +220,8 @@ if charts_tab.open:
                         f"{icons.assurance_label(measure.assurance_icon)}"
                         + (" · stale project" if measure.stale else "")
                     )
+                    if measure.improving:
+                        st.caption(f"Improving: {measure.improving_reason}")
                     if result is not None:
                         components.chart(
                             spc_charts.small_multiple(result, target=measure.target),
