@@ -304,3 +304,59 @@ def measures_touched(session: Session, project_codes: Iterable[str]) -> list[int
             )
         )
     )
+
+
+# --- suggested recalculations (reference/spc-rules.md section 9) -----------------------------------------
+
+CENTRE_NAMES = {"run": "median", "xmr": "mean"}
+
+
+def recalculation_title(change: str) -> str:
+    """The title of the rebase an accepted suggestion stores (the demos' teams use it too)."""
+    return f"Recalculated after '{change}'"[:300]
+
+
+def suggested_recalculation(result: dict, changes: Iterable[dict], dismissed: Iterable[dt.date] = ()) -> dict | None:
+    """The recalculation a stored result calls for (:func:`qidash.spc.suggest_recalculation`), or None.
+
+    ``changes`` are the measure's changes as the Project page lists them (``day`` ISO date or date,
+    ``title``, ``kind``); rebases are not causes. Of the changes followed by a sustained shift, the
+    earliest new phase is suggested, its cause the latest adopted change (``change``) whose shift it
+    is, else the latest test of change (``pdsa``); a suggestion whose start date is in
+    ``dismissed`` is not suggested again. Returns ``start`` (index), ``starts_on`` (that period's date),
+    ``change``, ``changed_on``, ``run``, ``points``, ``side``, ``improvement`` and ``words``.
+    """
+    periods = [dt.date.fromisoformat(p) if isinstance(p, str) else p for p in result.get("periods") or []]
+    if not periods:
+        return None
+    dismissed = set(dismissed)
+    found: dict[int, tuple] = {}
+    for change in changes:
+        if change["kind"] == "rebase":
+            continue
+        day = change["day"]
+        day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+        index = bisect.bisect_left(periods, day)
+        if index >= len(periods):
+            continue
+        shift = spc.suggest_recalculation(result, index)
+        if shift is None or periods[shift["start"]] in dismissed:
+            continue
+        # The cause: an adopted change before a test of one (PDSA), then the latest.
+        key = (change["kind"] == "change", day, change["title"])
+        if shift["start"] not in found or key > found[shift["start"]][0]:
+            found[shift["start"]] = (key, shift)
+    if not found:
+        return None
+    start = min(found)
+    (_, day, title), shift = found[start]
+    centre = CENTRE_NAMES.get(result.get("kind"), "centre line")
+    side = "above" if shift["side"] > 0 else "below"
+    direction = {True: "in the improvement direction", False: "against the improvement direction",
+                 None: "with no preferred direction set"}[shift["improvement"]]
+    words = (
+        f"{shift['run']} points {side} the {centre} since the change '{title}' on {day:%-d %b %Y}; "
+        f"{shift['points']} points since ({direction}). Recalculating from {periods[start]:%b %Y} would give "
+        "the new process its own centre line and limits."
+    )
+    return shift | {"starts_on": periods[start], "change": title, "changed_on": day, "words": words}
