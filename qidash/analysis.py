@@ -137,7 +137,7 @@ def improving_words(special_cause: bool, since_baseline: bool, change: str | Non
         parts.append(IMPROVING_SPECIAL_CAUSE)
     if since_baseline:
         if change and changed_on:
-            parts.append(f"improved since baseline (recalculated at '{change}' on {changed_on:%-d %b %Y})")
+            parts.append(f"improved since baseline (recalculated at \u201c{change}\u201d on {changed_on:%-d %b %Y})")
         else:
             parts.append("improved since baseline (a later phase's centre line is better than the first's)")
     return "; ".join(parts) or None
@@ -313,7 +313,7 @@ CENTRE_NAMES = {"run": "median", "xmr": "mean"}
 
 def recalculation_title(change: str) -> str:
     """The title of the rebase an accepted suggestion stores (the demos' teams use it too)."""
-    return f"Recalculated after '{change}'"[:300]
+    return f"Sustained shift after '{change}'"[:300]
 
 
 def suggested_recalculation(result: dict, changes: Iterable[dict], dismissed: Iterable[dt.date] = ()) -> dict | None:

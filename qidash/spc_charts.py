@@ -189,6 +189,7 @@ def spc_chart(
     target: float | None = None,
     unit: str | None = None,
     height: int = 420,
+    suggestion: dict | None = None,
 ) -> go.Figure:
     """The run or control chart of one measure from its stored result.
 
@@ -196,6 +197,8 @@ def spc_chart(
     dotted vertical line where a new phase starts. Points are coloured by type (:func:`point_types`).
     ``changes`` (dicts with ``day``, ``title``, ``kind`` pdsa | change | rebase) are markers along the
     top of the chart with their titles on hover, one marker per change. ``target`` is a dashed line.
+    ``suggestion`` (:func:`qidash.analysis.suggested_recalculation`) is drawn as a proposal: a dashed
+    line where the suggested phase would start and a pale band over it, nothing recalculated.
     """
     kind = result.get("kind") or "run"
     s = scale_of(kind)
@@ -314,6 +317,16 @@ def spc_chart(
         )
         for k, (a, _) in enumerate(bounds[1:])
     ]
+    if suggestion is not None and x:
+        start = x[suggestion["start"]]
+        end = x[next((b for a, b in bounds if a <= suggestion["start"] < b), len(x)) - 1]
+        shapes.append(dict(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=0.92,
+                           fillcolor=NHS_LIGHT_BLUE, opacity=0.12, line=dict(width=0), layer="below"))
+        shapes.append(dict(type="line", xref="x", yref="paper", x0=start, x1=start, y0=0, y1=0.92,
+                           line=dict(color=NHS_DARK_BLUE, width=2, dash="dash")))
+        annotations.append(dict(x=start, y=0.86, xref="x", yref="paper", text="Suggested new phase",
+                                showarrow=False, xanchor="left", yanchor="top",
+                                font=dict(size=11, color=NHS_DARK_BLUE)))
     value_range = _value_range(
         y, cl, lcl, ucl, [shown] if shown is not None else [], headroom=0.16 if changes else 0
     )

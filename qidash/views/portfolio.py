@@ -358,3 +358,46 @@ def project_table(projects: pd.DataFrame, priorities: dict[str, str]) -> pd.Data
             "Lead organisation": ordered["lead_organisation"].to_numpy(),
         }
     )
+
+
+def portfolio_report(conn: Connection, scope: Scope, as_of: dt.date) -> dict:
+    """The ``portfolio`` command's JSON (DESIGN.md section 7): every project started by ``as_of`` in
+    scope, by code, with its status on the date, whether it is improving (a measure improving, DESIGN.md
+    section 4) and every measure: ``code``, ``chart``, ``variation`` (improvement, concern,
+    common_cause, neither, or None without data by the date), ``assurance`` (pass, fail, hit_or_miss or
+    None) and ``improved_since_baseline``. Read from what the Portfolio page shows, so they agree."""
+    view = portfolio_data(conn, scope, as_of)
+    charted = {
+        (r.project_id, r.code): r for r in view.measures.itertuples(index=False)
+    }
+    ids = [int(i) for i in view.projects["id"]]
+    every: dict[int, list[tuple[str, str]]] = {pid: [] for pid in ids}
+    for i in range(0, len(ids), 500):
+        for pid, code, chart in conn.execute(
+            select(m.Measure.project_id, m.Measure.code, m.Measure.chart)
+            .where(m.Measure.project_id.in_(ids[i : i + 500]))
+            .order_by(m.Measure.project_id, m.Measure.code)
+        ):
+            every[pid].append((code, chart))
+    projects = []
+    for p in view.projects.sort_values("code").itertuples(index=False):
+        listed = []
+        for code, chart in every[int(p.id)]:
+            row = charted.get((p.id, code))
+            icon = row.variation_icon if row is not None and isinstance(row.variation_icon, str) else None
+            sure = row.assurance_icon if row is not None and isinstance(row.assurance_icon, str) else None
+            listed.append({
+                "code": code,
+                "chart": chart,
+                "variation": spc.VARIATION_CLASS.get(icon),
+                "assurance": spc.ASSURANCE_CLASS.get(sure),
+                "improved_since_baseline": bool(row is not None and row.improved_since_baseline),
+            })
+        projects.append({
+            "code": p.code,
+            "title": p.title,
+            "status": p.status,
+            "improving": bool(p.improving),
+            "measures": listed,
+        })
+    return {"projects": projects}

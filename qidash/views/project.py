@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, literal, or_, select, union_all
 
-from qidash import analysis, db, measures, spc, spc_charts
+from qidash import analysis, db, measures, recalculation, spc, spc_charts
 from qidash import models as m
 from qidash.palette import label
 from qidash.views.portfolio import REANALYSIS_COLUMNS, reanalysed
@@ -296,6 +296,17 @@ def measure_charts_by_project(
     return out
 
 
+def with_suggestions(conn: Connection, measures_: list[dict]) -> list[dict]:
+    """The measures with ``suggestion``: the recalculation their chart calls for and nobody dismissed
+    (:func:`qidash.analysis.suggested_recalculation`), or None."""
+    dismissed = recalculation.dismissed_starts(conn, [mm["measure_id"] for mm in measures_])
+    for mm in measures_:
+        mm["suggestion"] = analysis.suggested_recalculation(
+            mm["result"], mm["changes"], dismissed.get(mm["measure_id"], ())
+        )
+    return measures_
+
+
 def project_data(
     conn: Connection, code: str, as_of: dt.date, can_see_people: bool = False
 ) -> ProjectData | None:
@@ -316,7 +327,7 @@ def project_data(
         team=team(conn, pid, can_see_people),
         scores=scores,
         changes=changes,
-        measures=measure_charts_by_project(conn, [pid], as_of, changed)[pid],
+        measures=with_suggestions(conn, measure_charts_by_project(conn, [pid], as_of, changed)[pid]),
         stale=about["status"] == "active" and measures.is_stale(conn, pid, as_of),
     )
 
