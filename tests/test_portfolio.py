@@ -176,6 +176,7 @@ def test_portfolio_view_pinned(small):
         "progress_ge_4": 1,
         "measures": 2,
         "improvement_icons": 1,
+        "improved_since_baseline": 0,
         "concern_icons": 0,
     }
     x1 = view.measures[view.measures["project"] == "X1"].iloc[0]
