@@ -133,16 +133,23 @@ for measure in view.measures:
                         icon=":material/check:",
                     ):
                         recalculation.accept(
-                            engine, viewer.email, measure["measure_id"], suggestion["starts_on"], suggestion["change"]
+                            engine, viewer.email, measure["measure_id"], suggestion["starts_on"],
+                            suggestion["change"],
                         )
                         st.rerun()
-                    if dismiss.button("Dismiss", key=f"dismiss_{code}_{measure['code']}", icon=":material/close:"):
+                    if dismiss.button(
+                        "Dismiss", key=f"dismiss_{code}_{measure['code']}", icon=":material/close:"
+                    ):
                         recalculation.dismiss(
-                            engine, viewer.email, measure["measure_id"], suggestion["starts_on"], suggestion["change"]
+                            engine, viewer.email, measure["measure_id"], suggestion["starts_on"],
+                            suggestion["change"],
                         )
                         st.rerun()
                 else:
-                    st.caption("An admin can accept it (a rebase is stored and the chart recalculated) or dismiss it.")
+                    st.caption(
+                        "An admin can accept it (a rebase is stored and the chart recalculated) "
+                        "or dismiss it."
+                    )
         side, chart = st.columns([1, 5])
         with side:
             st.image(icons.variation_svg(measure["variation_icon"]), width=56)

@@ -270,6 +270,8 @@ def project_slide() -> None:
             )
             fig.update_layout(font_size=15)
             components.chart(fig, f"chart_{p.code}")
+            if ch.improving_reason:
+                st.caption(f"Improving: {ch.improving_reason}")
             before_and_after(p)
     with right:
         heading("Team")

@@ -137,7 +137,9 @@ def improving_words(special_cause: bool, since_baseline: bool, change: str | Non
         parts.append(IMPROVING_SPECIAL_CAUSE)
     if since_baseline:
         if change and changed_on:
-            parts.append(f"improved since baseline (recalculated at \u201c{change}\u201d on {changed_on:%-d %b %Y})")
+            parts.append(
+                f"improved since baseline (recalculated at \u201c{change}\u201d on {changed_on:%-d %b %Y})"
+            )
         else:
             parts.append("improved since baseline (a later phase's centre line is better than the first's)")
     return "; ".join(parts) or None
@@ -150,9 +152,9 @@ def summary_row(measure_id: int, periods: list[dt.date], result, target: float |
     latest = spc.latest_phase_summary(result)
     full = result.to_dict()
     full["periods"] = [p.isoformat() for p in periods]
-    changed_on, change = (
-        baseline_rebase(periods, latest["phase_start"], rebases) if latest["improved_since_baseline"] else (None, None)
-    )
+    changed_on, change = (None, None)
+    if latest["improved_since_baseline"]:
+        changed_on, change = baseline_rebase(periods, latest["phase_start"], rebases)
     return {
         "measure_id": measure_id,
         "last_period": periods[-1],
@@ -316,7 +318,9 @@ def recalculation_title(change: str) -> str:
     return f"Sustained shift after '{change}'"[:300]
 
 
-def suggested_recalculation(result: dict, changes: Iterable[dict], dismissed: Iterable[dt.date] = ()) -> dict | None:
+def suggested_recalculation(
+    result: dict, changes: Iterable[dict], dismissed: Iterable[dt.date] = ()
+) -> dict | None:
     """The recalculation a stored result calls for (:func:`qidash.spc.suggest_recalculation`), or None.
 
     ``changes`` are the measure's changes as the Project page lists them (``day`` ISO date or date,

@@ -1215,10 +1215,10 @@ def measure_analyses(conn: Connection, scope: Scope, as_of: dt.date, with_result
     ``improvement``, ``target`` and the ``measure_analysis`` columns ``last_period``, ``n_points``,
     ``ruleset``, ``signal``, ``improving``, ``concern``, ``variation_icon``, ``assurance_icon``,
     ``chart_variation_icon``, ``chart_assurance_icon``, ``improved_since_baseline``, ``baseline_change``,
-    ``baseline_changed_on`` and, unless ``with_result`` is False, ``result`` (the engine's full result with ``periods``: most of
-    the data read, 30 MB at scale 50; see :func:`analysis_results`). The analysis covers every
-    observation; a row whose ``last_period`` is after ``as_of`` describes data the date has not
-    reached (see :func:`improving_project_ids`, which re-analyses those).
+    ``baseline_changed_on`` and, unless ``with_result`` is False, ``result`` (the engine's full result
+    with ``periods``: most of the data read, 30 MB at scale 50; see :func:`analysis_results`). The
+    analysis covers every observation; a row whose ``last_period`` is after ``as_of`` describes data
+    the date has not reached (see :func:`improving_project_ids`, which re-analyses those).
     """
     rows = conn.execute(measure_analyses_query(scope, as_of, with_result)).mappings()
     out = []

@@ -55,15 +55,33 @@ def accept(engine: Engine, actor: str, measure_id: int, starts_on: dt.date, chan
         db.lock_for_writing(session)
         mid, measure_code, project_code = _measure(session, measure_id)
         title = analysis.recalculation_title(change)
-        store.write_frames(session, {"changes": [{
-            "project_code": project_code, "changed_on": starts_on, "title": title, "kind": "rebase",
-            "measure_code": measure_code,
-        }]})
+        store.write_frames(
+            session,
+            {
+                "changes": [
+                    {
+                        "project_code": project_code,
+                        "changed_on": starts_on,
+                        "title": title,
+                        "kind": "rebase",
+                        "measure_code": measure_code,
+                    }
+                ]
+            },
+        )
         session.flush()
         analysis.rebuild_measure_analysis(session, [mid])
-        auth.record(session, actor, "recalculation_accepted", {
-            "project": project_code, "measure": measure_code, "starts_on": starts_on.isoformat(), "change": change,
-        })
+        auth.record(
+            session,
+            actor,
+            "recalculation_accepted",
+            {
+                "project": project_code,
+                "measure": measure_code,
+                "starts_on": starts_on.isoformat(),
+                "change": change,
+            },
+        )
         db.bump_data_version(session)
 
 
@@ -75,16 +93,30 @@ def dismiss(engine: Engine, actor: str, measure_id: int, starts_on: dt.date, cha
         _mid, measure_code, project_code = _measure(session, measure_id)
         known = session.scalar(
             select(m.DismissedRecalculation.id).where(
-                m.DismissedRecalculation.measure_id == measure_id, m.DismissedRecalculation.starts_on == starts_on
+                m.DismissedRecalculation.measure_id == measure_id,
+                m.DismissedRecalculation.starts_on == starts_on,
             )
         )
         if known is not None:
             return
-        session.execute(insert(m.DismissedRecalculation).values(
-            measure_id=measure_id, starts_on=starts_on, change_title=change[:300], dismissed_by=actor,
-            dismissed_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
-        ))
-        auth.record(session, actor, "recalculation_dismissed", {
-            "project": project_code, "measure": measure_code, "starts_on": starts_on.isoformat(), "change": change,
-        })
+        session.execute(
+            insert(m.DismissedRecalculation).values(
+                measure_id=measure_id,
+                starts_on=starts_on,
+                change_title=change[:300],
+                dismissed_by=actor,
+                dismissed_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            )
+        )
+        auth.record(
+            session,
+            actor,
+            "recalculation_dismissed",
+            {
+                "project": project_code,
+                "measure": measure_code,
+                "starts_on": starts_on.isoformat(),
+                "change": change,
+            },
+        )
         db.bump_data_version(session)

@@ -728,8 +728,8 @@ class _CopyGenerator:
         for idea in ideas[: rng.randint(2, 5)]:
             if pdsa_day > data_end:
                 break
-            changes.append(self.f.add("changes", project_code=code, changed_on=pdsa_day, title=f"PDSA: {idea}",
-                                      kind="pdsa", measure_code=chosen[0]["code"]))
+            changes.append(self.f.add("changes", project_code=code, changed_on=pdsa_day,
+                                      title=f"PDSA: {idea}", kind="pdsa", measure_code=chosen[0]["code"]))
             pdsa_day += dt.timedelta(days=rng.randint(25, 70))
         if success and change_on <= data_end:
             # The adopted change is the project's: it applies to every measure (no measure named).
@@ -759,7 +759,8 @@ class _CopyGenerator:
         suggestion = analysis.suggested_recalculation(stored, listed)
         if suggestion is not None:
             self.f.add("changes", project_code=code, changed_on=suggestion["starts_on"],
-                       title=analysis.recalculation_title(suggestion["change"]), kind="rebase", measure_code=m["code"])
+                       title=analysis.recalculation_title(suggestion["change"]), kind="rebase",
+                       measure_code=m["code"])
 
     def _observation(self, code, m, org, period, level, effect) -> None:
         rng = self.rng
@@ -782,8 +783,8 @@ class _CopyGenerator:
             mean = level * (1 + effect) if improve else level * (1 - effect)
             sd = m.get("sd", mean * 0.12)
             value = round(max(0.0, rng.gauss(mean, sd)), 2 if mean < 20 else 1)
-        return self.f.add("observations", project_code=code, measure_code=m["code"], period=period, value=value,
-                          denominator=den)
+        return self.f.add("observations", project_code=code, measure_code=m["code"], period=period,
+                          value=value, denominator=den)
 
     def _progress(self, code, begin, data_end, success, status) -> None:
         rng = self.rng

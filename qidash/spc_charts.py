@@ -17,7 +17,6 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from qidash import spc
-from qidash.spc import COMMON, CONCERN, IMPROVEMENT, NEUTRAL_HIGH, NEUTRAL_LOW, POINT_TYPES, point_types
 from qidash.icons import MID_GREY, PURPLE
 from qidash.palette import (
     NHS_BLUE,
@@ -28,6 +27,7 @@ from qidash.palette import (
     NHS_ORANGE,
     NHS_PALE_GREY,
 )
+from qidash.spc import COMMON, CONCERN, IMPROVEMENT, NEUTRAL_HIGH, NEUTRAL_LOW, POINT_TYPES, point_types
 
 FONT = dict(family="Arial, Helvetica, sans-serif", size=13, color="#212B32")
 LIMIT_GREY = "#9AA8B2"

@@ -73,7 +73,11 @@ def test_no_suggestion_where_a_phase_already_starts_or_for_points_without_a_valu
     assert spc.suggest_recalculation(phased, 12) is None
     gappy = stored(LOW + [None] + high(13), kind="xmr")  # the missing point neither starts nor breaks a run
     assert spc.suggest_recalculation(gappy, 12) == {
-        "start": 13, "run": 13, "points": 13, "side": 1, "improvement": True,
+        "start": 13,
+        "run": 13,
+        "points": 13,
+        "side": 1,
+        "improvement": True,
     }
 
 
@@ -86,7 +90,10 @@ def test_the_suggestion_is_worded_and_caused_by_the_adopted_change_and_remembers
     ]
     s = analysis.suggested_recalculation(result, changes)
     assert (s["start"], s["starts_on"], s["change"], s["changed_on"]) == (
-        12, dt.date(2024, 1, 1), "Adopted: drinks trolley", dt.date(2023, 12, 1)
+        12,
+        dt.date(2024, 1, 1),
+        "Adopted: drinks trolley",
+        dt.date(2023, 12, 1),
     )
     assert s["words"] == (
         "14 points above the mean since the change 'Adopted: drinks trolley' on 1 Dec 2023; 14 points since "
@@ -110,14 +117,18 @@ def test_improving_says_which_meaning_applies():
 
 def test_the_rebase_that_began_the_latest_phase_is_named():
     periods = [dt.date(2024, k, 1) for k in range(1, 7)]
-    rebases = [(dt.date(2024, 2, 10), "early"), (dt.date(2024, 3, 15), "embedded"), (dt.date(2024, 4, 1), "same")]
+    rebases = [
+        (dt.date(2024, 2, 10), "early"),
+        (dt.date(2024, 3, 15), "embedded"),
+        (dt.date(2024, 4, 1), "same"),
+    ]
     # The phase starting at April (index 3) began at a rebase after March 1 and on or before April 1.
     assert analysis.baseline_rebase(periods, 3, rebases) == (dt.date(2024, 4, 1), "same")
     assert analysis.baseline_rebase(periods, 3, rebases[:2]) == (dt.date(2024, 3, 15), "embedded")
     assert analysis.baseline_rebase(periods, 0, rebases) == (None, None)
 
 
-# --- every demo, both databases -------------------------------------------------------------------------------
+# --- every demo, both databases ----------------------------------------------------------------------
 
 SCENARIOS = ("barnet", "cornwall", "fylde", "nw_surrey", "somerset")
 
@@ -141,7 +152,8 @@ def test_the_portfolio_overview_icons_and_showcase_agree_on_improving(any_demo, 
                 marked = {p["code"] for p in report["projects"] if p["improving"]}
                 for p in report["projects"]:  # a project improves exactly when one of its measures does
                     assert p["improving"] == any(
-                        mm["variation"] == "improvement" or mm["improved_since_baseline"] for mm in p["measures"]
+                        mm["variation"] == "improvement" or mm["improved_since_baseline"]
+                        for mm in p["measures"]
                     ), p["code"]
                 counted = measures.report(conn, scope, as_of, ["projects_improving"])["projects_improving"]
                 assert counted == len(marked), (scope, as_of)
@@ -150,7 +162,11 @@ def test_the_portfolio_overview_icons_and_showcase_agree_on_improving(any_demo, 
                 # The icon grid says why each improving measure is: never a grey icon left unexplained.
                 rows = page.measures
                 for r in rows.itertuples():
-                    icon_says = (r.variation_icon or "").startswith("improvement") if isinstance(r.variation_icon, str) else False
+                    icon_says = (
+                        (r.variation_icon or "").startswith("improvement")
+                        if isinstance(r.variation_icon, str)
+                        else False
+                    )
                     assert r.improving == (icon_says or r.improved_since_baseline)
                     assert isinstance(r.improving_reason, str) == r.improving
                 choices = showcase_view.project_choices(conn, scope, as_of)
@@ -167,8 +183,9 @@ def test_no_measure_with_a_direction_has_a_no_direction_point(any_demo, scenario
     engine = any_demo(scenario)
     with engine.connect() as conn:
         rows = conn.execute(
-            select(m.Measure.improvement, m.MeasureAnalysis.result)
-            .join(m.MeasureAnalysis, m.MeasureAnalysis.measure_id == m.Measure.id)
+            select(m.Measure.improvement, m.MeasureAnalysis.result).join(
+                m.MeasureAnalysis, m.MeasureAnalysis.measure_id == m.Measure.id
+            )
         ).all()
     assert rows
     for improvement, result in rows:
@@ -198,7 +215,7 @@ def test_the_portfolio_command_prints_the_designed_json(any_demo, capsys):
     assert "Unknown locality" in capsys.readouterr().err
 
 
-# --- accepting and dismissing a suggestion -------------------------------------------------------------------------
+# --- accepting and dismissing a suggestion ------------------------------------------------------------
 
 
 def _without_the_demo_rebase(engine, project_code: str, measure_code: str) -> int:
@@ -208,12 +225,17 @@ def _without_the_demo_rebase(engine, project_code: str, measure_code: str) -> in
 
     with Session(engine) as session, session.begin():
         mid, pid = session.execute(
-            select(m.Measure.id, m.Measure.project_id).join(m.Project, m.Project.id == m.Measure.project_id)
+            select(m.Measure.id, m.Measure.project_id)
+            .join(m.Project, m.Project.id == m.Measure.project_id)
             .where(m.Project.code == project_code, m.Measure.code == measure_code)
         ).one()
-        session.execute(delete(m.Change).where(
-            m.Change.project_id == pid, m.Change.kind == "rebase", m.Change.title.like("Sustained shift after%")
-        ))
+        session.execute(
+            delete(m.Change).where(
+                m.Change.project_id == pid,
+                m.Change.kind == "rebase",
+                m.Change.title.like("Sustained shift after%"),
+            )
+        )
         analysis.rebuild_measure_analysis(session, [mid])
     return mid
 
@@ -243,9 +265,9 @@ def test_accepting_a_suggestion_stores_a_rebase_and_analyses_again(cornwall_copy
     recalculation.accept(engine, "admin@example.org", mid, s["starts_on"], s["change"])
     after = _suggestion(engine, "CW-QI021", "HYD_MET")
     assert after["suggestion"] is None
-    assert after["result"]["periods"][spc.phase_bounds(after["result"]["phases"], len(after["result"]["y"]))[-1][0]] == (
-        s["starts_on"].isoformat()
-    )
+    assert after["result"]["periods"][
+        spc.phase_bounds(after["result"]["phases"], len(after["result"]["y"]))[-1][0]
+    ] == (s["starts_on"].isoformat())
     assert after["improving"] and after["improved_since_baseline"]
     assert after["improving_reason"].endswith(
         f"improved since baseline (recalculated at \u201cSustained shift after '{s['change']}'\u201d on "
@@ -253,7 +275,9 @@ def test_accepting_a_suggestion_stores_a_rebase_and_analyses_again(cornwall_copy
     )
     with engine.connect() as conn:
         events = auth.audit_events(conn, action="recalculation_accepted")
-    assert events and events[0]["detail"]["measure"] == "HYD_MET" and events[0]["actor"] == "admin@example.org"
+    assert (
+        events and events[0]["detail"]["measure"] == "HYD_MET" and events[0]["actor"] == "admin@example.org"
+    )
 
 
 def test_a_dismissed_suggestion_is_not_offered_again(cornwall_copy):
@@ -268,5 +292,7 @@ def test_a_dismissed_suggestion_is_not_offered_again(cornwall_copy):
     with engine.connect() as conn:
         assert len(conn.execute(select(m.DismissedRecalculation)).all()) == 1
         events = auth.audit_events(conn, action="recalculation_dismissed")
-        rebases = conn.execute(select(m.Change).where(m.Change.kind == "rebase", m.Change.measure_id == mid)).all()
+        rebases = conn.execute(
+            select(m.Change).where(m.Change.kind == "rebase", m.Change.measure_id == mid)
+        ).all()
     assert len(events) == 1 and not rebases  # nothing recalculated

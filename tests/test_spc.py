@@ -846,8 +846,9 @@ def test_summary_keys_per_ruleset():
 # --------------------------------------------------------------------------------------------------
 
 
-SUMMARY_KEYS = {"kind", "ruleset", "phase_index", "centre", "lcl", "ucl", "n", "signal", "improving", "special_cause",
-                "improved_since_baseline", "concern", "phase_start", "variation_icon", "assurance_icon"}
+SUMMARY_KEYS = {"kind", "ruleset", "phase_index", "centre", "lcl", "ucl", "n", "signal", "improving",
+                "special_cause", "improved_since_baseline", "concern", "phase_start", "variation_icon",
+                "assurance_icon"}
 
 
 def verdict(s: dict) -> tuple:

@@ -41,7 +41,9 @@ def upgrade() -> None:
         sa.UniqueConstraint('measure_id', 'starts_on', name='uq_dismissed_recalculation'),
     )
     with op.batch_alter_table('dismissed_recalculation', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_dismissed_recalculation_measure_id'), ['measure_id'], unique=False)
+        batch_op.create_index(
+            batch_op.f('ix_dismissed_recalculation_measure_id'), ['measure_id'], unique=False
+        )
     from qidash import analysis
 
     session = Session(bind=op.get_bind())

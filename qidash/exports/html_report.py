@@ -147,6 +147,8 @@ def _project(p: ProjectSlide) -> str:
         chart = (
             f"<h3>{_e(p.chart.name)}</h3>"
             + svg.spc_chart(p.chart, 560 if p.quiet_win else 720, 330 if p.quiet_win else 400)
+            + (f'<p class="sub">Improving: {_e(p.chart.improving_reason)}</p>'
+               if p.chart.improving_reason else "")
             + _before_after(p)
             + _annotation_list(p)
         )

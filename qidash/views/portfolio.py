@@ -193,10 +193,12 @@ def measure_rows(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame
         col["variation_icon"][i] = spc.chart_variation_icon(result_)
         col["assurance_icon"][i] = spc.chart_assurance_icon(result_, col["target"][i])
     col["improving_reason"] = [
-        analysis.improving_words((icon or "").startswith("improvement"), since, change, db.as_date(day) if day else None)
+        analysis.improving_words(
+            (icon or "").startswith("improvement"), since, change, db.as_date(day) if day else None
+        )
         for icon, since, change, day in zip(
-            col["variation_icon"], col["improved_since_baseline"], col["baseline_change"], col["baseline_changed_on"],
-            strict=True,
+            col["variation_icon"], col["improved_since_baseline"], col["baseline_change"],
+            col["baseline_changed_on"], strict=True,
         )
     ]
     col["reanalysed"] = [False] * len(rows)

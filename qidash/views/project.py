@@ -242,9 +242,9 @@ def measure_charts_by_project(
     ``measure_id``, ``project_id``, ``code``, ``name``, ``kind``, ``chart``, ``unit``, ``improvement``,
     ``target``, ``result`` (the stored result with periods, cut at ``as_of``), ``variation_icon``,
     ``assurance_icon``, ``improving``, ``concern``, ``improved_since_baseline``, ``improving_reason``
-    (which meaning of improving applies, in words; None when not improving), ``changes`` (the project's changes that apply to
-    it: its own and those naming no measure; ``changes`` as :func:`change_rows` gives them) and
-    ``reanalysed``. One query for all the projects' stored results."""
+    (which meaning of improving applies, in words; None when not improving), ``changes`` (the
+    project's changes that apply to it: its own and those naming no measure; ``changes`` as
+    :func:`change_rows` gives them) and ``reanalysed``. One query for all the projects' stored results."""
     ma = m.MeasureAnalysis
     rows = [
         dict(r)
@@ -276,7 +276,8 @@ def measure_charts_by_project(
             if again is None:
                 continue
             r["result"], summary = again
-            for key in ("improving", "concern", "improved_since_baseline", "baseline_change", "baseline_changed_on"):
+            for key in ("improving", "concern", "improved_since_baseline", "baseline_change",
+                        "baseline_changed_on"):
                 r[key] = summary[key]
         r["reanalysed"] = r["measure_id"] in later
         r["improving"], r["concern"] = bool(r["improving"]), bool(r["concern"])
