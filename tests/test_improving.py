@@ -10,7 +10,7 @@ import json
 import pytest
 from sqlalchemy import delete, select
 
-from qidash import analysis, auth, catalog, cli, measures, spc
+from qidash import analysis, auth, catalog, cli, db, measures, spc
 from qidash import models as m
 from qidash.scope import Scope
 from qidash.views import overview, portfolio, project
@@ -237,6 +237,7 @@ def _without_the_demo_rebase(engine, project_code: str, measure_code: str) -> in
             )
         )
         analysis.rebuild_measure_analysis(session, [mid])
+        db.bump_data_version(session)  # as any change to the data: pages read it afresh
     return mid
 
 
@@ -296,3 +297,35 @@ def test_a_dismissed_suggestion_is_not_offered_again(cornwall_copy):
             select(m.Change).where(m.Change.kind == "rebase", m.Change.measure_id == mid)
         ).all()
     assert len(events) == 1 and not rebases  # nothing recalculated
+
+
+# --- the Project page -------------------------------------------------------------------------------------
+
+
+def test_an_admin_accepts_a_suggestion_on_the_project_page_and_others_only_read_it():
+    from tests.support import demo_engine, no_exceptions, open_page
+
+    engine = demo_engine("cornwall")  # the run's private demo file, which the app then opens
+    _without_the_demo_rebase(engine, "CW-QI021", "HYD_MET")
+    viewer = open_page("project", "cornwall", demo_role="faculty", project="CW-QI021")
+    no_exceptions(viewer)
+    assert any("Suggested recalculation" in md.value for md in viewer.markdown)
+    assert not [b for b in viewer.button if b.key.startswith(("accept_", "dismiss_"))]
+    assert any("An admin can accept it" in c.value for c in viewer.caption)
+
+    at = open_page("project", "cornwall", demo_role="admin", project="CW-QI021")
+    no_exceptions(at)
+    charts = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    assert any(
+        a.get("text") == "Suggested new phase" for spec in charts for a in spec["layout"].get("annotations", [])
+    )
+    at.button(key="accept_CW-QI021_HYD_MET").click().run()
+    no_exceptions(at)
+    assert not any("Suggested recalculation" in md.value for md in at.markdown)
+    assert any(md.value.startswith(":green[**Improving:**] improved since baseline") for md in at.markdown)
+    with engine.connect() as conn:
+        rebases = conn.execute(
+            select(m.Change.title).where(m.Change.kind == "rebase", m.Change.title.like("Sustained shift after%"))
+        ).scalars().all()
+        assert any(t.startswith("Sustained shift after 'Adopted:") for t in rebases)
+        assert auth.audit_events(conn, action="recalculation_accepted")
