@@ -146,7 +146,7 @@ if icons_tab.open:
             _project_picker(
                 grid,
                 "icon_grid",
-                column_order=["Project", "Measure", "Variation", "Assurance", "Stale"],
+                column_order=["Project", "Measure", "Variation", "Assurance", "Improving", "Stale"],
                 column_config={
                     "Project": st.column_config.TextColumn("Project", width="small"),
                     "Measure": st.column_config.TextColumn("Measure", width="large"),
@@ -155,6 +155,9 @@ if icons_tab.open:
                     ),
                     "Assurance": st.column_config.ImageColumn(
                         "Assurance", width="small", help="Making Data Count assurance icon"
+                    ),
+                    "Improving": st.column_config.TextColumn(
+                        "Improving", width="large", help="Which meaning of improving applies. " + IMPROVING_MEANING
                     ),
                     "Stale": st.column_config.TextColumn(
                         "", width="small", help="Project with no data or score for 90 days"
