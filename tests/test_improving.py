@@ -329,3 +329,26 @@ def test_an_admin_accepts_a_suggestion_on_the_project_page_and_others_only_read_
         ).scalars().all()
         assert any(t.startswith("Sustained shift after 'Adopted:") for t in rebases)
         assert auth.audit_events(conn, action="recalculation_accepted")
+
+
+def test_0011_works_out_every_stored_analysis_again(backend, databases):
+    from alembic import command
+    from sqlalchemy import update
+
+    engine = databases.copy(databases.demo_snapshot(backend, "cornwall"))
+    try:
+        ma = m.MeasureAnalysis
+        columns = (ma.measure_id, ma.improving, ma.concern, ma.improved_since_baseline, ma.baseline_change,
+                   ma.baseline_changed_on, ma.chart_variation_icon)
+        with engine.connect() as conn:
+            as_loaded = sorted(conn.execute(select(*columns)).all())
+        assert any(r.improved_since_baseline for r in as_loaded)
+        cfg = db.alembic_config(engine)
+        command.downgrade(cfg, "0009")
+        with engine.begin() as conn:  # as analysed before: "any signal in the latest phase" was looser
+            conn.execute(update(ma.__table__).values(improving=True, concern=True))
+        command.upgrade(cfg, "head")
+        with engine.connect() as conn:
+            assert sorted(conn.execute(select(*columns)).all()) == as_loaded
+    finally:
+        databases.drop(engine)
