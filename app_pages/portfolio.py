@@ -157,7 +157,9 @@ if icons_tab.open:
                         "Assurance", width="small", help="Making Data Count assurance icon"
                     ),
                     "Improving": st.column_config.TextColumn(
-                        "Improving", width="large", help="Which meaning of improving applies. " + IMPROVING_MEANING
+                        "Improving",
+                        width="large",
+                        help="Which meaning of improving applies. " + IMPROVING_MEANING,
                     ),
                     "Stale": st.column_config.TextColumn(
                         "", width="small", help="Project with no data or score for 90 days"

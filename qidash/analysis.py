@@ -308,7 +308,7 @@ def measures_touched(session: Session, project_codes: Iterable[str]) -> list[int
     )
 
 
-# --- suggested recalculations (reference/spc-rules.md section 9) -----------------------------------------
+# --- suggested recalculations (docs/spc-rules.md, "When qidash suggests a recalculation") ---------
 
 CENTRE_NAMES = {"run": "median", "xmr": "mean"}
 

@@ -397,8 +397,9 @@ class MeasureAnalysis(Base):
 
 
 class DismissedRecalculation(Base):
-    """A suggested recalculation (a new phase at ``starts_on``, reference/spc-rules.md section 9) that an
-    admin dismissed, so it is not offered again; who and when are also in the audit trail."""
+    """A suggested recalculation (a new phase at ``starts_on``; docs/spc-rules.md, "When qidash suggests
+    a recalculation") that an admin dismissed, so it is not offered again; who and when are also in
+    the audit trail."""
 
     __tablename__ = "dismissed_recalculation"
     __table_args__ = (UniqueConstraint("measure_id", "starts_on", name="uq_dismissed_recalculation"),)

@@ -1,4 +1,5 @@
-"""Suggested recalculations an admin accepts or dismisses (reference/spc-rules.md section 9).
+"""Suggested recalculations an admin accepts or dismisses (docs/spc-rules.md, "When qidash suggests a
+recalculation").
 
 The rule itself is the engine's (:func:`qidash.spc.suggest_recalculation`, worded by
 :func:`qidash.analysis.suggested_recalculation`); nothing is recalculated silently. Accepting stores a

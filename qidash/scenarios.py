@@ -745,8 +745,9 @@ class _CopyGenerator:
             self._recalculate(code, m, points[m["code"]], applies)
 
     def _recalculate(self, code: str, m: dict, points: list[dict], changes: list[dict]) -> None:
-        """Add the rebase a team would make on the suggestion qidash offers (reference/spc-rules.md
-        section 9): where a change is followed by a sustained shift, a new phase from the shift's start."""
+        """Add the rebase a team would make on the suggestion qidash offers (docs/spc-rules.md, "When
+        qidash suggests a recalculation"): where a change is followed by a sustained shift, a new phase
+        from the shift's start."""
         from qidash import analysis
 
         rebases = [c["changed_on"] for c in changes if c["kind"] == "rebase"]

@@ -1195,7 +1195,7 @@ def improvement(result: dict) -> dict:
 
 
 # --------------------------------------------------------------------------------------------------
-# When to suggest a recalculation (reference/spc-rules.md section 9)
+# When to suggest a recalculation (docs/spc-rules.md, "When qidash suggests a recalculation")
 # --------------------------------------------------------------------------------------------------
 
 SUGGEST_SHIFT = 7  # the NHS shift rule: 7 or more consecutive points on one side of the centre line

@@ -3,7 +3,7 @@ the progress-score history and the portfolio's priority and score bars.
 
 Charts are drawn from a stored engine result (``SpcResult.to_dict()`` plus ``"periods"``, as kept in
 ``measure_analysis.result``), never by running the engine again. Point colours follow the point's
-type (reference/spc-rules.md 4.4), as the engine classified it (:func:`qidash.spc.point_types`, for
+type (docs/spc-rules.md), as the engine classified it (:func:`qidash.spc.point_types`, for
 every rule set): improvement blue, concern orange, no preferred direction purple, common cause grey.
 The charts only colour what the engine decided, so every chart and icon speaks the same Making Data
 Count language.

@@ -1,5 +1,6 @@
 """One meaning of "improving" (DESIGN.md section 4), the ``portfolio`` command (section 7) and suggested
-recalculations (reference/spc-rules.md section 9): hand-worked rules, then every demo on both databases.
+recalculations (docs/spc-rules.md, "When qidash suggests a recalculation"): hand-worked rules, then
+every demo on both databases.
 """
 
 from __future__ import annotations
@@ -317,7 +318,9 @@ def test_an_admin_accepts_a_suggestion_on_the_project_page_and_others_only_read_
     no_exceptions(at)
     charts = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
     assert any(
-        a.get("text") == "Suggested new phase" for spec in charts for a in spec["layout"].get("annotations", [])
+        a.get("text") == "Suggested new phase"
+        for spec in charts
+        for a in spec["layout"].get("annotations", [])
     )
     at.button(key="accept_CW-QI021_HYD_MET").click().run()
     no_exceptions(at)
@@ -325,7 +328,9 @@ def test_an_admin_accepts_a_suggestion_on_the_project_page_and_others_only_read_
     assert any(md.value.startswith(":green[**Improving:**] improved since baseline") for md in at.markdown)
     with engine.connect() as conn:
         rebases = conn.execute(
-            select(m.Change.title).where(m.Change.kind == "rebase", m.Change.title.like("Sustained shift after%"))
+            select(m.Change.title).where(
+                m.Change.kind == "rebase", m.Change.title.like("Sustained shift after%")
+            )
         ).scalars().all()
         assert any(t.startswith("Sustained shift after 'Adopted:") for t in rebases)
         assert auth.audit_events(conn, action="recalculation_accepted")

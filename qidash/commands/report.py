@@ -31,8 +31,8 @@ KEY_HELP = {
     "projects_with_patient_partner": "projects with patient involvement or a patient partner in the team",
     "projects_progress_ge_3": "projects whose latest IHI progress score is 3.0 or more",
     "projects_progress_ge_4": "projects whose latest IHI progress score is 4.0 or more",
-    "projects_improving": "projects with an improving measure: special-cause improvement at its latest point, "
-                          "or improved since its baseline (a later phase's centre line is better)",
+    "projects_improving": "projects with an improving measure: special-cause improvement at its latest "
+                          "point, or improved since its baseline (a later phase's centre line is better)",
     "projects_stale": "active projects with no observation and no score in the 90 days to the date",
     "local_faculty_share": "cohorts started by the date delivered by local faculty / all of them",
     "lead_per_live": "people whose highest tier is the top tier / those whose highest is the one below",
