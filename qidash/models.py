@@ -381,7 +381,7 @@ class MeasureAnalysis(Base):
     # Which meaning of "improving" applies (DESIGN.md section 4): special cause at the latest point is
     # chart_variation_icon "improvement_*"; improved since baseline is this flag, with the rebase change
     # that began the latest phase (its title and date).
-    improved_since_baseline: Mapped[bool] = mapped_column(Boolean, default=False)
+    improved_since_baseline: Mapped[bool | None] = mapped_column(Boolean, default=False)
     baseline_change: Mapped[str | None] = mapped_column(String(300))
     baseline_changed_on: Mapped[dt.date | None] = mapped_column(Date)
     # The engine's full result (SpcResult.to_dict()), so charts need no recomputation on page view.
