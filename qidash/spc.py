@@ -398,16 +398,6 @@ def anhoej_runs_analysis(y: np.ndarray, cl: np.ndarray) -> dict:
     return out
 
 
-def longest_run_side(y: np.ndarray, cl: np.ndarray) -> int:
-    """+1 / -1 when every longest run lies above / below the centre line; 0 if none or both sides."""
-    blocks = run_blocks(useful_signs(y, cl))
-    if not blocks:
-        return 0
-    longest = max(length for _, length in blocks)
-    sides = {s for s, length in blocks if length == longest}
-    return sides.pop() if len(sides) == 1 else 0
-
-
 # --------------------------------------------------------------------------------------------------
 # NHS Making Data Count rules (NHSRplotthedots ptd_spc_standard / ptd_calculate_point_type)
 # --------------------------------------------------------------------------------------------------
@@ -1003,13 +993,6 @@ def latest_phase_summary(result: SpcResult) -> dict:
         "variation_icon": result.variation_icon,
         "assurance_icon": result.assurance_icon,
     }
-
-
-def _plotted_ratios(result: SpcResult) -> np.ndarray:
-    """The p/u y values again, with Inf for k/0 (to_dict reports those as None)."""
-    num = np.array([math.nan if v is None else v for v in result.values], dtype=float)
-    den = np.array([math.nan if v is None else v for v in result.denominators], dtype=float)
-    return plotted_values(result.kind, num, den)[2]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -176,13 +176,6 @@ def test_exclusions_on_a_run_chart():
     assert (r.summary[0]["n_obs"], r.summary[0]["n_useful"]) == (4, 4)
 
 
-def test_longest_run_side():
-    cl = np.zeros(6)
-    assert spc.longest_run_side(np.array([1, 1, 1, -1, -1, 1.0]), cl) == 1
-    assert spc.longest_run_side(np.array([1, 1, -1, -1, 1, -1.0]), cl) == 0  # tie across sides
-    assert spc.longest_run_side(np.zeros(6), cl) == 0
-
-
 # --------------------------------------------------------------------------------------------------
 # XmR (I) chart under qicharts2 rules, and the MR chart
 # --------------------------------------------------------------------------------------------------
