@@ -57,8 +57,8 @@ with right:
         "Show",
         SHOW,
         key="show",
-        help="Measures whose latest phase shows improvement or "
-        "concern, or the projects that have gone stale.",
+        help="Improving measures (special-cause improvement at the latest point, or improved since "
+        "baseline), measures whose latest point shows concern, or the projects that have gone stale.",
     )
 st.caption(
     "Locality, PCN, organisation kind and sector filters are in the sidebar: a project is in them "

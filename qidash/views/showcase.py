@@ -392,7 +392,7 @@ class ProjectChoice:
     code: str
     title: str
     latest_score: float | None
-    improving: int  # measures whose latest phase shows improvement
+    improving: int  # measures improving (DESIGN.md section 4)
     sustained: bool  # a measure improving (DESIGN.md section 4: latest point, or since baseline)
     has_story: bool
 
