@@ -149,8 +149,8 @@ def summary_row(measure_id: int, periods: list[dt.date], result, target: float |
                 rebases: Iterable[tuple[dt.date, str]] = ()) -> dict:
     """The ``measure_analysis`` row for one engine result (``target``: the measure's, for the chart's
     assurance icon; ``rebases``: the (date, title) rebase changes that apply to it)."""
-    latest = spc.latest_phase_summary(result)
     full = result.to_dict()
+    latest = spc.latest_phase_summary(result, full)
     full["periods"] = [p.isoformat() for p in periods]
     changed_on, change = (None, None)
     if latest["improved_since_baseline"]:

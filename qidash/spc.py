@@ -955,7 +955,7 @@ def _analyse_ihi(y, bounds, baseline_n, has_phases, shift_length, trend_length):
 # --------------------------------------------------------------------------------------------------
 
 
-def latest_phase_summary(result: SpcResult) -> dict:
+def latest_phase_summary(result: SpcResult, stored: dict | None = None) -> dict:
     """Headline of the LAST phase, as stored for the dashboard's counts.
 
     Returns a dict with: kind, ruleset, phase_index, centre / lcl / ucl (of the last point; None when
@@ -967,6 +967,8 @@ def latest_phase_summary(result: SpcResult) -> dict:
       the runs signal, or a point outside the limits. ihi: a shift, a trend, too few or too many runs.
     - improving, special_cause, improved_since_baseline, concern: :func:`improvement` (DESIGN.md
       section 4's one meaning of "improving": the latest point, or the latest phase against the first).
+
+    ``stored``: ``result.to_dict()`` when the caller has it already (it is not made again).
     """
     a, b = phase_bounds(result.phases, len(result.y))[-1]
     phase = result.summary[-1]
@@ -979,7 +981,7 @@ def latest_phase_summary(result: SpcResult) -> dict:
     else:
         signal = bool(phase["shift_signal"] or phase["trend_signal"] or phase["too_few_runs"]
                       or phase["too_many_runs"])
-    status = improvement(result.to_dict())
+    status = improvement(stored if stored is not None else result.to_dict())
     return {
         "kind": result.kind,
         "ruleset": result.ruleset,
