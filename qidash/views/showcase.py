@@ -765,7 +765,7 @@ def _numbers(report: dict, split: dict, public: bool, threshold: int) -> tuple[N
             "Projects showing improvement",
             report["projects_improving"],
             fmt_int(report["projects_improving"]),
-            "a signal of improvement on their charts",
+            "improvement at the latest point, or since the baseline",
         ),
         Number(
             "projects_cross_boundary",
