@@ -310,6 +310,7 @@ def board_slide() -> None:
             "Assurance": [icons.assurance_uri(r.assurance_icon) for r in view.board],
             "In words": [
                 f"{icons.variation_label(r.variation_icon)}; {icons.assurance_label(r.assurance_icon)}"
+                + (f"; improving: {r.improving}" if r.improving else "")
                 for r in view.board
             ],
             "Median before → after": [r.before_after for r in view.board],

@@ -357,3 +357,26 @@ def test_0011_works_out_every_stored_analysis_again(backend, databases):
             assert sorted(conn.execute(select(*columns)).all()) == as_loaded
     finally:
         databases.drop(engine)
+
+
+def test_slides_and_the_board_summary_say_which_meaning_of_improving_applies(any_demo):
+    engine = any_demo("cornwall")
+    with engine.connect() as conn:
+        as_of = measures.default_as_of(conn)
+        report = portfolio.portfolio_report(conn, Scope(), as_of)
+        improving = [p["code"] for p in report["projects"] if p["improving"]]
+        assert improving
+        data = showcase_view.showcase_data(conn, Scope(), as_of, projects=tuple(improving))
+        pages = {code: project.project_data(conn, code, as_of) for code in improving}
+    reasons = {
+        (code, mm["name"]): mm["improving_reason"] or "" for code, page in pages.items() for mm in page.measures
+    }
+    assert data.board and all(r.improving == reasons[(r.project, r.measure)] for r in data.board)
+    assert {r.project for r in data.board if r.improving} == set(improving)
+    for slide in (s for s in data.projects if s.chart is not None):
+        assert slide.chart.improving_reason == reasons[(slide.code, slide.chart.name)]
+    from qidash.exports import html_report
+
+    page = html_report.render(data, False)
+    first = next(r for r in data.board if r.improving)
+    assert f"Improving: {first.improving}".replace("'", "&#x27;") in page

@@ -723,6 +723,7 @@ def _board_slide(slide, sc: Showcase):
         "\n".join(
             f"{r.project} {r.measure}: {icons.variation_label(r.variation_icon)}, "
             f"{icons.assurance_label(r.assurance_icon)}; {r.before_after}"
+            + (f"; improving: {r.improving}" if r.improving else "")
             for r in sc.board
         ),
     )

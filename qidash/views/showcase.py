@@ -306,7 +306,8 @@ class ProjectSlide:
     quiet_win: bool  # celebrated for its story: it has one, and no measure shows sustained improvement
     chart: ChartSeries | None  # the measure that tells the story best
     before_after: BeforeAfter | None
-    other_measures: tuple[tuple[str, str | None, str | None], ...]  # (name, variation, assurance icon)
+    # (name, variation icon, assurance icon, which meaning of improving applies or "")
+    other_measures: tuple[tuple[str, str | None, str | None, str], ...]
 
     @property
     def title_line(self) -> str:
@@ -322,6 +323,7 @@ class BoardRow:
     assurance_icon: str | None
     before_after: str
     latest_score: str
+    improving: str = ""  # which meaning of improving applies, in words ("" when not improving)
 
 
 @dataclass(frozen=True)
@@ -708,7 +710,7 @@ def project_slides(
                 chart=chart,
                 before_after=before_after(chart, story_measure["changes"]) if chart else None,
                 other_measures=tuple(
-                    (mm["name"], mm["variation_icon"], mm["assurance_icon"])
+                    (mm["name"], mm["variation_icon"], mm["assurance_icon"], mm["improving_reason"] or "")
                     for mm in measures_
                     if story_measure is None or mm["code"] != story_measure["code"]
                 ),
@@ -937,10 +939,11 @@ def _board(projects: tuple[ProjectSlide, ...], conn: Connection, as_of: dt.date)
                     if ba
                     else "–",
                     score,
+                    p.chart.improving_reason or "",
                 )
             )
-        for name, variation, assurance in p.other_measures:
-            rows.append(BoardRow(p.code, p.title, name, variation, assurance, "", score))
+        for name, variation, assurance, improving in p.other_measures:
+            rows.append(BoardRow(p.code, p.title, name, variation, assurance, "", score, improving))
         if not p.chart and not p.other_measures:
             rows.append(BoardRow(p.code, p.title, "No measure with data yet", None, None, "", score))
     return tuple(rows)
