@@ -369,7 +369,9 @@ def test_slides_and_the_board_summary_say_which_meaning_of_improving_applies(any
         data = showcase_view.showcase_data(conn, Scope(), as_of, projects=tuple(improving))
         pages = {code: project.project_data(conn, code, as_of) for code in improving}
     reasons = {
-        (code, mm["name"]): mm["improving_reason"] or "" for code, page in pages.items() for mm in page.measures
+        (code, mm["name"]): mm["improving_reason"] or ""
+        for code, page in pages.items()
+        for mm in page.measures
     }
     assert data.board and all(r.improving == reasons[(r.project, r.measure)] for r in data.board)
     assert {r.project for r in data.board if r.improving} == set(improving)
