@@ -1,7 +1,7 @@
 """one meaning of "improving", and dismissed recalculation suggestions
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-06 21:55:00
 
 "Improving" meant any signal somewhere in a measure's latest phase, while the Making Data Count icons
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.orm import Session
 
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
