@@ -71,8 +71,18 @@ def place_name(name: str) -> str:
         elif i and word.lower() in small:
             words.append(word.lower())
         else:
-            words.append("-".join(p[:1].upper() + p[1:].lower() for p in word.split("-")))
+            parts = word.split("-")
+            words.append("-".join(p.lower() if j and p.lower() in small else _capitalised(p) for j, p in enumerate(parts)))
     return " ".join(words)
+
+
+def _capitalised(word: str) -> str:
+    """``(DR`` -> ``(Dr``: the first letter a capital, the rest small."""
+    lower = word.lower()
+    for i, ch in enumerate(lower):
+        if ch.isalpha():
+            return lower[:i] + ch.upper() + lower[i + 1 :]
+    return lower
 
 
 @cache

@@ -81,6 +81,7 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     unplaced: list[str] = field(default_factory=list)
     towns: list[dict] = field(default_factory=list)
+    postcode_lookup: bool = False  # whether a postcode lookup was given
 
     @property
     def changes(self) -> int:
@@ -141,8 +142,6 @@ def plan(
     if not any((cqc, practices, pcns, trusts)):
         raise RegisterError("Give at least one register: a CQC file, practices (epraccur), PCNs (ePCN) or trusts (etr).")
     as_of = as_of or dt.date.today()
-    stored = _stored(engine)
-    builder = _Builder(icb, stored, as_of)
     files: list[Source] = []
     homes = practice_rows = trust_rows = epcn = None
     if cqc is not None:
@@ -165,6 +164,7 @@ def plan(
     if lookup_files:
         files.extend(lookup_files)
 
+    builder = _Builder(icb, _stored(engine), as_of)
     # Keep this ICB's rows, before looking up postcodes for them.
     my_practices = my_trusts = my_homes = None
     if practice_rows:
@@ -224,7 +224,7 @@ class _Builder:
         raise RegisterError(
             f"{source.name} holds no {what} of ICB {self.icb.code} ({self.icb.name})"
             + (f"; its rows are in {shown}" if shown else "")
-            + ". Nothing was loaded: choose the ICB the file is for, or the file for this ICB."
+            + ". Choose the ICB the file is for, or the file for this ICB."
         )
 
     def icb_homes(self, source: Source, file: cqc_reader.CqcFile, lookup_files):
@@ -271,6 +271,7 @@ class _Builder:
                                               if p.sub_icb in lookups.sub_icbs()])
         kind = self.kinds.setdefault("pcns", KindPlan("pcns"))
         localities = self.kinds.setdefault("localities", KindPlan("localities"))
+        new_localities: set[str] = set()
         for code in sorted(codes):
             p = file.pcns[code]
             name = lookups.place_name(p.name)
@@ -282,11 +283,11 @@ class _Builder:
                 sub = lookups.sub_icbs().get(p.sub_icb or "")
                 locality = p.sub_icb or self.icb.code
                 values["locality_code"] = locality
-                if locality not in self.stored.localities and locality not in localities.add:
-                    localities.add.append(locality)
-                    self.frames["localities"].append(
-                        (source.name, None, {"code": locality, "name": lookups.place_name(sub.name) if sub else self.icb.name})
-                    )
+                if locality not in self.stored.localities and locality not in new_localities:
+                    new_localities.add(locality)
+                    locality_name = lookups.place_name(sub.name) if sub else self.icb.name
+                    localities.add.append(locality_name)
+                    self.frames["localities"].append((source.name, None, {"code": locality, "name": locality_name}))
                 kind.add.append(name)
             if old is not None and old["name"] != name:
                 kind.update.append(name)
@@ -465,4 +466,4 @@ class _Builder:
                 break
         order = ("care_homes", "practices", "trusts", "pcns", "localities")
         kinds = {k: self.kinds[k] for k in order if k in self.kinds}
-        return Plan(self.icb, kinds, self.frames, files, self.notes, self.unplaced, towns)
+        return Plan(self.icb, kinds, self.frames, files, self.notes, self.unplaced, towns, self.have_lookup)
