@@ -19,14 +19,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('organisation') as batch:
-        batch.add_column(sa.Column('cqc_location_id', sa.String(length=20), nullable=True))
-        batch.add_column(sa.Column('closed_on', sa.Date(), nullable=True))
-        batch.create_index('ix_organisation_cqc_location_id', ['cqc_location_id'])
+    # Plain ADD COLUMN (no batch): SQLite adds a nullable column in place, where rebuilding the
+    # table would trip over the rows that refer to it.
+    op.add_column('organisation', sa.Column('cqc_location_id', sa.String(length=20), nullable=True))
+    op.add_column('organisation', sa.Column('closed_on', sa.Date(), nullable=True))
+    op.create_index('ix_organisation_cqc_location_id', 'organisation', ['cqc_location_id'])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('organisation') as batch:
-        batch.drop_index('ix_organisation_cqc_location_id')
-        batch.drop_column('closed_on')
-        batch.drop_column('cqc_location_id')
+    op.drop_index('ix_organisation_cqc_location_id', table_name='organisation')
+    op.drop_column('organisation', 'closed_on')  # SQLite 3.35+ drops a column in place too
+    op.drop_column('organisation', 'cqc_location_id')
