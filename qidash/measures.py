@@ -235,12 +235,6 @@ def lead_per_live(
 # --- organisations -----------------------------------------------------------------------------------
 
 
-def _count_orgs(conn: Connection, scope: Scope, *conds) -> int:
-    return conn.execute(
-        select(func.count()).select_from(m.Organisation).where(*scope.org_conditions(), *conds)
-    ).scalar_one()
-
-
 def open_on(as_of: dt.date):
     """A condition on ``Organisation``: not closed by ``as_of`` (a closed home or practice leaves
     the organisations in scope, and every count over them, from the day it closed)."""
