@@ -11,11 +11,10 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from qidash import db, ingest
+from qidash.geo import REGISTERS_ICB as ICB_SETTING  # the ICB loaded for: the map draws its outline
+from qidash.geo import TOWNS as TOWNS_SETTING  # its main towns, from the registers' own addresses
 from qidash.registers.plan import Plan
 from qidash.registers.tables import Source
-
-ICB_SETTING = "registers_icb"  # the ICB the registers were loaded for: the map draws its outline
-TOWNS_SETTING = "map_towns"  # the main towns, from the registers' own addresses, for map labels
 
 
 def _file(source: Source) -> ingest.UploadedFile:
@@ -49,17 +48,31 @@ def preview(engine: Engine, plan: Plan) -> ingest.Report:
 
 
 def load(engine: Engine, plan: Plan, *, user: str) -> ingest.LoadResult:
-    """Load the plan in one transaction and record it as an import by ``user``; then remember the ICB
-    and its main towns for the map (bumping the data version when either changed)."""
+    """Load the plan in one transaction and record it as an import by ``user``.
+
+    The ICB and its main towns are remembered first, so the PCN areas the load derives are clipped
+    to the ICB's outline; when they changed but no row did, the areas are derived again and the data
+    version bumped here (the import rebuilds nothing when nothing changed)."""
+    from qidash.geo import rebuild_pcn_areas
+
+    with Session(engine) as session:
+        settings = ((ICB_SETTING, plan.icb.code), (TOWNS_SETTING, json.dumps(plan.towns)))
+        before = {k: db.get_setting(session, k) for k, _ in settings}
+        changed = [(k, v) for k, v in settings if before[k] != v]
+        for key, value in changed:
+            db.set_setting(session, key, value)
+        session.commit()
     result = ingest.commit(engine, batch(plan), user=user)
-    if result.outcome in ("loaded", "unchanged"):
+    if changed and result.outcome == "rejected":  # nothing was loaded: nor is the ICB
         with Session(engine) as session:
-            changed = False
-            for key, value in ((ICB_SETTING, plan.icb.code), (TOWNS_SETTING, json.dumps(plan.towns))):
-                if db.get_setting(session, key) != value:
-                    db.set_setting(session, key, value)
-                    changed = True
-            if changed and result.outcome == "unchanged":
-                db.bump_data_version(session)
+            for key, _ in changed:
+                db.set_setting(session, key, before[key] or "")
+            session.commit()
+        return result
+    if changed and result.outcome == "unchanged":
+        with Session(engine) as session:
+            db.lock_for_writing(session)
+            rebuild_pcn_areas(session)
+            db.bump_data_version(session)
             session.commit()
     return result
