@@ -433,7 +433,7 @@ def geography_layers(geography: Geography) -> list[pdk.Layer]:
     return [
         pdk.Layer(
             "PolygonLayer", id=LAND_ID, data=land, get_polygon="polygon", get_fill_color=rgba(LAND),
-            get_line_color=rgba(palette.NHS_DARK_BLUE, 200), get_line_width=1.5, line_width_units=PIXELS,
+            get_line_color=rgba(palette.NHS_GREY), get_line_width=1.5, line_width_units=PIXELS,
             stroked=True, filled=True, pickable=False,
         ),
         pdk.Layer(
@@ -449,6 +449,7 @@ def town_layer(towns: list[dict]) -> pdk.Layer:
     return pdk.Layer(
         "TextLayer", id=TOWNS_ID, data=rows, get_position="position", get_text="name", get_size=12,
         size_units=PIXELS, get_color=rgba(palette.NHS_DARK_BLUE), outline_width=3, outline_color=rgba("#FFFFFF"),
-        font_family="'Source Sans Pro', 'Helvetica Neue', Arial, sans-serif", font_settings={"sdf": True},
-        font_weight=600, pickable=False,
+        # Plain strings would be read as accessor expressions (see PIXELS).
+        font_family=String("Helvetica, Arial, sans-serif"), font_settings={"sdf": True},
+        font_weight=String("bold"), pickable=False,
     )
