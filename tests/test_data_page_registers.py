@@ -68,3 +68,13 @@ def test_a_file_for_another_icb_is_refused_with_the_reason(empty_db):
     errors = " ".join(e.value for e in at.error)
     assert "Nothing can be loaded" in errors and "no care homes of ICB QT6" in errors and "QJK" in errors
     assert not any(b.label.startswith("Load the registers") for b in at.button)
+
+
+def test_every_page_opens_on_a_database_started_from_the_registers(empty_db):
+    from qidash import registers
+
+    plan = registers.plan(empty_db, "QJK", cqc=FIX / "cqc_devon.csv")
+    registers.load(empty_db, plan, user="t")
+    for page in ("overview", "capability_map", "tiers", "portfolio", "data"):
+        at = open_page(page, demo_role="admin")
+        assert not at.exception, (page, [e.value for e in at.exception])
