@@ -76,8 +76,12 @@ def read(source: Source) -> CqcFile:
                 f'{source.name} has no sheet named "{SHEET}" (its sheets: {", ".join(names)}). '
                 "Is it CQC's HSCA Active Locations file?"
             )
-        rows: Iterator[list] = sheet_rows(source, sheet)
         where = f'{source.name}, sheet "{sheet}"'
+        # The header first, then the rows again cut to the last column wanted: a national file's
+        # columns beyond it are never turned into values.
+        header, _rest = find_header(sheet_rows(source, sheet), MARKER, COLUMNS, where)
+        width = max(p for p in header.positions.values() if p is not None) + 1
+        rows: Iterator[list] = sheet_rows(source, sheet, width)
     elif source.suffix == ".csv":
         rows = csv_rows(source)
         where = source.name

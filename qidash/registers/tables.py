@@ -10,6 +10,7 @@ writes runs of blanks) are expanded only as far as they hold something.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 import zipfile
@@ -21,6 +22,7 @@ from xml.etree import ElementTree as ET
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+SHEET_TAG = re.compile(rb'<table:table\s[^>]*?table:name="([^"]*)"')
 MAX_REPEAT = 10_000  # a run of identical non-blank rows longer than this is padding, not data
 
 
@@ -87,12 +89,17 @@ def csv_rows(source: Source) -> Iterator[list[str]]:
 def sheet_names(source: Source) -> list[str]:
     """The names of a workbook's sheets, in order."""
     if source.suffix == ".ods":
+        # Scanned as text: parsing would build the whole document (gigabytes for CQC's national file)
+        # only to read a few attributes.
+        names, tail = [], b""
         with zipfile.ZipFile(source.open()) as z, z.open("content.xml") as f:
-            names = []
-            for _event, el in ET.iterparse(f, events=("start",)):
-                if el.tag == TABLE + "table":
-                    names.append(el.get(TABLE + "name"))
-            return names
+            for block in iter(lambda: f.read(1 << 20), b""):
+                text = tail + block
+                cut = text.rfind(b"<")  # a tag split across blocks is read whole with the next one
+                for found in SHEET_TAG.finditer(text, 0, cut if cut > 0 else len(text)):
+                    names.append(html.unescape(found.group(1).decode("utf-8")))
+                tail = text[cut:] if cut > 0 else b""
+        return names
     import openpyxl
 
     wb = openpyxl.load_workbook(source.open(), read_only=True)
@@ -110,7 +117,7 @@ def sheet_rows(source: Source, sheet: str, width: int | None = None) -> Iterator
             yield from _ods_rows(source, sheet, width)
         else:
             yield from _xlsx_rows(source, sheet, width)
-    except (zipfile.BadZipFile, ET.ParseError, KeyError, OSError) as exc:
+    except (zipfile.BadZipFile, ET.ParseError, SyntaxError, KeyError, OSError) as exc:
         raise RegisterError(f"{source.name} could not be read as a {source.suffix} workbook ({exc}).") from exc
 
 
@@ -127,40 +134,39 @@ def _xlsx_rows(source: Source, sheet: str, width: int | None) -> Iterator[list]:
 
 
 def _ods_rows(source: Source, sheet: str, width: int | None) -> Iterator[list]:
+    # lxml (a dependency of python-pptx) hands over only the rows, each once read; the cells are
+    # walked in C. Each row is freed as soon as it is read, with the rows before it.
+    from lxml import etree
+
     with zipfile.ZipFile(source.open()) as z, z.open("content.xml") as f:
-        inside = False
-        depth = 0  # tables inside tables (rare) belong to the outer sheet's cells
-        for event, el in ET.iterparse(f, events=("start", "end")):
-            tag = el.tag
-            if event == "start":
-                if tag == TABLE + "table":
-                    depth += 1
-                    if depth == 1:
-                        inside = el.get(TABLE + "name") == sheet
-                continue
-            if tag == TABLE + "table":
-                depth -= 1
-                if depth == 0 and inside:
-                    return
-                el.clear()
-            elif tag == TABLE + "table-row" and depth == 1:
-                if inside:
-                    cells = _ods_cells(el, width)
-                    repeat = int(el.get(TABLE + "number-rows-repeated", "1"))
-                    if any(c is not None for c in cells):
-                        for _ in range(min(repeat, MAX_REPEAT)):
-                            yield cells
-                    else:
-                        # A run of blank rows (often a million, padding the sheet) is yielded as
-                        # one, so the reader can skip it without counting a million.
-                        yield []
-                el.clear()
+        seen = False
+        for _event, row in etree.iterparse(f, events=("end",), tag=TABLE + "table-row", huge_tree=True):
+            table = row.getparent()
+            while table is not None and table.tag != TABLE + "table":  # header rows, row groups
+                table = table.getparent()
+            if table is not None and table.get(TABLE + "name") == sheet:
+                seen = True
+                cells = _ods_cells(row, width)
+                repeat = int(row.get(TABLE + "number-rows-repeated", "1"))
+                if any(c is not None for c in cells):
+                    for _ in range(min(repeat, MAX_REPEAT)):
+                        yield cells
+                else:
+                    # A run of blank rows (often a million, padding the sheet) is yielded as
+                    # one, so the reader can skip it without counting a million.
+                    yield []
+            elif seen:
+                return  # past the sheet: the rest of the file is other sheets
+            row.clear()
+            parent = row.getparent()
+            while row.getprevious() is not None:
+                del parent[0]
 
 
 def _ods_cells(row: ET.Element, width: int | None) -> list:
     cells: list = []
     for cell in row:
-        if cell.tag not in (TABLE + "table-cell", TABLE + "covered-table-cell"):
+        if cell.tag != TABLE + "table-cell" and cell.tag != TABLE + "covered-table-cell":
             continue
         repeat = int(cell.get(TABLE + "number-columns-repeated", "1"))
         value = _ods_value(cell)
@@ -185,7 +191,7 @@ def _ods_value(cell: ET.Element):
         return cell.get(OFFICE + "date-value")
     if kind == "boolean":
         return cell.get(OFFICE + "boolean-value") == "true"
-    paragraphs = ["".join(_text(p)) for p in cell if p.tag == TEXT + "p"]
+    paragraphs = [(p.text or "") if not len(p) else "".join(_text(p)) for p in cell if p.tag == TEXT + "p"]
     text = "\n".join(paragraphs)
     return text if text else None
 
