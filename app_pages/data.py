@@ -497,7 +497,7 @@ with quality_tab:
 with users_tab:
     if viewer.demo:
         st.info(
-            "Demo mode: no sign-in is configured, so these users take effect only once sign-in is turned on.",
+            "No one signs in here (demo mode, or sign-in off), so these users take effect once sign-in is on.",
             icon=":material/info:",
         )
     with engine.connect() as conn:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -102,7 +103,7 @@ def make_engine(url: str | None = None) -> Engine:
             engine = create_engine(url, pool_pre_ping=True, **pool)
             if engine.dialect.name == "postgresql":
                 event.listen(engine, "connect", _postgres_session_settings)
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+    except (ArgumentError, NoSuchModuleError, ValueError, ImportError) as exc:  # ImportError: no driver
         raise DatabaseError(
             f"The database URL {redact(url)!r} is not usable: {exc}. "
             "Use e.g. sqlite:///data/qidash.db or postgresql+psycopg://user@host/dbname."
@@ -142,8 +143,8 @@ def redact(url: str) -> str:
         from sqlalchemy.engine import make_url
 
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - a malformed URL is shown as given
-        return url
+    except Exception:  # noqa: BLE001 - a malformed URL: hide whatever sits where a password would
+        return re.sub(r"(://[^/@]*?:)[^/@]*@", r"\1***@", url)
 
 
 def check_connection(engine: Engine) -> None:
