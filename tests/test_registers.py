@@ -408,8 +408,13 @@ def test_the_registers_command_prints_the_plan_and_exits_as_import_does(tmp_path
     dry = _cli("--icb", "QJK", "--cqc", FIX / "cqc_devon.ods", "--dry-run", db=db)
     assert dry.returncode == 0, dry.stderr
     assert "would add 30 care homes" in dry.stdout and "Dry run" in dry.stdout
-    done = _cli("--icb", "QJK", "--cqc", FIX / "cqc_devon.ods", db=db)
+    done = _cli("--icb", "QJK", "--cqc", FIX / "cqc_devon.ods", "--user", "monthly load", db=db)
     assert done.returncode == 0 and "Loaded (import" in done.stdout
+    from qidash import db as qdb
+
+    with qdb.make_engine(db).connect() as conn:  # audited as a command-line run, with the note
+        actor = conn.execute(select(m.ImportBatch.imported_by)).scalar_one()
+    assert actor.startswith("cli:") and actor.endswith("(note: monthly load)")
     assert "care homes" in done.stdout and "NHS Devon ICB (QJK)" in done.stdout
     again = _cli("--icb", "QJK", "--cqc", FIX / "cqc_devon.ods", db=db)
     assert again.returncode == 0 and "Nothing changed" in again.stdout

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from qidash.cli import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, command, engine_for, runs
-from qidash.commands.data import _outcome_line, _print_problems, _who
+from qidash.commands.data import _outcome_line, _print_problems
 
 SHOWN_NAMES = 8  # names listed per change; the rest are counted
 
@@ -20,12 +20,12 @@ def _registers_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trusts", metavar="FILE", help="ODS etr.csv (NHS trusts)")
     p.add_argument("--postcodes", metavar="FILE_OR_DIR", help="ONS postcode lookup (NSPL or ONSPD): a CSV or a folder of them")
     p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
-    p.add_argument("--user", help="who is loading, for the audit record (default: your login name)")
+    p.add_argument("--user", help="a note for the audit record, kept after your login name")
 
 
 @runs("registers")
 def _registers(args: argparse.Namespace) -> int:
-    from qidash import registers
+    from qidash import auth, registers
 
     engine = engine_for(args)
     try:
@@ -40,7 +40,7 @@ def _registers(args: argparse.Namespace) -> int:
     if args.dry_run:
         report = registers.preview(engine, plan)
     else:
-        report = registers.load(engine, plan, user=_who(args))
+        report = registers.load(engine, plan, user=auth.cli_actor(args.user))
     _print_problems("Rejected rows", report.messages())
     _print_problems("Notes (these rows still load)", report.messages(report.notes))
     print(_outcome_line(report, args.dry_run))
