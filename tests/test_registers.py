@@ -183,13 +183,21 @@ def test_a_file_that_is_not_in_the_ods_layout_is_refused():
 
 def test_homes_without_a_sub_icb_are_kept_by_their_coordinates_inside_the_icb(engine):
     rows = _csv_rows()
-    col, lat = rows[0].index("Location Commissioning CCG Code"), rows[0].index("Location Latitude")
+    col = rows[0].index("Location Commissioning CCG Code")
     rows = [[c for i, c in enumerate(r) if i != col] for r in rows]
+    lat = rows[0].index("Location Latitude")
+    assert rows[0][lat + 1] == "Location Longitude"
     rows[1][lat] = "50.26"  # 27 Little Week moved to Truro: outside Devon
     rows[1][lat + 1] = "-5.05"
+    rows[2][lat] = rows[2][lat + 1] = ""  # 42 East Wonford Hill (EX1 3TF): no coordinates
     plan = registers.plan(engine, "QJK", cqc=("no_ccg.csv", _csv_bytes(rows)), as_of=DAY)
-    assert _summary(plan)["care_homes"][0] == 29
-    assert "27 Little Week" not in plan.kinds["care_homes"].add
+    assert _summary(plan)["care_homes"][0] == 28
+    assert not {"27 Little Week", "42 East Wonford Hill"} & set(plan.kinds["care_homes"].add)
+    assert "1 care home name no sub-ICB location" in plan.notes[-1]
+    # With a postcode lookup, the home without coordinates is placed by its postcode: in Devon.
+    lookup = ("EX.csv", b"pcds,lat,long\nEX1 3TF,50.72027,-3.4957\n")
+    plan = registers.plan(engine, "QJK", cqc=("no_ccg.csv", _csv_bytes(rows)), postcodes=[lookup], as_of=DAY)
+    assert "42 East Wonford Hill" in plan.kinds["care_homes"].add
 
 
 def test_a_home_without_an_ods_code_is_keyed_on_its_cqc_location_id_and_matched_on_it_next_month(engine):

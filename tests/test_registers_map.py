@@ -11,7 +11,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
-from qidash import geo, maps, registers
+from qidash import catalog, geo, maps, registers
 from qidash.registers import lookups
 from tests.support import ROOT, deck_specs, open_page
 
@@ -59,7 +59,7 @@ def test_derived_pcn_areas_stop_at_the_real_outline(any_engine):
     outline = shape(lookups.icb_outline("QT6"))
     with any_engine.connect() as conn:
         areas = geo.pcn_areas(conn)
-        sites = __import__("qidash").catalog.pcn_sites(conn)
+        sites = catalog.pcn_sites(conn)
     assert areas.source == "derived" and areas.pcns
     for area in areas.pcns:  # outside by no more than slivers of rounding along the coast (< 0.01 km²)
         assert geo.as_shape(area).difference(outline).area < 1e-6, area.code

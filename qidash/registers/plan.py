@@ -228,32 +228,41 @@ class _Builder:
         )
 
     def icb_homes(self, source: Source, file: cqc_reader.CqcFile, lookup_files):
+        """The homes of this ICB: by sub-ICB location, else by where they are (their coordinates, or
+        their postcode's) inside the ICB's outline."""
+        from shapely import Point
+
         subs = lookups.sub_icbs()
-        outline = None
-        mine, elsewhere, unknown = [], [], 0
+        mine, elsewhere, unplaced = [], [], []
         for home in file.homes:
             sub = subs.get(home.sub_icb or "")
             if sub is not None:
                 (mine if sub.icb_code == self.icb.code else elsewhere).append(home)
-                continue
-            if home.latitude is not None and home.longitude is not None:
-                if outline is None:
-                    outline = lookups.icb_shape(self.icb.code)
-                from shapely import Point
-
-                if outline is not None and outline.contains(Point(home.longitude, home.latitude)):
-                    mine.append(home)
-                else:
-                    elsewhere.append(home)
             else:
+                unplaced.append(home)
+        if unplaced:
+            outline = lookups.icb_shape(self.icb.code)
+            wanted = {postcode_lookup.key(h.postcode) for h in unplaced if h.latitude is None}
+            places = postcode_lookup.lookup(lookup_files, wanted) if lookup_files and wanted else {}
+        unknown = 0
+        for home in unplaced:
+            lat, lon = home.latitude, home.longitude
+            if lat is None or lon is None:
+                lat, lon = places.get(postcode_lookup.key(home.postcode), (None, None))
+            if lat is None:
                 unknown += 1
+            elif outline is not None and outline.contains(Point(lon, lat)):
+                mine.append(home)
+            else:
+                elsewhere.append(home)
         if not mine:
             codes = [subs[h.sub_icb].icb_code for h in elsewhere if h.sub_icb in subs]
             self._other_icb(source, "care homes", codes)
         if unknown:
             self.notes.append(
-                f"{source.name}: {unknown:,} care home{'s' if unknown != 1 else ''} name no sub-ICB location and no "
-                "coordinates, so whether they are in this ICB cannot be told; they were left out."
+                f"{source.name}: {unknown:,} care home{'s' if unknown != 1 else ''} name no sub-ICB location and have "
+                "no coordinates (nor a postcode in the lookup), so whether they are in this ICB cannot be told; "
+                "they were left out."
             )
         return mine
 
