@@ -4,8 +4,8 @@ filter to it, and the gaps (homes with nobody trained) with the nearest coach (l
 import streamlit as st
 
 from qidash import geo, maps
-from qidash.registers.lookups import ATTRIBUTION as registers_attribution
 from qidash.palette import fmt_int, fmt_pct
+from qidash.registers.lookups import ATTRIBUTION as registers_attribution
 from qidash.ui import components, data
 from qidash.ui.filters import ALL, url_selectbox
 from qidash.views.capability_map import (

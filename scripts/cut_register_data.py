@@ -75,19 +75,29 @@ def main(src: Path) -> None:
         icb = icbs[best][0]
         members[icb].append(geom)
         small = _round(geom.simplify(TOLERANCE, preserve_topology=True))
-        features.append({
-            "type": "Feature",
-            "properties": {"code": feat["properties"]["ltla24_code"], "name": feat["properties"]["ltla24_name"],
-                           "icb_code": icb},
-            "geometry": mapping(small),
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "code": feat["properties"]["ltla24_code"],
+                    "name": feat["properties"]["ltla24_name"],
+                    "icb_code": icb,
+                },
+                "geometry": mapping(small),
+            }
+        )
     _write(OUT / "boundaries" / "local_authorities.geojson", features)
     outlines = []
     for code, name, ons_code, _ in icbs:
         union = shapely.union_all(members[code])
         small = _round(union.simplify(TOLERANCE, preserve_topology=True))
-        outlines.append({"type": "Feature", "properties": {"icb_code": code, "name": name, "ons_code": ons_code},
-                         "geometry": mapping(small)})
+        outlines.append(
+            {
+                "type": "Feature",
+                "properties": {"icb_code": code, "name": name, "ons_code": ons_code},
+                "geometry": mapping(small),
+            }
+        )
     _write(OUT / "boundaries" / "icbs.geojson", outlines)
 
 

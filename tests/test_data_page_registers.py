@@ -38,7 +38,9 @@ def _upload(at: AppTest, kind: str, path: Path) -> AppTest:
 
 
 def _texts(at: AppTest) -> str:
-    return " ".join(str(e.value) for kind in ("markdown", "caption", "error", "info", "success") for e in at.get(kind))
+    return " ".join(
+        str(e.value) for kind in ("markdown", "caption", "error", "info", "success") for e in at.get(kind)
+    )
 
 
 def test_the_devon_care_homes_are_previewed_loaded_and_audited_from_the_page(empty_db):
@@ -48,7 +50,14 @@ def test_the_devon_care_homes_are_previewed_loaded_and_audited_from_the_page(emp
     icb.set_value("QJK").run()
     at = _upload(at, "cqc", FIX / "cqc_devon.ods")
     plan = next(df.value for df in at.dataframe if "reopen" in df.value.columns)
-    assert plan.iloc[0].to_dict() == {"kind": "Care homes", "add": 30, "update": 0, "close": 0, "reopen": 0, "leave": 0}
+    assert plan.iloc[0].to_dict() == {
+        "kind": "Care homes",
+        "add": 30,
+        "update": 0,
+        "close": 0,
+        "reopen": 0,
+        "leave": 0,
+    }
     assert "Preview for NHS Devon ICB" in _texts(at)
     next(b for b in at.button if b.label.startswith("Load the registers")).click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -5,9 +5,9 @@ the attribution shown, and colour classes that can be told apart."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 
-import pytest
 import shapely
 from shapely.geometry import shape
 
@@ -19,8 +19,14 @@ FIX = ROOT / "tests" / "fixtures" / "registers"
 
 
 def _cornwall(engine):
-    plan = registers.plan(engine, "QT6", practices=FIX / "epraccur.csv", pcns=FIX / "epcn.xlsx",
-                          postcodes=FIX / "postcodes", as_of=dt.date(2025, 3, 1))
+    plan = registers.plan(
+        engine,
+        "QT6",
+        practices=FIX / "epraccur.csv",
+        pcns=FIX / "epcn.xlsx",
+        postcodes=FIX / "postcodes",
+        as_of=dt.date(2025, 3, 1),
+    )
     assert registers.load(engine, plan, user="t").outcome == "loaded"
     return plan
 
@@ -40,7 +46,7 @@ def test_neighbouring_colour_classes_can_be_told_apart_as_drawn():
     # As drawn: at the areas' opacity over the ICB's land. The earlier ramp's 0-20% and 20-40%
     # differed by a contrast of 1.16, which most people cannot tell apart on a screen.
     shades = [_luminance(_blend(c, maps.AREA_ALPHA, maps.LAND)) for c in maps.AREA_RAMP]
-    ratios = [(max(a, b) + 0.05) / (min(a, b) + 0.05) for a, b in zip(shades, shades[1:], strict=False)]
+    ratios = [(max(a, b) + 0.05) / (min(a, b) + 0.05) for a, b in itertools.pairwise(shades)]
     assert min(ratios) >= 1.3, ratios
 
 
@@ -80,15 +86,39 @@ def test_the_map_draws_the_outline_local_authorities_and_towns_only_with_the_reg
     assert geography.towns == plan.towns and {t["name"] for t in plan.towns} >= {"Truro"}
     import pandas as pd
 
-    deck = json.loads(maps.capability_deck(areas, {}, [], {}, pd.DataFrame(columns=[
-        "ods_code", "name", "kind", "pcn", "latitude", "longitude", "beds", "staff_headcount", "stage",
-        "trained_in_post", "people_trained"]), geography=geography).to_json())
+    deck = json.loads(
+        maps.capability_deck(
+            areas,
+            {},
+            [],
+            {},
+            pd.DataFrame(
+                columns=[
+                    "ods_code",
+                    "name",
+                    "kind",
+                    "pcn",
+                    "latitude",
+                    "longitude",
+                    "beds",
+                    "staff_headcount",
+                    "stage",
+                    "trained_in_post",
+                    "people_trained",
+                ]
+            ),
+            geography=geography,
+        ).to_json()
+    )
     ids = [layer["id"] for layer in deck["layers"]]
     assert ids[:3] == [maps.LAND_ID, maps.LA_ID, maps.AREAS_ID] and ids[-1] == maps.TOWNS_ID
     town_layer = next(layer for layer in deck["layers"] if layer["id"] == maps.TOWNS_ID)
     assert town_layer["fontFamily"] == "Helvetica, Arial, sans-serif"  # a font, not an accessor ("@@=...")
     towns = town_layer["data"]
-    assert {"position": [plan.towns[0]["longitude"], plan.towns[0]["latitude"]], "name": plan.towns[0]["name"]} in towns
+    assert {
+        "position": [plan.towns[0]["longitude"], plan.towns[0]["latitude"]],
+        "name": plan.towns[0]["name"],
+    } in towns
 
 
 def test_the_capability_map_page_shows_the_real_geography_and_its_attribution(engine, monkeypatch):

@@ -18,7 +18,11 @@ def _registers_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--practices", metavar="FILE", help="ODS epraccur.csv (GP practices)")
     p.add_argument("--pcns", metavar="FILE", help="ODS ePCN.xlsx (PCNs and their practices)")
     p.add_argument("--trusts", metavar="FILE", help="ODS etr.csv (NHS trusts)")
-    p.add_argument("--postcodes", metavar="FILE_OR_DIR", help="ONS postcode lookup (NSPL or ONSPD): a CSV or a folder of them")
+    p.add_argument(
+        "--postcodes",
+        metavar="FILE_OR_DIR",
+        help="ONS postcode lookup (NSPL or ONSPD): a CSV or a folder of them",
+    )
     p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
     p.add_argument("--user", help="a note for the audit record, kept after your login name")
 
@@ -29,8 +33,15 @@ def _registers(args: argparse.Namespace) -> int:
 
     engine = engine_for(args)
     try:
-        plan = registers.plan(engine, args.icb, cqc=args.cqc, practices=args.practices, pcns=args.pcns,
-                              trusts=args.trusts, postcodes=args.postcodes)
+        plan = registers.plan(
+            engine,
+            args.icb,
+            cqc=args.cqc,
+            practices=args.practices,
+            pcns=args.pcns,
+            trusts=args.trusts,
+            postcodes=args.postcodes,
+        )
     except registers.RegisterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("Nothing was loaded.", file=sys.stderr)
@@ -51,15 +62,26 @@ def print_plan(plan, dry_run: bool) -> None:
     would = "would " if dry_run else ""
     print(f"\n{'':<14} {'add':>6} {'update':>7} {'close':>6} {'reopen':>7} {'leave':>6}")
     for k in plan.kinds.values():
-        print(f"{k.label:<14} {len(k.add):>6,} {len(k.update):>7,} {len(k.close):>6,} {len(k.reopen):>7,} {k.leave:>6,}")
+        print(
+            f"{k.label:<14} {len(k.add):>6,} {len(k.update):>7,} {len(k.close):>6,} {len(k.reopen):>7,} {k.leave:>6,}"
+        )
     for k in plan.kinds.values():
         for verb, names in (("add", k.add), ("update", k.update), ("close", k.close), ("reopen", k.reopen)):
             if names:
-                shown = ", ".join(names[:SHOWN_NAMES]) + (f" and {len(names) - SHOWN_NAMES:,} more" if len(names) > SHOWN_NAMES else "")
+                shown = ", ".join(names[:SHOWN_NAMES]) + (
+                    f" and {len(names) - SHOWN_NAMES:,} more" if len(names) > SHOWN_NAMES else ""
+                )
                 print(f"  {would}{verb} {len(names):,} {k.label}: {shown}")
     if plan.unplaced:
-        without = "their postcodes are not in the lookup" if plan.postcode_lookup else "no postcode lookup was given"
-        print(f"\n{len(plan.unplaced):,} without coordinates (not on the map; {without}): "
-              + ", ".join(plan.unplaced[:SHOWN_NAMES]) + (" ..." if len(plan.unplaced) > SHOWN_NAMES else ""))
+        without = (
+            "their postcodes are not in the lookup"
+            if plan.postcode_lookup
+            else "no postcode lookup was given"
+        )
+        print(
+            f"\n{len(plan.unplaced):,} without coordinates (not on the map; {without}): "
+            + ", ".join(plan.unplaced[:SHOWN_NAMES])
+            + (" ..." if len(plan.unplaced) > SHOWN_NAMES else "")
+        )
     for note in plan.notes:
         print(f"\nNote: {note}")

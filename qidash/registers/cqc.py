@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from qidash.registers.tables import RegisterError, Source, csv_rows, find_header, normalise, sheet_names, sheet_rows
+from qidash.registers.tables import (
+    RegisterError,
+    Source,
+    csv_rows,
+    find_header,
+    normalise,
+    sheet_names,
+    sheet_rows,
+)
 
 SHEET = "HSCA Active Locations"
 MARKER = "Location ID"

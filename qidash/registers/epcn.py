@@ -59,9 +59,13 @@ def read(source: Source) -> EpcnFile:
     for rowno, get in _rows(source, names[normalise(DETAILS)], DETAIL_COLUMNS, ("code", "name")):
         code = get("code")
         if code:
-            pcns[code] = PcnRow(rowno, code, get("name") or code, get("sub_icb"), _date(get("closed_on") or ""))
+            pcns[code] = PcnRow(
+                rowno, code, get("name") or code, get("sub_icb"), _date(get("closed_on") or "")
+            )
     members: dict[str, tuple[str, str]] = {}
-    for _rowno, get in _rows(source, names[normalise(PARTNERS)], PARTNER_COLUMNS, ("practice", "pcn", "ends_on")):
+    for _rowno, get in _rows(
+        source, names[normalise(PARTNERS)], PARTNER_COLUMNS, ("practice", "pcn", "ends_on")
+    ):
         practice, pcn = get("practice"), get("pcn")
         if not practice or not pcn or get("ends_on"):
             continue

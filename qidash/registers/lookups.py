@@ -48,7 +48,9 @@ def icbs() -> dict[str, Icb]:
 def sub_icbs() -> dict[str, SubIcb]:
     """Sub-ICB locations and former CCGs by ODS code, each with its ICB."""
     with (REGISTERS_DIR / "sub_icb_locations.csv").open(encoding="utf-8") as f:
-        return {r["sub_icb_code"]: SubIcb(r["sub_icb_code"], r["name"], r["icb_code"]) for r in csv.DictReader(f)}
+        return {
+            r["sub_icb_code"]: SubIcb(r["sub_icb_code"], r["name"], r["icb_code"]) for r in csv.DictReader(f)
+        }
 
 
 def icb(code: str) -> Icb:
@@ -72,7 +74,11 @@ def place_name(name: str) -> str:
             words.append(word.lower())
         else:
             parts = word.split("-")
-            words.append("-".join(p.lower() if j and p.lower() in small else _capitalised(p) for j, p in enumerate(parts)))
+            words.append(
+                "-".join(
+                    p.lower() if j and p.lower() in small else _capitalised(p) for j, p in enumerate(parts)
+                )
+            )
     return " ".join(words)
 
 

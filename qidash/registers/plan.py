@@ -101,15 +101,31 @@ class _Stored:
 def _stored(engine: Engine) -> _Stored:
     pcn = aliased(m.Pcn)
     o = m.Organisation
-    cols = (o.ods_code, o.name, o.kind, o.sector, pcn.code.label("pcn_code"), o.postcode, o.latitude,
-            o.longitude, o.beds, o.cqc_location_id, o.closed_on)
+    cols = (
+        o.ods_code,
+        o.name,
+        o.kind,
+        o.sector,
+        pcn.code.label("pcn_code"),
+        o.postcode,
+        o.latitude,
+        o.longitude,
+        o.beds,
+        o.cqc_location_id,
+        o.closed_on,
+    )
     with engine.connect() as conn:
-        orgs = {r["ods_code"]: dict(r) for r in conn.execute(select(*cols).outerjoin(pcn, pcn.id == o.pcn_id)).mappings()}
+        orgs = {
+            r["ods_code"]: dict(r)
+            for r in conn.execute(select(*cols).outerjoin(pcn, pcn.id == o.pcn_id)).mappings()
+        }
         loc = aliased(m.Locality)
         pcns = {
             r["code"]: dict(r)
             for r in conn.execute(
-                select(m.Pcn.code, m.Pcn.name, loc.code.label("locality_code")).join(loc, loc.id == m.Pcn.locality_id)
+                select(m.Pcn.code, m.Pcn.name, loc.code.label("locality_code")).join(
+                    loc, loc.id == m.Pcn.locality_id
+                )
             ).mappings()
         }
         localities = set(conn.execute(select(m.Locality.code)).scalars())
@@ -140,7 +156,9 @@ def plan(
             "(Cornwall and the Isles of Scilly) or QJK (Devon)."
         ) from None
     if not any((cqc, practices, pcns, trusts)):
-        raise RegisterError("Give at least one register: a CQC file, practices (epraccur), PCNs (ePCN) or trusts (etr).")
+        raise RegisterError(
+            "Give at least one register: a CQC file, practices (epraccur), PCNs (ePCN) or trusts (etr)."
+        )
     as_of = as_of or dt.date.today()
     files: list[Source] = []
     homes = practice_rows = trust_rows = epcn = None
@@ -168,7 +186,9 @@ def plan(
     # Keep this ICB's rows, before looking up postcodes for them.
     my_practices = my_trusts = my_homes = None
     if practice_rows:
-        my_practices = builder.icb_rows(practice_rows, "practices", lambda r: r.setting == ods_reader.GP_PRACTICE)
+        my_practices = builder.icb_rows(
+            practice_rows, "practices", lambda r: r.setting == ods_reader.GP_PRACTICE
+        )
     if trust_rows:
         my_trusts = builder.icb_rows(trust_rows, "trusts", lambda r: True)
     if homes:
@@ -176,7 +196,13 @@ def plan(
     if epcn:
         builder.pcns(epcn, my_practices)
 
-    wanted = {postcode_lookup.key(r.postcode) for rows in (my_practices, my_trusts) if rows for r in rows[1] if r.active}
+    wanted = {
+        postcode_lookup.key(r.postcode)
+        for rows in (my_practices, my_trusts)
+        if rows
+        for r in rows[1]
+        if r.active
+    }
     wanted |= {postcode_lookup.key(h.postcode) for h in (my_homes or ()) if h.latitude is None}
     builder.places = postcode_lookup.lookup(lookup_files, wanted - {""}) if lookup_files else {}
     builder.have_lookup = bool(lookup_files)
@@ -219,8 +245,10 @@ class _Builder:
         from collections import Counter
 
         common = Counter(c for c in codes if c).most_common(3)
-        shown = ", ".join(f"{code} {lookups.icbs()[code].name if code in lookups.icbs() else ''} ({n:,})".replace("  ", " ")
-                          for code, n in common)
+        shown = ", ".join(
+            f"{code} {lookups.icbs()[code].name if code in lookups.icbs() else ''} ({n:,})".replace("  ", " ")
+            for code, n in common
+        )
         raise RegisterError(
             f"{source.name} holds no {what} of ICB {self.icb.code} ({self.icb.name})"
             + (f"; its rows are in {shown}" if shown else "")
@@ -276,8 +304,15 @@ class _Builder:
             codes |= {file.members[r.code] for r in practices[1] if r.active and r.code in file.members}
         codes &= set(file.pcns)
         if not codes:
-            self._other_icb(source, "PCNs", [lookups.sub_icbs()[p.sub_icb].icb_code for p in file.pcns.values()
-                                              if p.sub_icb in lookups.sub_icbs()])
+            self._other_icb(
+                source,
+                "PCNs",
+                [
+                    lookups.sub_icbs()[p.sub_icb].icb_code
+                    for p in file.pcns.values()
+                    if p.sub_icb in lookups.sub_icbs()
+                ],
+            )
         kind = self.kinds.setdefault("pcns", KindPlan("pcns"))
         localities = self.kinds.setdefault("localities", KindPlan("localities"))
         new_localities: set[str] = set()
@@ -296,7 +331,9 @@ class _Builder:
                     new_localities.add(locality)
                     locality_name = lookups.place_name(sub.name) if sub else self.icb.name
                     localities.add.append(locality_name)
-                    self.frames["localities"].append((source.name, None, {"code": locality, "name": locality_name}))
+                    self.frames["localities"].append(
+                        (source.name, None, {"code": locality, "name": locality_name})
+                    )
                 kind.add.append(name)
             if old is not None and old["name"] != name:
                 kind.update.append(name)
@@ -324,7 +361,9 @@ class _Builder:
             self.unplaced.append(name)
         return lat, lon
 
-    def _org(self, kind: KindPlan, file: str, row: int, old: dict | None, values: dict, compare: tuple) -> None:
+    def _org(
+        self, kind: KindPlan, file: str, row: int, old: dict | None, values: dict, compare: tuple
+    ) -> None:
         values["closed_on"] = None
         name = values["name"]
         if old is None:
@@ -337,18 +376,35 @@ class _Builder:
             kind.leave += 1
         self.frames["organisations"].append((file, row, values))
 
-    def _closures(self, kind: KindPlan, file: str, kinds: tuple[str, ...], seen: set[str], elsewhere: set[str],
-                  closed: dict[str, dt.date], only=lambda old: True) -> None:
+    def _closures(
+        self,
+        kind: KindPlan,
+        file: str,
+        kinds: tuple[str, ...],
+        seen: set[str],
+        elsewhere: set[str],
+        closed: dict[str, dt.date],
+        only=lambda old: True,
+    ) -> None:
         """Close what the register listed before and lists no more; count what is left as it is."""
         for code, old in sorted(self.stored.orgs.items()):
             if old["kind"] not in kinds or code in seen:
                 continue
             if old["closed_on"] is None and code not in elsewhere and only(old):
                 kind.close.append(old["name"])
-                self.frames["organisations"].append((file, None, {
-                    "ods_code": code, "name": old["name"], "kind": old["kind"], "sector": old["sector"],
-                    "closed_on": closed.get(code, self.as_of),
-                }))
+                self.frames["organisations"].append(
+                    (
+                        file,
+                        None,
+                        {
+                            "ods_code": code,
+                            "name": old["name"],
+                            "kind": old["kind"],
+                            "sector": old["sector"],
+                            "closed_on": closed.get(code, self.as_of),
+                        },
+                    )
+                )
             else:
                 kind.leave += 1
 
@@ -362,8 +418,13 @@ class _Builder:
             old = self.stored.orgs.get(r.code)
             seen.add(r.code)
             name = lookups.place_name(r.name)
-            values = {"ods_code": r.code, "name": name, "kind": "gp_practice",
-                      "sector": old["sector"] if old else "nhs", "postcode": r.postcode}
+            values = {
+                "ods_code": r.code,
+                "name": name,
+                "kind": "gp_practice",
+                "sector": old["sector"] if old else "nhs",
+                "postcode": r.postcode,
+            }
             if epcn is not None:
                 pcn = epcn.members.get(r.code)
                 values["pcn_code"] = pcn if pcn in self.planned_pcns or pcn in self.stored.pcns else None
@@ -372,7 +433,14 @@ class _Builder:
                 pcn = values.get("pcn_code", old["pcn_code"] if old else None)
                 self.sites.append((lat, lon, pcn))
                 self._town(towns.get(r.code), lat, lon)
-            self._org(kind, source.name, r.row, old, values, ("name", "kind", "postcode", "latitude", "longitude", "pcn_code"))
+            self._org(
+                kind,
+                source.name,
+                r.row,
+                old,
+                values,
+                ("name", "kind", "postcode", "latitude", "longitude", "pcn_code"),
+            )
         closed = {r.code: r.closed_on for r in rows if r.closed_on}
         self._closures(kind, source.name, ("gp_practice",), seen, elsewhere, closed)
 
@@ -385,8 +453,13 @@ class _Builder:
             old = self.stored.orgs.get(r.code)
             seen.add(r.code)
             name = lookups.place_name(r.name)
-            values = {"ods_code": r.code, "name": name, "kind": old["kind"] if old else ods_reader.trust_kind(r.name),
-                      "sector": old["sector"] if old else "nhs", "postcode": r.postcode}
+            values = {
+                "ods_code": r.code,
+                "name": name,
+                "kind": old["kind"] if old else ods_reader.trust_kind(r.name),
+                "sector": old["sector"] if old else "nhs",
+                "postcode": r.postcode,
+            }
             self._coordinates(values, old, None, None, r.postcode, name)
             self._org(kind, source.name, r.row, old, values, ("name", "postcode", "latitude", "longitude"))
         closed = {r.code: r.closed_on for r in rows if r.closed_on}
@@ -402,9 +475,12 @@ class _Builder:
             old = self.stored.orgs.get(code)
             seen.add(code)
             values = {
-                "ods_code": code, "name": h.name,
+                "ods_code": code,
+                "name": h.name,
                 "kind": "care_home_nursing" if h.nursing else "care_home_residential",
-                "sector": old["sector"] if old else h.sector, "postcode": h.postcode, "beds": h.beds,
+                "sector": old["sector"] if old else h.sector,
+                "postcode": h.postcode,
+                "beds": h.beds,
                 "cqc_location_id": h.location_id,
             }
             lat, lon = self._coordinates(values, old, h.latitude, h.longitude, h.postcode, h.name)
@@ -416,12 +492,25 @@ class _Builder:
                 self._town(h.city, lat, lon)
             if h.county:
                 self.counties.add(h.county.upper())
-            self._org(kind, source.name, h.row, old, values,
-                      ("name", "kind", "postcode", "beds", "latitude", "longitude", "cqc_location_id"))
+            self._org(
+                kind,
+                source.name,
+                h.row,
+                old,
+                values,
+                ("name", "kind", "postcode", "beds", "latitude", "longitude", "cqc_location_id"),
+            )
         self._nearest_pcns(without_pcn, kind)
         # Homes the register gave us (a CQC ID) that it lists no more; homes typed in by hand stay.
-        self._closures(kind, source.name, m.CARE_HOME_KINDS, seen, set(), {},
-                       only=lambda old: old["cqc_location_id"] is not None)
+        self._closures(
+            kind,
+            source.name,
+            m.CARE_HOME_KINDS,
+            seen,
+            set(),
+            {},
+            only=lambda old: old["cqc_location_id"] is not None,
+        )
         if dormant:
             self.notes.append(
                 f"{len(dormant):,} care home{'s are' if len(dormant) != 1 else ' is'} dormant in CQC's register (registered, "
@@ -432,8 +521,13 @@ class _Builder:
         """New homes (and stored ones with no PCN) join the PCN of the nearest practice."""
         sites = [s for s in self.sites if s[2]]
         if not sites:
-            for code, old in self.stored.orgs.items():
-                if old["kind"] == "gp_practice" and old["pcn_code"] and old["latitude"] is not None and old["closed_on"] is None:
+            for old in self.stored.orgs.values():
+                if (
+                    old["kind"] == "gp_practice"
+                    and old["pcn_code"]
+                    and old["latitude"] is not None
+                    and old["closed_on"] is None
+                ):
                     sites.append((old["latitude"], old["longitude"], old["pcn_code"]))
         if not sites or not homes:
             return
@@ -469,8 +563,14 @@ class _Builder:
             if name in counties or len(points) < 3:
                 continue
             lats, lons = sorted(p[0] for p in points), sorted(p[1] for p in points)
-            towns.append({"name": name, "latitude": lats[len(lats) // 2], "longitude": lons[len(lons) // 2],
-                          "sites": len(points)})
+            towns.append(
+                {
+                    "name": name,
+                    "latitude": lats[len(lats) // 2],
+                    "longitude": lons[len(lons) // 2],
+                    "sites": len(points),
+                }
+            )
             if len(towns) == TOWN_LABELS:
                 break
         order = ("care_homes", "practices", "trusts", "pcns", "localities")

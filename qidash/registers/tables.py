@@ -118,7 +118,9 @@ def sheet_rows(source: Source, sheet: str, width: int | None = None) -> Iterator
         else:
             yield from _xlsx_rows(source, sheet, width)
     except (zipfile.BadZipFile, ET.ParseError, SyntaxError, KeyError, OSError) as exc:
-        raise RegisterError(f"{source.name} could not be read as a {source.suffix} workbook ({exc}).") from exc
+        raise RegisterError(
+            f"{source.name} could not be read as a {source.suffix} workbook ({exc})."
+        ) from exc
 
 
 def _xlsx_rows(source: Source, sheet: str, width: int | None) -> Iterator[list]:
@@ -225,8 +227,9 @@ class Header:
     headings: list[str]
 
 
-def find_header(rows: Iterator[list], marker: str, wanted: dict[str, tuple[str, ...]], what: str,
-                look: int = 30) -> tuple[Header, Iterator[list]]:
+def find_header(
+    rows: Iterator[list], marker: str, wanted: dict[str, tuple[str, ...]], what: str, look: int = 30
+) -> tuple[Header, Iterator[list]]:
     """Find the header row (the first of the first ``look`` rows with a cell named ``marker``) and the
     positions of ``wanted`` columns (field -> accepted headings). Returns the header and the rest of
     the rows. Raises RegisterError when no row names ``marker``."""
