@@ -331,9 +331,10 @@ with import_tab, st.container(border=True):
         "ICB", codes, index=codes.index(stored_icb) if stored_icb in choices else None,
         format_func=lambda c: f"{choices[c]} ({c})", key="registers_icb", placeholder="Choose your ICB",
     )
-    given = register_uploads()
-    if icb_code and any(given.values()):
-        show_register_plan(register_plan(icb_code, given))
+    if icb_code:  # the files are asked for once the ICB is chosen: they are kept to its rows
+        given = register_uploads()
+        if any(given.values()):
+            show_register_plan(register_plan(icb_code, given))
 
 
 # --- templates -----------------------------------------------------------------------------------------------

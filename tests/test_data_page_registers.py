@@ -45,6 +45,7 @@ def _texts(at: AppTest) -> str:
 
 def test_the_devon_care_homes_are_previewed_loaded_and_audited_from_the_page(empty_db):
     at = open_page("data", demo_role="admin")
+    assert not any(u.key.startswith("registers_") for u in at.file_uploader)  # files once an ICB is chosen
     icb = at.selectbox(key="registers_icb")
     assert "NHS Devon ICB (QJK)" in icb.options and len(icb.options) == 42  # every ICB, by name
     icb.set_value("QJK").run()
