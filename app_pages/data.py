@@ -7,9 +7,8 @@ import datetime as dt
 import functools
 
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
-from qidash import auth, catalog, export, ingest, registers
+from qidash import auth, catalog, db, export, ingest, registers
 from qidash.auth import AccessError
 from qidash.models import ROLES
 from qidash.scope import Scope
@@ -145,6 +144,7 @@ def previewed(files) -> dict:
                 }
             except ingest.UnusableInput as exc:
                 held = {"signature": signature, "batch": None, "report": None, "unusable": exc.messages}
+                ingest.record_unusable(engine, viewer.email, [f.name for f in files], exc.messages)
         st.session_state["_data_preview"] = held
     return held
 
@@ -153,11 +153,11 @@ def load(batch, allow_partial: bool) -> None:
     try:
         with st.spinner("Loading…"):
             result = ingest.commit(engine, batch, user=viewer.email, allow_partial=allow_partial)
-    except SQLAlchemyError as exc:
-        st.error(
-            f"The database refused the load, so nothing was written. Try again; if it persists, "
-            f"tell your database administrator: {exc.__class__.__name__}."
-        )
+    except db.WriterBusy as exc:
+        st.warning(str(exc), icon=":material/hourglass_top:")
+        return
+    except ingest.ImportFailed as exc:  # recorded in the import history and logged
+        st.error(str(exc))
         return
     st.session_state["_data_last_load"] = result
     if result.written or result.outcome == "unchanged":
@@ -286,6 +286,7 @@ def register_plan(icb: str, given: dict) -> dict:
                 held = {"signature": signature, "plan": plan, "report": registers.preview(engine, plan), "error": None}
             except registers.RegisterError as exc:
                 held = {"signature": signature, "plan": None, "report": None, "error": str(exc)}
+                ingest.record_unusable(engine, viewer.email, [f.name for f in files], [str(exc)])
         st.session_state["_registers_preview"] = held
     return held
 
@@ -308,8 +309,11 @@ def show_register_plan(held: dict) -> None:
         try:
             with st.spinner("Loading…"):
                 result = registers.load(engine, plan, user=viewer.email)
-        except SQLAlchemyError as exc:
-            st.error(f"The database refused the load, so nothing was written: {exc.__class__.__name__}.")
+        except db.WriterBusy as exc:
+            st.warning(str(exc), icon=":material/hourglass_top:")
+            return
+        except ingest.ImportFailed as exc:  # recorded in the import history and logged
+            st.error(str(exc))
             return
         st.session_state["_data_last_load"] = result
         st.session_state["data_upload_gen"] += 1

@@ -403,10 +403,19 @@ def record(session_or_conn, actor: str, action: str, detail: dict | None = None)
     )
 
 
-def audit(engine: Engine, actor: str, action: str, detail: dict | None = None) -> None:
-    """Record an audit event in its own transaction."""
-    with engine.begin() as conn:
-        record(conn, actor, action, detail)
+def audit(engine: Engine, actor: str, action: str, detail: dict | None = None) -> bool:
+    """Record an audit event in its own transaction; returns whether it was written.
+
+    A failure to write it is logged, never raised: the audit must not stop a sign-in, a download or an
+    export that has already happened (the log keeps what the table could not).
+    """
+    try:
+        with engine.begin() as conn:
+            record(conn, actor, action, detail)
+    except Exception:
+        LOG.exception("Audit event %r by %r could not be recorded", action, actor)
+        return False
+    return True
 
 
 def audit_events(conn: Connection, limit: int = 500, action: str | None = None) -> list[dict]:

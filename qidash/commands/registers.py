@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from qidash.cli import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, command, engine_for, runs
 from qidash.commands.data import _outcome_line, _print_problems
@@ -45,13 +46,24 @@ def _registers(args: argparse.Namespace) -> int:
     except registers.RegisterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print("Nothing was loaded.", file=sys.stderr)
+        if not args.dry_run:  # audited like an import of unusable files
+            from qidash import ingest
+
+            names = [Path(p).name for p in (args.cqc, args.practices, args.pcns, args.trusts, args.postcodes) if p]
+            ingest.record_unusable(engine, auth.cli_actor(args.user), names, [str(exc)], note=args.user)
         return EXIT_USAGE
     print(f"{plan.icb.name} ({plan.icb.code})")
     print_plan(plan, args.dry_run)
     if args.dry_run:
         report = registers.preview(engine, plan)
     else:
-        report = registers.load(engine, plan, user=auth.cli_actor(args.user))
+        from qidash import ingest
+
+        try:
+            report = registers.load(engine, plan, user=auth.cli_actor(args.user), note=args.user)
+        except ingest.ImportFailed as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     _print_problems("Rejected rows", report.messages())
     _print_problems("Notes (these rows still load)", report.messages(report.notes))
     print(_outcome_line(report, args.dry_run))

@@ -47,8 +47,9 @@ def preview(engine: Engine, plan: Plan) -> ingest.Report:
     return ingest.preview(engine, batch(plan))
 
 
-def load(engine: Engine, plan: Plan, *, user: str) -> ingest.LoadResult:
-    """Load the plan in one transaction and record it as an import by ``user``.
+def load(engine: Engine, plan: Plan, *, user: str, note: str | None = None) -> ingest.LoadResult:
+    """Load the plan in one transaction and record it as an import by ``user`` (with ``note``).
+    Raises what ingest.commit raises (ImportFailed, db.WriterBusy).
 
     The ICB and its main towns are remembered first, so the PCN areas the load derives are clipped
     to the ICB's outline; when they changed but no row did, the areas are derived again and the data
@@ -62,12 +63,13 @@ def load(engine: Engine, plan: Plan, *, user: str) -> ingest.LoadResult:
         for key, value in changed:
             db.set_setting(session, key, value)
         session.commit()
-    result = ingest.commit(engine, batch(plan), user=user)
-    if changed and result.outcome == "rejected":  # nothing was loaded: nor is the ICB
-        with Session(engine) as session:
-            for key, _ in changed:
-                db.set_setting(session, key, before[key] or "")
-            session.commit()
+    try:
+        result = ingest.commit(engine, batch(plan), user=user, note=note)
+    except BaseException:
+        _restore(engine, changed, before)
+        raise
+    if result.outcome == "rejected":  # nothing was loaded: nor is the ICB
+        _restore(engine, changed, before)
         return result
     if changed and result.outcome == "unchanged":
         with Session(engine) as session:
@@ -76,3 +78,12 @@ def load(engine: Engine, plan: Plan, *, user: str) -> ingest.LoadResult:
             db.bump_data_version(session)
             session.commit()
     return result
+
+
+def _restore(engine: Engine, changed: list, before: dict) -> None:
+    if not changed:
+        return
+    with Session(engine) as session:
+        for key, _ in changed:
+            db.set_setting(session, key, before[key] or "")
+        session.commit()
