@@ -502,6 +502,15 @@ def test_the_registers_command_prints_the_plan_and_exits_as_import_does(tmp_path
         and "no care homes of ICB QT6" in other.stderr
         and "Nothing was loaded" in other.stderr
     )
+    with qdb.make_engine(db).connect() as conn:  # the attempt is in the audit trail, as an import's would be
+        detail = (
+            conn.execute(
+                select(m.AuditEvent.detail).where(m.AuditEvent.action == "import").order_by(m.AuditEvent.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+    assert detail["outcome"] == "unusable" and detail["files"] == ["cqc_devon.ods"]
     rows = _csv_rows()
     rows[0][rows[0].index("Location Postal Code")] = "Postcode"
     bad = tmp_path / "renamed.csv"
