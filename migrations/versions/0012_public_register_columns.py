@@ -1,7 +1,7 @@
 """organisations remember their CQC location ID and the day they closed
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-06 21:40:00
 
 Loading the public registers month after month (DESIGN.md section 9) matches care homes on their CQC
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
