@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, Select, null, select, union
 from sqlalchemy.orm import aliased
 
 from qidash import models as m
-from qidash.ingest import FORMATS
+from qidash.ingest.formats import FORMATS
 from qidash.scope import Scope
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

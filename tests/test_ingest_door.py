@@ -456,14 +456,14 @@ def test_a_zip_bomb_workbook_is_refused_before_it_is_parsed(no_parsing, tmp_path
 
 
 def test_a_workbook_that_unpacks_past_the_size_limit_is_refused(no_parsing, monkeypatch):
-    monkeypatch.setattr(ingest, "MAX_WORKBOOK_UNPACKED_BYTES", 1024 * 1024)
+    monkeypatch.setattr(ingest.read, "MAX_WORKBOOK_UNPACKED_BYTES", 1024 * 1024)
     with pytest.raises(ingest.UnusableInput) as caught:
         ingest.read_upload([("organisations.xlsx", zip_bomb(60_000))])  # about 1.4 MB of XML
     assert "unpacks to more than 1 MB, too large to read safely" in caught.value.messages[0]
 
 
 def test_a_workbook_within_the_limits_is_parsed(monkeypatch):
-    monkeypatch.setattr(ingest, "MAX_WORKBOOK_CELLS", 10)
+    monkeypatch.setattr(ingest.read, "MAX_WORKBOOK_CELLS", 10)
     book = openpyxl.Workbook()
     book.active.title = "localities"
     for row in (["code", "name"], ["N", "North"], ["S", "South"], ["E", "East"], ["W", "West"]):

@@ -65,10 +65,10 @@ def _measures_args(p: argparse.ArgumentParser) -> None:
 
 def parse_as_of(text: str) -> dt.date:
     """The --as-of date, in the import format's forms (ISO or day/month/year); UserError if not a date."""
-    from qidash.ingest import BadValue, _parse_date_text
+    from qidash.ingest.coerce import BadValue, parse_date_text
 
     try:
-        return _parse_date_text(text.strip())
+        return parse_date_text(text.strip())
     except BadValue as exc:
         raise UserError(f"--as-of: {exc}") from None
 

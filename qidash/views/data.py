@@ -14,7 +14,8 @@ from sqlalchemy import Connection, Engine, select
 from qidash import auth, ingest
 from qidash import models as m
 from qidash.export import neutralise
-from qidash.ingest import DATA_QUALITY_TITLES, Report
+from qidash.ingest.loading import Report
+from qidash.ingest.quality import DATA_QUALITY_TITLES
 from qidash.palette import label
 from qidash.scope import Scope
 
