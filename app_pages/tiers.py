@@ -6,7 +6,7 @@ import datetime as dt
 import streamlit as st
 
 from qidash import tier_charts
-from qidash.measures import PATIENT_GROUP
+from qidash.measures.common import PATIENT_GROUP
 from qidash.palette import fmt_int, fmt_num, fmt_ratio_pct, in_sentence, label
 from qidash.ui import components, data
 from qidash.ui.filters import url_selectbox

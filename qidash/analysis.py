@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from qidash import models as m
 from qidash import spc
+from qidash.rules import default_as_of, year_before
 
 RULESET_FOR_CHART = {"run": "anhoej", "xmr": "nhs", "p": "anhoej", "u": "anhoej", "c": "anhoej"}
 CHUNK = 500
@@ -209,9 +210,7 @@ def rebuild_measure_analysis(session: Session, measure_ids: list[int] | None = N
 def past_day(session: Session) -> dt.date:
     """The date whose status analysis keeps besides the latest: a year before the data's date (the
     Overview's comparison)."""
-    from qidash import measures
-
-    return measures.year_before(measures.default_as_of(session))
+    return year_before(default_as_of(session))
 
 
 def past_status(mm, points: list, rebase_dates: Iterable[dt.date], day: dt.date, improving_now: bool) -> dict:

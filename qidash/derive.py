@@ -12,14 +12,13 @@ Python memory. A person attains a tier on the earliest date they
 
 from __future__ import annotations
 
-
-
 from sqlalchemy import and_, case, delete, func, insert, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from qidash import models as m
-
-TEAM_ROLES = ("lead", "member")
+from qidash.analysis import rebuild_measure_analysis, refresh_past_status
+from qidash.geo import rebuild_pcn_areas
+from qidash.rules import TEAM_ROLES
 
 
 def rebuild_tier_attainment(session: Session) -> int:
@@ -177,7 +176,7 @@ def rebuild_organisation_spans(session: Session) -> int:
         .join(m.Project, m.Project.id == links.c.project_id)
         .where(
             links.c.organisation_id.is_not(None),
-            m.Project.start_date.is_not(None),  # undated: never active (measures._active_project_condition)
+            m.Project.start_date.is_not(None),  # undated: never active (measures.active_project_condition)
             or_(m.Project.end_date > m.Project.start_date,
                 and_(m.Project.end_date.is_(None), m.Project.status == "active")),
         )
@@ -207,10 +206,6 @@ def refresh_derived(session: Session, measure_ids: list[int] | None = None) -> i
     """Rebuild every derived table after a load: tier attainment and what follows from it, the chart
     analysis of ``measure_ids`` (all measures when None), and the PCN areas. Returns how many measures
     were analysed."""
-    # Imported here: every page imports this module's loaders, and geo brings the geometry libraries.
-    from qidash.analysis import rebuild_measure_analysis, refresh_past_status
-    from qidash.geo import rebuild_pcn_areas
-
     rebuild_tier_attainment(session)
     analysed = rebuild_measure_analysis(session, measure_ids)
     refresh_past_status(session)  # the measures not re-analysed, if the comparison date moved

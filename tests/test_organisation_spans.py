@@ -59,9 +59,9 @@ def with_project_by_definition(as_of: dt.date):
 
 
 STATES = (
-    ("engaged", measures._engaged_condition, engaged_by_definition),
-    ("trained", measures._trained_in_post_condition, trained_by_definition),
-    ("with_project", measures._with_project_condition, with_project_by_definition),
+    ("engaged", measures.engaged_condition, engaged_by_definition),
+    ("trained", measures.trained_in_post_condition, trained_by_definition),
+    ("with_project", measures.with_project_condition, with_project_by_definition),
 )
 
 

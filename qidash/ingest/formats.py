@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from qidash import models as m
 from qidash import store
+from qidash.measures import REPORT_KEYS
 
 # --- the format -----------------------------------------------------------------------------------------
 
@@ -79,8 +80,6 @@ def _opt(name, kind, about, example=None, **kw) -> Column:
 
 
 def _target_measures() -> tuple[str, ...]:
-    from qidash.measures import REPORT_KEYS
-
     return tuple(REPORT_KEYS)
 
 

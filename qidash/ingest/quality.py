@@ -12,6 +12,8 @@ from sqlalchemy.orm import aliased
 
 from qidash import db
 from qidash import models as m
+from qidash.measures import STALE_DAYS, active_project_condition
+from qidash.rules import default_as_of
 
 # --- data quality -------------------------------------------------------------------------------------------
 
@@ -70,8 +72,6 @@ def data_quality(engine: Engine, as_of: dt.date | None = None) -> dict[str, pd.D
 
 def quality_lists(conn: Connection, as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
     """:func:`data_quality` on an open connection (for the page's cached loaders)."""
-    from qidash.measures import STALE_DAYS, _active_project_condition, default_as_of
-
     as_of = as_of or default_as_of(conn)
     since = as_of - dt.timedelta(days=STALE_DAYS)
     pcn = aliased(m.Pcn)
@@ -110,7 +110,7 @@ def quality_lists(conn: Connection, as_of: dt.date | None = None) -> dict[str, p
         .outerjoin(last_obs, last_obs.c.project_id == m.Project.id)
         .outerjoin(last_score, last_score.c.project_id == m.Project.id)
         .where(
-            _active_project_condition(as_of),
+            active_project_condition(as_of),
             (last_obs.c.last_observation.is_(None)) | (last_obs.c.last_observation <= since),
             (last_score.c.last_score.is_(None)) | (last_score.c.last_score <= since),
         )
