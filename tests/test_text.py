@@ -1,0 +1,54 @@
+"""Escaping imported text for each renderer (qidash.text). What each renderer then shows is checked in a
+real browser by tests/e2e/test_literal_text_browser.py; these pin the escaping itself."""
+
+from __future__ import annotations
+
+import html
+
+from qidash.text import html_literal, markdown_literal, plotly_literal, plotly_literals
+
+HOSTILE = '<a href="https://evil.example">x</a> ![x](https://evil.example/p.png) **bold** :red[x] $x$ :material/home:'
+
+
+def _unescape_markdown(text: str) -> str:
+    """The text CommonMark shows for ``text`` made only of escapes, word joiners and hard breaks."""
+    out, i = [], 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text):
+            out.append(text[i + 1])
+            i += 2
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out).replace("\u2060", "").replace("  \n", "\n")
+
+
+def test_markdown_literal_escapes_every_mark_and_reads_back_as_written():
+    escaped = markdown_literal(HOSTILE)
+    # No Markdown, HTML, colour, icon or LaTeX mark is left unescaped.
+    for i, ch in enumerate(escaped):
+        if ch in "<>[]()!*_:$#`~|&":
+            assert escaped[i - 1] == "\\", (ch, escaped[: i + 1])
+    assert _unescape_markdown(escaped) == HOSTILE
+    assert markdown_literal(None) == "" and markdown_literal(4) == "4"
+
+
+def test_markdown_literal_breaks_bare_links_and_keeps_lines():
+    # Streamlit links bare addresses whatever their escapes: an invisible word joiner breaks each.
+    escaped = markdown_literal("see https://evil.example, www.evil.example or a@evil.example")
+    assert "https\\:\u2060" in escaped and "www\u2060\\." in escaped and "a\\@\u2060evil" in escaped
+    # A line of a story cannot start a heading or a list: every line is its own, escaped.
+    assert markdown_literal("# one\n- two\r\n1. three") == "\\# one  \n\\- two  \n1\\. three"
+
+
+def test_plotly_literal_escapes_markup_and_template_fields_and_leaves_numbers():
+    assert plotly_literal('<a href="https://evil.example">x</a>') == '&lt;a href="https://evil.example"&gt;x&lt;/a&gt;'
+    assert plotly_literal("Barking & Dagenham") == "Barking &amp; Dagenham"
+    assert plotly_literal("%{customdata}") == "%&#123;customdata}"
+    assert plotly_literal(3) == 3 and plotly_literal(None) is None
+    assert plotly_literals(["<b>", 2]) == ["&lt;b&gt;", 2]
+
+
+def test_html_literal_escapes_text_and_attributes():
+    assert html_literal(HOSTILE) == html.escape(HOSTILE, quote=True)
+    assert "<" not in html_literal("<img src=x onerror=alert(1)>") and html_literal(None) == ""
