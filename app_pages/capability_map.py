@@ -177,11 +177,10 @@ else:
         gaps, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(gaps)),
         column_config={"Distance (km)": st.column_config.NumberColumn(format="%.1f")},
     )
-    st.download_button(
+    components.table_download(
         "Download the gaps (CSV)",
-        lambda table=gaps: table.to_csv(index=False).encode("utf-8-sig"),  # written when asked for
+        gaps,
         file_name=f"gaps-{'care-homes' if among == 'care_home' else 'organisations'}-{filters.as_of.isoformat()}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
+        what="gaps",
+        detail={"scope": filters.label, "as_of": filters.as_of.isoformat(), "among": among},
     )

@@ -198,13 +198,12 @@ def show_preview(held: dict) -> None:
         )
         st.markdown(f"**Rejected rows** ({len(report.rejected):,} problems)")
         show_problems(report.rejected, key="rejected_rows")
-        st.download_button(
+        components.file_download(
             "Download the rejected rows (CSV)",
-            data=functools.partial(view.problems_csv, report.rejected),  # built on click, not every rerun
+            functools.partial(view.problems_csv, report.rejected),
             file_name=f"rejected-rows-{dt.date.today().isoformat()}.csv",
             mime="text/csv",
-            icon=":material/download:",
-            on_click="ignore",
+            what="rejected rows",
         )
     if len(report.notes):
         st.markdown(f"**Warnings** ({len(report.notes):,}): these rows still load, but check them")
@@ -256,13 +255,13 @@ with templates_tab:
         "per kind of data and a notes sheet explaining every column; its examples refer to each other, so "
         "it loads as it is."
     )
-    st.download_button(
+    components.file_download(
         "Workbook template (XLSX, every sheet)",
-        data=export.template_xlsx,
+        export.template_xlsx,
         file_name="qidash-import-template.xlsx",
         mime=XLSX_MIME,
+        what="template",
         icon=":material/table_view:",
-        on_click="ignore",
     )
     left, right = st.columns([2, 1], vertical_alignment="bottom")
     entity = left.selectbox(
@@ -271,13 +270,13 @@ with templates_tab:
         format_func=lambda e: f"{e}.csv · {ingest.FORMATS[e].about}",
         key="template_entity",
     )
-    right.download_button(
+    components.file_download(
         f"Download {entity}.csv",
-        data=functools.partial(export.template_csv, entity),
+        functools.partial(export.template_csv, entity),
         file_name=f"{entity}.csv",
         mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
+        what="template",
+        where=right,
         width="stretch",
     )
     st.dataframe(
@@ -297,19 +296,6 @@ with templates_tab:
 # --- export ----------------------------------------------------------------------------------------------------
 
 
-def audited_export(scope):
-    """A function the download button calls on click: the workbook of ``scope``, recorded in the audit trail."""
-
-    def run() -> bytes:
-        workbook = export.export_workbook(engine, scope)
-        auth.audit(
-            engine, viewer.email, "export", {"kind": "xlsx", "scope": scope.label(), "bytes": len(workbook)}
-        )
-        return workbook
-
-    return run
-
-
 with export_tab:
     st.write(
         "Save the data as a workbook in the import format, so it can be edited and loaded again, or loaded "
@@ -321,13 +307,15 @@ with export_tab:
     with whole, st.container(border=True, height="stretch"):
         st.markdown("**The whole database**")
         st.caption("Every sheet and every row, whatever the filters.")
-        st.download_button(
+        components.file_download(
             "Download the whole database (XLSX)",
-            data=audited_export(Scope()),
+            functools.partial(export.export_workbook, engine, Scope()),
             file_name=view.export_file_name(Scope(), today),
             mime=XLSX_MIME,
+            what="workbook",
+            action="export",
+            detail={"kind": "xlsx", "scope": Scope().label()},
             icon=":material/database:",
-            on_click="ignore",
         )
     with scoped, st.container(border=True, height="stretch"):
         st.markdown(f"**This view: {filters.label}**")
@@ -340,13 +328,15 @@ with export_tab:
                 "The organisations in the sidebar's filters, their people and training, and the projects "
                 "they lead or partner in."
             )
-        st.download_button(
+        components.file_download(
             "Download this view (XLSX)",
-            data=audited_export(filters.scope),
+            functools.partial(export.export_workbook, engine, filters.scope),
             file_name=view.export_file_name(filters.scope, today),
             mime=XLSX_MIME,
+            what="workbook",
+            action="export",
+            detail={"kind": "xlsx", "scope": filters.scope.label()},
             icon=":material/filter_alt:",
-            on_click="ignore",
             disabled=filters.scope.is_system,
         )
 

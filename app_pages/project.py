@@ -132,14 +132,13 @@ for measure in view.measures:
                 ),
                 f"chart_{measure['code']}",
             )
-        st.download_button(
+        components.table_download(
             "Download the chart's data (CSV)",
-            download_table(result).to_csv(index=False).encode(),
+            download_table(result),
             file_name=f"{code}_{measure['code']}.csv",
-            mime="text/csv",
+            what="chart data",
+            detail={"project": code, "measure": measure["code"]},
             key=f"csv_{measure['code']}",
-            icon=":material/download:",
-            on_click="ignore",
         )
 
 st.subheader("Organisations")

@@ -11,7 +11,7 @@ import dataclasses
 
 import streamlit as st
 
-from qidash import auth, catalog, icons, maps, spc_charts, tier_charts
+from qidash import catalog, icons, maps, spc_charts, tier_charts
 from qidash.exports import html_report, images
 from qidash.ui import components, data
 from qidash.views.showcase import (
@@ -389,27 +389,19 @@ if not presenting:
     st.subheader("Take the story with you", anchor=False)
     stem = f"showcase-{filters.as_of.isoformat()}" + ("-public" if view.public else "")
 
-    def audited(kind: str, make):
-        """The file, made when the button is clicked, with the export recorded for admins to review."""
+    about = {
+        "scope": view.scope_label,
+        "as_of": view.as_of.isoformat(),
+        "projects": [p.code for p in view.projects],
+        "public": view.public,
+    }
 
-        def run():
-            data = make()
-            auth.audit(
-                engine,
-                viewer.email,
-                "export",
-                {
-                    "kind": f"showcase {kind}",
-                    "scope": view.scope_label,
-                    "as_of": view.as_of.isoformat(),
-                    "projects": [p.code for p in view.projects],
-                    "public": view.public,
-                    "bytes": len(data),
-                },
-            )
-            return data
-
-        return run
+    def export_button(where, kind: str, label: str, make, **kw) -> None:
+        """A showcase file, made when the button is clicked, recorded for admins to review."""
+        components.file_download(
+            label, make, what=f"showcase {kind}", action="export", detail={"kind": f"showcase {kind}", **about},
+            where=where, width="stretch", **kw,
+        )
 
     def deck_bytes() -> bytes:
         # python-pptx loads when a deck is asked for, not on every opening of the page.
@@ -418,45 +410,33 @@ if not presenting:
         return pptx_deck.to_bytes(with_map())
 
     cols = st.columns(4)
-    cols[0].download_button(
-        "PowerPoint deck",
-        data=audited("pptx", deck_bytes),
+    export_button(
+        cols[0], "pptx", "PowerPoint deck", deck_bytes,
         file_name=f"{stem}.pptx",
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
         icon=":material/slideshow:",
-        on_click="ignore",
-        width="stretch",
         help="Every slide, with native charts you can edit in PowerPoint.",
     )
-    cols[1].download_button(
-        "HTML report",
-        data=audited("html", lambda: html_report.render(with_map()).encode()),
+    export_button(
+        cols[1], "html", "HTML report", lambda: html_report.render(with_map()).encode(),
         file_name=f"{stem}.html",
         mime="text/html",
         icon=":material/description:",
-        on_click="ignore",
-        width="stretch",
         help="One file that opens in any browser, offline; prints one slide per page.",
     )
-    cols[2].download_button(
-        "Board summary",
-        data=audited("board", lambda: html_report.render(view, board_only=True).encode()),
+    export_button(
+        cols[2], "board", "Board summary", lambda: html_report.render(view, board_only=True).encode(),
         file_name=f"board-summary-{filters.as_of.isoformat()}.html",
         mime="text/html",
         icon=":material/table_chart:",
-        on_click="ignore",
-        width="stretch",
         help="One page (HTML): the headline numbers and the Making Data Count icons of every chosen measure.",
     )
     if images.chromium():
-        cols[3].download_button(
-            "PDF report",
-            data=audited("pdf", lambda: images.report_pdf(with_map())),
+        export_button(
+            cols[3], "pdf", "PDF report", lambda: images.report_pdf(with_map()),
             file_name=f"{stem}.pdf",
             mime="application/pdf",
             icon=":material/picture_as_pdf:",
-            on_click="ignore",
-            width="stretch",
             help="The HTML report printed by the server's Chromium, one slide per A4 page.",
         )
     else:
