@@ -24,7 +24,8 @@ engine = data.current_engine()
 filters = st.session_state["_filters"]
 viewer = st.session_state["_viewer"]
 view = data.query(engine, capability_map_data, filters.scope, filters.as_of, viewer.can_see_people)
-areas = data.query(engine, geo.pcn_areas, geo.boundary_stamp())
+# A lead sees the areas of their own area only: no other PCN is drawn or named in a tooltip.
+areas = geo.within_area(data.query(engine, geo.pcn_areas, geo.boundary_stamp()), filters.scope)
 programme = data.setting(engine, "scenario_title") or "QI capability"
 
 components.page_header("Capability map", programme, filters)

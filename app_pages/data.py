@@ -13,6 +13,7 @@ from qidash import auth, catalog, export, ingest
 from qidash.auth import AccessError
 from qidash.models import ROLES
 from qidash.scope import Scope
+from qidash.text import markdown_literal
 from qidash.ui import components, data
 from qidash.views import data as view
 
@@ -87,7 +88,7 @@ def show_record(batch_id: int, key: str) -> None:
         st.info(f"There is no import {batch_id}.")
         return
     st.markdown(
-        f"**Import {record['id']}** · {record['outcome']} · by {record['imported_by']} on "
+        f"**Import {record['id']}** · {record['outcome']} · by {markdown_literal(record['imported_by'])} on "
         f"{record['imported_at']:%d %B %Y at %H:%M} UTC · {view.plural(record['rows_accepted'], 'row')} accepted, "
         f"{record['rows_rejected']:,} rejected"
     )
@@ -171,7 +172,7 @@ def show_last_load() -> None:
     if result is None:
         return
     kind, text = view.outcome_message(result)
-    getattr(st, kind)(text)
+    getattr(st, kind)(markdown_literal(text))
     with st.container(border=True):
         st.markdown("**Audit record**")
         show_record(result.import_batch_id, key="last_load")
@@ -181,13 +182,13 @@ def show_preview(held: dict) -> None:
     if held["unusable"]:
         st.error(
             "These files cannot be loaded, so nothing was checked or written:\n\n"
-            + "\n".join(f"- {message}" for message in held["unusable"])
+            + "\n".join(f"- {markdown_literal(message)}" for message in held["unusable"])
         )
         return
     batch, report = held["batch"], held["report"]
     plan = view.load_plan(report)
     st.subheader("Preview")
-    st.write(view.preview_summary(report))
+    st.markdown(markdown_literal(view.preview_summary(report)))
     show_counts(report.counts, key="preview_counts")
 
     if plan.rejected:
@@ -244,7 +245,7 @@ with import_tab:
     if held:
         show_preview(held)
     elif "_data_last_load" not in st.session_state and (last := view.last_import(engine)):
-        st.caption(last)
+        st.caption(markdown_literal(last))
 
 
 # --- templates -----------------------------------------------------------------------------------------------
@@ -318,7 +319,7 @@ with export_tab:
             icon=":material/database:",
         )
     with scoped, st.container(border=True, height="stretch"):
-        st.markdown(f"**This view: {filters.label}**")
+        st.markdown(f"**This view: {markdown_literal(filters.label)}**")
         if filters.scope.is_system:
             st.caption(
                 "Choose a locality, PCN, organisation kind or sector in the sidebar to export part of the system."

@@ -5,7 +5,8 @@ The Capability map draws, bottom to top: PCN areas filled by a measure's class (
 (``selected-pcn``) and organisations as points coloured by stage (``organisations``). Every layer
 has an id, which Streamlit needs to report selections. Area and point rows carry the same tooltip
 fields (``title``, ``line1``..``line3``): deck.gl shows one tooltip template for every layer and
-leaves a missing field's placeholder in the text. Streamlit escapes the values.
+leaves a missing field's placeholder in the text. The tooltip is text, not HTML: imported names
+in it are shown as written.
 """
 
 from __future__ import annotations
@@ -57,7 +58,8 @@ MAP_WIDTH_PX, MAP_HEIGHT_PX = 820, 560  # what the view is fitted to (the page's
 AREAS_ID, LOCALITIES_ID, SELECTED_ID, ORGS_ID = "pcn-areas", "locality-outlines", "selected-pcn", "organisations"
 PIXELS = String("pixels")  # a bare string would be read as an accessor expression ("@@=pixels")
 TOOLTIP = {
-    "html": "<b>{title}</b><br/>{line1}<br/>{line2}<br/>{line3}",
+    # Text, not HTML: the browser shows the names as written, never as markup.
+    "text": "{title}\n{line1}\n{line2}\n{line3}",
     "style": {"backgroundColor": "#FFFFFF", "color": palette.NHS_GREY, "fontSize": "13px",
               "border": f"1px solid {palette.NHS_PALE_GREY}", "padding": "6px 8px"},
 }

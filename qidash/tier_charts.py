@@ -1,7 +1,8 @@
 """Pure figure builders for the Tiers page: frames and dicts in, ``plotly.graph_objects.Figure`` out.
 
 Tier names always come from the framework passed in (Learn / Live / Lead, IHI dosing levels, QSIR...),
-never from this module. Colours are the NHS identity palette; tiers deepen in colour as they rise.
+never from this module; like area and role names they are imported, so they go in through
+:func:`qidash.text.plotly_literal` and plotly shows them as written, never as markup. Colours are the NHS identity palette; tiers deepen in colour as they rise.
 
 Columns reach plotly as plain lists (``.tolist()``): handed a pandas Series, plotly first loads its
 dataframe layer (narwhals' pandas support) and converts each one, which made a page's first bar chart
@@ -25,6 +26,7 @@ from qidash.palette import (
     NHS_PALE_GREY,
     NHS_WARM_YELLOW,
 )
+from qidash.text import plotly_literal, plotly_literals
 
 # Light Blue, Blue, Dark Blue, then the identity's Dark Pink and Purple: tiers deepen as they rise.
 TIER_COLOURS = (NHS_LIGHT_BLUE, NHS_BLUE, NHS_DARK_BLUE, "#7C2855", "#330072")
@@ -36,6 +38,11 @@ LIGHT_FILLS = {NHS_LIGHT_BLUE, NHS_WARM_YELLOW, EXTERNAL_COLOUR}
 
 def tier_colour(index: int) -> str:
     return TIER_COLOURS[min(index, len(TIER_COLOURS) - 1)]
+
+
+def _literal_names(tiers: list[dict]) -> list[dict]:
+    """``tiers`` with each name as plotly text (shown as written in labels, legends and hovers)."""
+    return [{**t, "name": plotly_literal(t["name"])} for t in tiers]
 
 
 def _text_on(fill: str) -> str:
@@ -73,6 +80,7 @@ def tier_funnel(
     patients' funnel); otherwise each tier has its own.
     """
     conversion = conversion or {}
+    tiers = _literal_names(tiers)
     values = [counts.get(t["code"], 0) for t in tiers]
     fills = [colour or tier_colour(i) for i in range(len(tiers))]
     text, hover = [], []
@@ -110,6 +118,7 @@ def tier_comparison(groups: pd.DataFrame, tiers: list[dict], max_groups: int = 1
     """Grouped horizontal bars: per area (largest first, at most ``max_groups``), people reaching at
     least each tier, one bar per tier; the hover gives each tier as a share of the area's first."""
     frame = groups.head(max_groups).iloc[::-1]
+    tiers = _literal_names(tiers)
     traces = []
     first = tiers[0]["code"] if tiers else None
     # Horizontal groups stack their bars upwards, so the highest tier is added first to put the first on top.
@@ -119,7 +128,7 @@ def tier_comparison(groups: pd.DataFrame, tiers: list[dict], max_groups: int = 1
         share = [v / f if f else None for v, f in zip(values, frame[first], strict=True)]
         traces.append(
             go.Bar(
-                y=frame["name"].tolist(),
+                y=plotly_literals(frame["name"].tolist()),
                 x=values,
                 orientation="h",
                 name=tier["name"],
@@ -147,6 +156,7 @@ def tier_comparison(groups: pd.DataFrame, tiers: list[dict], max_groups: int = 1
 def reach_by_tier(reach: pd.DataFrame, tiers: list[dict], target: dict, as_of: dt.date) -> go.Figure:
     """Cumulative people reaching at least each tier over time, with the people-trained target and the
     projection to its due date on the first tier's line."""
+    tiers = _literal_names(tiers)
     traces = []
     for i, tier in enumerate(tiers):
         rows = reach[reach["tier"] == tier["code"]]
@@ -260,7 +270,7 @@ def role_mix(
     frame = frame.iloc[::-1]
     colours = [PATIENT_COLOUR if r == patient_group else NHS_BLUE for r in frame["role"]]
     bars = go.Bar(
-        y=frame["label"].tolist(),
+        y=plotly_literals(frame["label"].tolist()),
         x=frame["people"].tolist(),
         orientation="h",
         marker_color=colours,
