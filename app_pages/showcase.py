@@ -170,8 +170,8 @@ def numbers_slide() -> None:
     for row in range(0, len(view.numbers), 4):
         for col, n in zip(st.columns(4), view.numbers[row : row + 4], strict=False):
             with col.container(border=True):
-                st.metric(literal(n.label), literal(n.text))
-                st.caption(literal(n.note) or " ")
+                st.metric(n.label, n.text)  # fixed words and numbers, none imported
+                st.caption(n.note or " ")
 
 
 def funnel_slide() -> None:
@@ -300,7 +300,7 @@ def board_slide() -> None:
     st.title(literal(slide.title), anchor=False)
     st.caption(literal(f"{view.programme} · {view.subtitle}"))
     for col, n in zip(st.columns(4), view.numbers[:4], strict=False):
-        col.metric(literal(n.label), literal(n.text), border=True)
+        col.metric(n.label, n.text, border=True)
     st.dataframe(
         {
             "Project": [r.project for r in view.board],

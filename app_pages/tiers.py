@@ -84,7 +84,7 @@ for ladder in ladders:
     with right:
         # st.table reads Markdown in its cells: the tier names are shown as written.
         rows = conversion_rows(ladder, view.funnel, view.conversion)
-        st.table([{k: literal(v) for k, v in row.items()} for row in rows], hide_index=True)
+        st.table([{**row, "From": literal(row["From"]), "To": literal(row["To"])} for row in rows], hide_index=True)
         st.caption(
             "Conversion: people who reached the higher tier ÷ people who reached the lower one. Median time: "
             "days from the lower tier to the higher, over people who reached both in that order. Faculty who "
