@@ -13,31 +13,44 @@ from __future__ import annotations
 
 import html
 import re
-import string
 
-# CommonMark lets any ASCII punctuation be escaped with a backslash, and a backslash-escaped character
-# is always literal: no link, image, emphasis, heading, list, HTML, entity or code starts from it.
-# Streamlit's extensions (``:red[...]``, ``:material/x:``, emoji ``:x:``, ``$...$``) start with
-# punctuation too, and honour the escape. Escaping the dot and colon also stops bare links
-# (``www.x.org``, ``https://x``) from being linked.
-_MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
+# CommonMark lets any ASCII punctuation be escaped with a backslash, and an escaped character is always
+# literal. Escaped anywhere: what starts a link, image, emphasis, strike, code span, HTML tag or table
+# (backslash, ``[ ] * _ ` < | ~``), Streamlit's LaTeX (``$``), and an entity (``&lt;``). (Streamlit's
+# ``:red[...]``, ``:material/...:`` and ``:emoji:`` are broken by a word joiner: see below.)
+# At the start of a line only: what starts a heading, quote, list or rule (``# > - + =``, ``1.``).
+# Everything else is left as it is, so the text stays readable wherever Markdown is not rendered.
+_ANYWHERE = re.compile(r"([\\\[\]*_`<|~$])|(&(?=#?\w+;))")
+_LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# Streamlit links bare addresses found in the text after it is parsed, escaped or not: a word joiner
-# (U+2060, invisible and zero-width) inside ``https://``, ``www.`` and after ``@`` leaves nothing to find.
+# Streamlit links bare addresses, and turns ``:smile:`` and ``:material/home:`` into an emoji and an
+# icon, in the text after it is parsed, escaped or not: a word joiner (U+2060, invisible and
+# zero-width) after ``https:``, ``www``, ``@`` and a colon before a letter leaves nothing to find.
 _WORD_JOINER = "\u2060"
-_BARE_LINK = re.compile(r"(?i)(https?:|www(?=\.)|@)")
+_BARE_LINK = re.compile(r"(?i)(https?:|www(?=\.)|@|:(?=[a-z]))")
+
+
+def _escape_line(line: str) -> str:
+    line = _ANYWHERE.sub(lambda m: "\\" + m.group(0), line)
+    return _LINE_START.sub(_escape_start, line)
+
+
+def _escape_start(match: re.Match) -> str:
+    space, mark = match.groups()
+    # A number starts a list with the "." or ")" after it: escape that; any other mark itself.
+    return space + (mark + "\\" if mark[0].isdigit() else "\\" + mark)
 
 
 def markdown_literal(value) -> str:
     """``value`` as Markdown that Streamlit shows exactly as written (on one line per line of the text).
 
-    Every ASCII punctuation character is backslash-escaped; line breaks become Markdown hard breaks,
-    so a line of the text cannot start a heading, list or quote. ``None`` gives an empty string."""
+    The marks Markdown and Streamlit read are backslash-escaped (see above); line breaks become
+    Markdown hard breaks, so a line of the text cannot start a heading, list or quote either; bare
+    links are broken by an invisible word joiner. ``None`` gives an empty string."""
     if value is None:
         return ""
     text = _BARE_LINK.sub(r"\1" + _WORD_JOINER, str(value))
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    return "  \n".join(_LINE_BREAK.split(text))
+    return "  \n".join(_escape_line(line) for line in _LINE_BREAK.split(text))
 
 
 def plotly_literal(value):

@@ -25,20 +25,28 @@ def _unescape_markdown(text: str) -> str:
 
 def test_markdown_literal_escapes_every_mark_and_reads_back_as_written():
     escaped = markdown_literal(HOSTILE)
-    # No Markdown, HTML, colour, icon or LaTeX mark is left unescaped.
+    # No link, image, HTML, emphasis, colour, icon or LaTeX mark is left unescaped.
     for i, ch in enumerate(escaped):
-        if ch in "<>[]()!*_:$#`~|&":
+        if ch in "<[]*$":
             assert escaped[i - 1] == "\\", (ch, escaped[: i + 1])
+    assert ":\u2060red" in escaped and ":\u2060material" in escaped  # an invisible word joiner breaks each
     assert _unescape_markdown(escaped) == HOSTILE
     assert markdown_literal(None) == "" and markdown_literal(4) == "4"
+    # Entities, code spans, strikes, tables and backslashes are escaped too; plain prose stays as it is.
+    assert markdown_literal("&lt; `c` ~~s~~ a|b \\[") == "\\&lt; \\`c\\` \\~\\~s\\~\\~ a\\|b \\\\\\["
+    assert markdown_literal("Taunton & Somerset: St Peter's (East), 2-3 wards.") == (
+        "Taunton & Somerset: St Peter's (East), 2-3 wards."
+    )
 
 
 def test_markdown_literal_breaks_bare_links_and_keeps_lines():
     # Streamlit links bare addresses whatever their escapes: an invisible word joiner breaks each.
     escaped = markdown_literal("see https://evil.example, www.evil.example or a@evil.example")
-    assert "https\\:\u2060" in escaped and "www\u2060\\." in escaped and "a\\@\u2060evil" in escaped
+    assert "https:\u2060//" in escaped and "www\u2060.evil" in escaped and "a@\u2060evil" in escaped
     # A line of a story cannot start a heading or a list: every line is its own, escaped.
-    assert markdown_literal("# one\n- two\r\n1. three") == "\\# one  \n\\- two  \n1\\. three"
+    assert markdown_literal("# one\n- two\r\n1. three\n  > four\n===\n12) five") == (
+        "\\# one  \n\\- two  \n1\\. three  \n  \\> four  \n\\===  \n12\\) five"
+    )
 
 
 def test_plotly_literal_escapes_markup_and_template_fields_and_leaves_numbers():
