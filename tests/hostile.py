@@ -27,6 +27,13 @@ MEASURE = "### <i>Measure {n}</i> [m](https://evil.example/measure)"
 CHANGE = '<a href="https://evil.example/change">Change {n}</a> %{{y}}'
 PERSON = "<img src=https://evil.example/person.png> Person {n}"
 
+# Every kind of Markdown, HTML and Streamlit mark in one line (for the elements' own browser test).
+MARKDOWN_SAMPLE = (
+    '<a href="https://evil.example/a">A</a> [L](https://evil.example/l) ![I](https://evil.example/p.png) '
+    "**B** _e_ :red[R] $x^2$ :material/home: :smile: <img src=\"https://evil.example/i.png\"> <b>b</b> "
+    "# H www.evil.example https://evil.example/bare a@evil.example `c` ~~s~~"
+)
+
 # (sheet, column) -> template; ``{n}`` is the row's number, so names stay distinct.
 HOSTILE = {
     ("localities", "name"): LOCALITY,

@@ -22,7 +22,7 @@ import pytest
 from qidash import auth, db
 from tests.e2e.conftest import assert_clean, start_server, stop_server, wait_idle
 from tests.e2e.test_map_browser import MAP, hover_until
-from tests.hostile import hostile_database
+from tests.hostile import MARKDOWN_SAMPLE, hostile_database
 
 pytestmark = pytest.mark.e2e
 
@@ -52,8 +52,6 @@ def literal_app():
 
 
 def test_markdown_literal_shows_hostile_text_as_written_in_every_element(literal_app, page):
-    from tests.e2e.apps.literal_text import HOSTILE
-
     page.goto(literal_app)
     wait_idle(page)
     assert page.evaluate(EVIL_ELEMENTS) == []
@@ -61,7 +59,7 @@ def test_markdown_literal_shows_hostile_text_as_written_in_every_element(literal
     headings = page.evaluate("() => [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map(h => h.textContent)")
     assert len(headings) == 2 and all(h.startswith(("title ", "subheader ")) for h in headings), headings
     paragraph = page.locator('[data-testid="stMarkdownContainer"] p', has_text="markdown <a href").first
-    assert _plain(paragraph.inner_text()) == "markdown " + HOSTILE  # as written, every character
+    assert _plain(paragraph.inner_text()) == "markdown " + MARKDOWN_SAMPLE  # as written, every character
     lines = _plain(page.locator('[data-testid="stMarkdownContainer"]', has_text="heading").first.inner_text())
     assert lines.splitlines() == ["# heading", "- list", "> quote", "1. one"]
     for start in ("caption ", "metric ", "value ", "delta ", "expander ", "tab ", "radio ", "segment ",

@@ -9,13 +9,9 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from qidash.text import markdown_literal as literal  # noqa: E402
+from qidash.text import markdown_literal as literal
+from tests.hostile import MARKDOWN_SAMPLE as HOSTILE
 
-HOSTILE = (
-    '<a href="https://evil.example/a">A</a> [L](https://evil.example/l) ![I](https://evil.example/p.png) '
-    "**B** _e_ :red[R] $x^2$ :material/home: :smile: <img src=\"https://evil.example/i.png\"> <b>b</b> "
-    "# H www.evil.example https://evil.example/bare a@evil.example `c` ~~s~~"
-)
 shown = literal(HOSTILE)
 
 st.markdown("markdown " + shown)
