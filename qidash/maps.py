@@ -27,6 +27,7 @@ from pydeck.types import String
 
 from qidash import palette
 from qidash.geo import Areas
+from qidash.text import deck_literal
 
 # Stages an organisation reaches (measures.ORG_STAGES), lowest first, with the colour of its point.
 STAGE_COLOURS = {
@@ -246,13 +247,18 @@ def _union_bounds(*boxes):
 # --- layers ------------------------------------------------------------------------------------------
 
 
+def _json_text(value: str) -> str:
+    """A string of a layer's rows as json.dumps writes it, kept text for deck.gl (never ``@@`` code)."""
+    return json.encoder.encode_basestring_ascii(deck_literal(value))
+
+
 def area_rows(areas: Areas, values: Mapping[str, float | None], edges: list[float],
               tips: Mapping[str, tuple[str, str, str]]) -> JsonRows:
     """One row per polygon of every PCN area: ``pcn``, ``locality``, ``title``, ``line1``..``line3``,
     ``polygon`` and ``fill``. PCNs in ``values`` (those in scope) are filled by class; the others are
     drawn faintly as outside the filters. Written as JSON with each polygon's JSON as the area holds
     it (:meth:`geo.Area.polygons_json`), not read and written again."""
-    text = json.encoder.encode_basestring_ascii
+    text = _json_text
     row = '{"fill":%s,"line1":%s,"line2":%s,"line3":%s,"locality":%s,"pcn":%s,"polygon":%s,"title":%s}'
     fills: dict[tuple[str, int], str] = {}  # a few colours, each written once
     rows = []
@@ -273,7 +279,7 @@ def area_rows(areas: Areas, values: Mapping[str, float | None], edges: list[floa
 def _ring_rows(key: str, areas: Iterable) -> JsonRows:
     """One row per ring of each area's polygons: ``key`` (the area's code) and ``path`` (the ring)."""
     return _written(
-        {key: json.encoder.encode_basestring_ascii(a.code), "path": ring} for a in areas for ring in a.rings_json()
+        {key: _json_text(a.code), "path": ring} for a in areas for ring in a.rings_json()
     )
 
 
@@ -316,7 +322,7 @@ def org_rows(orgs: pd.DataFrame, size_by: str, kind_label: Callable[[str], str] 
     else:
         radius = [POINT_MIN_PX] * len(located)
         sizes = [None] * len(located)
-    text = json.encoder.encode_basestring_ascii  # a string as json.dumps writes it
+    text = _json_text  # a string as json.dumps writes it, kept text for deck.gl
     word = _size_word(size_by)
 
     @functools.cache

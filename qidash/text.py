@@ -74,3 +74,10 @@ def html_literal(value) -> str:
     if value is None:
         return ""
     return html.escape(str(value), quote=True)
+
+
+def deck_literal(value: str) -> str:
+    """``value`` as a string in a pydeck map's data, kept a string: deck.gl's JSON reader turns a string
+    starting ``@@`` into code (``@@=`` an expression, ``@@#`` a constant, ``@@type`` a class) wherever it
+    is, rows included; a word joiner between the two ``@`` leaves it text."""
+    return "@\u2060" + value[1:] if value.startswith("@@") else value

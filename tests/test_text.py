@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from qidash.text import html_literal, markdown_literal, plotly_literal, plotly_literals
+from qidash.text import deck_literal, html_literal, markdown_literal, plotly_literal, plotly_literals
 
 HOSTILE = '<a href="https://evil.example">x</a> ![x](https://evil.example/p.png) **bold** :red[x] $x$ :material/home:'
 
@@ -60,3 +60,29 @@ def test_plotly_literal_escapes_markup_and_template_fields_and_leaves_numbers():
 def test_html_literal_escapes_text_and_attributes():
     assert html_literal(HOSTILE) == html.escape(HOSTILE, quote=True)
     assert "<" not in html_literal("<img src=x onerror=alert(1)>") and html_literal(None) == ""
+
+
+def test_deck_literal_keeps_deck_gl_code_markers_text():
+    assert deck_literal("@@=constructor") == "@\u2060@=constructor" and deck_literal("@ home") == "@ home"
+
+
+def test_map_rows_hold_no_deck_gl_code(tmp_path):
+    """A PCN, a locality and an organisation named like deck.gl code reach the map's rows as text."""
+    import json
+
+    import pandas as pd
+
+    from qidash import maps
+    from qidash.geo import Area, Areas
+
+    square = [[[(0.0, 50.0), (0.1, 50.0), (0.1, 50.1), (0.0, 50.0)]]]
+    areas = Areas("derived", [Area("@@#P", "@@=name", square, "@@=L")], [Area("@@=L", "L", square)])
+    orgs = pd.DataFrame([{
+        "ods_code": "@@=ods", "name": "@@=constructor", "kind": "gp_practice", "pcn": "@@#P", "stage": "trained",
+        "latitude": 50.05, "longitude": 0.05, "beds": None, "staff_headcount": 10, "trained_in_post": 1,
+    }])
+    deck = maps.capability_deck(areas, {"@@#P": 50.0}, [0, 25, 50, 75, 100], {"@@#P": ("a", "b", "c")}, orgs)
+    layers = json.loads(deck.to_json())["layers"]
+    strings = [v for layer in layers for row in layer["data"] for v in row.values() if isinstance(v, str)]
+    assert any("constructor" in v for v in strings) and any("name" in v for v in strings)  # the control
+    assert not [v for v in strings if v.startswith("@@")]
