@@ -76,8 +76,8 @@ def html_literal(value) -> str:
     return html.escape(str(value), quote=True)
 
 
-def deck_literal(value: str) -> str:
+def deck_literal(value):
     """``value`` as a string in a pydeck map's data, kept a string: deck.gl's JSON reader turns a string
     starting ``@@`` into code (``@@=`` an expression, ``@@#`` a constant, ``@@type`` a class) wherever it
-    is, rows included; a word joiner between the two ``@`` leaves it text."""
-    return "@\u2060" + value[1:] if value.startswith("@@") else value
+    is, rows included; a word joiner between the two ``@`` leaves it text. Not a string: as it is."""
+    return "@\u2060" + value[1:] if isinstance(value, str) and value.startswith("@@") else value
