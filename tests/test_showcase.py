@@ -5,7 +5,9 @@ report (nothing to fetch), chart images, the ``showcase`` command and the page o
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import zipfile
 from html import escape
 from pathlib import Path
 
@@ -277,10 +279,61 @@ def check_deck(path: Path, sc: sv.Showcase) -> None:
             assert len(icons_drawn) == 2 * min(len(sc.board), pptx_deck.BOARD_ROWS) + 6
 
 
+# OOXML positions and sizes are whole EMUs (ST_Coordinate, ST_PositiveCoordinate): a decimal makes
+# PowerPoint offer a repair. The attributes that hold them, wherever they appear in a slide.
+GEOMETRY = re.compile(r'<(a:off|a:ext|a:chOff|a:chExt|p:xfrm|a:pt|a:moveTo|a:lnTo|a:path)\b[^>]*>')
+DECIMAL = re.compile(r'\b(x|y|cx|cy|w|h)="-?\d*\.\d*"')
+
+
+def walk(shapes):
+    for shape in shapes:
+        yield shape
+        if shape.shape_type == 6:  # a group: its own shapes too
+            yield from walk(shape.shapes)
+
+
+def check_whole_emus(data: bytes) -> None:
+    """Every slide's geometry in ``data`` (a .pptx) is whole EMUs, and every shape reads back."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for name in z.namelist():
+            if name.startswith("ppt/") and name.endswith(".xml"):
+                xml = z.read(name).decode("utf-8")
+                bad = [m.group(0) for m in GEOMETRY.finditer(xml) if DECIMAL.search(m.group(0))]
+                assert not bad, (name, bad[:3])
+    prs = Presentation(io.BytesIO(data))
+    assert isinstance(prs.slide_width, int) and isinstance(prs.slide_height, int)
+    for number, slide in enumerate(prs.slides, start=1):
+        for shape in walk(slide.shapes):
+            box = (shape.left, shape.top, shape.width, shape.height)
+            assert all(isinstance(v, int) for v in box), (number, shape.name, box)
+            assert shape.width >= 0 and shape.height >= 0, (number, shape.name, box)
+            if shape.has_chart:  # its parts read back too
+                assert [s.values for p in shape.chart.plots for s in p.series]
+
+
+def test_a_fractional_emu_is_caught_by_the_deck_check():
+    # What a division of lengths used to leave in the funnel slide: <a:off x="457200.0" .../>.
+    prs = Presentation()
+    prs.slides.add_slide(prs.slide_layouts[6]).shapes.add_textbox(0, 0, 100, 100)
+    buf = io.BytesIO()
+    prs.save(buf)
+    check_whole_emus(buf.getvalue())
+    broken = io.BytesIO()
+    with zipfile.ZipFile(buf) as z, zipfile.ZipFile(broken, "w") as w:
+        for item in z.infolist():
+            xml = z.read(item.filename)
+            if item.filename == "ppt/slides/slide1.xml":
+                xml = xml.replace(b'<a:off x="0" y="0"/>', b'<a:off x="457200.0" y="0"/>')
+            w.writestr(item, xml)
+    with pytest.raises(AssertionError, match="457200.0"):
+        check_whole_emus(broken.getvalue())
+
+
 def test_the_deck_opens_with_a_slide_per_slide_and_the_models_chart_series(base, tmp_path):
     sc = model(base)
     path = tmp_path / "deck.pptx"
     path.write_bytes(pptx_deck.to_bytes(sc))
+    check_whole_emus(path.read_bytes())
     assert [s.kind for s in sc.slides] == ["numbers", "funnel", "map", "project", "project", "board"]
     check_deck(path, sc)
     prs = Presentation(str(path))
@@ -368,6 +421,8 @@ def test_every_programme_tells_its_story_in_the_model_deck_and_report(any_demo, 
     path = tmp_path / f"{scenario}.pptx"
     path.write_bytes(pptx_deck.to_bytes(sc))
     check_deck(path, sc)
+    check_whole_emus(path.read_bytes())
+    check_whole_emus(pptx_deck.to_bytes(public))
     check_self_contained(html_report.render(sc))
 
 

@@ -169,7 +169,7 @@ def _notes(slide, text: str):
 def _numbers_slide(slide, sc: Showcase):
     cols, gap = 4, Inches(0.25)
     top = Inches(1.6)
-    w = (WIDTH - 2 * MARGIN - gap * (cols - 1)) / cols
+    w = Emu((WIDTH - 2 * MARGIN - gap * (cols - 1)) // cols)
     h = Inches(2.35)
     for i, n in enumerate(sc.numbers):
         r, c = divmod(i, cols)
@@ -190,7 +190,7 @@ def _numbers_slide(slide, sc: Showcase):
 def _funnel_slide(slide, sc: Showcase):
     k = len(sc.funnels)
     gap = Inches(0.3)
-    w = (WIDTH - 2 * MARGIN - gap * (k - 1)) / k
+    w = Emu((WIDTH - 2 * MARGIN - gap * (k - 1)) // k)
     for i, f in enumerate(sc.funnels):
         x = MARGIN + i * (w + gap)
         if k > 1:
@@ -627,7 +627,7 @@ def _board_slide(slide, sc: Showcase):
     # The headline numbers first, in a strip.
     strip = sc.numbers[:4]
     gap = Inches(0.2)
-    w = (WIDTH - 2 * MARGIN - gap * (len(strip) - 1)) / max(len(strip), 1)
+    w = Emu((WIDTH - 2 * MARGIN - gap * (len(strip) - 1)) // max(len(strip), 1))
     for i, n in enumerate(strip):
         x = MARGIN + i * (w + gap)
         _rect(slide, x, Inches(1.4), w, Inches(0.85), TILE, MSO_SHAPE.ROUNDED_RECTANGLE).adjustments[0] = 0.08
