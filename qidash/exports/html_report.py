@@ -20,8 +20,15 @@ from qidash.views.showcase import (
     Showcase,
 )
 
+# Printed, each slide is one page: A4 landscape less the margins is 190 mm high, and a slide a little
+# shorter than that can never spill onto a second page (what it holds is sized to fit; tests check that
+# nothing is cut off). The board summary alone may run on: it lists every chosen measure.
+PAGE_MARGIN_MM = 10
+PAGE_HEIGHT_MM = 210 - 2 * PAGE_MARGIN_MM - 2
+LONG_STORY = 500  # characters of story and lessons together
+
 STYLE = f"""
-@page {{ size: A4 landscape; margin: 10mm; }}
+@page {{ size: A4 landscape; margin: {PAGE_MARGIN_MM}mm; }}
 * {{ box-sizing: border-box; }}
 body {{ font-family: Arial, Helvetica, sans-serif; color: #212B32; margin: 0; background: {NHS_PALE_GREY}; }}
 header.report {{ background: {NHS_BLUE}; color: white; padding: 18px 32px; }}
@@ -60,7 +67,11 @@ table.board td {{ border-bottom: 1px solid {NHS_PALE_GREY}; padding: 3px 6px; ve
 .icons-key span {{ display: inline-flex; align-items: center; gap: 4px; }}
 footer {{ text-align: center; color: {NHS_GREY}; font-size: 12px; padding: 10px; }}
 @media print {{ body {{ background: white; }} header.report {{ display: none; }}
-  section.slide {{ margin: 0; max-width: none; padding: 0; }} footer {{ display: none; }} }}
+  section.slide {{ margin: 0; max-width: none; padding: 0; }}
+  section.slide:not([data-kind="board"]) {{ height: {PAGE_HEIGHT_MM}mm; overflow: hidden; }}
+  footer {{ display: none; }} .story {{ font-size: 16px; }} .quiet .story {{ font-size: 20px; }}
+  .story.long {{ font-size: 13px; }} .quiet .story.long {{ font-size: 16px; }} details {{ display: none; }}
+  table.board td {{ padding: 1px 6px; }} table.board svg {{ width: 24px; height: 24px; }} }}
 """
 
 
@@ -138,9 +149,11 @@ def _project(p: ProjectSlide) -> str:
     head = f'<h2>{_e(p.title)}{badge}</h2><p class="sub">{_e(facts)}{_e(score)}</p>' + (
         f'<p class="aim"><b>Aim:</b> {_e(p.aim)}</p>' if p.aim else ""
     )
+    # A long story prints smaller, so the slide still fits its page.
+    story_class = "story long" if len(p.story or "") + len(p.lessons or "") > LONG_STORY else "story"
     story = (
-        f'<h3>The story</h3><p class="story">{_e(p.story or "No story recorded yet.")}</p>'
-        f'<h3>What the team learned</h3><p class="story">{_e(p.lessons or "Not recorded yet.")}</p>'
+        f'<h3>The story</h3><p class="{story_class}">{_e(p.story or "No story recorded yet.")}</p>'
+        f'<h3>What the team learned</h3><p class="{story_class}">{_e(p.lessons or "Not recorded yet.")}</p>'
     )
     chart = ""
     if p.chart:
@@ -151,7 +164,8 @@ def _project(p: ProjectSlide) -> str:
             + _annotation_list(p)
         )
     if p.quiet_win:
-        body = f'<div class="cols quiet"><div>{story}</div><div>{_team_and_orgs(p)}{chart}</div></div>'
+        # The story takes the wide column; the chart sits beside it, not under the team.
+        body = f'<div class="cols quiet"><div>{story}{_team_and_orgs(p)}</div><div>{chart}</div></div>'
     else:
         body = f'<div class="cols"><div>{chart or story}</div><div>{_team_and_orgs(p)}{story if chart else ""}</div></div>'
     return head + body
