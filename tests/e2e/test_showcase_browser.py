@@ -111,3 +111,41 @@ def test_the_html_report_opened_offline_requests_nothing(browser, tmp_path):
     assert page.locator("section.slide").count() == len(barnet().slides)
     assert page.locator("section.slide svg").count() >= 3
     context.close()
+
+
+# A4 landscape less the report's 10 mm margins, in CSS pixels (96 per inch).
+PRINTED_WIDTH_PX = round((297 - 2 * html_report.PAGE_MARGIN_MM) / 25.4 * 96)
+PRINTED_HEIGHT_PX = round((210 - 2 * html_report.PAGE_MARGIN_MM) / 25.4 * 96)
+
+
+@pytest.mark.parametrize("scenario", scenarios.NAMES)
+def test_the_printed_report_cuts_nothing_off_its_one_page_slides(browser, databases, scenario, tmp_path):
+    # Printed, each slide is one page high with anything beyond hidden (so one page per slide holds): what
+    # the slide holds must end within it.
+    with databases.demo("sqlite", scenario).connect() as conn:
+        sc = showcase_data(conn, Scope(), measures.default_as_of(conn))
+    path = tmp_path / "showcase.html"
+    path.write_text(html_report.render(sc), encoding="utf-8")
+    context = browser.new_context(
+        offline=True, viewport={"width": PRINTED_WIDTH_PX, "height": PRINTED_HEIGHT_PX}
+    )
+    page = context.new_page()
+    page.goto(path.as_uri())
+    page.emulate_media(media="print")
+    slides = page.evaluate(
+        """() => Array.from(document.querySelectorAll('section.slide')).map(s => {
+            const box = s.getBoundingClientRect();
+            const inside = Array.from(s.querySelectorAll('*')).filter(e => e.getClientRects().length);
+            return {kind: s.dataset.kind, height: box.height,
+                    content: Math.max(...inside.map(e => e.getBoundingClientRect().bottom)) - box.top,
+                    clipped: getComputedStyle(s).overflowY === 'hidden'};
+        })"""
+    )
+    context.close()
+    assert len(slides) == len(sc.slides)
+    for number, s in enumerate(slides, start=1):
+        assert s["height"] <= PRINTED_HEIGHT_PX, (number, s)
+        if s["clipped"]:
+            assert s["content"] <= s["height"] + 0.5, (number, s)
+        else:
+            assert s["kind"] == "board", (number, s)  # only the board may run on
