@@ -235,12 +235,6 @@ def lead_per_live(
 # --- organisations -----------------------------------------------------------------------------------
 
 
-def _count_orgs(conn: Connection, scope: Scope, *conds) -> int:
-    return conn.execute(
-        select(func.count()).select_from(m.Organisation).where(*scope.org_conditions(), *conds)
-    ).scalar_one()
-
-
 def _org_state_condition(state: str, as_of: dt.date):
     """A condition on ``Organisation``: in ``state`` on ``as_of``, read from the spans loads derive
     (qidash.derive.rebuild_organisation_spans holds each state's definition)."""

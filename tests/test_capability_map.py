@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -261,13 +260,13 @@ def test_derived_areas_survive_shared_places_and_tiny_systems():
     assert geo.derive_pcn_shapes([]) == {}
 
 
-def test_derivation_is_fast_at_fifteen_thousand_sites():
+def test_derivation_covers_fifteen_thousand_sites():
+    # Its speed is measured by `python -m qidash bench` (the capability map's cold time at scale 50),
+    # not by a clock here; this pins that every PCN of a national-sized system gets its area.
     sites = _clustered_sites(150, 100)
-    start = time.perf_counter()
     shapes = geo.derive_pcn_shapes(sites)
-    took = time.perf_counter() - start
     assert len(shapes) == 150
-    assert took < 10, f"{took:.1f}s for {len(sites)} sites"
+    assert all(not shape.is_empty and shape.is_valid for shape in shapes.values())
 
 
 def test_areas_of_the_tiny_system(conn, monkeypatch, tmp_path):

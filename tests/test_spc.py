@@ -1,7 +1,8 @@
 """Tests of the run-chart and SPC engine (qidash/spc.py) against reference/spc-rules.md.
 
-Two kinds of test: the nine public worked examples produced by the peer R packages (skipped when the
-shared file is absent), and hand-worked series whose numbers are derived in the test itself.
+Two kinds of test: the nine public worked examples produced by the peer R packages' own tests (public
+data and their published results, kept in tests/fixtures/spc-public-cases.json), and hand-worked series
+whose numbers are derived in the test itself.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from scipy.stats import binom
 from qidash import spc
 from qidash.spc import analyse, latest_phase_summary
 
-CASES_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "spc-public-cases.json"
-PUBLIC_CASES = json.loads(CASES_FILE.read_text()) if CASES_FILE.exists() else []
+# A missing file is an error at collection, never a silent skip: the peer packages' numbers are the check.
+CASES_FILE = Path(__file__).resolve().parent / "fixtures" / "spc-public-cases.json"
+PUBLIC_CASES = json.loads(CASES_FILE.read_text())
 
 D2 = 1.128
 
@@ -60,7 +62,6 @@ def assert_matches(actual, expected, path="result"):
 # --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not PUBLIC_CASES, reason=f"{CASES_FILE} not found")
 @pytest.mark.parametrize("case", PUBLIC_CASES, ids=[c["id"] for c in PUBLIC_CASES])
 def test_public_case(case):
     result = run_case(case["input"], case["kind"])
@@ -68,8 +69,6 @@ def test_public_case(case):
 
 
 def test_public_cases_file_holds_nine_cases():
-    if not CASES_FILE.exists():
-        pytest.skip(f"{CASES_FILE} not found")
     assert len(PUBLIC_CASES) == 9
 
 
