@@ -10,12 +10,13 @@ import re
 import zipfile
 from html import escape
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pptx import Presentation
 from sqlalchemy import update
 
-from qidash import auth, db, ingest, measures, scenarios, spc
+from qidash import auth, db, icons, ingest, measures, scenarios, spc
 from qidash import models as m
 from qidash.cli import main
 from qidash.exports import html_report, images, pptx_deck, svg
@@ -276,7 +277,12 @@ def check_deck(path: Path, sc: sv.Showcase) -> None:
                     assert labels == list(p.chart.marks(kind))
         if want.kind == sv.KIND_BOARD:
             icons_drawn = [s for s in slide.shapes if s.shape_type == 6]  # groups: one per icon
-            assert len(icons_drawn) == 2 * min(len(sc.board), pptx_deck.BOARD_ROWS) + 6
+            key = sv.board_key(sc.board)
+            assert len(icons_drawn) == 2 * pptx_deck.board_rows_shown(sc) + len(key)
+            texts = {s.text_frame.text for s in slide.shapes if s.has_text_frame}
+            for kind, code in key:  # the key names every icon the board draws
+                label_ = icons.variation_label(code) if kind == "variation" else icons.assurance_label(code)
+                assert label_ in texts, (label_, key)
 
 
 # OOXML positions and sizes are whole EMUs (ST_Coordinate, ST_PositiveCoordinate): a decimal makes
@@ -327,6 +333,27 @@ def test_a_fractional_emu_is_caught_by_the_deck_check():
             w.writestr(item, xml)
     with pytest.raises(AssertionError, match="457200.0"):
         check_whole_emus(broken.getvalue())
+
+
+def test_the_board_key_explains_every_icon_used_and_no_other():
+    rows = (
+        sv.BoardRow("A", "Falls", "Falls", "neutral_high", None, "", ""),
+        sv.BoardRow("B", "Sepsis", "Screened", "improvement_low", "consistent_pass", "", ""),
+        sv.BoardRow("B", "Sepsis", "Treated", None, "consistent_pass", "", ""),
+    )
+    key = sv.board_key(rows)
+    assert key == (
+        ("variation", "improvement_low"),
+        ("variation", "neutral_high"),  # purple: special cause with no preferred direction
+        ("variation", None),
+        ("assurance", "consistent_pass"),
+        ("assurance", None),
+    )
+    html = html_report.icons_key(SimpleNamespace(board=rows))
+    assert html.count("<svg") == len(key)
+    for words in ("Improvement (low)", "Special cause (high)", "Consistently passing", "Not assessed"):
+        assert words in html
+    assert "Concern" not in html and "Common cause" not in html
 
 
 def test_the_deck_opens_with_a_slide_per_slide_and_the_models_chart_series(base, tmp_path):

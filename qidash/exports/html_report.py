@@ -18,6 +18,7 @@ from qidash.views.showcase import (
     KIND_PROJECT,
     ProjectSlide,
     Showcase,
+    board_key,
 )
 
 # Printed, each slide is one page: A4 landscape less the margins is 190 mm high, and a slide a little
@@ -181,32 +182,55 @@ def _annotation_list(p: ProjectSlide) -> str:
     return f'<details><summary class="sub">PDSA cycles and changes on the chart</summary><ol class="orgs">{items}</ol></details>'
 
 
-def _board(sc: Showcase) -> str:
+def _icon(kind: str, code: str | None, px: int, as_image: bool) -> str:
+    """One Making Data Count icon: inline SVG (the report: nothing to fetch), or an image from a data URI
+    with the icon's name as its text (a page, whose HTML may not hold SVG)."""
+    if not as_image:
+        return svg.variation_icon(code, px) if kind == "variation" else svg.assurance_icon(code, px)
+    uri = icons.variation_uri(code) if kind == "variation" else icons.assurance_uri(code)
+    name = icons.variation_label(code) if kind == "variation" else icons.assurance_label(code)
+    return f'<img src="{uri}" width="{px}" height="{px}" alt="{_e(name)}">'
+
+
+def board_table(sc: Showcase, icon_px: int = 30, as_images: bool = False) -> str:
+    """The board's table: a row per measure, with its Making Data Count icons. Cells wrap, so no title or
+    measure is cut short."""
     rows = "".join(
         f"<tr><td><b>{_e(r.project)}</b> {_e(r.title)}</td><td>{_e(r.measure)}</td>"
-        f'<td title="{_e(icons.variation_meaning(r.variation_icon))}">{svg.variation_icon(r.variation_icon, 30)}</td>'
-        f'<td title="{_e(icons.assurance_meaning(r.assurance_icon))}">{svg.assurance_icon(r.assurance_icon, 30)}</td>'
+        f'<td title="{_e(icons.variation_meaning(r.variation_icon))}">'
+        f"{_icon('variation', r.variation_icon, icon_px, as_images)}</td>"
+        f'<td title="{_e(icons.assurance_meaning(r.assurance_icon))}">'
+        f"{_icon('assurance', r.assurance_icon, icon_px, as_images)}</td>"
         f"<td>{_e(r.before_after)}</td><td>{_e(r.latest_score)}</td></tr>"
         for r in sc.board
     )
-    key = "".join(
-        f"<span>{svg.variation_icon(code, 22)}{_e(name)}</span>"
-        for code, (name, _m) in icons.VARIATION.items()
-    ) + "".join(
-        f"<span>{svg.assurance_icon(code, 22)}{_e(name)}</span>"
-        for code, (name, _m) in icons.ASSURANCE.items()
+    return (
+        '<table class="board"><thead><tr><th>Project</th><th>Measure</th><th>Variation</th><th>Assurance</th>'
+        f"<th>Median before → after</th><th>Progress score</th></tr></thead><tbody>{rows}</tbody></table>"
     )
+
+
+def icons_key(sc: Showcase, icon_px: int = 22, as_images: bool = False) -> str:
+    """A key to every icon the board uses (each colour and letter on it), and no other."""
+    parts = []
+    for kind, code in board_key(sc.board):
+        if kind == "variation":
+            name, meaning = icons.variation_label(code), icons.variation_meaning(code)
+        else:
+            name, meaning = icons.assurance_label(code), icons.assurance_meaning(code)
+        what = "Variation" if kind == "variation" else "Assurance"
+        icon = _icon(kind, code, icon_px, as_images)
+        parts.append(f'<span title="{_e(meaning)}">{icon}{what}: {_e(name)}</span>')
+    return f'<div class="icons-key">{"".join(parts)}</div>'
+
+
+def _board(sc: Showcase) -> str:
     tiles = "".join(
         f'<div class="tile"><div class="value" style="font-size:28px">{_e(n.text)}</div>'
         f'<div class="label" style="font-size:13px">{_e(n.label)}</div></div>'
         for n in sc.numbers[:4]
     )
-    return (
-        f'<div class="tiles" style="margin-bottom:12px">{tiles}</div>'
-        '<table class="board"><thead><tr><th>Project</th><th>Measure</th><th>Variation</th><th>Assurance</th>'
-        f"<th>Median before → after</th><th>Progress score</th></tr></thead><tbody>{rows}</tbody></table>"
-        f'<div class="icons-key">{key}</div>'
-    )
+    return f'<div class="tiles" style="margin-bottom:12px">{tiles}</div>{board_table(sc)}{icons_key(sc)}'
 
 
 def render(sc: Showcase, board_only: bool = False) -> str:

@@ -40,6 +40,7 @@ from qidash.views.showcase import (
     ChartSeries,
     ProjectSlide,
     Showcase,
+    board_key,
 )
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -50,6 +51,7 @@ FUNNEL_SERIES = "People who reached at least this tier"
 PDSA_SERIES = "PDSA cycles"
 CHANGE_SERIES = "Changes adopted"
 BOARD_ROWS = 10
+KEY_PER_ROW = 6
 MID_GREY = "#768692"
 FUNNEL_NOTE = (
     "People who reached at least each tier; the percentage is the share of the tier before who went on "
@@ -623,6 +625,13 @@ def add_icon(slide, svg_text: str, x, y, size) -> None:
     group.name = root.find(f"{SVG_NS}title").text if root.find(f"{SVG_NS}title") is not None else "Icon"
 
 
+def board_rows_shown(sc: Showcase) -> int:
+    """How many of the board's rows the slide has room for: BOARD_ROWS, one fewer per extra row of the
+    icons' key."""
+    key_rows = -(-len(board_key(sc.board)) // KEY_PER_ROW)
+    return min(len(sc.board), BOARD_ROWS - max(0, key_rows - 1))
+
+
 def _board_slide(slide, sc: Showcase):
     # The headline numbers first, in a strip.
     strip = sc.numbers[:4]
@@ -658,7 +667,8 @@ def _board_slide(slide, sc: Showcase):
     line.line.color.rgb, line.line.width = _rgb(NHS_DARK_BLUE), Pt(1.5)
     row_h = Inches(0.36)
     y += Inches(0.38)
-    shown = sc.board[:BOARD_ROWS]
+    key = board_key(sc.board)
+    shown = sc.board[: board_rows_shown(sc)]
     for r in shown:
         x = MARGIN
         cells = [f"{r.project} {r.title}", r.measure, None, None, r.before_after, r.latest_score]
@@ -692,29 +702,24 @@ def _board_slide(slide, sc: Showcase):
             Inches(0.3),
             [(f"and {len(sc.board) - len(shown)} more measures in the HTML report", 10, False, NHS_GREY)],
         )
-    # A key to the icons along the bottom.
-    kx, ky = MARGIN, HEIGHT - Inches(0.85)
-    for code in (
-        "improvement_high",
-        "concern_high",
-        "common_cause",
-        "consistent_pass",
-        "consistent_fail",
-        "inconsistent",
-    ):
-        svg_text = icons.variation_svg(code) if code in icons.VARIATION else icons.assurance_svg(code)
-        name = icons.variation_label(code) if code in icons.VARIATION else icons.assurance_label(code)
+    # A key to every icon the board uses, along the bottom, KEY_PER_ROW to a row.
+    key_rows = -(-len(key) // KEY_PER_ROW)
+    for i, (kind, code) in enumerate(key):
+        r, c = divmod(i, KEY_PER_ROW)
+        kx = MARGIN + c * Inches(2.05)
+        ky = HEIGHT - Inches(0.55) - (key_rows - r) * Inches(0.32)
+        svg_text = icons.variation_svg(code) if kind == "variation" else icons.assurance_svg(code)
+        name = icons.variation_label(code) if kind == "variation" else icons.assurance_label(code)
         add_icon(slide, svg_text, kx, ky, Inches(0.3))
         _text(
             slide,
             kx + Inches(0.33),
             ky,
-            Inches(1.75),
+            Inches(1.72),
             Inches(0.3),
             [(name, 9, False, NHS_GREY)],
             anchor=MSO_ANCHOR.MIDDLE,
         )
-        kx += Inches(2.05)
     _notes(
         slide,
         "\n".join(
