@@ -184,6 +184,9 @@ header[data-testid="stHeader"] {{ display: none; }}
 .st-key-slide_medians [data-testid="stMetricValue"] {{ font-size: 1.9rem; }}
 .st-key-slide_numbers [data-testid="stMetricValue"] {{ font-size: 3rem; }}
 .st-key-slide_words h4 {{ font-weight: 500; }}
+.st-key-slide_board {{ flex: 1 1 0; min-height: 0; overflow-y: auto; }}
+.st-key-slide_board table.board {{ font-size: 0.9rem; }}
+.st-key-slide_board table.board td {{ padding: 0.05rem 0.5rem; }}
 </style>"""
 fill = "stretch" if presenting else "content"
 
@@ -371,13 +374,16 @@ table.board img { display: block; }
 def board_slide() -> None:
     st.title(slide.title, anchor=False)
     st.caption(f"{view.programme} · {view.subtitle}")
-    with st.container(horizontal=True, gap="small"):
-        for n in view.numbers[:4]:
-            st.metric(n.label, n.text, border=True)
-    # Presenting, the table takes the height left and scrolls within itself only if the measures chosen
-    # are more than a screen holds.
+    if presenting:  # the headline numbers in one line, leaving the screen to the measures
+        st.markdown(" · ".join(f"{n.label} **{n.text}**" for n in view.numbers[:4]))
+    else:
+        with st.container(horizontal=True, gap="small"):
+            for n in view.numbers[:4]:
+                st.metric(n.label, n.text, border=True)
+    # Presenting, the table takes the height left, and scrolls within itself only when the measures
+    # chosen are more than a screen holds.
     with st.container(height=fill, key="slide_board"):
-        st.html(BOARD_STYLE + html_report.board_table(view, 30 if presenting else 34, as_images=True))
+        st.html(BOARD_STYLE + html_report.board_table(view, 26 if presenting else 34, as_images=True))
     st.html(BOARD_STYLE + html_report.icons_key(view, 24, as_images=True))
     st.caption(
         "Variation: what the latest point shows. Assurance: whether the process, as it runs now, will meet "

@@ -117,7 +117,8 @@ def _header(slide, title: str, subtitle: str, badge: str | None = None):
         Inches(0.25),
         WIDTH - 2 * MARGIN,
         Inches(0.75),
-        [(title, 30 if len(title) < 60 else 24, True, NHS_DARK_BLUE)],
+        # Two lines at most within the band above the subtitle.
+        [(title, 30 if len(title) < 60 else 22 if len(title) < 100 else 18, True, NHS_DARK_BLUE)],
         anchor=MSO_ANCHOR.MIDDLE,
     )
     _text(slide, MARGIN, Inches(0.98), WIDTH - 2 * MARGIN, Inches(0.4), [(subtitle, 13, False, NHS_GREY)])
@@ -681,16 +682,20 @@ def _board_slide(slide, sc: Showcase):
                 )
                 add_icon(slide, svg_text, x + Inches(0.25), y, row_h - Inches(0.02))
             else:
-                text = cell if len(cell) <= int(inches * 13) else cell[: int(inches * 13) - 1] + "…"
-                _text(
+                # Two lines of 9 pt to a row: a title is cut short only past what two lines hold.
+                room = 2 * int(inches * 14)
+                text = cell if len(cell) <= room else cell[: room - 1] + "…"
+                box = _text(
                     slide,
                     x,
                     y,
                     Inches(inches),
                     row_h,
-                    [(text, 10, name == "Project", TEXT)],
+                    [(text, 9, name == "Project", TEXT)],
                     anchor=MSO_ANCHOR.MIDDLE,
                 )
+                box.text_frame.margin_top = box.text_frame.margin_bottom = 0
+                box.text_frame.paragraphs[0].space_after = 0
             x += Inches(inches)
         y += row_h
     if len(sc.board) > len(shown):

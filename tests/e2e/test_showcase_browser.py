@@ -179,8 +179,12 @@ def default_showcase(scenario: str):
     return sc
 
 
-@pytest.mark.parametrize("scenario", ("cornwall", "barnet"))
-@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize(
+    "scenario, screen",
+    [(scenario, screen) for scenario in ("cornwall", "barnet") for screen in SCREENS]
+    + [("fylde", SCREENS[0])],  # the longest titles and measures on its board
+    ids=lambda v: f"{v[0]}x{v[1]}" if isinstance(v, tuple) else v,
+)
 def test_every_slide_fits_the_screen_when_presenting(server, browser, scenario, screen, tmp_path):
     slides = default_showcase(scenario).slides
     width, height = screen
