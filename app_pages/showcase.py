@@ -11,7 +11,7 @@ import dataclasses
 
 import streamlit as st
 
-from qidash import auth, catalog, icons, maps, spc_charts, tier_charts
+from qidash import auth, catalog, maps, spc_charts, tier_charts
 from qidash.exports import html_report, images
 from qidash.ui import components, data
 from qidash.views.showcase import (
@@ -173,7 +173,8 @@ BAR_REM = 5.2  # the controls' row and the space around the slide
 PRESENTING_STYLE = f"""<style>
 header[data-testid="stHeader"] {{ display: none; }}
 [data-testid="stMainBlockContainer"] {{ padding: 0.6rem 2.5rem 0 2.5rem; max-width: none; }}
-[data-testid="stLayoutWrapper"]:has(> .st-key-slide_body) {{ height: calc(100dvh - {BAR_REM}rem); flex: none; }}
+[data-testid="stLayoutWrapper"]:has(> .st-key-slide_body) {{
+  height: calc(100dvh - {BAR_REM}rem); flex: none; }}
 .st-key-slide_body {{ height: 100%; }}
 .st-key-slide_body h1 {{ font-size: 2.1rem; padding: 0 0 0.2rem 0; }}
 .st-key-slide_body h3 {{ font-size: 1.4rem; padding: 0.1rem 0; }}
@@ -247,13 +248,16 @@ def map_slide() -> None:
                 maps.capability_deck(mv.areas, mv.values, mv.edges, mv.tips, mv.orgs, size_by=mv.size_by),
                 height="stretch" if presenting else 620,
                 key="showcase_map",
-                alt="Map of the PCN areas coloured by coverage, with organisations as points coloured by stage.",
+                alt="Map of the PCN areas coloured by coverage, with organisations as points coloured by "
+                "stage.",
             )
         with st.container(width=320):
             lines = ["**Coverage** per PCN"]
             lines += [f'<span style="color:{c}">&#9608;</span> {text}' for c, text in mv.legend]
             lines += ["", "**Organisations** by stage"]
-            lines += [f'<span style="color:{c}">&#11044;</span> {name} ({n:,})' for _s, name, c, n in mv.stages]
+            lines += [
+                f'<span style="color:{c}">&#11044;</span> {name} ({n:,})' for _s, name, c, n in mv.stages
+            ]
             st.markdown("  \n".join(lines), unsafe_allow_html=True)
             if mv.note:
                 st.caption(mv.note)

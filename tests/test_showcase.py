@@ -287,7 +287,7 @@ def check_deck(path: Path, sc: sv.Showcase) -> None:
 
 # OOXML positions and sizes are whole EMUs (ST_Coordinate, ST_PositiveCoordinate): a decimal makes
 # PowerPoint offer a repair. The attributes that hold them, wherever they appear in a slide.
-GEOMETRY = re.compile(r'<(a:off|a:ext|a:chOff|a:chExt|p:xfrm|a:pt|a:moveTo|a:lnTo|a:path)\b[^>]*>')
+GEOMETRY = re.compile(r"<(a:off|a:ext|a:chOff|a:chExt|p:xfrm|a:pt|a:moveTo|a:lnTo|a:path)\b[^>]*>")
 DECIMAL = re.compile(r'\b(x|y|cx|cy|w|h)="-?\d*\.\d*"')
 
 

@@ -151,11 +151,12 @@ def test_the_printed_report_cuts_nothing_off_its_one_page_slides(browser, databa
             assert s["kind"] == "board", (number, s)  # only the board may run on
 
 
-# --- presenting: every slide fits the screen ------------------------------------------------------------------
+# --- presenting: every slide fits the screen -------------------------------------------------------------
 SCREENS = ((1440, 900), (1920, 1080))
 MEASURE = """() => {
     const main = document.querySelector('[data-testid="stMain"]');
-    const below = Array.from(document.querySelectorAll('[data-testid="stMain"] [data-testid="stElementContainer"]'))
+    const elements = '[data-testid="stMain"] [data-testid="stElementContainer"]';
+    const below = Array.from(document.querySelectorAll(elements))
         .filter(e => e.getClientRects().length && e.getBoundingClientRect().height > 0)
         .map(e => ({bottom: e.getBoundingClientRect().bottom, text: (e.innerText || '').slice(0, 60)}))
         .filter(e => e.bottom > window.innerHeight + 1);
