@@ -10,7 +10,8 @@ import streamlit as st
 
 from qidash import db, scenarios
 from qidash.ui import data
-from qidash.ui.auth import current_viewer
+from qidash.ui.auth import current_viewer, show_sign_in_off_banner, sign_in_setup
+from qidash.ui.errors import plain_errors, run_plainly
 from qidash.ui.filters import sidebar_filters, url_selectbox
 
 st.set_page_config(page_title="qidash: QI capability across the system", page_icon="📈", layout="wide")
@@ -31,6 +32,12 @@ PAGES = [
     ("app_pages/data.py", "Data", ":material/upload_file:", False, ("admin",)),
 ]
 
+# Who may look is settled before any data is read: a configured database with sign-in missing or broken
+# stops here (DESIGN.md section 8).
+setup = sign_in_setup()
+if setup.mode == "off":
+    show_sign_in_off_banner()
+
 if data.demo_mode():
     with st.sidebar:
         scenario = url_selectbox(
@@ -40,20 +47,21 @@ if data.demo_mode():
             default="cornwall",
             help="Synthetic data reproducing one of five real ICS QI programmes.",
         )
-    engine = data.ensure_demo(scenario)
+    with plain_errors("Opening the demo data"):
+        engine = data.ensure_demo(scenario)
 else:
-    try:
+    # A database that cannot be reached says so plainly, before sign-in and after; the log has the detail.
+    with plain_errors("Opening the database"):
         engine = data.engine_for(db.default_url())
-    except db.DatabaseError as exc:
-        st.error(f"The database cannot be opened. {exc}")
-        st.stop()
 
-viewer = current_viewer(engine)
+with plain_errors("Signing in"):
+    viewer = current_viewer(engine, setup)
 st.session_state["_engine"] = engine
 st.session_state["_viewer"] = viewer
-st.session_state["_filters"] = sidebar_filters(engine, viewer)
+with plain_errors("The sidebar"):
+    st.session_state["_filters"] = sidebar_filters(engine, viewer)
 
-with st.sidebar:
+with st.sidebar, plain_errors("The sidebar"):
     if data.setting(engine, "demo") == "yes":
         st.caption(
             "Demo data: synthetic people, sites and projects placed around real towns. "
@@ -76,4 +84,5 @@ pages = [
     if (HERE / path).exists() and (roles is None or viewer.role in roles)
 ]
 pages.append(st.Page(_home_by_name, title=HOME_TITLE, url_path="overview", visibility="hidden"))
-st.navigation(pages).run()
+# A page that fails shows a plain message and a reference the admin finds in the server log.
+run_plainly(st.navigation(pages).run, "A page")

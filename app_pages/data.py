@@ -7,9 +7,8 @@ import datetime as dt
 import functools
 
 import streamlit as st
-from sqlalchemy.exc import SQLAlchemyError
 
-from qidash import auth, catalog, export, ingest
+from qidash import auth, catalog, db, export, ingest
 from qidash.auth import AccessError
 from qidash.models import ROLES
 from qidash.scope import Scope
@@ -144,6 +143,7 @@ def previewed(files) -> dict:
                 }
             except ingest.UnusableInput as exc:
                 held = {"signature": signature, "batch": None, "report": None, "unusable": exc.messages}
+                ingest.record_unusable(engine, viewer.email, [f.name for f in files], exc.messages)
         st.session_state["_data_preview"] = held
     return held
 
@@ -152,11 +152,11 @@ def load(batch, allow_partial: bool) -> None:
     try:
         with st.spinner("Loading…"):
             result = ingest.commit(engine, batch, user=viewer.email, allow_partial=allow_partial)
-    except SQLAlchemyError as exc:
-        st.error(
-            f"The database refused the load, so nothing was written. Try again; if it persists, "
-            f"tell your database administrator: {exc.__class__.__name__}."
-        )
+    except db.WriterBusy as exc:
+        st.warning(str(exc), icon=":material/hourglass_top:")
+        return
+    except ingest.ImportFailed as exc:  # recorded in the import history and logged
+        st.error(str(exc))
         return
     st.session_state["_data_last_load"] = result
     if result.written or result.outcome == "unchanged":
@@ -409,7 +409,7 @@ with quality_tab:
 with users_tab:
     if viewer.demo:
         st.info(
-            "Demo mode: no sign-in is configured, so these users take effect only once sign-in is turned on.",
+            "No one signs in here (demo mode, or sign-in off), so these users take effect once sign-in is on.",
             icon=":material/info:",
         )
     with engine.connect() as conn:

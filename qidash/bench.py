@@ -258,7 +258,8 @@ def peak_memory_mb() -> float:
 
 def measure_page(url: str, page: str, warm_runs: int = WARM_RUNS) -> dict:
     """Run :func:`measure_here` for ``page`` in a fresh Python process against ``url``."""
-    env = {**os.environ, "QIDASH_DB_URL": url}
+    # Sign-in off on purpose: the bench times pages, as the role switcher's admin.
+    env = {**os.environ, "QIDASH_DB_URL": url, "QIDASH_AUTH": "off"}
     env.pop("QIDASH_DEMO_DIR", None)
     done = subprocess.run(
         [sys.executable, "-m", "qidash.bench", page, str(warm_runs)],

@@ -35,10 +35,15 @@ def sectors_present(conn: Connection) -> list[str]:
 
 
 def date_span(conn: Connection) -> tuple[dt.date | None, dt.date | None]:
-    """The earliest and latest dates in the data (cohort starts, completions, observations, scores)."""
+    """The earliest and latest dates in the data (cohort starts, completions, observations, scores).
+
+    Dates outside what the import accepts (db.EARLIEST_DATE to db.LATEST_DATE, e.g. a year 0001 loaded
+    by an older version) are left out: the Data page's quality lists show them.
+    """
     lows, highs = [], []
     for col in (m.Cohort.start_date, m.Observation.period, m.ProgressScore.scored_on, m.Project.start_date):
-        lo, hi = conn.execute(select(func.min(col), func.max(col))).one()
+        plausible = col.between(db.EARLIEST_DATE, db.LATEST_DATE)
+        lo, hi = conn.execute(select(func.min(col), func.max(col)).where(plausible)).one()
         if lo:
             lows.append(db.as_date(lo))
             highs.append(db.as_date(hi))

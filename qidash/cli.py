@@ -10,6 +10,8 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from qidash import db
 from qidash.scenarios import ScenarioError
 
@@ -95,4 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     except (UserError, db.DatabaseError, ScenarioError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (OperationalError, InterfaceError) as exc:
+        # The database went away or refused us part way: say so, with the driver's words (which name no
+        # password) and the database without its password.
+        where = db.redact(args.db or db.default_url())
+        print(f"error: the database {where} cannot be reached: {str(exc.orig).strip()}", file=sys.stderr)
         return EXIT_USAGE

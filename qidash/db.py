@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from qidash import models
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
 DEFAULT_DB_PATH = DATA_DIR / "qidash.db"
+SQLITE_BUSY_TIMEOUT_S = 30  # how long a SQLite statement waits for another connection's lock
 
 
 def demo_dir() -> Path:
@@ -95,14 +97,14 @@ def make_engine(url: str | None = None) -> Engine:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"timeout": 30})
+            engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             pool = pool_settings()
             engine = create_engine(url, pool_pre_ping=True, **pool)
             if engine.dialect.name == "postgresql":
                 event.listen(engine, "connect", _postgres_session_settings)
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+    except (ArgumentError, NoSuchModuleError, ValueError, ImportError) as exc:  # ImportError: no driver
         raise DatabaseError(
             f"The database URL {redact(url)!r} is not usable: {exc}. "
             "Use e.g. sqlite:///data/qidash.db or postgresql+psycopg://user@host/dbname."
@@ -142,8 +144,8 @@ def redact(url: str) -> str:
         from sqlalchemy.engine import make_url
 
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - a malformed URL is shown as given
-        return url
+    except Exception:  # noqa: BLE001 - a malformed URL: hide whatever sits where a password would
+        return re.sub(r"(://[^/@]*?:)[^/@]*@", r"\1***@", url)
 
 
 def check_connection(engine: Engine) -> None:
@@ -207,9 +209,31 @@ def has_schema(engine: Engine) -> bool:
 # --- settings -----------------------------------------------------------------------------------------
 
 
+# Dates the programme's data can plausibly hold. The import refuses any other (a mistyped year such
+# as 0001 or 9999); pages read only dates inside, so a database loaded before that check cannot make
+# date arithmetic fail, and the Data page lists what lies outside (qidash.ingest.data_quality).
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+
+
+def is_plausible_date(day: dt.date) -> bool:
+    return EARLIEST_DATE <= day <= LATEST_DATE
+
+
 def as_date(value) -> dt.date:
-    """A date read from the database: SQLite hands some back as ISO text (from aggregates, unions)."""
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    """A date read from the database: SQLite hands some back as ISO text (from aggregates, unions).
+
+    A year of fewer than four digits (SQLite may hold ``1-01-01``) is padded rather than refused.
+    """
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value)[:10]
+    year, sep, rest = text.partition("-")
+    if sep and year.isdigit() and len(year) < 4:
+        text = f"{int(year):04d}-{rest}"[:10]
+    return dt.date.fromisoformat(text)
 
 
 def get_setting(conn_or_session, key: str, default: str | None = None) -> str | None:
@@ -229,6 +253,13 @@ def set_setting(session: Session, key: str, value: str) -> None:
 
 # Any fixed number: every qidash process takes the same PostgreSQL advisory lock to write.
 WRITE_LOCK_KEY = 0x71DA5
+# How long a load waits for another to finish before saying so.
+WRITE_WAIT_SECONDS = 30.0
+BUSY_MESSAGE = "Another import is running, so nothing was loaded. Try again in a minute."
+
+
+class WriterBusy(DatabaseError):
+    """Another load holds the write lock and did not finish within WRITE_WAIT_SECONDS."""
 
 
 def lock_for_writing(session: Session) -> None:
@@ -240,17 +271,37 @@ def lock_for_writing(session: Session) -> None:
     the same new keys, and the later one would fail on the unique key (tests/test_concurrency.py).
     Waiting here, the second load starts after the first has committed and sees its rows.
     PostgreSQL: a transaction-scoped advisory lock. SQLite: the database's write lock, taken now
-    instead of at the first write (another writer waits up to the 30 s busy timeout).
+    instead of at the first write.
+
+    The wait is bounded (WRITE_WAIT_SECONDS): after it, WriterBusy says another load is running, so
+    a second import is told to try again rather than left hanging, or failing with "database is locked".
     """
+    wait_ms = int(WRITE_WAIT_SECONDS * 1000)
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(WRITE_LOCK_KEY)))
-    else:
+        session.execute(text(f"SET LOCAL lock_timeout = {wait_ms}"))
+        try:
+            session.execute(select(func.pg_advisory_xact_lock(WRITE_LOCK_KEY)))
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
+                raise WriterBusy(BUSY_MESSAGE) from exc
+            raise
+        session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+        return
+    connection = session.connection()
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {wait_ms}")
+    try:
         # A write that changes nothing starts the write transaction, which takes the lock.
         session.execute(
             models.Setting.__table__.update().where(models.Setting.key == "data_version").values(
                 key=models.Setting.key
             )
         )
+    except OperationalError as exc:
+        if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+            raise WriterBusy(BUSY_MESSAGE) from exc
+        raise
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
 
 
 def bump_data_version(session: Session) -> str:

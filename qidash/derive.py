@@ -177,6 +177,7 @@ def rebuild_organisation_spans(session: Session) -> int:
         .join(m.Project, m.Project.id == links.c.project_id)
         .where(
             links.c.organisation_id.is_not(None),
+            m.Project.start_date.is_not(None),  # undated: never active (measures._active_project_condition)
             or_(m.Project.end_date > m.Project.start_date,
                 and_(m.Project.end_date.is_(None), m.Project.status == "active")),
         )

@@ -20,6 +20,7 @@ import datetime as dt
 import difflib
 import hashlib
 import io
+import logging
 import math
 import re
 from collections import Counter, defaultdict
@@ -28,11 +29,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePath
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, exists, func, select
+from sqlalchemy import Connection, Engine, exists, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from qidash import db, store
 from qidash import models as m
+
+log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_UPLOAD_LABEL = "50 MB"
@@ -68,7 +71,7 @@ class Column:
             "code": "code",
             "int": "whole number",
             "number": "number",
-            "date": "date: 2019-12-31 or 31/12/2019",
+            "date": "date: 2019-12-31 or 31/12/2019, from 1900 to 2100",
             "bool": "yes or no (also y/n, true/false, 1/0)",
             "list": "codes separated by ;",
             "choice": "one of: " + ", ".join(self.choices),
@@ -116,9 +119,11 @@ def _with_schema_lengths(fmt: EntityFormat) -> EntityFormat:
     """``fmt`` with each text column's length limit taken from the schema, so a long value is a
     message rather than a database error."""
     table = store.SPECS[fmt.name].model.__table__
+    elsewhere = {"framework": m.Framework.code, "framework_name": m.Framework.name}  # tiers' framework
     columns = []
     for c in fmt.columns:
-        length = getattr(table.c[c.name].type, "length", None) if c.name in table.c else None
+        stored = table.c[c.name] if c.name in table.c else elsewhere.get(c.name)
+        length = getattr(stored.type, "length", None) if stored is not None else None
         if c.kind in ("text", "code") and length and c.refers_to is None:
             c = replace(c, max_len=length)
         columns.append(c)
@@ -545,6 +550,8 @@ def read_upload(files: list[tuple[str, bytes]], max_bytes: int | None = MAX_UPLO
     """Read uploaded files (CSV or XLSX) into a :class:`Batch`; raises UnusableInput, naming every bad file."""
     if not files:
         raise UnusableInput(["No file was given."])
+    # A name is shown on pages and kept in the audit: control characters in it are written out.
+    files = [(_visible(name), data) for name, data in files]
     total = sum(len(data) for _, data in files)
     if max_bytes is not None and total > max_bytes:
         raise UnusableInput(
@@ -645,7 +652,33 @@ def _read_file(name: str, data: bytes, notes: list[Problem]) -> list[_RawTable]:
     return [_RawTable(name, entity, header, rows)]
 
 
+_SAVE_AS_CSV = 'Save it from Excel as "CSV UTF-8 (comma delimited)" and try again.'
+
+
+def _not_text(name: str, data: bytes) -> str | None:
+    """Why ``data`` is not a CSV file in words (UTF-16, a PDF, binary), or None when it may be one."""
+    head = data[:65536]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return f'{name} is saved as UTF-16 (Excel\'s "Unicode text"), not UTF-8. {_SAVE_AS_CSV}'
+    if head.startswith(b"%PDF"):
+        return f"{name} is a PDF document, not a CSV file. Load the spreadsheet the data came from instead."
+    # UTF-16 without its byte-order mark: every other byte of plain text is NUL.
+    even, odd = head[0::2].count(0) / max(1, len(head) // 2), head[1::2].count(0) / max(1, len(head) // 2)
+    if max(even, odd) > 0.3 and min(even, odd) < 0.05:
+        return f'{name} is saved as UTF-16 (Excel\'s "Unicode text"), not UTF-8. {_SAVE_AS_CSV}'
+    # A control character or two is a bad cell, rejected with its row; many mean binary data.
+    controls = sum(head.count(bytes([c])) for c in (*range(9), 11, 12, *range(14, 32), 127))
+    if controls > max(8, len(head) // 100):
+        return (
+            f"{name} is not a text file (it holds binary data), so it cannot be read as CSV. {_SAVE_AS_CSV}"
+        )
+    return None
+
+
 def _decode(name: str, data: bytes, entity: str | None, notes: list[Problem]) -> str:
+    why_not = _not_text(name, data)
+    if why_not:
+        raise UnusableInput([why_not])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -672,13 +705,110 @@ def _read_csv(name: str, data: bytes, entity: str | None, notes: list[Problem]) 
                 f"{name}: the columns are separated by semicolons. Save it as CSV with commas (CSV UTF-8 in Excel)."
             ]
         )
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise UnusableInput([f"{name} could not be read as CSV ({exc})."]) from exc
+    records = _csv_records(name, text, delimiter)
     if not records or not any(c.strip() for c in records[0]):
         raise UnusableInput([f"{name} has no heading row: the first row must name the columns."])
+    if text.count("\n") > len(records):  # some cell spans lines
+        _check_quotes(name, records, delimiter)
     return records[0], list(enumerate(records[1:], start=2))
+
+
+def _csv_records(name: str, text: str, delimiter: str) -> list[list[str]]:
+    """The records of a CSV text. A quote never closed is an error naming its row: read leniently, the
+    rest of the file would silently become one cell of that row."""
+    records: list[list[str]] = []
+    try:
+        # Strict first, record by record, so the row where reading stopped is known.
+        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True):
+            records.append(record)  # noqa: PERF402 - one by one, so a failure knows its row
+        return records
+    except csv.Error as exc:
+        if "end of data" in str(exc):  # the file ended inside a quoted cell
+            unclosed = (
+                f'{name}: row {len(records) + 1} opens a quote (") that is never closed, so every row after '
+                "it would be read as part of one cell. Close the quote or remove it, and load the file again."
+            )
+            raise UnusableInput([unclosed]) from exc
+    # Other slips strict reading refuses (text after a closing quote) read as spreadsheets read them.
+    try:
+        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise UnusableInput([f"{name} could not be read as CSV ({exc}).".replace("\x00", "")]) from exc
+
+
+def _check_quotes(name: str, records: list[list[str]], delimiter: str) -> None:
+    """A stray quote closed by another many lines down makes the rows between one cell: refuse a cell
+    whose lines look like rows of the file (as many separators as the heading has)."""
+    width = len(records[0])
+    if width < 3:
+        return
+    for index, record in enumerate(records[1:], start=2):
+        for cell in record:
+            if "\n" in cell:
+                lines = cell.split("\n")
+                if any(line.count(delimiter) >= width - 1 for line in lines):
+                    runs_on = (
+                        f'{name}: row {index} has a quote (") that runs on over {len(lines) - 1} line'
+                        f"{'s' if len(lines) > 2 else ''}, which look like rows of their own: they would be "
+                        "read as one cell. Remove the stray quote, and load the file again."
+                    )
+                    raise UnusableInput([runs_on])
+
+
+# What a workbook may unpack to. Parsing is the slow part (about 10 s of CPU per million cells, 50 MB
+# of sheet XML), and a small zip can inflate a thousandfold: both are checked on the zip itself, before
+# any XML is parsed. Larger data goes in as CSV files, which are read without that cost.
+MAX_WORKBOOK_UNPACKED_BYTES = 100 * 1024 * 1024
+MAX_WORKBOOK_CELLS = 1_000_000
+_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")  # a cell element, with or without a prefix
+
+
+def _check_workbook_size(name: str, data: bytes) -> None:
+    """Raise UnusableInput when the workbook would unpack past MAX_WORKBOOK_UNPACKED_BYTES or hold more
+    than MAX_WORKBOOK_CELLS cells. Reads the zip's directory, then streams the sheets counting cells
+    (sizes in the directory can lie, so the bytes inflated are counted too). No XML is parsed."""
+    import zipfile
+
+    split = "Save each sheet as a CSV file and load those instead (several CSV files can be loaded at once)."
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip at all: openpyxl says it is unreadable
+    declared = sum(member.file_size for member in members)
+    limit_mb = MAX_WORKBOOK_UNPACKED_BYTES // 1024 // 1024
+    too_big = (
+        f"{name} unpacks to more than {limit_mb} MB, too large to read safely; a workbook is compressed, "
+        f"and this one would take minutes to open. {split}"
+    )
+    if declared > MAX_WORKBOOK_UNPACKED_BYTES:
+        raise UnusableInput([too_big])
+    too_many = f"{name} holds more than {MAX_WORKBOOK_CELLS:,} cells, too many to read from a workbook safely. {split}"
+    inflated = cells = 0
+    for member in members:
+        if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):
+            inflated += member.file_size
+            continue
+        try:
+            with archive.open(member) as stream:
+                carry = b""
+                while chunk := stream.read(1024 * 1024):
+                    inflated += len(chunk)
+                    if inflated > MAX_WORKBOOK_UNPACKED_BYTES:
+                        raise UnusableInput([too_big])
+                    # A cell's tag starts at a "<": count up to the last one, carry the rest over.
+                    buffer = carry + chunk
+                    cut = buffer.rfind(b"<")
+                    cut = len(buffer) if cut < 0 else cut
+                    cells += len(_CELL.findall(buffer, 0, cut))
+                    carry = buffer[cut:]
+                    if cells > MAX_WORKBOOK_CELLS:
+                        raise UnusableInput([too_many])
+                cells += len(_CELL.findall(carry))
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+            return  # damaged: openpyxl says so
+    if cells > MAX_WORKBOOK_CELLS:
+        raise UnusableInput([too_many])
 
 
 def _read_workbook(name: str, data: bytes, notes: list[Problem]) -> list[_RawTable]:
@@ -688,6 +818,7 @@ def _read_workbook(name: str, data: bytes, notes: list[Problem]) -> list[_RawTab
         f"{name} could not be opened as an Excel workbook; it may be damaged or only partly saved. "
         "Save it again from Excel, or upload CSV files instead."
     )
+    _check_workbook_size(name, data)
     tables = []
     # A damaged workbook can fail in many ways inside the zip and XML readers; each means "unreadable".
     try:
@@ -723,7 +854,7 @@ def _read_workbook(name: str, data: bytes, notes: list[Problem]) -> list[_RawTab
 
 def _normalise(heading) -> str:
     """``" Ods Code"`` -> ``ods_code``: headings are case- and space-insensitive."""
-    text = str(heading or "").replace("\ufeff", "").strip().lower()
+    text = _visible(str(heading or "").replace("\ufeff", "")).strip().lower()
     return re.sub(r"[\s\-]+", "_", text).strip("_")
 
 
@@ -750,7 +881,7 @@ def _columns_for(raw: _RawTable) -> tuple[dict[str, int], list[Problem]]:
                     raw.entity,
                     raw.file,
                     None,
-                    name,
+                    _clip(name),
                     None,
                     f"This column is not part of the {raw.entity} format and was ignored.{hint}",
                     False,
@@ -776,7 +907,11 @@ def _entity_from_header(name: str, header: list, notes: list[Problem]) -> str:
         raise UnusableInput([_unknown_name(name)])
     notes.append(
         Problem(
-            likely[0], name, None, None, None,
+            likely[0],
+            name,
+            None,
+            None,
+            None,
             f"The file name does not say which data it holds; its headings are those of {likely[0]}, "
             "so it was read as that.",
             False,
@@ -822,6 +957,55 @@ def _shown(value) -> str | None:
     return str(value)
 
 
+SHOWN_CHARACTERS = 80
+# Characters no cell of text may hold: NUL (PostgreSQL cannot store it), the other control characters
+# but tab and line breaks, and lone surrogates (half a character, which UTF-8 cannot encode).
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_NOT_IN_CODES = re.compile("[\t\n\r]")
+# Every whole-number column is a 32-bit integer (PostgreSQL's integer; SQLite would take more).
+LARGEST_WHOLE_NUMBER = 2**31 - 1
+
+
+def _visible(text: str) -> str:
+    """``text`` with control characters written out (``\\x00``), safe to show and to store in the audit."""
+    return _NOT_TEXT.sub(
+        lambda found: (
+            f"\\x{ord(found.group()):02x}" if ord(found.group()) < 256 else f"\\u{ord(found.group()):04x}"
+        ),
+        text,
+    )
+
+
+def _clip(text: str | None) -> str | None:
+    """A cell's text short enough to quote in a message (a 1 MB cell is not repeated whole), with
+    control characters written out."""
+    if text is None:
+        return None
+    text = _visible(text[: SHOWN_CHARACTERS * 2])
+    return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 1] + "…"
+
+
+def _check_characters(text: str, col: Column) -> None:
+    """BadValue when ``text`` holds a character the column cannot store, named in words."""
+    found = _NOT_TEXT.search(text)
+    if found:
+        char = found.group()
+        what = {"\x00": "a NUL character (U+0000)"}.get(char)
+        if what is None:
+            kind = (
+                "half of a character (an unpaired surrogate)"
+                if "\ud800" <= char <= "\udfff"
+                else "a control character"
+            )
+            what = f"{kind} (U+{ord(char):04X})"
+        raise BadValue(
+            f"The cell holds {what}, which is not text; {col.name} cannot store it. It usually comes from "
+            "copying out of another system: retype the cell or save the file again as CSV UTF-8."
+        )
+    if col.kind != "text" and _NOT_IN_CODES.search(text.strip()):
+        raise BadValue(f'"{_clip(text)}" holds a tab or a line break; a {col.name} is one line of text.')
+
+
 def _num_text(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
@@ -848,7 +1032,12 @@ def _number(value, col: Column) -> float | None:
     if isinstance(value, bool):
         raise BadValue(f'"{value}" is not a number.')
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a whole number of hundreds of digits, from a workbook
+            raise BadValue(
+                f"The number is too large; {col.name} must be {_a_number(col)} of sensible size."
+            ) from None
     else:
         text = _text(value)
         if text is None:
@@ -858,9 +1047,9 @@ def _number(value, col: Column) -> float | None:
         try:
             number = float(text)
         except ValueError:
-            raise BadValue(f'"{text}" is not a number; {col.name} must be {_a_number(col)}.') from None
+            raise BadValue(f'"{_clip(text)}" is not a number; {col.name} must be {_a_number(col)}.') from None
     if not math.isfinite(number):
-        raise BadValue(f'"{_shown(value)}" is not a number; {col.name} must be {_a_number(col)}.')
+        raise BadValue(f'"{_clip(_shown(value))}" is not a number; {col.name} must be {_a_number(col)}.')
     return number
 
 
@@ -873,7 +1062,12 @@ def _int(value, col: Column) -> int | None:
     if number is None:
         return None
     if not number.is_integer():
-        raise BadValue(f'"{_shown(value)}" is not a whole number; {col.name} must be a whole number.')
+        raise BadValue(f'"{_clip(_shown(value))}" is not a whole number; {col.name} must be a whole number.')
+    if abs(number) > LARGEST_WHOLE_NUMBER:
+        shown = _clip(_shown(value) if not isinstance(value, str) else value.strip())
+        raise BadValue(
+            f'"{shown}" is too large; {col.name} can be at most {LARGEST_WHOLE_NUMBER:,} (check for a typing slip).'
+        )
     return int(number)
 
 
@@ -885,14 +1079,14 @@ def _in_range(number: float, value, col: Column) -> None:
         # A stepped scale is written as its steps are (0.5 to 5.0), others as plainly as possible.
         low_text, high_text = (f"{low:.1f}", f"{high:.1f}") if col.step else (_num_text(low), _num_text(high))
         raise BadValue(
-            f'"{shown}" is outside {scale}; {col.name} must be between {low_text} and {high_text}.'
+            f'"{_clip(shown)}" is outside {scale}; {col.name} must be between {low_text} and {high_text}.'
         )
     if low is not None and number < low:
         if low == 0:
-            raise BadValue(f'"{shown}" is negative; {col.name} must be 0 or more.')
-        raise BadValue(f'"{shown}" is too small; {col.name} must be {_num_text(low)} or more.')
+            raise BadValue(f'"{_clip(shown)}" is negative; {col.name} must be 0 or more.')
+        raise BadValue(f'"{_clip(shown)}" is too small; {col.name} must be {_num_text(low)} or more.')
     if col.step and not math.isclose(number / col.step, round(number / col.step)):
-        raise BadValue(f'"{shown}" is not a step of {col.step} on the scale; use e.g. 2.0 or 2.5.')
+        raise BadValue(f'"{_clip(shown)}" is not a step of {col.step} on the scale; use e.g. 2.0 or 2.5.')
 
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
@@ -903,12 +1097,12 @@ DATE_HINT = "write dates as 31/12/2019 (day/month/year) or 2019-12-31"
 
 def _date(value, col: Column, memo: dict) -> dt.date | None:
     if isinstance(value, dt.datetime):
-        return value.date()
+        return _plausible(value.date(), value, col)
     if isinstance(value, dt.date):
-        return value
+        return _plausible(value, value, col)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         raise BadValue(
-            f'"{_shown(value)}" is a number, not a date; format the cell as a date or {DATE_HINT}.'
+            f'"{_clip(_shown(value))}" is a number, not a date; format the cell as a date or {DATE_HINT}.'
         )
     text = _text(value)
     if text is None:
@@ -921,7 +1115,19 @@ def _date(value, col: Column, memo: dict) -> dt.date | None:
     found = memo[text]
     if isinstance(found, BadValue):
         raise found
-    return found
+    return _plausible(found, text, col)
+
+
+def _plausible(day: dt.date, value, col: Column) -> dt.date:
+    """``day``, or BadValue when its year is outside what the programme can hold (a mistyped year)."""
+    if not db.is_plausible_date(day):
+        bound = (
+            f"before {db.EARLIEST_DATE.year}" if day < db.EARLIEST_DATE else f"after {db.LATEST_DATE.year}"
+        )
+        raise BadValue(
+            f'"{_clip(_shown(value))}" is not a plausible date (the year {day.year} is {bound}); check the year.'
+        )
+    return day
 
 
 def _parse_date_text(text: str) -> dt.date:
@@ -932,19 +1138,19 @@ def _parse_date_text(text: str) -> dt.date:
         day, month, year = (int(g) for g in uk.groups())
         if month > 12 and day <= 12:
             raise BadValue(
-                f'"{text}" looks like a month-first (US) date; there is no month {month}. Put the day first: '
+                f'"{_clip(text)}" looks like a month-first (US) date; there is no month {month}. Put the day first: '
                 f"{month:02d}/{day:02d}/{year}, or {DATE_HINT}."
             )
     elif _UK_SHORT_YEAR.match(text):
         raise BadValue(
-            f'"{text}" has a two-digit year, which is ambiguous; give the year in full: {DATE_HINT}.'
+            f'"{_clip(text)}" has a two-digit year, which is ambiguous; give the year in full: {DATE_HINT}.'
         )
     else:
-        raise BadValue(f'"{text}" is not a date; {DATE_HINT}.')
+        raise BadValue(f'"{_clip(text)}" is not a date; {DATE_HINT}.')
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise BadValue(f'"{text}" is not a real date (there is no such day); {DATE_HINT}.') from None
+        raise BadValue(f'"{_clip(text)}" is not a real date (there is no such day); {DATE_HINT}.') from None
 
 
 _TRUE = {"y", "yes", "true", "1", "t"}
@@ -964,7 +1170,7 @@ def _bool(value, col: Column) -> bool | None:
         return True
     if lowered in _FALSE:
         return False
-    raise BadValue(f'"{text}" is not yes or no; {col.name} takes y/n, yes/no, true/false or 1/0.')
+    raise BadValue(f'"{_clip(text)}" is not yes or no; {col.name} takes y/n, yes/no, true/false or 1/0.')
 
 
 def _choice(value, col: Column, memo: dict) -> str | None:
@@ -976,7 +1182,7 @@ def _choice(value, col: Column, memo: dict) -> str | None:
     choice = memo[text]
     if choice not in col.choices:
         noun = "status" if col.name == "status" else col.name
-        raise BadValue(f'"{text}" is not a recognised {noun}; use one of: {", ".join(col.choices)}.')
+        raise BadValue(f'"{_clip(text)}" is not a recognised {noun}; use one of: {", ".join(col.choices)}.')
     return choice
 
 
@@ -997,7 +1203,9 @@ def _scope(value) -> str:
         return "system"
     if kind in ("locality", "pcn") and sep and code.strip():
         return f"{kind}:{code.strip()}"
-    raise BadValue(f'"{text}" is not a scope; use system, locality:CODE or pcn:CODE (e.g. pcn:PCN-N1).')
+    raise BadValue(
+        f'"{_clip(text)}" is not a scope; use system, locality:CODE or pcn:CODE (e.g. pcn:PCN-N1).'
+    )
 
 
 def _reader(col: Column) -> Callable:
@@ -1017,6 +1225,8 @@ def _reader(col: Column) -> Callable:
     checks_range = col.minimum is not None or col.maximum is not None or col.step is not None
 
     def read(value):
+        if isinstance(value, str):
+            _check_characters(value, col)
         typed = base(value)
         if typed is None:
             return col.default
@@ -1099,16 +1309,21 @@ def _typed_table(raw: _RawTable) -> tuple[Table, list[Problem]]:
     trimmed: dict[str, list[int]] = defaultdict(list)
     row_checks = ROW_CHECKS.get(raw.entity, [])
     entity, file = raw.entity, raw.file
+    # An optional column of the natural key left out of the file means what its blank cell means
+    # (a target without a scope column is for the whole system): every row needs its whole key.
+    key_defaults = {
+        c.name: _reader(c)(None) for c in fmt.columns if c.name in fmt.key and c.name not in positions
+    }
     for rowno, cells in raw.rows:
         if all(_blank(v) for v in cells):
             continue  # blank rows separate blocks in spreadsheets; skip them silently
-        values, bad = {}, []
+        values, bad = dict(key_defaults), []
         for col, pos, read in cols:
             cell = cells[pos] if pos < len(cells) else None
             try:
                 value = read(cell)
             except BadValue as exc:
-                bad.append(Problem(entity, file, rowno, col.name, _shown(cell), str(exc)))
+                bad.append(Problem(entity, file, rowno, col.name, _clip(_shown(cell)), str(exc)))
                 continue
             if col.required and value is None:
                 bad.append(
@@ -1195,8 +1410,8 @@ class _Known:
         """Why ``code`` cannot be used: not known, or its own row was rejected."""
         noun = NOUNS[entity]
         if code in self.rejected[entity]:
-            return f'The {noun} "{code}" is in this load, but its own row was rejected (see {entity}).'
-        reason = f'There is no {noun} with the code "{code}", in the database or in this load.'
+            return f'The {noun} "{_clip(str(code))}" is in this load, but its own row was rejected (see {entity}).'
+        reason = f'There is no {noun} with the code "{_clip(str(code))}", in the database or in this load.'
         if isinstance(code, str):
             if entity not in self._lowered:
                 codes = [*self.stored(entity), *self.loaded[entity]]
@@ -1344,7 +1559,7 @@ def _reference_problems(entity: str, item: _Item, known: _Known):
         codes = code if isinstance(code, list) else [code]
         for one in codes:
             if not known.has(col.refers_to, one):
-                shown = one if not isinstance(code, list) else ";".join(code)
+                shown = _clip(one if not isinstance(code, list) else ";".join(code))
                 yield Problem(entity, item.file, item.row, col.name, shown, known.unknown(col.refers_to, one))
     measure = values.get("measure_code")
     project = values.get("project_code")
@@ -1611,23 +1826,61 @@ def _report(checked: Checked, counts: store.WriteCounts) -> dict:
 
 
 def preview(engine: Engine, batch: Batch) -> Report:
-    """What committing ``batch`` would do, per entity; planned in a transaction that is rolled back."""
-    with Session(engine) as session:
-        try:
-            checked = validate(session, batch)
-            counts = store.write_frames(session, checked.frames)
-        finally:
-            session.rollback()
+    """What committing ``batch`` would do, per entity. Only reads: it writes nothing and locks no row,
+    so a preview never waits for a load in progress nor holds one up (on PostgreSQL its transaction
+    is read-only, so a write would be an error rather than a lock)."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(postgresql_readonly=True)
+        with Session(bind=conn) as session:
+            try:
+                checked = validate(session, batch)
+                counts = store.write_frames(session, checked.frames, dry_run=True)
+            finally:
+                session.rollback()
     return Report(**_report(checked, counts))
 
 
-def commit(engine: Engine, batch: Batch, *, user: str, allow_partial: bool = False) -> LoadResult:
+class ImportFailed(Exception):
+    """A load that failed for a reason other than its rows (a database error, a fault of ours): nothing
+    was written, and the failure is in the audit trail as import ``import_batch_id``."""
+
+    def __init__(self, import_batch_id: int | None, cause: BaseException):
+        self.import_batch_id = import_batch_id
+        self.cause = cause
+        where = f" (import {import_batch_id} in the import history)" if import_batch_id else ""
+        super().__init__(
+            f"The load failed, so nothing was written{where}. Try again; if it fails again, your admin "
+            f"will find the details in the application log ({type(cause).__name__})."
+        )
+
+
+def commit(
+    engine: Engine, batch: Batch, *, user: str, allow_partial: bool = False, note: str | None = None
+) -> LoadResult:
     """Load ``batch`` in one transaction and record it; returns what happened.
+
+    ``user`` is who loads (a signed-in email, or ``auth.cli_actor()`` from the command line); ``note``
+    is free text kept with the record (the command line's ``--user``), never taken as the identity.
 
     With rejected rows and no ``allow_partial`` nothing is written but the audit record (outcome
     ``rejected``). Otherwise the valid rows are upserted, tier attainment is rebuilt, the measures of
     the projects touched are re-analysed and the data version is bumped (so page caches refresh).
+
+    Raises db.WriterBusy when another load holds the database for longer than db.WRITE_WAIT_SECONDS
+    (nothing was started), and ImportFailed, recorded with outcome ``failed``, when anything else goes
+    wrong (the cause is logged and kept as ``__cause__``).
     """
+    try:
+        return _commit(engine, batch, user, allow_partial, note)
+    except db.WriterBusy:
+        raise
+    except Exception as exc:
+        log.exception("Import of %s by %s failed", batch.file_label, user)
+        raise ImportFailed(_record_failure(engine, batch, user, exc, note), exc) from exc
+
+
+def _commit(engine: Engine, batch: Batch, user: str, allow_partial: bool, note: str | None) -> LoadResult:
     with Session(engine) as session:
         try:
             db.lock_for_writing(session)  # one load at a time, planned on what the previous one wrote
@@ -1645,7 +1898,7 @@ def commit(engine: Engine, batch: Batch, *, user: str, allow_partial: bool = Fal
                 analysed = _refresh_derived(session, checked.frames, counts)
                 db.bump_data_version(session)
                 outcome = "loaded_partly" if rejected else "loaded"
-            batch_id = _record(session, batch, user, outcome, report, counts)
+            batch_id = _record(session, batch, user, outcome, report, note)
             session.commit()
         except BaseException:
             session.rollback()
@@ -1665,22 +1918,36 @@ def _refresh_derived(session: Session, frames: dict, counts: store.WriteCounts) 
     return derive.refresh_derived(session, analysis.measures_touched(session, projects))
 
 
-def _record(session: Session, batch: Batch, user: str, outcome: str, report: dict, counts) -> int:
-    """Write the ImportBatch audit row (and an audit event); returns its id."""
+def _record(
+    session: Session,
+    batch: Batch,
+    user: str,
+    outcome: str,
+    report: dict | None,
+    note: str | None,
+    error: str | None = None,
+) -> int:
+    """Write the ImportBatch audit row (and an audit event); returns its id. ``report`` is None for a
+    load that failed before it could count its rows (``error`` says what went wrong)."""
     from sqlalchemy import insert
 
     from qidash import auth
 
-    frame = report["counts"]
-    accepted = 0 if outcome == "rejected" else int(frame[["new", "updated", "unchanged"]].to_numpy().sum())
-    rejected = int(frame["rejected"].sum())
-    detail = {
-        "files": [{"name": f.name, "bytes": f.size, "sha256": f.sha256} for f in batch.files],
-        "counts": frame.to_dict(orient="records"),
-        "rejected": [
+    detail: dict = {"files": [{"name": f.name, "bytes": f.size, "sha256": f.sha256} for f in batch.files]}
+    accepted = rejected = 0
+    if report is not None:
+        frame = report["counts"]
+        if outcome != "rejected":
+            accepted = int(frame[["new", "updated", "unchanged"]].to_numpy().sum())
+        rejected = int(frame["rejected"].sum())
+        detail["counts"] = frame.to_dict(orient="records")
+        detail["rejected"] = [
             f"{r.file}: {_problem_from(r).message()}" for r in report["rejected"].head(50).itertuples()
-        ],
-    }
+        ]
+    if error:
+        detail["error"] = error
+    if note:
+        detail["note"] = _clip(note)
     batch_id = session.execute(
         insert(m.ImportBatch)
         .values(
@@ -1695,10 +1962,42 @@ def _record(session: Session, batch: Batch, user: str, outcome: str, report: dic
         )
         .returning(m.ImportBatch.id)
     ).scalar_one()
-    auth.record(
-        session, user, "import", {"import_batch": batch_id, "files": batch.file_label, "outcome": outcome}
-    )
+    event = {"import_batch": batch_id, "files": batch.file_label, "outcome": outcome}
+    if note:
+        event["note"] = detail["note"]
+    auth.record(session, user, "import", event)
     return batch_id
+
+
+def _record_failure(engine: Engine, batch: Batch, user: str, exc: Exception, note: str | None) -> int | None:
+    """Record a load that failed (outcome ``failed``) in a transaction of its own; returns its id, or
+    None when even that cannot be written (the database is down): logged, never raised, so the
+    original error is what the caller sees."""
+    try:
+        with Session(engine) as session:
+            batch_id = _record(session, batch, user, "failed", None, note, error=type(exc).__name__)
+            session.commit()
+        return batch_id
+    except Exception:
+        log.exception("The failed import of %s could not be recorded", batch.file_label)
+        return None
+
+
+def record_unusable(
+    engine: Engine, user: str, names: list[str], messages: list[str], note: str | None = None
+) -> bool:
+    """Record in the audit trail an attempt to load files that could not be read at all (nothing was
+    checked or written). Returns whether it was recorded; a failure to record is logged, not raised."""
+    from qidash import auth
+
+    detail: dict = {
+        "files": [_clip(_visible(n)) for n in names[:20]],
+        "outcome": "unusable",
+        "reasons": [_visible(message)[:500] for message in messages[:20]],
+    }
+    if note:
+        detail["note"] = _clip(note)
+    return auth.audit(engine, user, "import", detail)
 
 
 def recent_imports(engine: Engine, limit: int = 20) -> pd.DataFrame:
@@ -1729,7 +2028,45 @@ DATA_QUALITY_TITLES = {
     "projects_without_measures": "Projects without measures (no chart)",
     "stale_projects": "Active projects with no data or score in the last 90 days",
     "person_ref_at_two_organisations": "The same person_ref at two organisations",
+    "dates_out_of_range": "Dates before 1900 or after 2100 (mistyped years: correct them and load again)",
 }
+
+# Every date column of the programme tables, with what names its row: (file, key column, table, date column).
+DATE_COLUMNS = (
+    ("organisations", m.Organisation.ods_code, m.Organisation, m.Organisation.offered_on),
+    ("people", m.Person.person_ref, m.Person, m.Person.left_on),
+    ("cohorts", m.Cohort.code, m.Cohort, m.Cohort.start_date),
+    ("cohorts", m.Cohort.code, m.Cohort, m.Cohort.end_date),
+    ("projects", m.Project.code, m.Project, m.Project.start_date),
+    ("projects", m.Project.code, m.Project, m.Project.end_date),
+    ("targets", m.Target.measure, m.Target, m.Target.due_on),
+)
+# Rows named through their cohort or project: (file, name column, table, date column, join).
+DATE_COLUMNS_OF_CHILDREN = (
+    (
+        "enrolments",
+        m.Cohort.code,
+        m.Enrolment,
+        m.Enrolment.completed_on,
+        m.Cohort.id == m.Enrolment.cohort_id,
+    ),
+    (
+        "attendance",
+        m.Cohort.code,
+        m.SessionAttendance,
+        m.SessionAttendance.held_on,
+        m.Cohort.id == m.SessionAttendance.cohort_id,
+    ),
+    (
+        "progress",
+        m.Project.code,
+        m.ProgressScore,
+        m.ProgressScore.scored_on,
+        m.Project.id == m.ProgressScore.project_id,
+    ),
+    ("observations", m.Project.code, m.Observation, m.Observation.period, None),
+    ("changes", m.Project.code, m.Change, m.Change.changed_on, m.Project.id == m.Change.project_id),
+)
 
 
 def data_quality(engine: Engine, as_of: dt.date | None = None) -> dict[str, pd.DataFrame]:
@@ -1746,9 +2083,7 @@ def quality_lists(conn: Connection, as_of: dt.date | None = None) -> dict[str, p
     since = as_of - dt.timedelta(days=STALE_DAYS)
     pcn = aliased(m.Pcn)
     no_coordinates = (
-        select(
-            m.Organisation.ods_code, m.Organisation.name, m.Organisation.kind, pcn.code.label("pcn_code")
-        )
+        select(m.Organisation.ods_code, m.Organisation.name, m.Organisation.kind, pcn.code.label("pcn_code"))
         .outerjoin(pcn, pcn.id == m.Organisation.pcn_id)
         .where((m.Organisation.latitude.is_(None)) | (m.Organisation.longitude.is_(None)))
         .order_by(m.Organisation.ods_code)
@@ -1791,9 +2126,7 @@ def quality_lists(conn: Connection, as_of: dt.date | None = None) -> dict[str, p
     # Refs that differ only in case or spaces are most likely one person entered at two places.
     same_ref = func.lower(func.trim(m.Person.person_ref))
     clashing = (
-        select(same_ref)
-        .group_by(same_ref)
-        .having(func.count(func.distinct(m.Person.organisation_id)) > 1)
+        select(same_ref).group_by(same_ref).having(func.count(func.distinct(m.Person.organisation_id)) > 1)
     )
     two_orgs = (
         select(m.Person.person_ref, m.Organisation.ods_code, m.Organisation.name)
@@ -1801,6 +2134,38 @@ def quality_lists(conn: Connection, as_of: dt.date | None = None) -> dict[str, p
         .where(same_ref.in_(clashing))
         .order_by(same_ref, m.Organisation.ods_code)
     )
+    out_of_range = [
+        select(
+            literal(entity).label("data"),
+            key.label("code"),
+            literal(col.name).label("column"),
+            func.min(col).label("earliest"),
+            func.max(col).label("latest"),
+            func.count().label("rows"),
+        )
+        .select_from(table)
+        .where(_implausible(col))
+        .group_by(key)
+        for entity, key, table, col in DATE_COLUMNS
+    ]
+    for entity, key, table, col, on in DATE_COLUMNS_OF_CHILDREN:
+        query = select(
+            literal(entity).label("data"),
+            key.label("code"),
+            literal(col.name).label("column"),
+            func.min(col).label("earliest"),
+            func.max(col).label("latest"),
+            func.count().label("rows"),
+        )
+        if on is None:  # observations: through their measure to the project
+            query = (
+                query.select_from(table)
+                .join(m.Measure, m.Measure.id == m.Observation.measure_id)
+                .join(m.Project, m.Project.id == m.Measure.project_id)
+            )
+        else:
+            query = query.select_from(table).join(key.class_, on)
+        out_of_range.append(query.where(_implausible(col)).group_by(key))
     queries = {
         "organisations_without_coordinates": no_coordinates,
         "people_without_organisation": orphans,
@@ -1808,4 +2173,14 @@ def quality_lists(conn: Connection, as_of: dt.date | None = None) -> dict[str, p
         "stale_projects": stale,
         "person_ref_at_two_organisations": two_orgs,
     }
-    return {key: pd.read_sql(query, conn) for key, query in queries.items()}
+    lists = {key: pd.read_sql(query, conn) for key, query in queries.items()}
+    found = [pd.read_sql(q, conn) for q in out_of_range]
+    dates = pd.concat([f for f in found if len(f)] or found[:1], ignore_index=True)
+    for column in ("earliest", "latest"):  # SQLite hands min/max of a date back as text
+        dates[column] = [None if v is None else str(v)[:10] for v in dates[column]]
+    lists["dates_out_of_range"] = dates
+    return lists
+
+
+def _implausible(col):
+    return (col < db.EARLIEST_DATE) | (col > db.LATEST_DATE)

@@ -444,10 +444,13 @@ ROLES = ("executive", "locality_lead", "faculty", "admin")
 class User(Base):
     """Who may sign in, with which role and (for locality leads) which area.
 
-    ``localities`` / ``pcns`` are ``;``-separated codes; empty means the whole system.
+    ``localities`` / ``pcns`` are ``;``-separated codes; empty means the whole system (never for a
+    locality lead). ``oidc_issuer`` / ``oidc_subject`` are who the identity provider says this user is,
+    bound at their first sign-in with a verified email; from then on they are matched by these alone.
     """
 
     __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject", name="uq_app_user_oidc_identity"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
@@ -455,6 +458,8 @@ class User(Base):
     localities: Mapped[str] = mapped_column(String(500), default="")
     pcns: Mapped[str] = mapped_column(String(1000), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    oidc_issuer: Mapped[str | None] = mapped_column(String(500))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
 
 class AuditEvent(Base):

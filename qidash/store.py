@@ -57,12 +57,42 @@ class WriteCounts:
         return sum(self.inserted.values()) + sum(self.updated.values())
 
 
-class Lookups:
-    """Natural key -> id maps, loaded lazily (two columns per table) and kept current as rows are added."""
+# The column of a table whose value names a row to the rows that refer to it (Lookups' keys).
+LOOKUP_KEYS = {
+    "locality": "code",
+    "pcn": "code",
+    "organisation": "ods_code",
+    "person": "person_ref",
+    "tier": "code",
+    "course": "code",
+    "cohort": "code",
+    "priority": "code",
+    "project": "code",
+}
 
-    def __init__(self, session: Session):
+
+class Lookups:
+    """Natural key -> id maps, loaded lazily (two columns per table) and kept current as rows are added.
+
+    In a dry run (``dry_run=True``) rows that would be inserted get stand-in ids (negative, so never a
+    stored one) instead of being written, so the rows that refer to them are planned as they would be.
+    """
+
+    def __init__(self, session: Session, dry_run: bool = False):
         self.session = session
+        self.dry_run = dry_run
         self._maps: dict[str, dict] = {}
+        self._last_stand_in = 0
+
+    def stand_in_id(self) -> int:
+        """An id for a row a dry run would insert."""
+        self._last_stand_in -= 1
+        return self._last_stand_in
+
+    def add(self, name: str, row: dict, row_id: int) -> None:
+        """Record that ``row`` (model column values) of lookup ``name`` has ``row_id``."""
+        key = (row["project_id"], row["code"]) if name == "measure" else row[LOOKUP_KEYS[name]]
+        self.get(name)[key] = row_id
 
     def get(self, name: str) -> dict:
         if name not in self._maps:
@@ -144,12 +174,14 @@ def _tier_row(r, lk):
     frameworks = lk.get("framework")
     code = r["framework"]
     if code not in frameworks:
-        new_id = lk.session.execute(
-            insert(m.Framework)
-            .values(code=code, name=r.get("framework_name") or code)
-            .returning(m.Framework.id)
-        ).scalar_one()
-        frameworks[code] = new_id
+        if lk.dry_run:
+            frameworks[code] = lk.stand_in_id()
+        else:
+            frameworks[code] = lk.session.execute(
+                insert(m.Framework)
+                .values(code=code, name=r.get("framework_name") or code)
+                .returning(m.Framework.id)
+            ).scalar_one()
     return {
         "framework_id": frameworks[code],
         "code": r["code"],
@@ -417,22 +449,31 @@ def plan_entity(session: Session, name: str, rows: list[dict], lookups: Lookups)
     return inserts, updates, unchanged
 
 
-def write_frames(session: Session, frames: dict[str, list[dict]]) -> WriteCounts:
-    """Upsert every entity in ``frames`` on its natural key. The caller commits or rolls back."""
+def write_frames(session: Session, frames: dict[str, list[dict]], *, dry_run: bool = False) -> WriteCounts:
+    """Upsert every entity in ``frames`` on its natural key. The caller commits or rolls back.
+
+    With ``dry_run`` nothing is written and no row is locked: the counts are what writing would give.
+    A preview runs this way, so it never waits for, or holds up, a load of the same rows.
+    """
     counts = WriteCounts()
-    lookups = Lookups(session)
+    lookups = Lookups(session, dry_run=dry_run)
     for name in ENTITY_ORDER:
         rows = frames.get(name)
         if not rows:
             continue
         spec = SPECS[name]
         inserts, updates, unchanged = plan_entity(session, name, rows, lookups)
-        for chunk in _chunks(inserts):
-            session.execute(insert(spec.model), chunk)
-        for chunk in _chunks(updates):
-            session.execute(update(spec.model), chunk)
-        if spec.lookup:
-            lookups.forget(spec.lookup)
+        if dry_run:
+            if spec.lookup:
+                for row in inserts:
+                    lookups.add(spec.lookup, row, lookups.stand_in_id())
+        else:
+            for chunk in _chunks(inserts):
+                session.execute(insert(spec.model), chunk)
+            for chunk in _chunks(updates):
+                session.execute(update(spec.model), chunk)
+            if spec.lookup:
+                lookups.forget(spec.lookup)
         moved: set[str] = set()
         if name == "priorities":
             moved = _link_priority_parents(session, rows, lookups)
@@ -458,7 +499,7 @@ def _link_priority_parents(session: Session, rows: list[dict], lookups: Lookups)
         query = select(m.Priority.id, m.Priority.parent_id).where(m.Priority.id.in_(chunk))
         before.update(session.execute(query).all())
     params = [{"id": i, "parent_id": p} for i, p in wanted.items() if before.get(i) != p]
-    for chunk in _chunks(params):
+    for chunk in _chunks([] if lookups.dry_run else params):
         session.execute(update(m.Priority), chunk)
     changed = {p["id"] for p in params}
     return {r["code"] for r in rows if ids[r["code"]] in changed}
@@ -484,6 +525,9 @@ def _replace_partners(session: Session, rows: list[dict], lookups: Lookups) -> s
         for project_id, org_id in session.execute(query):
             before[project_id].add(org_id)
     changed = [i for i, partners in wanted.items() if before[i] != partners]
+    if lookups.dry_run:
+        changed_ids = set(changed)
+        return {r["code"] for r in rows if projects[r["code"]] in changed_ids}
     for chunk in _chunks(changed, 900):
         session.execute(delete(m.ProjectPartner).where(m.ProjectPartner.project_id.in_(chunk)))
     links = [{"project_id": i, "organisation_id": o} for i in changed for o in sorted(wanted[i])]

@@ -61,6 +61,7 @@ def start_server(db_url: str | None, log_path: Path) -> tuple[subprocess.Popen, 
     env = {k: v for k, v in os.environ.items() if k != "QIDASH_DB_URL"}
     if db_url:
         env["QIDASH_DB_URL"] = db_url
+        env["QIDASH_AUTH"] = "off"  # a configured database needs sign-in; the load test turns it off on purpose
     env.setdefault("QIDASH_DEMO_DIR", tempfile.mkdtemp(prefix="qidash-load-"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",

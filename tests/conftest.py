@@ -305,7 +305,8 @@ def app_database(request, databases, monkeypatch):
 
     SQLite: demo mode, the scenario's file under ``QIDASH_DEMO_DIR`` (loaded here if the app has not made
     it yet). PostgreSQL: the session's shared copy of the demo, named by ``QIDASH_DB_URL``; the app then
-    runs as a deployment does, with one configured database and no scenario switcher.
+    runs as a deployment does, with one configured database and no scenario switcher, and sign-in
+    turned off on purpose (``QIDASH_AUTH=off``) so the tests can choose a role.
     """
     from qidash import db, scenarios
 
@@ -313,6 +314,7 @@ def app_database(request, databases, monkeypatch):
         if request.param == "postgresql":
             engine = databases.demo("postgresql", scenario)
             monkeypatch.setenv("QIDASH_DB_URL", engine.url.render_as_string(hide_password=False))
+            monkeypatch.setenv("QIDASH_AUTH", "off")
             return engine
         monkeypatch.delenv("QIDASH_DB_URL", raising=False)
         engine = db.make_engine(db.demo_url(scenario))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from pathlib import Path
 
@@ -21,15 +20,6 @@ from qidash.cli import (
 SHOWN_PROBLEMS = 200  # a file with thousands of bad rows needs the first ones fixed, not a wall of text
 
 
-def _who(args: argparse.Namespace) -> str:
-    if args.user:
-        return args.user
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no login name (some containers)
-        return "command line"
-
-
 # --- import -----------------------------------------------------------------------------------------
 
 
@@ -40,7 +30,10 @@ def _import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow-partial", action="store_true", help="load the valid rows even when some rows are rejected"
     )
-    p.add_argument("--user", help="who is loading, for the audit record (default: your login name)")
+    p.add_argument(
+        "--user",
+        help="a note for the audit record, e.g. who asked for the load (recorded as cli:LOGIN (note: TEXT))",
+    )
 
 
 @runs("import")
@@ -53,15 +46,37 @@ def _import(args: argparse.Namespace) -> int:
         for message in exc.messages:
             print(f"error: {message}", file=sys.stderr)
         print("Nothing was loaded.", file=sys.stderr)
+        if not args.dry_run:
+            _record_unusable(args, exc.messages)
         return EXIT_USAGE
     engine = engine_for(args)
     if args.dry_run:
         report = ingest.preview(engine, batch)
     else:
-        report = ingest.commit(engine, batch, user=_who(args), allow_partial=args.allow_partial)
+        from qidash import auth
+
+        try:
+            report = ingest.commit(
+                engine, batch, user=auth.cli_actor(args.user), allow_partial=args.allow_partial, note=args.user
+            )
+        except ingest.ImportFailed as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     _print_report(report)
     print(_outcome_line(report, args.dry_run))
     return EXIT_REJECTED if report.has_rejections else EXIT_OK
+
+
+def _record_unusable(args: argparse.Namespace, messages: list[str]) -> None:
+    """Audit the attempt, when the database can be reached (the file's problem is the message either way)."""
+    from qidash import auth, db, ingest
+
+    try:
+        engine = engine_for(args)
+    except db.DatabaseError:
+        return
+    names = [Path(p).name for p in args.paths]
+    ingest.record_unusable(engine, auth.cli_actor(args.user), names, messages, note=args.user)
 
 
 def _print_report(report) -> None:
@@ -113,7 +128,10 @@ def _outcome_line(report, dry_run: bool) -> str:
 def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="FILE.xlsx", help="the workbook to write")
     add_scope_flags(p)
-    p.add_argument("--user", help="who is exporting, for the audit record (default: your login name)")
+    p.add_argument(
+        "--user",
+        help="a note for the audit record, e.g. who the export is for (recorded as cli:LOGIN (note: TEXT))",
+    )
 
 
 @runs("export")
@@ -134,6 +152,9 @@ def _export(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from exc
     data = export.export_workbook(engine, scope)
     out.write_bytes(data)
-    auth.audit(engine, _who(args), "export", {"file": out.name, "scope": scope.label(), "bytes": len(data)})
+    detail = {"file": out.name, "scope": scope.label(), "bytes": len(data)}
+    if args.user:
+        detail["note"] = args.user[:200]
+    auth.audit(engine, auth.cli_actor(args.user), "export", detail)  # a failure is logged, not raised
     print(f"Wrote {out} ({len(data) / 1024:,.0f} KB, {scope.label()}).")
     return EXIT_OK

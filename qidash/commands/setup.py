@@ -49,7 +49,17 @@ def _demo(args: argparse.Namespace) -> int:
     def progress(fraction: float, message: str) -> None:
         print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
 
-    counts = scenarios.load_demo(engine, args.scenario, args.scale, progress, replace=args.replace)
+    from qidash import auth
+
+    actor = auth.cli_actor()
+    detail = {"scenario": args.scenario, "scale": args.scale, "replace": args.replace}
+    try:
+        counts = scenarios.load_demo(engine, args.scenario, args.scale, progress, replace=args.replace)
+    except Exception as exc:
+        # A refused --replace-less load or a failure: recorded too, so the audit shows every attempt.
+        auth.audit(engine, actor, "demo_load", {**detail, "outcome": "failed", "error": type(exc).__name__})
+        raise
+    auth.audit(engine, actor, "demo_load", {**detail, "outcome": "loaded", "rows": counts.total()})
     print(
         f"Loaded the {args.scenario} demo (scale {args.scale}) into {db.redact(str(engine.url))}: "
         f"{counts.total():,} rows in {time.perf_counter() - started:.1f} s."

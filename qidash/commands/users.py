@@ -15,9 +15,11 @@ def _users_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("email", nargs="?", help="the user's sign-in email (add, deactivate)")
     p.add_argument("--role", choices=ROLES, help="executive, locality_lead, faculty or admin (add)")
     p.add_argument("--name", help="display name")
-    p.add_argument("--localities", default="", help="locality codes, ;-separated (locality leads)")
+    p.add_argument("--localities", default="",
+                   help="locality codes, ;-separated (a locality lead needs localities or PCNs)")
     p.add_argument("--pcns", default="", help="PCN codes, ;-separated (locality leads)")
-    p.add_argument("--by", default="command line", help="who is making the change (recorded in the audit)")
+    p.add_argument("--by", help="a note on who asked for the change; the audit records it as a note beside "
+                                "cli:<your login name>, never as a signed-in user")
 
 
 def _codes(text: str) -> tuple[str, ...]:
@@ -30,7 +32,9 @@ def _users(args: argparse.Namespace) -> int:
     if args.action == "list":
         with engine.connect() as conn:
             for u in auth.list_users(conn):
-                area = ";".join(filter(None, (u["localities"], u["pcns"]))) or "whole system"
+                area = ";".join(filter(None, (u["localities"], u["pcns"]))) or (
+                    "no area: cannot sign in" if u["role"] in auth.ROLES_NEEDING_AREA else "whole system"
+                )
                 state = "" if u["active"] else " (deactivated)"
                 print(f"{u['email']:<40} {u['role']:<14} {area}{state}")
         return EXIT_OK
@@ -45,7 +49,7 @@ def _users(args: argparse.Namespace) -> int:
         if args.action == "add":
             if not args.role:
                 raise UserError("users add needs --role (executive, locality_lead, faculty or admin).")
-            auth.save_user(engine, args.by, args.email, args.role, args.name,
+            auth.save_user(engine, auth.cli_actor(args.by), args.email, args.role, args.name,
                            _codes(args.localities), _codes(args.pcns))
             print(f"Saved {args.email} as {args.role}.")
         else:
@@ -53,7 +57,7 @@ def _users(args: argparse.Namespace) -> int:
                 current = next((u for u in auth.list_users(conn) if u["email"].lower() == args.email.lower()), None)
             if current is None:
                 raise UserError(f"No user {args.email!r}.")
-            auth.save_user(engine, args.by, current["email"], current["role"], current["name"],
+            auth.save_user(engine, auth.cli_actor(args.by), current["email"], current["role"], current["name"],
                            _codes(current["localities"]), _codes(current["pcns"]), active=False)
             print(f"Deactivated {args.email}.")
     except auth.AccessError as exc:

@@ -23,6 +23,7 @@ OUTCOME_WORDS = {
     "loaded_partly": "Valid rows loaded",
     "unchanged": "Nothing changed",
     "rejected": "Rejected, nothing written",
+    "failed": "Failed, nothing written",
 }
 
 
@@ -197,6 +198,7 @@ QUALITY_LABELS = {
     "projects_without_measures": "Projects without measures",
     "stale_projects": "Stale projects",
     "person_ref_at_two_organisations": "person_refs at two organisations",
+    "dates_out_of_range": "Dates out of range",
 }
 
 

@@ -58,7 +58,7 @@ def stop_server(proc) -> None:
 def start_server(env_extra: dict | None = None, extra_args: list[str] | None = None, port: int | None = None):
     """Start ``streamlit run app.py`` on a free port; return (process, base URL). Caller stops it."""
     port = port or free_port()
-    env = {k: v for k, v in os.environ.items() if k != "QIDASH_DB_URL"}
+    env = {k: v for k, v in os.environ.items() if k not in ("QIDASH_DB_URL", "QIDASH_AUTH")}
     env["QIDASH_DEMO_DIR"] = env.get("QIDASH_DEMO_DIR") or tempfile.mkdtemp(prefix="qidash-e2e-")
     env.update(env_extra or {})
     log = tempfile.NamedTemporaryFile(prefix="streamlit-", suffix=".log", delete=False)

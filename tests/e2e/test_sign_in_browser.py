@@ -1,7 +1,8 @@
 """A real OpenID Connect round trip: st.login against a local mock provider, then role and area.
 
-The provider (oidc-provider-mock) runs on this machine; its sign-in form asks for a subject, which
-becomes the email claim. Requests leaving the machine (the mock's own stylesheet CDN) are blocked.
+The provider (oidc-provider-mock) runs on this machine; its sign-in form asks for a subject, and the
+users it knows carry the claims given here (email, and whether the provider verified it). Requests
+leaving the machine (the mock's own stylesheet CDN) are blocked.
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ from tests.e2e.conftest import free_port, start_server, stop_server, wait_idle
 
 mock = pytest.importorskip("oidc_provider_mock")
 
+# Subjects the provider knows, with their claims. "mallory" claims the admin's email, unverified.
+PROVIDER_USERS = {
+    "ada-subject": {"email": "admin@example.nhs.uk", "email_verified": True},
+    "lee-subject": {"email": "Lead@Example.NHS.uk ", "email_verified": True},
+    "stranger-subject": {"email": "stranger@example.com", "email_verified": True},
+    "mallory": {"email": "admin@example.nhs.uk", "email_verified": False},
+}
+
 
 @pytest.fixture(scope="module")
 def signed_app(tmp_path_factory, browser):
@@ -26,7 +35,8 @@ def signed_app(tmp_path_factory, browser):
     scenarios.load_demo(engine, "barnet")
     auth.save_user(engine, "test", "admin@example.nhs.uk", "admin", "Ada Admin")
     auth.save_user(engine, "test", "lead@example.nhs.uk", "locality_lead", "Lee Lead", localities=("NORTH",))
-    with mock.run_server_in_thread(port=0) as provider:
+    users = [mock.User(sub=sub, claims=claims) for sub, claims in PROVIDER_USERS.items()]
+    with mock.run_server_in_thread(port=0, user_claims=users) as provider:
         port = free_port()
         secrets_file = tmp / "secrets.toml"
         secrets_file.write_text(
@@ -57,7 +67,7 @@ def _block_outside(page):
     page.route("**/*", route)
 
 
-def sign_in(browser, base: str, email: str):
+def sign_in(browser, base: str, subject: str):
     context = browser.new_context(viewport={"width": 1280, "height": 1400})
     page = context.new_page()
     _block_outside(page)
@@ -65,7 +75,7 @@ def sign_in(browser, base: str, email: str):
     wait_idle(page)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
-    page.fill("input[name=sub]", email)
+    page.fill("input[name=sub]", subject)
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(f"{base}/**", timeout=30_000)
     wait_idle(page)
@@ -74,7 +84,7 @@ def sign_in(browser, base: str, email: str):
 
 def test_known_user_signs_in_and_sees_only_their_area(signed_app, browser):
     base, engine = signed_app
-    context, page = sign_in(browser, base, "lead@example.nhs.uk")
+    context, page = sign_in(browser, base, "lee-subject")
     try:
         sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
         assert "Signed in as Lee Lead" in sidebar and "Locality / PCN lead" in sidebar
@@ -91,12 +101,15 @@ def test_known_user_signs_in_and_sees_only_their_area(signed_app, browser):
         context.close()
     with engine.connect() as conn:
         events = auth.audit_events(conn, action="sign_in")
-    assert any(e["actor"] == "lead@example.nhs.uk" for e in events)
+    event = next(e for e in events if e["actor"] == "lead@example.nhs.uk")  # one per browser session
+    # Who really signed in: the provider's issuer and subject, and the email it gave.
+    assert event["detail"]["subject"] == "lee-subject" and event["detail"]["issuer"].startswith("http://localhost:")
+    assert event["detail"]["email"] == "Lead@Example.NHS.uk"
 
 
 def test_unknown_user_is_asked_to_contact_the_admin(signed_app, browser):
     base, engine = signed_app
-    context, page = sign_in(browser, base, "stranger@example.com")
+    context, page = sign_in(browser, base, "stranger-subject")
     try:
         text = page.locator('[data-testid="stMain"]').inner_text()
         assert "ask your programme admin" in text
@@ -105,3 +118,34 @@ def test_unknown_user_is_asked_to_contact_the_admin(signed_app, browser):
         context.close()
     with engine.connect() as conn:
         assert auth.audit_events(conn, action="sign_in_refused")
+
+
+def test_the_admins_email_unverified_does_not_make_an_admin(signed_app, browser):
+    base, engine = signed_app
+    context, page = sign_in(browser, base, "mallory")
+    try:
+        text = page.locator('[data-testid="stMain"]').inner_text()
+        assert "has not confirmed that the email address admin@example.nhs.uk is yours" in text
+        assert page.get_by_role("link", name="Data").count() == 0
+        assert page.get_by_role("link", name="Overview").count() == 0
+        assert "Signed in as" not in page.locator("body").inner_text()
+    finally:
+        context.close()
+    with engine.connect() as conn:
+        refused = [e for e in auth.audit_events(conn, action="sign_in_refused") if e["detail"]["subject"] == "mallory"]
+        admin_sign_ins = [e for e in auth.audit_events(conn, action="sign_in") if e["actor"] == "admin@example.nhs.uk"]
+    assert refused and refused[0]["detail"]["reason"] == "unverified_email"
+    assert not admin_sign_ins
+
+
+def test_the_real_admin_is_bound_at_first_sign_in(signed_app, browser):
+    base, engine = signed_app
+    context, page = sign_in(browser, base, "ada-subject")
+    try:
+        assert page.get_by_role("link", name="Data").count() == 1
+        assert "Signed in as Ada Admin" in page.locator('[data-testid="stSidebar"]').inner_text()
+    finally:
+        context.close()
+    with engine.connect() as conn:
+        [bound] = [e for e in auth.audit_events(conn, action="identity_bound") if e["actor"] == "admin@example.nhs.uk"]
+    assert bound["detail"]["subject"] == "ada-subject"
