@@ -590,6 +590,7 @@ def test_the_command_writes_the_deck_and_the_report_and_refuses_what_it_cannot_d
     with base.connect() as conn:
         exports = auth.audit_events(conn, action="export")
     assert {e["detail"]["kind"] for e in exports} == {"showcase"} and len(exports) == 3
+    assert all(e["actor"].startswith("cli:") for e in exports), [e["actor"] for e in exports]
 
 
 # --- the page ------------------------------------------------------------------------------------------------------
