@@ -296,6 +296,8 @@ def project_chart(p, height: int) -> None:
         st.plotly_chart(
             fig, key=f"chart_{p.code}", config=components.PLOTLY_CONFIG, width="stretch", height=fill
         )
+    if ch.improving_reason:
+        st.caption(f"Improving: {ch.improving_reason}")
 
 
 def team_and_organisations(p, most: int) -> None:

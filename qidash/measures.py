@@ -498,7 +498,8 @@ def progress_counts(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str,
 
 
 def improving_project_ids(conn: Connection, scope: Scope, as_of: dt.date) -> set[int]:
-    """Projects started by ``as_of`` with a measure whose latest phase shows improvement.
+    """Projects started by ``as_of`` with a measure that is improving (DESIGN.md section 4: special-cause
+    improvement at its latest point, or improved since its baseline; :func:`qidash.spc.improvement`).
 
     Reads the analysis stored at load time (the status on each measure's last period, and on a year
     before the data's date); a measure with observations after ``as_of`` whose stored statuses do not
@@ -1207,18 +1208,20 @@ def measure_analyses(conn: Connection, scope: Scope, as_of: dt.date, with_result
     ``project_id``, ``project`` (code), ``code``, ``name``, ``kind``, ``chart``, ``unit``,
     ``improvement``, ``target`` and the ``measure_analysis`` columns ``last_period``, ``n_points``,
     ``ruleset``, ``signal``, ``improving``, ``concern``, ``variation_icon``, ``assurance_icon``,
-    ``chart_variation_icon``, ``chart_assurance_icon`` and, unless ``with_result`` is False, ``result`` (the engine's full result with ``periods``: most of
-    the data read, 30 MB at scale 50; see :func:`analysis_results`). The analysis covers every
-    observation; a row whose ``last_period`` is after ``as_of`` describes data the date has not
-    reached (see :func:`improving_project_ids`, which re-analyses those).
+    ``chart_variation_icon``, ``chart_assurance_icon``, ``improved_since_baseline``, ``baseline_change``,
+    ``baseline_changed_on`` and, unless ``with_result`` is False, ``result`` (the engine's full result
+    with ``periods``: most of the data read, 30 MB at scale 50; see :func:`analysis_results`). The
+    analysis covers every observation; a row whose ``last_period`` is after ``as_of`` describes data
+    the date has not reached (see :func:`improving_project_ids`, which re-analyses those).
     """
     rows = conn.execute(measure_analyses_query(scope, as_of, with_result)).mappings()
     out = []
     for r in rows:
         row = dict(r)
         row["last_period"] = row["last_period"] and db.as_date(row["last_period"])
-        for key in ("signal", "improving", "concern"):
+        for key in ("signal", "improving", "concern", "improved_since_baseline"):
             row[key] = bool(row[key])
+        row["baseline_changed_on"] = row["baseline_changed_on"] and db.as_date(row["baseline_changed_on"])
         out.append(row)
     return out
 
@@ -1312,6 +1315,9 @@ def measure_analyses_query(scope: Scope, as_of: dt.date, with_result: bool = Tru
             ma.assurance_icon,
             ma.chart_variation_icon,
             ma.chart_assurance_icon,
+            ma.improved_since_baseline,
+            ma.baseline_change,
+            ma.baseline_changed_on,
             *((ma.result,) if with_result else ()),
         )
         .join(ma, ma.measure_id == m.Measure.id)

@@ -161,6 +161,8 @@ def _project(p: ProjectSlide) -> str:
         chart = (
             f"<h3>{_e(p.chart.name)}</h3>"
             + svg.spc_chart(p.chart, 560 if p.quiet_win else 720, 330 if p.quiet_win else 400)
+            + (f'<p class="sub">Improving: {_e(p.chart.improving_reason)}</p>'
+               if p.chart.improving_reason else "")
             + _before_after(p)
             + _annotation_list(p)
         )
@@ -196,7 +198,9 @@ def board_table(sc: Showcase, icon_px: int = 30, as_images: bool = False) -> str
     """The board's table: a row per measure, with its Making Data Count icons. Cells wrap, so no title or
     measure is cut short."""
     rows = "".join(
-        f"<tr><td><b>{_e(r.project)}</b> {_e(r.title)}</td><td>{_e(r.measure)}</td>"
+        f"<tr><td><b>{_e(r.project)}</b> {_e(r.title)}</td><td>{_e(r.measure)}"
+        + (f'<br><span class="sub">Improving: {_e(r.improving)}</span>' if r.improving else "")
+        + "</td>"
         f'<td title="{_e(icons.variation_meaning(r.variation_icon))}">'
         f"{_icon('variation', r.variation_icon, icon_px, as_images)}</td>"
         f'<td title="{_e(icons.assurance_meaning(r.assurance_icon))}">'
