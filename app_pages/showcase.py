@@ -186,7 +186,7 @@ header[data-testid="stHeader"] {{ display: none; }}
 .st-key-slide_numbers [data-testid="stMetricValue"] {{ font-size: 3rem; }}
 .st-key-slide_words h4 {{ font-weight: 500; }}
 .st-key-slide_board {{ flex: 1 1 0; min-height: 0; overflow-y: auto; }}
-.st-key-slide_board table.board {{ font-size: 0.9rem; }}
+.st-key-slide_board table.board {{ font-size: 0.85rem; line-height: 1.3; }}
 .st-key-slide_board table.board td {{ padding: 0.05rem 0.5rem; }}
 </style>"""
 fill = "stretch" if presenting else "content"
@@ -371,6 +371,8 @@ table.board { border-collapse: collapse; width: 100%; font-size: 0.95rem; }
 table.board th { text-align: left; border-bottom: 2px solid #003087; padding: 0.25rem 0.5rem; }
 table.board td { border-bottom: 1px solid #E8EDEE; padding: 0.15rem 0.5rem; vertical-align: middle; }
 table.board img { display: block; }
+table.board .sub { display: block; color: #4C6272; font-size: 0.78em; line-height: 1.25; }
+.print-only { display: none; }
 .icons-key { display: flex; flex-wrap: wrap; gap: 0.3rem 1.2rem; font-size: 0.85rem; color: #4C6272;
   margin-top: 0.4rem; }
 .icons-key span { display: inline-flex; align-items: center; gap: 0.3rem; }

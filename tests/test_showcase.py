@@ -356,6 +356,15 @@ def test_the_board_key_explains_every_icon_used_and_no_other():
     assert "Concern" not in html and "Common cause" not in html
 
 
+def test_the_printed_board_lists_what_fits_a_page_and_says_how_many_more():
+    row = sv.BoardRow("A", "Falls", "Falls", "common_cause", None, "", "")
+    many = SimpleNamespace(board=(row,) * (html_report.PRINT_BOARD_ROWS + 2))
+    html = html_report.board_table(many)
+    assert html.count("<tr>") == 1 + html_report.PRINT_BOARD_ROWS  # the heading and the rows printed
+    assert html.count('<tr class="more">') == 2 and "and 2 more measures" in html
+    assert "more measure" not in html_report.board_table(SimpleNamespace(board=(row,) * 3))
+
+
 def test_the_deck_opens_with_a_slide_per_slide_and_the_models_chart_series(base, tmp_path):
     sc = model(base)
     path = tmp_path / "deck.pptx"

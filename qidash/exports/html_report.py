@@ -23,10 +23,12 @@ from qidash.views.showcase import (
 
 # Printed, each slide is one page: A4 landscape less the margins is 190 mm high, and a slide a little
 # shorter than that can never spill onto a second page (what it holds is sized to fit; tests check that
-# nothing is cut off). The board summary alone may run on: it lists every chosen measure.
+# nothing is cut off). The printed board lists its first PRINT_BOARD_ROWS measures and says how many more
+# the report holds.
 PAGE_MARGIN_MM = 10
 PAGE_HEIGHT_MM = 210 - 2 * PAGE_MARGIN_MM - 2
 LONG_STORY = 500  # characters of story and lessons together
+PRINT_BOARD_ROWS = 12
 
 STYLE = f"""
 @page {{ size: A4 landscape; margin: {PAGE_MARGIN_MM}mm; }}
@@ -69,10 +71,13 @@ table.board td {{ border-bottom: 1px solid {NHS_PALE_GREY}; padding: 3px 6px; ve
 footer {{ text-align: center; color: {NHS_GREY}; font-size: 12px; padding: 10px; }}
 @media print {{ body {{ background: white; }} header.report {{ display: none; }}
   section.slide {{ margin: 0; max-width: none; padding: 0; }}
-  section.slide:not([data-kind="board"]) {{ height: {PAGE_HEIGHT_MM}mm; overflow: hidden; }}
+  section.slide {{ height: {PAGE_HEIGHT_MM}mm; overflow: hidden; }}
   footer {{ display: none; }} .story {{ font-size: 16px; }} .quiet .story {{ font-size: 20px; }}
   .story.long {{ font-size: 13px; }} .quiet .story.long {{ font-size: 16px; }} details {{ display: none; }}
-  table.board td {{ padding: 1px 6px; }} table.board svg {{ width: 24px; height: 24px; }} }}
+  table.board {{ font-size: 11px; }} table.board td {{ padding: 1px 6px; }} table.board .sub {{ font-size: 9px; }}
+  table.board svg {{ width: 22px; height: 22px; }} table.board tr.more {{ display: none; }}
+  .print-only {{ display: block; }} }}
+.print-only {{ display: none; }}
 """
 
 
@@ -198,7 +203,8 @@ def board_table(sc: Showcase, icon_px: int = 30, as_images: bool = False) -> str
     """The board's table: a row per measure, with its Making Data Count icons. Cells wrap, so no title or
     measure is cut short."""
     rows = "".join(
-        f"<tr><td><b>{_e(r.project)}</b> {_e(r.title)}</td><td>{_e(r.measure)}"
+        ("<tr>" if i < PRINT_BOARD_ROWS else '<tr class="more">')
+        + f"<td><b>{_e(r.project)}</b> {_e(r.title)}</td><td>{_e(r.measure)}"
         + (f'<br><span class="sub">Improving: {_e(r.improving)}</span>' if r.improving else "")
         + "</td>"
         f'<td title="{_e(icons.variation_meaning(r.variation_icon))}">'
@@ -206,11 +212,18 @@ def board_table(sc: Showcase, icon_px: int = 30, as_images: bool = False) -> str
         f'<td title="{_e(icons.assurance_meaning(r.assurance_icon))}">'
         f"{_icon('assurance', r.assurance_icon, icon_px, as_images)}</td>"
         f"<td>{_e(r.before_after)}</td><td>{_e(r.latest_score)}</td></tr>"
-        for r in sc.board
+        for i, r in enumerate(sc.board)
     )
+    more = len(sc.board) - PRINT_BOARD_ROWS
     return (
         '<table class="board"><thead><tr><th>Project</th><th>Measure</th><th>Variation</th><th>Assurance</th>'
         f"<th>Median before → after</th><th>Progress score</th></tr></thead><tbody>{rows}</tbody></table>"
+        + (
+            f'<p class="sub print-only">and {more} more measure{"s" if more != 1 else ""}: the HTML report '
+            "lists them all</p>"
+            if more > 0
+            else ""
+        )
     )
 
 
