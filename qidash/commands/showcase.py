@@ -52,10 +52,7 @@ def _showcase_args(p: argparse.ArgumentParser) -> None:
         metavar="DATE",
         help="as of DATE (2024-06-30 or 30/06/2024); default: the date the data describes",
     )
-    p.add_argument(
-        "--user",
-        help="a note for the audit record, e.g. who the deck is for (recorded as cli:LOGIN (note: TEXT))",
-    )
+    p.add_argument("--user", help="a note for the audit record, kept after your login name")
 
 
 def _codes(text: str | None) -> tuple[str, ...] | None:
@@ -129,7 +126,7 @@ def _showcase(args: argparse.Namespace) -> int:
     written = [out]
     if args.images:
         written += images.write_chart_images(sc, Path(args.images))
-    auth.audit(  # a failure is logged, not raised
+    auth.audit(
         engine,
         auth.cli_actor(args.user),
         "export",
