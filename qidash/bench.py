@@ -417,12 +417,21 @@ DRAWN_JS = """() => {
 # it has stayed drawn this long, and the time kept is when it was last found drawn.
 STEADY_MS = 400
 BROWSER_TIMEOUT_MS = 120_000
+# The bare app: two pages with a title each (the floor the ratios are taken to), and two more that
+# show what Streamlit itself costs a page that draws one tiny plotly chart or one one-point deck.gl map
+# (their front-end code is fetched and started only when a page first shows one).
 BARE_SCRIPTS = {
     "app.py": 'import streamlit as st\nst.set_page_config(layout="wide")\n'
-              'st.navigation([st.Page("alpha.py", title="Alpha", default=True), '
-              'st.Page("beta.py", title="Beta")]).run()\n',
+              'st.navigation([st.Page("alpha.py", title="Alpha", default=True), st.Page("beta.py", title="Beta"),'
+              ' st.Page("chart.py", title="One chart"), st.Page("map.py", title="One map")]).run()\n',
     "alpha.py": 'import streamlit as st\nst.title("Alpha")\n',
     "beta.py": 'import streamlit as st\nst.title("Beta")\n',
+    "chart.py": 'import plotly.graph_objects as go\nimport streamlit as st\nst.title("One chart")\n'
+                'st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[1, 3, 2])))\n',
+    "map.py": 'import pydeck as pdk\nimport streamlit as st\nst.title("One map")\n'
+              'st.pydeck_chart(pdk.Deck(layers=[pdk.Layer("ScatterplotLayer", data=[{"p": [-5.0, 50.3]}], '
+              'id="points", get_position="p", get_radius=500)], map_style=None,'
+              ' initial_view_state=pdk.ViewState(latitude=50.3, longitude=-5.0, zoom=8)))\n',
 }
 
 
@@ -434,6 +443,7 @@ class BrowserPage:
 
 
 BARE_PAGES = (BrowserPage("alpha", "", "Alpha"), BrowserPage("beta", "beta", "Beta"))
+FLOOR_PAGES = (BrowserPage("one_chart", "chart", "One chart"), BrowserPage("one_map", "map", "One map"))
 
 
 def browser_pages(names: list[str] | None = None) -> list[BrowserPage]:
@@ -562,8 +572,9 @@ def time_app(browser, base: str, pages, every_page, runs: int, say: Callable[[st
 def run_browser(db_url: str, runs: int = 3, pages: list[BrowserPage] | None = None,
                 say: Callable[[str], None] = lambda _msg: None) -> dict:
     """Time the bare app, then the app on ``db_url`` (read, never changed), in one run; return
-    ``{"db", "runs", "bare": {...}, "pages": {name: {...}}}`` with each page's medians, samples and
-    ratios to the bare app (fresh tab to the bare fresh tab, menu move to the bare menu move)."""
+    ``{"db", "runs", "bare": {...}, "floors": {...}, "pages": {name: {...}}}``: each page's medians,
+    samples and ratios to the bare app (fresh tab to the bare fresh tab, menu move to the bare menu
+    move); ``floors`` are the bare app's pages with one chart and with one map, on the same terms."""
     if runs < 1:
         raise BenchError("runs must be at least 1")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -588,6 +599,7 @@ def run_browser(db_url: str, runs: int = 3, pages: list[BrowserPage] | None = No
             say("bare two-page Streamlit app")
             with streamlit_server(tmp_path / "app.py", base_env, tmp_path / "bare.log") as base:
                 bare = time_app(browser, base, BARE_PAGES, BARE_PAGES, runs, say)
+                floors = time_app(browser, base, FLOOR_PAGES, BARE_PAGES, runs, say)
             say(f"the app on {result['db']}")
             with streamlit_server(APP, app_env, tmp_path / "app.log") as base:
                 timed = time_app(browser, base, pages, every_page, runs, say)
@@ -597,11 +609,12 @@ def run_browser(db_url: str, runs: int = 3, pages: list[BrowserPage] | None = No
     result["bare"] = {"fresh_s": round(floor["fresh_s"], 3), "move_s": round(floor["move_s"], 3),
                       "fresh_samples": sorted(s for v in bare.values() for s in v["fresh_samples"]),
                       "move_samples": sorted(s for v in bare.values() for s in v["move_samples"])}
-    result["pages"] = {
-        name: {**row, "fresh_ratio": round(row["fresh_s"] / floor["fresh_s"], 2),
-               "move_ratio": round(row["move_s"] / floor["move_s"], 2)}
-        for name, row in timed.items()
-    }
+    def with_ratios(rows):
+        return {name: {**row, "fresh_ratio": round(row["fresh_s"] / floor["fresh_s"], 2),
+                       "move_ratio": round(row["move_s"] / floor["move_s"], 2)} for name, row in rows.items()}
+
+    result["floors"] = with_ratios(floors)
+    result["pages"] = with_ratios(timed)
     return result
 
 
@@ -616,7 +629,10 @@ def browser_table(result: dict) -> str:
     lines = [head, "-" * len(head),
              f"{'bare app':<16}{bare['fresh_s']:>8.2f}{spread(bare['fresh_samples']):>12}{1:>8.1f}"
              f"{bare['move_s']:>8.2f}{spread(bare['move_samples']):>12}{1:>8.1f}"]
-    for name, row in result["pages"].items():
+    for name, row in [*result.get("floors", {}).items(), ("", None), *result["pages"].items()]:
+        if row is None:
+            lines.append("")
+            continue
         lines.append(
             f"{name:<16}{row['fresh_s']:>8.2f}{spread(row['fresh_samples']):>12}{row['fresh_ratio']:>8.1f}"
             f"{row['move_s']:>8.2f}{spread(row['move_samples']):>12}{row['move_ratio']:>8.1f}"
