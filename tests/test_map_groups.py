@@ -45,3 +45,34 @@ def test_only_a_crowded_map_is_grouped():
     assert map_groups.is_crowded(more)
     unlocated = pd.concat([few, orgs([("B", None, None, "trained", "P1", 1)])])
     assert not map_groups.is_crowded(unlocated)
+
+
+def test_a_crowded_map_draws_groups_and_every_point_is_one_click_away(monkeypatch):
+    # The cornwall demo's 375 organisations count as crowded here, so the page groups the overlapping ones.
+    from qidash import maps
+    from tests.support import deck_specs, no_exceptions, open_page
+
+    monkeypatch.setattr(map_groups, "CROWDED_ABOVE", 100)
+    at = open_page("capability_map", "cornwall")
+    no_exceptions(at)
+    points = next(layer for layer in deck_specs(at)[0]["layers"] if layer["id"] == maps.ORGS_ID)["data"]
+    groups = [p for p in points if "count" in p]
+    alone = [p for p in points if "count" not in p]
+    assert groups and alone and len(points) < 375
+    assert all(p["ods_code"] is None and p["count"] >= 2 and p["title"].startswith(f"{p['count']} organisations")
+               for p in groups)
+    assert all(p["ods_code"] for p in alone)
+    located = sum(p["count"] for p in groups) + len(alone)
+    toggle = at.toggle(key="every_point")
+    toggle.set_value(True).run()
+    no_exceptions(at)
+    every = next(layer for layer in deck_specs(at)[0]["layers"] if layer["id"] == maps.ORGS_ID)["data"]
+    assert len(every) == located and not any("count" in p for p in every)
+
+
+def test_a_map_that_is_not_crowded_offers_no_choice():
+    from tests.support import no_exceptions, open_page
+
+    at = open_page("capability_map", "cornwall")
+    no_exceptions(at)
+    assert not [t for t in at.toggle if t.key == "every_point"]
