@@ -605,8 +605,8 @@ def run_browser(db_url: str, runs: int = 3, pages: list[BrowserPage] | None = No
                 timed = time_app(browser, base, pages, every_page, runs, say)
         finally:
             browser.close()
-    floor = {key: statistics.median(v[key] for v in bare.values()) for key in ("fresh_s", "move_s")}
-    result["bare"] = {"fresh_s": round(floor["fresh_s"], 3), "move_s": round(floor["move_s"], 3),
+    floor = {key: round(statistics.median(v[key] for v in bare.values()), 3) for key in ("fresh_s", "move_s")}
+    result["bare"] = {"fresh_s": floor["fresh_s"], "move_s": floor["move_s"],
                       "fresh_samples": sorted(s for v in bare.values() for s in v["fresh_samples"]),
                       "move_samples": sorted(s for v in bare.values() for s in v["move_samples"])}
     def with_ratios(rows):
