@@ -5,6 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from qidash import catalog, charts
+from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, fmt_num, fmt_pct, label
 from qidash.ui import components, data
 from qidash.views.overview import overview_data
@@ -43,12 +44,15 @@ tiles[2].metric(
 tiles[2].caption(f"{fmt_int(now['projects_completed'])} completed · {fmt_int(now['projects_stale'])} stale")
 tiles[3].metric(
     "Projects improving",
-    fmt_int(now["projects_improving"]),
+    f"{fmt_int(now['projects_improving'])} of {fmt_int(now['projects_started'])}",
     delta=components.delta(now["projects_improving"], before["projects_improving"]),
-    help="Projects with a measure whose latest phase shows special-cause improvement (SPC) "
-    "or a run-chart signal in the improvement direction.",
+    help="Out of the projects started by the date, whatever their status now (active, completed or "
+    "stopped): those with at least one improving measure. " + IMPROVING_MEANING,
 )
-tiles[3].caption(f"{fmt_int(now['projects_progress_ge_4'])} scored 4.0 or more")
+tiles[3].caption(
+    "of the projects started, any status · "
+    f"{fmt_int(now['projects_progress_ge_4'])} scored 4.0 or more"
+)
 if reach["target_value"] is not None:
     tiles[4].metric(
         "Reach against target",

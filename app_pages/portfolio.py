@@ -4,6 +4,7 @@ measure with drill-down to its chart, and small multiples of the charts, improvi
 import streamlit as st
 
 from qidash import icons, spc_charts
+from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, label
 from qidash.ui import components, data
 from qidash.ui.filters import url_selectbox
@@ -56,8 +57,8 @@ with right:
         "Show",
         SHOW,
         key="show",
-        help="Measures whose latest phase shows improvement or "
-        "concern, or the projects that have gone stale.",
+        help="Improving measures (special-cause improvement at the latest point, or improved since "
+        "baseline), measures whose latest point shows concern, or the projects that have gone stale.",
     )
 st.caption(
     "Locality, PCN, organisation kind and sector filters are in the sidebar: a project is in them "
@@ -74,10 +75,12 @@ tiles[0].caption(f"{fmt_int(top['active'])} active · {fmt_int(top['completed'])
 tiles[1].metric(
     "Projects improving",
     fmt_int(top["improving"]),
-    help="Projects with a measure whose latest phase shows special-cause improvement (SPC) or a run-chart "
-    "signal in the improvement direction.",
+    help="Projects with at least one improving measure. " + IMPROVING_MEANING,
 )
-tiles[1].caption(f"{fmt_int(top['improvement_icons'])} measures show improvement at their latest point")
+tiles[1].caption(
+    f"{fmt_int(top['improvement_icons'])} measures show improvement at their latest point · "
+    f"{fmt_int(top['improved_since_baseline'])} improved since baseline"
+)
 tiles[2].metric(
     "Scored 3.0 or more", fmt_int(top["progress_ge_3"]), help="Latest IHI progress score by the date."
 )
@@ -143,7 +146,7 @@ if icons_tab.open:
             _project_picker(
                 grid,
                 "icon_grid",
-                column_order=["Project", "Measure", "Variation", "Assurance", "Stale"],
+                column_order=["Project", "Measure", "Variation", "Assurance", "Improving", "Stale"],
                 column_config={
                     "Project": st.column_config.TextColumn("Project", width="small"),
                     "Measure": st.column_config.TextColumn("Measure", width="large"),
@@ -152,6 +155,11 @@ if icons_tab.open:
                     ),
                     "Assurance": st.column_config.ImageColumn(
                         "Assurance", width="small", help="Making Data Count assurance icon"
+                    ),
+                    "Improving": st.column_config.TextColumn(
+                        "Improving",
+                        width="large",
+                        help="Which meaning of improving applies. " + IMPROVING_MEANING,
                     ),
                     "Stale": st.column_config.TextColumn(
                         "", width="small", help="Project with no data or score for 90 days"
@@ -217,6 +225,8 @@ if charts_tab.open:
                         f"{icons.assurance_label(measure.assurance_icon)}"
                         + (" · stale project" if measure.stale else "")
                     )
+                    if measure.improving:
+                        st.caption(f"Improving: {measure.improving_reason}")
                     if result is not None:
                         components.chart(
                             spc_charts.small_multiple(result, target=measure.target),

@@ -6,7 +6,8 @@ A link such as ``/project?project=CODE`` opens the project; the address bar alwa
 
 import streamlit as st
 
-from qidash import catalog, icons, spc_charts
+from qidash import catalog, icons, recalculation, spc_charts
+from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, label
 from qidash.ui import components, data
 from qidash.views.project import download_table, measure_summary, phase_note, project_data
@@ -76,8 +77,7 @@ tiles[0].caption(spc_charts.IHI_SCORES.get(latest, "No score yet") if latest is 
 tiles[1].metric(
     "Measures improving",
     f"{improving} of {len(view.measures)}",
-    help="Measures whose latest phase shows special-cause improvement, or a run-chart signal in the "
-    "improvement direction.",
+    help=IMPROVING_MEANING,
 )
 tiles[2].metric("PDSA cycles", fmt_int(pdsa))
 tiles[2].caption(f"{fmt_int(len(view.changes) - pdsa)} other changes")
@@ -119,6 +119,37 @@ for measure in view.measures:
         note = phase_note(measure)
         if note:
             st.markdown(note)
+        if measure["improving"]:
+            st.markdown(f":green[**Improving:**] {measure['improving_reason']}.")
+        suggestion = measure["suggestion"]
+        if suggestion is not None:
+            with st.container(border=True):
+                st.markdown(f"**Suggested recalculation.** {suggestion['words']}")
+                if viewer.is_admin:
+                    accept, dismiss = st.columns(2)
+                    if accept.button(
+                        f"Accept: new phase from {suggestion['starts_on']:%b %Y}",
+                        key=f"accept_{code}_{measure['code']}",
+                        icon=":material/check:",
+                    ):
+                        recalculation.accept(
+                            engine, viewer.email, measure["measure_id"], suggestion["starts_on"],
+                            suggestion["change"],
+                        )
+                        st.rerun()
+                    if dismiss.button(
+                        "Dismiss", key=f"dismiss_{code}_{measure['code']}", icon=":material/close:"
+                    ):
+                        recalculation.dismiss(
+                            engine, viewer.email, measure["measure_id"], suggestion["starts_on"],
+                            suggestion["change"],
+                        )
+                        st.rerun()
+                else:
+                    st.caption(
+                        "An admin can accept it (a rebase is stored and the chart recalculated) "
+                        "or dismiss it."
+                    )
         side, chart = st.columns([1, 5])
         with side:
             st.image(icons.variation_svg(measure["variation_icon"]), width=56)
@@ -128,7 +159,8 @@ for measure in view.measures:
         with chart:
             components.chart(
                 spc_charts.spc_chart(
-                    result, changes=measure["changes"], target=measure["target"], unit=measure["unit"]
+                    result, changes=measure["changes"], target=measure["target"], unit=measure["unit"],
+                    suggestion=suggestion,
                 ),
                 f"chart_{measure['code']}",
             )

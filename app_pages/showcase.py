@@ -270,6 +270,8 @@ def project_slide() -> None:
             )
             fig.update_layout(font_size=15)
             components.chart(fig, f"chart_{p.code}")
+            if ch.improving_reason:
+                st.caption(f"Improving: {ch.improving_reason}")
             before_and_after(p)
     with right:
         heading("Team")
@@ -308,6 +310,7 @@ def board_slide() -> None:
             "Assurance": [icons.assurance_uri(r.assurance_icon) for r in view.board],
             "In words": [
                 f"{icons.variation_label(r.variation_icon)}; {icons.assurance_label(r.assurance_icon)}"
+                + (f"; improving: {r.improving}" if r.improving else "")
                 for r in view.board
             ],
             "Median before → after": [r.before_after for r in view.board],

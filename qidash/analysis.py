@@ -82,32 +82,79 @@ def _series_by_measure(session: Session, measure_ids: list[int], until: dt.date 
     return series
 
 
-def _rebase_dates(session: Session, measures: list) -> dict[int, list[dt.date]]:
-    """Rebase dates that apply to each measure: its own, and its project's measure-less ones."""
+def rebase_changes(session: Session, measures: list) -> dict[int, list[tuple[dt.date, str]]]:
+    """The rebase changes that apply to each measure, as (date, title) by date: its own, and its
+    project's measure-less ones."""
     by_project = {mm.project_id for mm in measures}
-    out: dict[int, list[dt.date]] = defaultdict(list)
-    project_wide: dict[int, list[dt.date]] = defaultdict(list)
+    out: dict[int, list] = defaultdict(list)
+    project_wide: dict[int, list] = defaultdict(list)
     rows = session.execute(
-        select(m.Change.project_id, m.Change.measure_id, m.Change.changed_on).where(
+        select(m.Change.project_id, m.Change.measure_id, m.Change.changed_on, m.Change.title).where(
             m.Change.kind == "rebase", m.Change.project_id.in_(by_project)
         )
     )
-    for project_id, measure_id, day in rows:
+    for project_id, measure_id, day, title in rows:
         if measure_id is None:
-            project_wide[project_id].append(day)
+            project_wide[project_id].append((day, title))
         else:
-            out[measure_id].append(day)
-    return {mm.id: out[mm.id] + project_wide[mm.project_id] for mm in measures}
+            out[measure_id].append((day, title))
+    return {mm.id: sorted(out[mm.id] + project_wide[mm.project_id]) for mm in measures}
 
 
-def summary_row(measure_id: int, periods: list[dt.date], result, target: float | None = None) -> dict:
+def _rebase_dates(session: Session, measures: list) -> dict[int, list[dt.date]]:
+    """Rebase dates that apply to each measure: its own, and its project's measure-less ones."""
+    return {mid: [day for day, _ in changes] for mid, changes in rebase_changes(session, measures).items()}
+
+
+def baseline_rebase(periods: list[dt.date], phase_start: int,
+                    rebases: Iterable[tuple[dt.date, str]]) -> tuple[dt.date, str] | tuple[None, None]:
+    """The rebase change (date, title) that began the phase starting at ``periods[phase_start]``: the
+    latest one dated after the period before it and on or before that period ((None, None) for the
+    first phase)."""
+    if phase_start <= 0 or phase_start >= len(periods):
+        return None, None
+    start, before = periods[phase_start], periods[phase_start - 1]
+    found = [(day, title) for day, title in rebases if before < day <= start]
+    return max(found) if found else (None, None)
+
+
+IMPROVING_SPECIAL_CAUSE = "special cause improvement at the latest point"
+# DESIGN.md section 4's meaning, in words for a tile's help.
+IMPROVING_MEANING = (
+    "A measure is improving when its latest point shows special-cause improvement (the Making Data Count "
+    "variation icon is improvement; on a run chart, the latest point is in a run or trend in the "
+    "improvement direction), or it has improved since its baseline (its latest phase, begun at a "
+    "recorded change or recalculation, has a better centre line than the first phase)."
+)
+
+
+def improving_words(special_cause: bool, since_baseline: bool, change: str | None = None,
+                    changed_on: dt.date | None = None) -> str | None:
+    """Which of the two meanings of "improving" (DESIGN.md section 4) applies, in words; None when
+    neither does."""
+    parts = []
+    if special_cause:
+        parts.append(IMPROVING_SPECIAL_CAUSE)
+    if since_baseline:
+        if change and changed_on:
+            parts.append(
+                f"improved since baseline (recalculated at \u201c{change}\u201d on {changed_on:%-d %b %Y})"
+            )
+        else:
+            parts.append("improved since baseline (a later phase's centre line is better than the first's)")
+    return "; ".join(parts) or None
+
+
+def summary_row(measure_id: int, periods: list[dt.date], result, target: float | None = None,
+                rebases: Iterable[tuple[dt.date, str]] = ()) -> dict:
     """The ``measure_analysis`` row for one engine result (``target``: the measure's, for the chart's
-    assurance icon)."""
-    from qidash import spc_charts
-
-    latest = spc.latest_phase_summary(result)
+    assurance icon; ``rebases``: the (date, title) rebase changes that apply to it)."""
     full = result.to_dict()
+    latest = spc.latest_phase_summary(result, full)
     full["periods"] = [p.isoformat() for p in periods]
+    changed_on, change = (None, None)
+    if latest["improved_since_baseline"]:
+        changed_on, change = baseline_rebase(periods, latest["phase_start"], rebases)
     return {
         "measure_id": measure_id,
         "last_period": periods[-1],
@@ -119,10 +166,13 @@ def summary_row(measure_id: int, periods: list[dt.date], result, target: float |
         "signal": bool(latest.get("signal")),
         "improving": bool(latest.get("improving")),
         "concern": bool(latest.get("concern")),
+        "improved_since_baseline": bool(latest["improved_since_baseline"]),
+        "baseline_change": change,
+        "baseline_changed_on": changed_on,
         "variation_icon": latest.get("variation_icon"),
         "assurance_icon": latest.get("assurance_icon"),
-        "chart_variation_icon": spc_charts.variation_icon(full),
-        "chart_assurance_icon": spc_charts.assurance_icon(full, target),
+        "chart_variation_icon": spc.chart_variation_icon(full),
+        "chart_assurance_icon": spc.chart_assurance_icon(full, target),
         "result": full,
     }
 
@@ -140,15 +190,16 @@ def rebuild_measure_analysis(session: Session, measure_ids: list[int] | None = N
         ids = [mm.id for mm in chunk]
         session.execute(delete(m.MeasureAnalysis).where(m.MeasureAnalysis.measure_id.in_(ids)))
         series = _series_by_measure(session, ids)
-        rebases = _rebase_dates(session, chunk)
+        rebases = rebase_changes(session, chunk)
         rows = []
         for mm in chunk:
             points = series.get(mm.id)
             if not points:
                 continue
-            result = analyse_points(mm.chart, mm.improvement, mm.target, points, rebases.get(mm.id, ()))
-            row = summary_row(mm.id, [p for p, _, _ in points], result, mm.target)
-            rows.append(row | past_status(mm, points, rebases.get(mm.id, ()), day, row["improving"]))
+            dates = [day for day, _ in rebases.get(mm.id, ())]
+            result = analyse_points(mm.chart, mm.improvement, mm.target, points, dates)
+            row = summary_row(mm.id, [p for p, _, _ in points], result, mm.target, rebases.get(mm.id, ()))
+            rows.append(row | past_status(mm, points, dates, day, row["improving"]))
         if rows:
             session.execute(insert(m.MeasureAnalysis), rows)
         done += len(rows)
@@ -255,3 +306,61 @@ def measures_touched(session: Session, project_codes: Iterable[str]) -> list[int
             )
         )
     )
+
+
+# --- suggested recalculations (docs/spc-rules.md, "When qidash suggests a recalculation") ---------
+
+CENTRE_NAMES = {"run": "median", "xmr": "mean"}
+
+
+def recalculation_title(change: str) -> str:
+    """The title of the rebase an accepted suggestion stores (the demos' teams use it too)."""
+    return f"Sustained shift after '{change}'"[:300]
+
+
+def suggested_recalculation(
+    result: dict, changes: Iterable[dict], dismissed: Iterable[dt.date] = ()
+) -> dict | None:
+    """The recalculation a stored result calls for (:func:`qidash.spc.suggest_recalculation`), or None.
+
+    ``changes`` are the measure's changes as the Project page lists them (``day`` ISO date or date,
+    ``title``, ``kind``); rebases are not causes. Of the changes followed by a sustained shift, the
+    earliest new phase is suggested, its cause the latest adopted change (``change``) whose shift it
+    is, else the latest test of change (``pdsa``); a suggestion whose start date is in
+    ``dismissed`` is not suggested again. Returns ``start`` (index), ``starts_on`` (that period's date),
+    ``change``, ``changed_on``, ``run``, ``points``, ``side``, ``improvement`` and ``words``.
+    """
+    periods = [dt.date.fromisoformat(p) if isinstance(p, str) else p for p in result.get("periods") or []]
+    if not periods:
+        return None
+    dismissed = set(dismissed)
+    found: dict[int, tuple] = {}
+    for change in changes:
+        if change["kind"] == "rebase":
+            continue
+        day = change["day"]
+        day = dt.date.fromisoformat(day) if isinstance(day, str) else day
+        index = bisect.bisect_left(periods, day)
+        if index >= len(periods):
+            continue
+        shift = spc.suggest_recalculation(result, index)
+        if shift is None or periods[shift["start"]] in dismissed:
+            continue
+        # The cause: an adopted change before a test of one (PDSA), then the latest.
+        key = (change["kind"] == "change", day, change["title"])
+        if shift["start"] not in found or key > found[shift["start"]][0]:
+            found[shift["start"]] = (key, shift)
+    if not found:
+        return None
+    start = min(found)
+    (_, day, title), shift = found[start]
+    centre = CENTRE_NAMES.get(result.get("kind"), "centre line")
+    side = "above" if shift["side"] > 0 else "below"
+    direction = {True: "in the improvement direction", False: "against the improvement direction",
+                 None: "with no preferred direction set"}[shift["improvement"]]
+    words = (
+        f"{shift['run']} points {side} the {centre} since the change '{title}' on {day:%-d %b %Y}; "
+        f"{shift['points']} points since ({direction}). Recalculating from {periods[start]:%b %Y} would give "
+        "the new process its own centre line and limits."
+    )
+    return shift | {"starts_on": periods[start], "change": title, "changed_on": day, "words": words}

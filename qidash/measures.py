@@ -235,6 +235,12 @@ def lead_per_live(
 # --- organisations -----------------------------------------------------------------------------------
 
 
+def open_on(as_of: dt.date):
+    """A condition on ``Organisation``: not closed by ``as_of`` (a closed home or practice leaves
+    the organisations in scope, and every count over them, from the day it closed)."""
+    return or_(m.Organisation.closed_on.is_(None), m.Organisation.closed_on > as_of)
+
+
 def _org_state_condition(state: str, as_of: dt.date):
     """A condition on ``Organisation``: in ``state`` on ``as_of``, read from the spans loads derive
     (qidash.derive.rebuild_organisation_spans holds each state's definition)."""
@@ -296,7 +302,9 @@ def org_counts(conn: Connection, scope: Scope, as_of: dt.date, keys=ORG_COUNT_KE
     }
     wanted = [k for k in ORG_COUNT_KEYS if k in keys]
     row = conn.execute(
-        select(*(counted[k]() for k in wanted)).select_from(m.Organisation).where(*scope.org_conditions())
+        select(*(counted[k]() for k in wanted))
+        .select_from(m.Organisation)
+        .where(*scope.org_conditions(), open_on(as_of))
     ).one()
     return {k: int(v or 0) for k, v in zip(wanted, row, strict=True)}
 
@@ -320,7 +328,7 @@ def training_density(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str
         )
         .select_from(m.Organisation)
         .outerjoin(trained_in_post, trained_in_post.c.organisation_id == m.Organisation.id)
-        .where(*scope.org_conditions())
+        .where(*scope.org_conditions(), open_on(as_of))
     ).one()
     # PostgreSQL sums integers to NUMERIC (Decimal): plain floats, as on SQLite and in the JSON.
     bed_people, beds, staff_people, staff = (float(v or 0) for v in row)
@@ -498,7 +506,8 @@ def progress_counts(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str,
 
 
 def improving_project_ids(conn: Connection, scope: Scope, as_of: dt.date) -> set[int]:
-    """Projects started by ``as_of`` with a measure whose latest phase shows improvement.
+    """Projects started by ``as_of`` with a measure that is improving (DESIGN.md section 4: special-cause
+    improvement at its latest point, or improved since its baseline; :func:`qidash.spc.improvement`).
 
     Reads the analysis stored at load time (the status on each measure's last period, and on a year
     before the data's date); a measure with observations after ``as_of`` whose stored statuses do not
@@ -715,7 +724,7 @@ def org_counts_by(conn: Connection, scope: Scope, as_of: dt.date, by: str) -> li
         )
         .select_from(m.Organisation)
         .outerjoin(trained_in_post, trained_in_post.c.organisation_id == m.Organisation.id)
-        .where(*scope.org_conditions())
+        .where(*scope.org_conditions(), open_on(as_of))
         .group_by(key, name)
         .order_by(key)
     )
@@ -1207,18 +1216,20 @@ def measure_analyses(conn: Connection, scope: Scope, as_of: dt.date, with_result
     ``project_id``, ``project`` (code), ``code``, ``name``, ``kind``, ``chart``, ``unit``,
     ``improvement``, ``target`` and the ``measure_analysis`` columns ``last_period``, ``n_points``,
     ``ruleset``, ``signal``, ``improving``, ``concern``, ``variation_icon``, ``assurance_icon``,
-    ``chart_variation_icon``, ``chart_assurance_icon`` and, unless ``with_result`` is False, ``result`` (the engine's full result with ``periods``: most of
-    the data read, 30 MB at scale 50; see :func:`analysis_results`). The analysis covers every
-    observation; a row whose ``last_period`` is after ``as_of`` describes data the date has not
-    reached (see :func:`improving_project_ids`, which re-analyses those).
+    ``chart_variation_icon``, ``chart_assurance_icon``, ``improved_since_baseline``, ``baseline_change``,
+    ``baseline_changed_on`` and, unless ``with_result`` is False, ``result`` (the engine's full result
+    with ``periods``: most of the data read, 30 MB at scale 50; see :func:`analysis_results`). The
+    analysis covers every observation; a row whose ``last_period`` is after ``as_of`` describes data
+    the date has not reached (see :func:`improving_project_ids`, which re-analyses those).
     """
     rows = conn.execute(measure_analyses_query(scope, as_of, with_result)).mappings()
     out = []
     for r in rows:
         row = dict(r)
         row["last_period"] = row["last_period"] and db.as_date(row["last_period"])
-        for key in ("signal", "improving", "concern"):
+        for key in ("signal", "improving", "concern", "improved_since_baseline"):
             row[key] = bool(row[key])
+        row["baseline_changed_on"] = row["baseline_changed_on"] and db.as_date(row["baseline_changed_on"])
         out.append(row)
     return out
 
@@ -1312,6 +1323,9 @@ def measure_analyses_query(scope: Scope, as_of: dt.date, with_result: bool = Tru
             ma.assurance_icon,
             ma.chart_variation_icon,
             ma.chart_assurance_icon,
+            ma.improved_since_baseline,
+            ma.baseline_change,
+            ma.baseline_changed_on,
             *((ma.result,) if with_result else ()),
         )
         .join(ma, ma.measure_id == m.Measure.id)
@@ -1524,7 +1538,7 @@ def org_stage_columns(conn: Connection, scope: Scope, as_of: dt.date) -> dict[st
         .select_from(m.Organisation)
         .outerjoin(m.Pcn, m.Pcn.id == m.Organisation.pcn_id)
         .outerjoin(trained, trained.c.organisation_id == m.Organisation.id)
-        .where(*scope.org_conditions())
+        .where(*scope.org_conditions(), open_on(as_of))
     )
     # Sorted here: ORDER BY made SQLite walk the organisations in ODS code order, a third slower. As
     # plain tuples: result rows would live on, 19,000 of them at scale 50, for the garbage collector

@@ -90,6 +90,11 @@ class Organisation(Base):
     beds: Mapped[int | None] = mapped_column(Integer)
     staff_headcount: Mapped[int | None] = mapped_column(Integer)
     offered_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The CQC location ID of a care home (the key its monthly register is matched on).
+    cqc_location_id: Mapped[str | None] = mapped_column(String(20), index=True)
+    # The day it left its public register (closed, deregistered): kept with its people and projects,
+    # but no longer counted among the organisations in scope from that day.
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 # --- People and capability -------------------------------------------------------------------------
@@ -378,6 +383,12 @@ class MeasureAnalysis(Base):
     # Kept so a page listing thousands of measures need not read their full results.
     chart_variation_icon: Mapped[str | None] = mapped_column(String(30))
     chart_assurance_icon: Mapped[str | None] = mapped_column(String(30))
+    # Which meaning of "improving" applies (DESIGN.md section 4): special cause at the latest point is
+    # chart_variation_icon "improvement_*"; improved since baseline is this flag, with the rebase change
+    # that began the latest phase (its title and date).
+    improved_since_baseline: Mapped[bool | None] = mapped_column(Boolean, default=False)
+    baseline_change: Mapped[str | None] = mapped_column(String(300))
+    baseline_changed_on: Mapped[dt.date | None] = mapped_column(Date)
     # The engine's full result (SpcResult.to_dict()), so charts need no recomputation on page view.
     result: Mapped[dict | None] = mapped_column(JSON)
     # Whether the measure improved on its data up to ``past_as_of`` (the Overview's comparison date, a
@@ -388,6 +399,21 @@ class MeasureAnalysis(Base):
     past_improving: Mapped[bool | None] = mapped_column(Boolean)
     past_from: Mapped[dt.date | None] = mapped_column(Date)
     past_until: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class DismissedRecalculation(Base):
+    """A suggested recalculation (a new phase at ``starts_on``; docs/spc-rules.md, "When qidash suggests
+    a recalculation") that an admin dismissed, so it is not offered again; who and when are also in
+    the audit trail."""
+
+    __tablename__ = "dismissed_recalculation"
+    __table_args__ = (UniqueConstraint("measure_id", "starts_on", name="uq_dismissed_recalculation"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"), index=True)
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    change_title: Mapped[str | None] = mapped_column(String(300))
+    dismissed_by: Mapped[str] = mapped_column(String(320))
+    dismissed_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class DerivedArea(Base):

@@ -704,6 +704,7 @@ class _CopyGenerator:
         ideas = list(lib["changes"])
         rng.shuffle(ideas)
         rebase = success and rng.random() < 0.15
+        points: dict[str, list[dict]] = defaultdict(list)  # each measure's observations, for recalculation
         for m in chosen:
             self.f.add(
                 "measures", project_code=code, code=m["code"], name=m["name"], chart=m["chart"],
@@ -717,23 +718,50 @@ class _CopyGenerator:
                 ramp = 0.0
                 if success and period >= change_on:
                     ramp = min(1.0, 0.5 + 0.5 * ((period - change_on).days // 28))
-                self._observation(code, m, org, period, level, ramp * m["effect"])
+                row = self._observation(code, m, org, period, level, ramp * m["effect"])
+                points[m["code"]].append(row)
                 period = _add_months(period, 1)
-        # PDSA cycles on the main measure, the main change, and sometimes a rebase once embedded.
+        # PDSA cycles on the main measure, the main change, sometimes a rebase once embedded, and the
+        # recalculation a team makes when the data shifts for good after a change.
+        changes: list[dict] = []
         pdsa_day = begin + dt.timedelta(days=rng.randint(10, 40))
         for idea in ideas[: rng.randint(2, 5)]:
             if pdsa_day > data_end:
                 break
-            self.f.add("changes", project_code=code, changed_on=pdsa_day, title=f"PDSA: {idea}", kind="pdsa",
-                       measure_code=chosen[0]["code"])
+            changes.append(self.f.add("changes", project_code=code, changed_on=pdsa_day,
+                                      title=f"PDSA: {idea}", kind="pdsa", measure_code=chosen[0]["code"]))
             pdsa_day += dt.timedelta(days=rng.randint(25, 70))
         if success and change_on <= data_end:
-            self.f.add("changes", project_code=code, changed_on=change_on, title=f"Adopted: {ideas[0]}",
-                       kind="change", measure_code=chosen[0]["code"])
+            # The adopted change is the project's: it applies to every measure (no measure named).
+            changes.append(self.f.add("changes", project_code=code, changed_on=change_on,
+                                      title=f"Adopted: {ideas[0]}", kind="change", measure_code=None))
             embed_on = _add_months(change_on, 2)
             if rebase and _add_months(embed_on, 10) <= data_end:
-                self.f.add("changes", project_code=code, changed_on=embed_on, title="New process embedded (rebase)",
-                           kind="rebase", measure_code=chosen[0]["code"])
+                changes.append(self.f.add("changes", project_code=code, changed_on=embed_on,
+                                          title="New process embedded (rebase)", kind="rebase",
+                                          measure_code=chosen[0]["code"]))
+        for m in chosen:
+            applies = [c for c in changes if c["measure_code"] in (None, m["code"])]
+            self._recalculate(code, m, points[m["code"]], applies)
+
+    def _recalculate(self, code: str, m: dict, points: list[dict], changes: list[dict]) -> None:
+        """Add the rebase a team would make on the suggestion qidash offers (docs/spc-rules.md, "When
+        qidash suggests a recalculation"): where a change is followed by a sustained shift, a new phase
+        from the shift's start."""
+        from qidash import analysis
+
+        rebases = [c["changed_on"] for c in changes if c["kind"] == "rebase"]
+        result = analysis.analyse_series(
+            m["chart"], [p["period"] for p in points], [p["value"] for p in points],
+            [p["denominator"] for p in points], m["improvement"], m.get("target"), rebases,
+        )
+        stored = result.to_dict() | {"periods": [p["period"].isoformat() for p in points]}
+        listed = [{"day": c["changed_on"], "title": c["title"], "kind": c["kind"]} for c in changes]
+        suggestion = analysis.suggested_recalculation(stored, listed)
+        if suggestion is not None:
+            self.f.add("changes", project_code=code, changed_on=suggestion["starts_on"],
+                       title=analysis.recalculation_title(suggestion["change"]), kind="rebase",
+                       measure_code=m["code"])
 
     def _observation(self, code, m, org, period, level, effect) -> None:
         rng = self.rng
@@ -756,8 +784,8 @@ class _CopyGenerator:
             mean = level * (1 + effect) if improve else level * (1 - effect)
             sd = m.get("sd", mean * 0.12)
             value = round(max(0.0, rng.gauss(mean, sd)), 2 if mean < 20 else 1)
-        self.f.add("observations", project_code=code, measure_code=m["code"], period=period, value=value,
-                   denominator=den)
+        return self.f.add("observations", project_code=code, measure_code=m["code"], period=period,
+                          value=value, denominator=den)
 
     def _progress(self, code, begin, data_end, success, status) -> None:
         rng = self.rng

@@ -3,10 +3,10 @@ the progress-score history and the portfolio's priority and score bars.
 
 Charts are drawn from a stored engine result (``SpcResult.to_dict()`` plus ``"periods"``, as kept in
 ``measure_analysis.result``), never by running the engine again. Point colours follow the point's
-type (reference/spc-rules.md 4.4): improvement blue, concern orange, no preferred direction purple,
-common cause grey. The nhs rule set types every point itself; for the anhoej and ihi rule sets the
-points behind a signal are typed here (:func:`point_types`), so every chart and icon speaks the same
-Making Data Count language.
+type (docs/spc-rules.md), as the engine classified it (:func:`qidash.spc.point_types`, for
+every rule set): improvement blue, concern orange, no preferred direction purple, common cause grey.
+The charts only colour what the engine decided, so every chart and icon speaks the same Making Data
+Count language.
 """
 
 from __future__ import annotations
@@ -27,16 +27,11 @@ from qidash.palette import (
     NHS_ORANGE,
     NHS_PALE_GREY,
 )
+from qidash.spc import COMMON, CONCERN, IMPROVEMENT, NEUTRAL_HIGH, NEUTRAL_LOW, POINT_TYPES, point_types
 
 FONT = dict(family="Arial, Helvetica, sans-serif", size=13, color="#212B32")
 LIMIT_GREY = "#9AA8B2"
 
-COMMON = "common_cause"
-IMPROVEMENT = "special_cause_improvement"
-CONCERN = "special_cause_concern"
-NEUTRAL_HIGH = "special_cause_neutral_high"
-NEUTRAL_LOW = "special_cause_neutral_low"
-POINT_TYPES = (COMMON, IMPROVEMENT, CONCERN, NEUTRAL_HIGH, NEUTRAL_LOW)
 POINT_COLOURS = {
     COMMON: MID_GREY,
     IMPROVEMENT: NHS_BLUE,
@@ -79,124 +74,6 @@ SCORE_BANDS = (  # (label, lowest score in band, colour); projects with no score
 NO_SCORE = ("No score yet", NHS_PALE_GREY)
 
 
-# --- point types and icons ------------------------------------------------------------------------------
-
-
-def _sign(x: float) -> int:
-    return (x > 0) - (x < 0)
-
-
-def _typed(side: int, directional: bool, good: int) -> str:
-    """The point type of a special-cause point on ``side`` (+1 above, -1 below)."""
-    if not directional or good == 0:
-        return NEUTRAL_HIGH if side > 0 else NEUTRAL_LOW
-    return IMPROVEMENT if side * good > 0 else CONCERN
-
-
-def point_types(result: dict) -> list[str | None]:
-    """One point type per point (None where the point has no value).
-
-    - nhs: the engine's own ``point_type``.
-    - anhoej: a point outside the limits is special cause on its side of the centre line; when a
-      phase has a runs signal, the points of its longest run are too, on the run's side (when the
-      longest runs lie on both sides the signal has no direction, and they are typed neutral).
-    - ihi: points of a shift on their side of the median; points of a trend in its direction.
-    Improvement or concern then follows the measure's improvement direction.
-    """
-    y, cl = result["y"], result["cl"]
-    n = len(y)
-    if result.get("point_type") is not None:
-        return [None if y[i] is None else t for i, t in enumerate(result["point_type"])]
-    good = {"increase": 1, "decrease": -1}.get(result.get("improvement_direction") or "increase", 0)
-    types: list[str | None] = [None if v is None else COMMON for v in y]
-    flags = result.get("flags") or {}
-    excluded = set(result.get("exclude") or [])
-    bounds = spc.phase_bounds(result.get("phases"), n)
-    summaries = result.get("summary") or [{}] * len(bounds)
-
-    def side_of(i: int) -> int:
-        return 0 if y[i] is None or cl[i] is None else _sign(y[i] - cl[i])
-
-    if result.get("ruleset") == "ihi":
-        shift, trend = flags.get("shift") or [False] * n, flags.get("trend") or [False] * n
-        for i in range(n):
-            if shift[i] and side_of(i):
-                types[i] = _typed(side_of(i), True, good)
-        present = [i for i in range(n) if y[i] is not None]
-        block: list[int] = []
-        for i in present + [None]:
-            if i is not None and trend[i]:
-                block.append(i)
-                continue
-            if len(block) > 1:
-                rising = _sign(y[block[-1]] - y[block[0]])
-                for j in block:
-                    types[j] = _typed(rising, True, good)
-            block = []
-        return types
-
-    outside = flags.get("outside_limits") or [False] * n
-    for (a, b), phase in zip(bounds, summaries, strict=False):
-        if phase.get("runs_signal"):
-            useful = [i for i in range(a, b) if i not in excluded and side_of(i)]
-            runs: list[list[int]] = []
-            for i in useful:
-                if runs and side_of(runs[-1][-1]) == side_of(i):
-                    runs[-1].append(i)
-                else:
-                    runs.append([i])
-            longest = max((len(r) for r in runs), default=0)
-            longest_runs = [r for r in runs if len(r) == longest]
-            directional = len({side_of(r[0]) for r in longest_runs}) == 1
-            for run in longest_runs:
-                for i in run:
-                    types[i] = _typed(side_of(i), directional, good)
-        for i in range(a, b):
-            if outside[i] and side_of(i):
-                types[i] = _typed(side_of(i), True, good)
-    return types
-
-
-def _last_point(result: dict) -> int | None:
-    a, b = spc.phase_bounds(result.get("phases"), len(result["y"]))[-1]
-    present = [i for i in range(a, b) if result["y"][i] is not None]
-    return present[-1] if present else None
-
-
-def variation_icon(result: dict | None) -> str | None:
-    """The MDC variation icon of a stored result: the engine's (nhs), else from the last point's type."""
-    if not result or not result.get("y"):
-        return None
-    if result.get("ruleset") == "nhs":
-        return result.get("variation_icon")
-    last = _last_point(result)
-    if last is None:
-        return None
-    return spc.variation_icon(point_types(result)[last], result.get("improvement_direction") or "increase")
-
-
-def assurance_icon(result: dict | None, target: float | None) -> str | None:
-    """The MDC assurance icon: the engine's (nhs), else the same rule on the last point's limits.
-
-    Run charts have no limits, so no assurance; a measure with no target or no preferred direction
-    has none either.
-    """
-    if not result or not result.get("y"):
-        return None
-    if result.get("assurance_icon") is not None:
-        return result["assurance_icon"]
-    direction = result.get("improvement_direction") or "increase"
-    if target is None or direction == "neutral" or result.get("kind") == "run":
-        return None
-    lcl, ucl = result["lcl"][-1], result["ucl"][-1]
-    if lcl is None and ucl is None:
-        return None
-    nan = math.nan
-    return spc.assurance_icon(
-        float(target), nan if lcl is None else lcl, nan if ucl is None else ucl, direction
-    )
-
-
 # --- units ---------------------------------------------------------------------------------------------
 
 
@@ -230,25 +107,12 @@ def format_value(value: float | None, kind: str) -> str:
 
 
 def phase_change(result: dict) -> dict | None:
-    """How the centre line moved from the first phase to the last, on the chart's scale: ``first``,
-    ``last``, ``phases`` and ``better`` (True / False in the measure's improvement direction, None when
-    it has none or nothing moved). None for a chart with one phase. A rebase after a change often hides
-    its success from the latest phase's signals; this says it plainly."""
-    bounds = spc.phase_bounds(result.get("phases"), len(result["y"]))
-    if len(bounds) < 2:
+    """:func:`qidash.spc.phase_change` on the chart's scale (percentages for p charts)."""
+    moved = spc.phase_change(result)
+    if moved is None:
         return None
     s = scale_of(result.get("kind") or "run")
-    first, last = result["cl"][bounds[0][0]], result["cl"][bounds[-1][0]]
-    if first is None or last is None:
-        return None
-    good = {"increase": 1, "decrease": -1}.get(result.get("improvement_direction") or "increase", 0)
-    moved = _sign(last - first) * good
-    return {
-        "first": first * s,
-        "last": last * s,
-        "phases": len(bounds),
-        "better": None if not moved else moved > 0,
-    }
+    return moved | {"first": moved["first"] * s, "last": moved["last"] * s}
 
 
 def chart_data(result: dict) -> pd.DataFrame:
@@ -325,6 +189,7 @@ def spc_chart(
     target: float | None = None,
     unit: str | None = None,
     height: int = 420,
+    suggestion: dict | None = None,
 ) -> go.Figure:
     """The run or control chart of one measure from its stored result.
 
@@ -332,6 +197,8 @@ def spc_chart(
     dotted vertical line where a new phase starts. Points are coloured by type (:func:`point_types`).
     ``changes`` (dicts with ``day``, ``title``, ``kind`` pdsa | change | rebase) are markers along the
     top of the chart with their titles on hover, one marker per change. ``target`` is a dashed line.
+    ``suggestion`` (:func:`qidash.analysis.suggested_recalculation`) is drawn as a proposal: a dashed
+    line where the suggested phase would start and a pale band over it, nothing recalculated.
     """
     kind = result.get("kind") or "run"
     s = scale_of(kind)
@@ -450,6 +317,16 @@ def spc_chart(
         )
         for k, (a, _) in enumerate(bounds[1:])
     ]
+    if suggestion is not None and x:
+        start = x[suggestion["start"]]
+        end = x[next((b for a, b in bounds if a <= suggestion["start"] < b), len(x)) - 1]
+        shapes.append(dict(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=0.92,
+                           fillcolor=NHS_LIGHT_BLUE, opacity=0.12, line=dict(width=0), layer="below"))
+        shapes.append(dict(type="line", xref="x", yref="paper", x0=start, x1=start, y0=0, y1=0.92,
+                           line=dict(color=NHS_DARK_BLUE, width=2, dash="dash")))
+        annotations.append(dict(x=start, y=0.86, xref="x", yref="paper", text="Suggested new phase",
+                                showarrow=False, xanchor="left", yanchor="top",
+                                font=dict(size=11, color=NHS_DARK_BLUE)))
     value_range = _value_range(
         y, cl, lcl, ucl, [shown] if shown is not None else [], headroom=0.16 if changes else 0
     )

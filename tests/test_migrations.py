@@ -3,7 +3,7 @@
 from alembic import command
 from sqlalchemy import select
 
-from qidash import db, measures, spc_charts
+from qidash import db, measures, spc
 from qidash import models as m
 from tests.support import migrate_again_from
 
@@ -20,7 +20,7 @@ def test_0004_fills_in_the_chart_icons_of_existing_analyses(backend, databases):
             ).all()
         assert rows
         assert [(v, a) for _, _, v, a in rows] == [
-            (spc_charts.variation_icon(result), spc_charts.assurance_icon(result, target))
+            (spc.chart_variation_icon(result), spc.chart_assurance_icon(result, target))
             for result, target, _, _ in rows
         ]
         assert any(v and v.startswith("improvement") for _, _, v, _ in rows)

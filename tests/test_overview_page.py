@@ -29,6 +29,9 @@ def test_overview_renders_real_numbers_for_every_scenario(app_database, scenario
     assert metric(at, "Organisations trained").value == (
         f"{report['orgs_trained']:,} of {report['orgs_in_scope']:,}"
     )
+    # Improving is out of the projects started (any status), never a bare count beside "active".
+    started = sum(report["projects_by_priority"].values())
+    assert metric(at, "Projects improving").value == f"{report['projects_improving']:,} of {started:,}"
     assert len(plotly_specs(at)) >= 2
 
 

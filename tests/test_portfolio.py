@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qidash import analysis, db, icons, measures, scenarios, spc_charts
+from qidash import analysis, db, icons, measures, scenarios, spc, spc_charts
 from qidash import models as m
 from qidash.scope import Scope
 from qidash.views import portfolio as pf
@@ -176,6 +176,7 @@ def test_portfolio_view_pinned(small):
         "progress_ge_4": 1,
         "measures": 2,
         "improvement_icons": 1,
+        "improved_since_baseline": 0,
         "concern_icons": 0,
     }
     x1 = view.measures[view.measures["project"] == "X1"].iloc[0]
@@ -232,7 +233,7 @@ def test_view_read_in_bulk_is_the_measures_engines_rows(any_demo, scenario):
                 )
                 if got["reanalysed"]:
                     assert want["last_period"] > day >= got["last_period"]
-                    assert got["variation_icon"] == spc_charts.variation_icon(later[mid])
+                    assert got["variation_icon"] == spc.chart_variation_icon(later[mid])
                     assert got["n_points"] == len(later[mid]["periods"])
                     continue
                 assert [got[k] for k in ("improving", "concern", "signal", "n_points")] == [
@@ -294,8 +295,8 @@ def test_stored_chart_icons_are_those_of_the_stored_result(any_demo, scenario):
         ).all()
     assert rows
     for result, target, variation, assurance in rows:
-        assert variation == spc_charts.variation_icon(result)
-        assert assurance == spc_charts.assurance_icon(result, target)
+        assert variation == spc.chart_variation_icon(result)
+        assert assurance == spc.chart_assurance_icon(result, target)
     assert any(v and v.startswith("improvement") for _, _, v, _ in rows)
 
 
@@ -310,7 +311,7 @@ def stored_improvement_icons(conn, scope: Scope, as_of: dt.date) -> tuple[int, i
     ).all()
     assert all(last <= as_of for *_, last in rows), "the default date covers every stored analysis"
     icons = [
-        icon if ruleset == "nhs" else spc_charts.variation_icon(result)
+        icon if ruleset == "nhs" else spc.chart_variation_icon(result)
         for ruleset, icon, _, result, _ in rows
     ]
     return sum(1 for i in icons if i and i.startswith("improvement")), sum(1 for r in rows if r.improving)

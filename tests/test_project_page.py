@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from qidash import catalog, measures, scenarios, spc_charts
+from qidash import catalog, measures, scenarios, spc, spc_charts
 from qidash import models as m
 from qidash.scope import Scope
 from qidash.views import project as pj
@@ -80,7 +80,7 @@ def test_view_of_the_busiest_project(any_demo, scenario):
     for measure in view.measures:
         result = measure["result"]
         assert len(result["periods"]) == len(result["y"]) and result["periods"][-1] <= as_of.isoformat()
-        assert measure["variation_icon"] == spc_charts.variation_icon(result)
+        assert measure["variation_icon"] == spc.chart_variation_icon(result)
         # Each change that applies to the measure is one marker on its chart.
         fig = spc_charts.spc_chart(result, changes=measure["changes"], target=measure["target"])
         assert sum(len(t.x) for t in fig.data if t.yaxis == "y2") == len(measure["changes"])

@@ -176,13 +176,6 @@ def test_exclusions_on_a_run_chart():
     assert (r.summary[0]["n_obs"], r.summary[0]["n_useful"]) == (4, 4)
 
 
-def test_longest_run_side():
-    cl = np.zeros(6)
-    assert spc.longest_run_side(np.array([1, 1, 1, -1, -1, 1.0]), cl) == 1
-    assert spc.longest_run_side(np.array([1, 1, -1, -1, 1, -1.0]), cl) == 0  # tie across sides
-    assert spc.longest_run_side(np.zeros(6), cl) == 0
-
-
 # --------------------------------------------------------------------------------------------------
 # XmR (I) chart under qicharts2 rules, and the MR chart
 # --------------------------------------------------------------------------------------------------
@@ -845,62 +838,96 @@ def test_summary_keys_per_ruleset():
 # --------------------------------------------------------------------------------------------------
 
 
+SUMMARY_KEYS = {"kind", "ruleset", "phase_index", "centre", "lcl", "ucl", "n", "signal", "improving",
+                "special_cause", "improved_since_baseline", "concern", "phase_start", "variation_icon",
+                "assurance_icon"}
+
+
+def verdict(s: dict) -> tuple:
+    return s["signal"], s["improving"], s["concern"]
+
+
 def test_latest_phase_summary_nhs():
     s = latest_phase_summary(analyse([0, 2] * 7 + [5.4, 5.6], kind="xmr", target=20))
-    assert set(s) == {"kind", "ruleset", "phase_index", "centre", "lcl", "ucl", "n", "signal", "improving",
-                      "concern", "variation_icon", "assurance_icon"}
+    assert set(s) == SUMMARY_KEYS
     assert (s["kind"], s["ruleset"], s["phase_index"], s["n"]) == ("xmr", "nhs", 0, 16)
     assert s["centre"] == approx(25 / 16)
-    assert (s["signal"], s["improving"], s["concern"]) == (True, True, False)
+    assert verdict(s) == (True, True, False) and s["special_cause"] and not s["improved_since_baseline"]
     assert (s["variation_icon"], s["assurance_icon"]) == ("improvement_high", "consistent_fail")
+    # The last 7 points (4, 3, 4, ...) lie below the mean of 5: a shift, a concern when higher is better.
     shift = latest_phase_summary(analyse(SHIFT_SERIES, kind="xmr"))
-    assert (shift["signal"], shift["improving"], shift["concern"]) == (True, False, True)
+    assert verdict(shift) == (True, False, True)
     calm = latest_phase_summary(analyse([1, 3, 2, 4, 2, 3], kind="xmr"))
-    assert (calm["signal"], calm["improving"], calm["concern"]) == (False, False, False)
+    assert verdict(calm) == (False, False, False)
 
 
 def test_latest_phase_summary_only_looks_at_the_last_phase():
+    # Phase 2 (1, 3, 2, 4, 2, 3) has mean 2.5 and no signal; the first phase's centre line was 5, so
+    # a lower later phase is no improvement when higher is better.
     r = analyse(SHIFT_SERIES + [1, 3, 2, 4, 2, 3], kind="xmr", phases=[0] * 15 + [1] * 6)
     s = latest_phase_summary(r)
-    assert s["phase_index"] == 1 and s["n"] == 6 and s["centre"] == approx(2.5)
-    assert (s["signal"], s["improving"], s["concern"]) == (False, False, False)
+    assert s["phase_index"] == 1 and s["n"] == 6 and s["centre"] == approx(2.5) and s["phase_start"] == 15
+    assert verdict(s) == (False, False, False) and not s["improved_since_baseline"]
+
+
+def test_improved_since_baseline_compares_the_latest_phase_with_the_first():
+    # First phase mean 5, latest phase mean 2.5, no signal at the latest point: lower is better, so the
+    # measure improved since its baseline, and nothing else.
+    r = analyse(SHIFT_SERIES + [1, 3, 2, 4, 2, 3], kind="xmr", phases=[0] * 15 + [1] * 6,
+                improvement_direction="decrease")
+    s = latest_phase_summary(r)
+    assert (s["improving"], s["special_cause"], s["improved_since_baseline"]) == (True, False, True)
+    assert s["variation_icon"] == "common_cause"  # a grey icon, improved since baseline
+    # Three phases: only the first and the latest count (10 -> 30 -> 20 is better than 10).
+    ys = [10, 11, 9] * 4 + [30, 31, 29] * 4 + [20, 21, 19] * 4
+    three = analyse(ys, kind="run", phases=[0] * 12 + [1] * 12 + [2] * 12)
+    assert latest_phase_summary(three)["improved_since_baseline"] is True
+    # No preferred direction: never improving.
+    flat = analyse(ys, kind="run", phases=[0] * 12 + [1] * 12 + [2] * 12, improvement_direction="neutral")
+    assert latest_phase_summary(flat)["improving"] is False
 
 
 def test_latest_phase_summary_run_chart_direction():
-    frozen = analyse(list(range(1, 11)), baseline_n=4)  # longest run (8) above the centre line
+    # Frozen on 1..4 (median 2.5): 5..10 form a run of 8 above it (limit 6), ending at the latest point.
+    frozen = analyse(list(range(1, 11)), baseline_n=4)
     up = latest_phase_summary(frozen)
-    assert (up["signal"], up["improving"], up["concern"]) == (True, True, False)
+    assert verdict(up) == (True, True, False)
     assert up["centre"] == 2.5 and up["lcl"] is None and up["variation_icon"] is None
     down = latest_phase_summary(analyse(list(range(1, 11)), baseline_n=4, improvement_direction="decrease"))
     assert (down["improving"], down["concern"]) == (False, True)
     neutral = latest_phase_summary(analyse(list(range(1, 11)), baseline_n=4, improvement_direction="neutral"))
-    assert (neutral["signal"], neutral["improving"], neutral["concern"]) == (True, False, False)
-    # runs signal from too few crossings with equal longest runs on both sides: no direction
+    assert verdict(neutral) == (True, False, False)
+    # Median 5.5: one crossing (< 2) is a runs signal; the longest runs (5 each) lie on both sides, each
+    # typed by its side, so the latest point (10, above) is special-cause improvement.
     tie = latest_phase_summary(analyse(list(range(1, 11))))
-    assert (tie["signal"], tie["improving"], tie["concern"]) == (True, False, False)
+    assert verdict(tie) == (True, True, False)
 
 
 def test_latest_phase_summary_control_chart_outside_limits():
-    # CL 42.7, LCL 23.1: the 0 is below the LCL; 6 useful points, longest run 4 <= 6, 2 crossings >= 1
+    # CL 42.7, LCL 23.1: the 0 is below the LCL; 6 useful points, longest run 4 <= 6, 2 crossings >= 1.
+    # The latest point (52) is common cause again: a signal in the phase, but not improving.
     c_chart = analyse([50, 52, 50, 52, 0, 52], kind="c", improvement_direction="decrease")
     assert c_chart.summary[0]["runs_signal"] is False
-    low = latest_phase_summary(c_chart)
-    assert (low["signal"], low["improving"], low["concern"]) == (True, True, False)
-    rise = latest_phase_summary(analyse([50, 52, 50, 52, 0, 52], kind="c"))
+    assert verdict(latest_phase_summary(c_chart)) == (True, False, False)
+    low = latest_phase_summary(analyse([50, 52, 50, 52, 52, 0], kind="c", improvement_direction="decrease"))
+    assert verdict(low) == (True, True, False)
+    rise = latest_phase_summary(analyse([50, 52, 50, 52, 52, 0], kind="c"))
     assert (rise["improving"], rise["concern"]) == (False, True)
-    # 30 is above the UCL (improvement side) while the longest run (8 of 10) lies below the mean
+    # 30 is above the UCL (improvement side) and the last point 6 is common cause.
     ys = [4, 6, 4, 6, 4, 6, 4, 6, 30, 6]
     both = latest_phase_summary(analyse(ys, kind="xmr", ruleset="anhoej"))
     assert both["ucl"] == approx(7.6 + 3 * 2 / D2)
-    assert (both["signal"], both["improving"], both["concern"]) == (True, True, True)
+    assert verdict(both) == (True, False, False)
 
 
 def test_latest_phase_summary_ihi():
     up = latest_phase_summary(analyse([1, 2, 3, 4, 5, 3, 1], ruleset="ihi"))
-    assert (up["signal"], up["improving"], up["concern"]) == (True, True, False)  # rising trend of 5
+    assert verdict(up) == (True, False, False)  # a rising trend of 5, over by the latest point
+    rising = latest_phase_summary(analyse([3, 1, 1, 2, 3, 4, 5], ruleset="ihi"))
+    assert verdict(rising) == (True, True, False)  # the latest point ends a rising trend of 5
     shift = latest_phase_summary(analyse(SHIFT_SERIES, ruleset="ihi"))
-    assert (shift["signal"], shift["improving"], shift["concern"]) == (True, True, True)  # shifts both sides
+    assert verdict(shift) == (True, False, True)  # the latest point is in the shift below the median
     runs_only = analyse([1, 3] * 10, ruleset="ihi")  # 20 runs > 15: too many runs, no direction
     s = latest_phase_summary(runs_only)
     assert runs_only.summary[0]["too_many_runs"] is True
-    assert (s["signal"], s["improving"], s["concern"]) == (True, False, False)
+    assert verdict(s) == (True, False, False)

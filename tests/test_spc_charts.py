@@ -1,6 +1,6 @@
 """The Portfolio and Project figure builders and the Making Data Count icons, on hand-made series.
 
-Point types for the anhoej rule set are typed here (qidash.spc_charts.point_types); the tests pin them on
+Point types for the anhoej rule set are typed here (qidash.spc.point_types); the tests pin them on
 series whose signals are obvious, and check they agree with the engine's own phase summary.
 """
 
@@ -11,7 +11,8 @@ import pytest
 
 from qidash import icons, spc, spc_charts
 from qidash.palette import NHS_BLUE, NHS_ORANGE
-from qidash.spc_charts import COMMON, CONCERN, IMPROVEMENT, NEUTRAL_HIGH, NEUTRAL_LOW, POINT_COLOURS
+from qidash.spc import COMMON, CONCERN, IMPROVEMENT, NEUTRAL_HIGH, NEUTRAL_LOW
+from qidash.spc_charts import POINT_COLOURS
 
 BASE = [10, 11, 9, 10, 12, 8, 10, 11, 9, 10, 11, 9]
 
@@ -44,65 +45,61 @@ def traces(fig, name=None, group=None):
 def test_nhs_point_types_are_the_engines():
     values = BASE + [30]
     result = stored(spc.analyse(values, kind="xmr", improvement_direction="decrease"))
-    types = spc_charts.point_types(result)
+    types = spc.point_types(result)
     assert types == result["point_type"]
     assert types[-1] == CONCERN  # above the upper limit on a lower-is-better measure
-    assert spc_charts.variation_icon(result) == result["variation_icon"] == "concern_high"
+    assert spc.chart_variation_icon(result) == result["variation_icon"] == "concern_high"
 
 
 def test_anhoej_longest_run_is_typed_by_its_side_and_direction():
     up = shifted_run_chart("increase")
-    types = spc_charts.point_types(up)
+    types = spc.point_types(up)
     summary = up["summary"][0]
     assert summary["runs_signal"] and summary["longest_run"] > summary["longest_run_max"]
     # The 10 points after the shift form the longest run, above the median: improvement when higher is better.
     assert types[12:] == [IMPROVEMENT] * 10
     assert set(types[:12]) == {COMMON}
-    assert spc_charts.variation_icon(up) == "improvement_high"
+    assert spc.chart_variation_icon(up) == "improvement_high"
 
     down = shifted_run_chart("decrease")
-    assert spc_charts.point_types(down)[12:] == [CONCERN] * 10
-    assert spc_charts.variation_icon(down) == "concern_high"  # high values are the concern
+    assert spc.point_types(down)[12:] == [CONCERN] * 10
+    assert spc.chart_variation_icon(down) == "concern_high"  # high values are the concern
 
 
 def test_anhoej_points_outside_the_limits_take_their_side():
     values = [3, 4, 2, 3, 5, 3, 2, 4, 3, 3, 4, 2, 3, 14, 3]
     result = stored(spc.analyse(values, kind="c", improvement_direction="decrease"))
-    types = spc_charts.point_types(result)
+    types = spc.point_types(result)
     assert result["flags"]["outside_limits"][13]
     assert types[13] == CONCERN
     assert types.count(COMMON) == len(values) - 1
     # The icon reads the last point only: common cause again after the spike.
-    assert spc_charts.variation_icon(result) == "common_cause"
+    assert spc.chart_variation_icon(result) == "common_cause"
 
 
-def test_anhoej_runs_signal_with_longest_runs_on_both_sides_has_no_direction():
-    values = [
-        1,
-        1,
-        1,
-        1,
-        1,
-        1,
-        1,
-        1,
-        1,
-        5,
-        5,
-        5,
-        5,
-        5,
-        5,
-        5,
-        5,
-        5,
-    ]  # two runs of 9, no crossing signal needed
-    result = stored(spc.analyse(values, kind="run"))
-    summary = spc.latest_phase_summary(spc.analyse(values, kind="run"))
-    assert result["summary"][0]["runs_signal"] and not summary["improving"] and not summary["concern"]
-    types = spc_charts.point_types(result)
+TWO_LEVELS = [1] * 9 + [5] * 9  # two runs of 9: a runs signal whose longest runs lie on both sides
+
+
+def test_anhoej_longest_runs_on_both_sides_take_the_measures_direction():
+    """With a direction set, no point is purple "no direction": each longest run is typed by its own
+    side (the low run is a concern and the high run an improvement when higher is better)."""
+    result = stored(spc.analyse(TWO_LEVELS, kind="run", improvement_direction="increase"))
+    assert result["summary"][0]["runs_signal"]
+    types = spc.point_types(result)
+    assert types == [CONCERN] * 9 + [IMPROVEMENT] * 9
+    assert spc.chart_variation_icon(result) == "improvement_high"
+    down = stored(spc.analyse(TWO_LEVELS, kind="run", improvement_direction="decrease"))
+    assert spc.point_types(down) == [IMPROVEMENT] * 9 + [CONCERN] * 9
+    assert spc.chart_variation_icon(down) == "concern_high"
+
+
+def test_only_a_measure_with_no_direction_has_neutral_points():
+    result = stored(spc.analyse(TWO_LEVELS, kind="run", improvement_direction="neutral"))
+    types = spc.point_types(result)
     assert set(types[:9]) == {NEUTRAL_LOW} and set(types[9:]) == {NEUTRAL_HIGH}
-    assert spc_charts.variation_icon(result) == "neutral_high"
+    assert spc.chart_variation_icon(result) == "neutral_high"
+    summary = spc.latest_phase_summary(spc.analyse(TWO_LEVELS, kind="run", improvement_direction="neutral"))
+    assert not summary["improving"] and not summary["concern"]
 
 
 def test_variation_icon_agrees_with_the_engines_phase_summary():
@@ -113,7 +110,7 @@ def test_variation_icon_agrees_with_the_engines_phase_summary():
         ([3, 4, 2, 3, 5, 3, 2, 4, 3, 3, 4, 2, 3, 14], "c", "increase"),
     ]:
         result = spc.analyse(values, kind=kind, improvement_direction=direction)
-        icon = spc_charts.variation_icon(stored(result))
+        icon = spc.chart_variation_icon(stored(result))
         summary = spc.latest_phase_summary(result)
         assert icon.startswith("improvement") <= summary["improving"]
         assert icon.startswith("concern") <= summary["concern"]
@@ -123,14 +120,14 @@ def test_assurance_compares_the_target_with_the_latest_limits():
     values = [40, 42, 38, 41, 39, 40, 43, 37, 40, 41, 39, 40]
     dens = [100] * 12
     result = stored(spc.analyse(values, kind="p", denominators=dens))
-    assert spc_charts.assurance_icon(result, 0.9) == "consistent_fail"  # 90% above the upper limit
-    assert spc_charts.assurance_icon(result, 0.2) == "consistent_pass"
-    assert spc_charts.assurance_icon(result, 0.4) == "inconsistent"
-    assert spc_charts.assurance_icon(result, None) is None
+    assert spc.chart_assurance_icon(result, 0.9) == "consistent_fail"  # 90% above the upper limit
+    assert spc.chart_assurance_icon(result, 0.2) == "consistent_pass"
+    assert spc.chart_assurance_icon(result, 0.4) == "inconsistent"
+    assert spc.chart_assurance_icon(result, None) is None
     run = stored(spc.analyse(values, kind="run"))
-    assert spc_charts.assurance_icon(run, 45) is None  # run charts have no limits
+    assert spc.chart_assurance_icon(run, 45) is None  # run charts have no limits
     xmr = stored(spc.analyse(values, kind="xmr", target=60))
-    assert spc_charts.assurance_icon(xmr, 60) == xmr["assurance_icon"] == "consistent_fail"
+    assert spc.chart_assurance_icon(xmr, 60) == xmr["assurance_icon"] == "consistent_fail"
 
 
 def test_icons_are_well_formed_svgs_in_their_colours():
@@ -176,7 +173,7 @@ def test_chart_draws_centre_and_limits_per_phase_with_a_line_at_each_new_phase()
 def test_chart_colours_points_by_type():
     result = shifted_run_chart("increase")
     fig = spc_charts.spc_chart(result)
-    types = spc_charts.point_types(result)
+    types = spc.point_types(result)
     for point_type in (COMMON, IMPROVEMENT):
         (trace,) = traces(fig, name=spc_charts.POINT_LABELS[point_type])
         assert trace.marker.color == POINT_COLOURS[point_type]
@@ -221,7 +218,7 @@ def test_small_multiple_is_one_data_trace_coloured_by_type_with_gapped_phase_lin
     result = phased_xmr()
     fig = spc_charts.small_multiple(result, target=15)
     data = fig.data[-1]
-    types = spc_charts.point_types(result)
+    types = spc.point_types(result)
     assert list(data.marker.color) == [POINT_COLOURS[t] for t in types]
     centre = fig.data[0]
     assert list(centre.x).count(None) == 1 and len(centre.x) == len(result["y"]) + 1

@@ -31,7 +31,7 @@ def upgrade() -> None:
 
 def _fill_in_existing_rows() -> None:
     # The functions the analysis uses from now on, so old and new rows agree.
-    from qidash import spc_charts
+    from qidash import spc
 
     conn = op.get_bind()
     analysis = sa.table(
@@ -54,8 +54,8 @@ def _fill_in_existing_rows() -> None:
         updates = [
             {
                 'id': mid,
-                'variation': spc_charts.variation_icon(result),
-                'assurance': spc_charts.assurance_icon(result, target),
+                'variation': spc.chart_variation_icon(result),
+                'assurance': spc.chart_assurance_icon(result, target),
             }
             for mid, result, target in rows
         ]

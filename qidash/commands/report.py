@@ -31,7 +31,8 @@ KEY_HELP = {
     "projects_with_patient_partner": "projects with patient involvement or a patient partner in the team",
     "projects_progress_ge_3": "projects whose latest IHI progress score is 3.0 or more",
     "projects_progress_ge_4": "projects whose latest IHI progress score is 4.0 or more",
-    "projects_improving": "projects with a measure whose latest phase shows improvement (SPC or run chart)",
+    "projects_improving": "projects with an improving measure: special-cause improvement at its latest "
+                          "point, or improved since its baseline (a later phase's centre line is better)",
     "projects_stale": "active projects with no observation and no score in the 90 days to the date",
     "local_faculty_share": "cohorts started by the date delivered by local faculty / all of them",
     "lead_per_live": "people whose highest tier is the top tier / those whose highest is the one below",
@@ -150,3 +151,58 @@ def table(result: dict, indent: int = 0) -> str:
     walk(result, indent)
     width = max((len(label) for label, _ in rows), default=0) + 2
     return "\n".join(f"{label:<{width}}{value}".rstrip() for label, value in rows)
+
+
+@command("portfolio", "every project in scope with its measures' Making Data Count icons, as JSON or a table")
+def _portfolio_args(p: argparse.ArgumentParser) -> None:
+    p.epilog = (
+        "A project is improving when one of its measures is: special-cause improvement at its latest point "
+        "(variation 'improvement'), or improved since its baseline (its latest phase, begun at a rebase, has "
+        "a better centre line than the first). variation: improvement, concern, common_cause, neither "
+        "(special cause, no direction set) or null (no data by the date); assurance: pass, fail, "
+        "hit_or_miss or null."
+    )
+    add_scope_flags(p)
+    p.add_argument("--as-of", metavar="DATE", help="as for measures: what is dated on or before DATE")
+    p.add_argument("--format", choices=("json", "table"), required=True, help="output format")
+
+
+@runs("portfolio")
+def _portfolio(args: argparse.Namespace) -> int:
+    from qidash import measures
+    from qidash.scope import Scope, UnknownCode
+    from qidash.views.portfolio import portfolio_report
+
+    as_of = parse_as_of(args.as_of) if args.as_of is not None else None
+    engine = _existing_database(args.db)
+    scope = Scope(locality=args.locality, pcn=args.pcn, kind=args.kind, sector=args.sector)
+    try:
+        scope.validate(engine)
+    except UnknownCode as exc:
+        raise UserError(str(exc)) from exc
+    with engine.connect() as conn:
+        as_of = as_of or measures.default_as_of(conn)
+        result = portfolio_report(conn, scope, as_of)
+    if args.format == "json":
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"Portfolio for {scope.label()}, as of {as_of.isoformat()}")
+        print(portfolio_table(result))
+    return EXIT_OK
+
+
+def portfolio_table(result: dict) -> str:
+    """One line per measure under a line per project: code, status, improving, title; then each
+    measure's code, chart, variation, assurance and whether it improved since its baseline."""
+    lines = []
+    for p in result["projects"]:
+        lines.append(f"{p['code']}  {p['status']}  {'improving' if p['improving'] else '-'}  {p['title']}")
+        if not p["measures"]:
+            lines.append("    (no measures)")
+        for mm in p["measures"]:
+            lines.append(
+                f"    {mm['code']:<14} {mm['chart']:<4} variation {_shown(mm['variation']):<13} "
+                f"assurance {_shown(mm['assurance']):<12} "
+                f"{'improved since baseline' if mm['improved_since_baseline'] else ''}".rstrip()
+            )
+    return "\n".join(lines) or "(no project started by the date)"

@@ -147,6 +147,8 @@ def _project(p: ProjectSlide) -> str:
         chart = (
             f"<h3>{_e(p.chart.name)}</h3>"
             + svg.spc_chart(p.chart, 560 if p.quiet_win else 720, 330 if p.quiet_win else 400)
+            + (f'<p class="sub">Improving: {_e(p.chart.improving_reason)}</p>'
+               if p.chart.improving_reason else "")
             + _before_after(p)
             + _annotation_list(p)
         )
@@ -169,7 +171,9 @@ def _annotation_list(p: ProjectSlide) -> str:
 
 def _board(sc: Showcase) -> str:
     rows = "".join(
-        f"<tr><td><b>{_e(r.project)}</b> {_e(r.title)}</td><td>{_e(r.measure)}</td>"
+        f"<tr><td><b>{_e(r.project)}</b> {_e(r.title)}</td><td>{_e(r.measure)}"
+        + (f'<br><span class="sub">Improving: {_e(r.improving)}</span>' if r.improving else "")
+        + "</td>"
         f'<td title="{_e(icons.variation_meaning(r.variation_icon))}">{svg.variation_icon(r.variation_icon, 30)}</td>'
         f'<td title="{_e(icons.assurance_meaning(r.assurance_icon))}">{svg.assurance_icon(r.assurance_icon, 30)}</td>'
         f"<td>{_e(r.before_after)}</td><td>{_e(r.latest_score)}</td></tr>"

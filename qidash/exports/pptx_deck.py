@@ -531,6 +531,9 @@ def _project_slide(slide, sc: Showcase, p: ProjectSlide):
         else:
             _text(slide, MARGIN, top, left_w, Inches(4.4), story)
         column = _team_lines(p) + (story if p.chart else [])
+        if p.chart and p.chart.improving_reason:  # which meaning of improving applies (DESIGN.md section 4)
+            reason = p.chart.improving_reason.capitalize()
+            column = [("IMPROVING", 12, True, NHS_DARK_BLUE), (reason, 15, False, TEXT), *column]
         length = sum(len(t) for t, *_ in column)
         body = 13 if length < 650 else 12 if length < 900 else 11
         _text(
@@ -720,6 +723,7 @@ def _board_slide(slide, sc: Showcase):
         "\n".join(
             f"{r.project} {r.measure}: {icons.variation_label(r.variation_icon)}, "
             f"{icons.assurance_label(r.assurance_icon)}; {r.before_after}"
+            + (f"; improving: {r.improving}" if r.improving else "")
             for r in sc.board
         ),
     )

@@ -30,7 +30,7 @@ SECTOR_KEYS = (
 
 @dataclass(frozen=True)
 class OverviewData:
-    now: dict  # measures.report: NOW_KEYS and projects_improving
+    now: dict  # measures.report: NOW_KEYS, projects_improving and projects_started (any status)
     year_ago: dict  # measures.report: YEAR_AGO_KEYS and projects_improving
     split: dict[str, int]
     reach: pd.DataFrame  # day, cumulative, patients_cumulative
@@ -53,6 +53,7 @@ def overview_data(conn: Connection, scope: Scope, as_of: dt.date) -> OverviewDat
     year_ago_day = measures.year_before(as_of)
     improving = measures.improving_project_ids(conn, scope, as_of)  # the tile and the priority chart
     now = {**measures.report(conn, scope, as_of, NOW_KEYS), "projects_improving": len(improving)}
+    now["projects_started"] = sum(now["projects_by_priority"].values())  # what "improving" is out of
     year_ago = {
         **measures.report(conn, scope, year_ago_day, YEAR_AGO_KEYS),
         "projects_improving": len(measures.improving_project_ids(conn, scope, year_ago_day)),
@@ -68,7 +69,8 @@ def overview_data(conn: Connection, scope: Scope, as_of: dt.date) -> OverviewDat
         [
             {"priority": code, "projects": n, "improving": by_code.get(code, 0)}
             for code, n in now["projects_by_priority"].items()
-        ]
+        ],
+        columns=["priority", "projects", "improving"],  # the columns even with no priority (a new database)
     )
     return OverviewData(
         now=now,

@@ -65,7 +65,8 @@ REANALYSIS_COLUMNS = (
 
 def reanalysed(conn: Connection, rows: list[dict], as_of: dt.date) -> dict[int, tuple[dict, dict] | None]:
     """For measures whose stored analysis runs past ``as_of``: measure id -> (result dict with periods,
-    latest-phase summary) on the observations up to ``as_of``, or None when none is that old.
+    latest-phase summary, with the ``baseline_change`` and ``baseline_changed_on`` of an improvement
+    since baseline) on the observations up to ``as_of``, or None when none is that old.
 
     ``rows`` need the :data:`REANALYSIS_COLUMNS`: ``measure_id``, ``project_id``, ``chart``,
     ``improvement`` and ``target``.
@@ -75,18 +76,25 @@ def reanalysed(conn: Connection, rows: list[dict], as_of: dt.date) -> dict[int, 
     ids = [r["measure_id"] for r in rows]
     series = analysis._series_by_measure(conn, ids, as_of)
     keys = [_MeasureKey(r["measure_id"], r["project_id"]) for r in rows]
-    rebases = analysis._rebase_dates(conn, keys)
+    rebases = analysis.rebase_changes(conn, keys)
     out: dict[int, tuple[dict, dict] | None] = {}
     for r in rows:
         points = series.get(r["measure_id"])  # up to as_of
         if not points:
             out[r["measure_id"]] = None
             continue
+        changes = rebases.get(r["measure_id"], ())
         result = analysis.analyse_points(
-            r["chart"], r["improvement"], r["target"], points, rebases.get(r["measure_id"], ())
+            r["chart"], r["improvement"], r["target"], points, [day for day, _ in changes]
         )
         periods = [p for p, _, _ in points]
-        out[r["measure_id"]] = (with_periods(result, periods), spc.latest_phase_summary(result))
+        summary = spc.latest_phase_summary(result)
+        changed_on, change = (
+            analysis.baseline_rebase(periods, summary["phase_start"], changes)
+            if summary["improved_since_baseline"] else (None, None)
+        )
+        summary |= {"baseline_change": change, "baseline_changed_on": changed_on}
+        out[r["measure_id"]] = (with_periods(result, periods), summary)
     return out
 
 
@@ -119,6 +127,8 @@ MEASURE_COLUMNS = [
     "ruleset",
     "signal",
     "improving",
+    "improved_since_baseline",
+    "improving_reason",
     "concern",
     "variation_icon",
     "assurance_icon",
@@ -148,8 +158,10 @@ def measure_rows(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame
 
     Columns: measure_id, project_id, project, code, name, kind, chart, unit, improvement, target,
     last_period, n_points, improving, concern, signal, variation_icon, assurance_icon (derived for
-    every rule set, see :func:`qidash.spc_charts.variation_icon`), reanalysed (True when the stored
-    analysis ran past ``as_of``) and rank (:func:`chart_rank`). The results themselves are not kept.
+    every rule set, see :func:`qidash.spc.chart_variation_icon`), improved_since_baseline and
+    improving_reason (which meaning of improving applies, in words: :func:`qidash.analysis.improving_words`),
+    reanalysed (True when the stored analysis ran past ``as_of``) and rank (:func:`chart_rank`). The
+    results themselves are not kept.
     """
     # The stored chart icons stand for the stored results, which are not read (30 MB at scale 50).
     # Read into columns, not one dict per measure: at scale 50 the dicts cost more than the query.
@@ -162,7 +174,7 @@ def measure_rows(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame
     # The chart's icons (every rule set) stand in for the latest phase's summary icons.
     col["variation_icon"] = col.pop("chart_variation_icon")
     col["assurance_icon"] = col.pop("chart_assurance_icon")
-    for key in ("signal", "improving", "concern"):
+    for key in ("signal", "improving", "concern", "improved_since_baseline"):
         col[key] = [bool(v) for v in col[key]]
     past = [i for i, day in enumerate(col["last_period"]) if day and db.as_date(day) > as_of]
     later = reanalysed(conn, [dict(zip(names, rows[i], strict=True)) for i in past], as_of)
@@ -175,10 +187,20 @@ def measure_rows(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame
         result_, summary = again
         col["last_period"][i] = dt.date.fromisoformat(result_["periods"][-1])
         col["n_points"][i] = len(result_["periods"])
-        for key in ("signal", "improving", "concern"):
+        for key in ("signal", "improving", "concern", "improved_since_baseline", "baseline_change",
+                    "baseline_changed_on"):
             col[key][i] = summary[key]
-        col["variation_icon"][i] = spc_charts.variation_icon(result_)
-        col["assurance_icon"][i] = spc_charts.assurance_icon(result_, col["target"][i])
+        col["variation_icon"][i] = spc.chart_variation_icon(result_)
+        col["assurance_icon"][i] = spc.chart_assurance_icon(result_, col["target"][i])
+    col["improving_reason"] = [
+        analysis.improving_words(
+            (icon or "").startswith("improvement"), since, change, db.as_date(day) if day else None
+        )
+        for icon, since, change, day in zip(
+            col["variation_icon"], col["improved_since_baseline"], col["baseline_change"],
+            col["baseline_changed_on"], strict=True,
+        )
+    ]
     col["reanalysed"] = [False] * len(rows)
     for i in past:
         col["reanalysed"][i] = True
@@ -241,7 +263,8 @@ def filtered(
 
 def headline(projects: pd.DataFrame, rows: pd.DataFrame) -> dict[str, int]:
     """The page's tiles over the filtered projects: projects, active, completed, improving, stale,
-    scored >= 3.0 and >= 4.0 (latest score), and measures with an improvement / concern icon."""
+    scored >= 3.0 and >= 4.0 (latest score), measures with an improvement / concern icon, and measures
+    improved since their baseline."""
     scores = projects["latest_score"]
     icons = rows["variation_icon"].fillna("")
     return {
@@ -254,6 +277,7 @@ def headline(projects: pd.DataFrame, rows: pd.DataFrame) -> dict[str, int]:
         "progress_ge_4": int((scores >= 4.0).sum()),
         "measures": len(rows),
         "improvement_icons": int(icons.str.startswith("improvement").sum()),
+        "improved_since_baseline": int(rows["improved_since_baseline"].astype(bool).sum()),
         "concern_icons": int(icons.str.startswith("concern").sum()),
     }
 
@@ -290,7 +314,8 @@ def _images(uris: list[str]) -> pd.Categorical:
 def icon_grid(rows: pd.DataFrame) -> pd.DataFrame:
     """The Making Data Count grid, one row per measure in the order given: Project, Measure, the
     variation and assurance icons as image data URIs, and their meanings in words (for sorting,
-    searching and screen readers), plus the project code for drill-down."""
+    searching and screen readers), which meaning of improving applies (blank when not improving),
+    plus the project code for drill-down."""
     variation = [v if isinstance(v, str) else None for v in rows["variation_icon"].tolist()]
     assurance = [a if isinstance(a, str) else None for a in rows["assurance_icon"].tolist()]
     return pd.DataFrame(
@@ -301,6 +326,9 @@ def icon_grid(rows: pd.DataFrame) -> pd.DataFrame:
             "Assurance": _images([icons.assurance_uri(a) for a in assurance]),
             "Variation in words": [icons.variation_label(v) for v in variation],
             "Assurance in words": [icons.assurance_label(a) for a in assurance],
+            # Which meaning of "improving" applies (DESIGN.md section 4), so a grey icon beside an
+            # improvement since baseline is explained, never a contradiction.
+            "Improving": [r if isinstance(r, str) else "" for r in rows["improving_reason"].tolist()],
             "Title": rows["title"].to_numpy(),
             "Stale": ["stale" if s else "" for s in rows["stale"].tolist()],
         }
@@ -332,3 +360,46 @@ def project_table(projects: pd.DataFrame, priorities: dict[str, str]) -> pd.Data
             "Lead organisation": ordered["lead_organisation"].to_numpy(),
         }
     )
+
+
+def portfolio_report(conn: Connection, scope: Scope, as_of: dt.date) -> dict:
+    """The ``portfolio`` command's JSON (DESIGN.md section 7): every project started by ``as_of`` in
+    scope, by code, with its status on the date, whether it is improving (a measure improving, DESIGN.md
+    section 4) and every measure: ``code``, ``chart``, ``variation`` (improvement, concern,
+    common_cause, neither, or None without data by the date), ``assurance`` (pass, fail, hit_or_miss or
+    None) and ``improved_since_baseline``. Read from what the Portfolio page shows, so they agree."""
+    view = portfolio_data(conn, scope, as_of)
+    charted = {
+        (r.project_id, r.code): r for r in view.measures.itertuples(index=False)
+    }
+    ids = [int(i) for i in view.projects["id"]]
+    every: dict[int, list[tuple[str, str]]] = {pid: [] for pid in ids}
+    for i in range(0, len(ids), 500):
+        for pid, code, chart in conn.execute(
+            select(m.Measure.project_id, m.Measure.code, m.Measure.chart)
+            .where(m.Measure.project_id.in_(ids[i : i + 500]))
+            .order_by(m.Measure.project_id, m.Measure.code)
+        ):
+            every[pid].append((code, chart))
+    projects = []
+    for p in view.projects.sort_values("code").itertuples(index=False):
+        listed = []
+        for code, chart in every[int(p.id)]:
+            row = charted.get((p.id, code))
+            icon = row.variation_icon if row is not None and isinstance(row.variation_icon, str) else None
+            sure = row.assurance_icon if row is not None and isinstance(row.assurance_icon, str) else None
+            listed.append({
+                "code": code,
+                "chart": chart,
+                "variation": spc.VARIATION_CLASS.get(icon),
+                "assurance": spc.ASSURANCE_CLASS.get(sure),
+                "improved_since_baseline": bool(row is not None and row.improved_since_baseline),
+            })
+        projects.append({
+            "code": p.code,
+            "title": p.title,
+            "status": p.status,
+            "improving": bool(p.improving),
+            "measures": listed,
+        })
+    return {"projects": projects}

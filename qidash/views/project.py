@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, literal, or_, select, union_all
 
-from qidash import db, measures, spc_charts
+from qidash import analysis, db, measures, recalculation, spc, spc_charts
 from qidash import models as m
 from qidash.palette import label
 from qidash.views.portfolio import REANALYSIS_COLUMNS, reanalysed
@@ -241,9 +241,10 @@ def measure_charts_by_project(
     """Project id -> one dict per measure of the project with data by ``as_of``, by measure code:
     ``measure_id``, ``project_id``, ``code``, ``name``, ``kind``, ``chart``, ``unit``, ``improvement``,
     ``target``, ``result`` (the stored result with periods, cut at ``as_of``), ``variation_icon``,
-    ``assurance_icon``, ``improving``, ``concern``, ``changes`` (the project's changes that apply to
-    it: its own and those naming no measure; ``changes`` as :func:`change_rows` gives them) and
-    ``reanalysed``. One query for all the projects' stored results."""
+    ``assurance_icon``, ``improving``, ``concern``, ``improved_since_baseline``, ``improving_reason``
+    (which meaning of improving applies, in words; None when not improving), ``changes`` (the
+    project's changes that apply to it: its own and those naming no measure; ``changes`` as
+    :func:`change_rows` gives them) and ``reanalysed``. One query for all the projects' stored results."""
     ma = m.MeasureAnalysis
     rows = [
         dict(r)
@@ -257,6 +258,9 @@ def measure_charts_by_project(
                 ma.last_period,
                 ma.improving,
                 ma.concern,
+                ma.improved_since_baseline,
+                ma.baseline_change,
+                ma.baseline_changed_on,
                 ma.result,
             )
             .join(ma, ma.measure_id == m.Measure.id)
@@ -272,11 +276,18 @@ def measure_charts_by_project(
             if again is None:
                 continue
             r["result"], summary = again
-            r["improving"], r["concern"] = summary["improving"], summary["concern"]
+            for key in ("improving", "concern", "improved_since_baseline", "baseline_change",
+                        "baseline_changed_on"):
+                r[key] = summary[key]
         r["reanalysed"] = r["measure_id"] in later
         r["improving"], r["concern"] = bool(r["improving"]), bool(r["concern"])
-        r["variation_icon"] = spc_charts.variation_icon(r["result"])
-        r["assurance_icon"] = spc_charts.assurance_icon(r["result"], r["target"])
+        r["improved_since_baseline"] = bool(r["improved_since_baseline"])
+        r["variation_icon"] = spc.chart_variation_icon(r["result"])
+        r["assurance_icon"] = spc.chart_assurance_icon(r["result"], r["target"])
+        r["improving_reason"] = analysis.improving_words(
+            (r["variation_icon"] or "").startswith("improvement"), r["improved_since_baseline"],
+            r["baseline_change"], db.as_date(r["baseline_changed_on"]) if r["baseline_changed_on"] else None,
+        )
         r["changes"] = [
             {"day": day.isoformat(), "title": title, "kind": kind}
             for day, title, kind, measure in changes.get(r["project_id"], ())
@@ -284,6 +295,17 @@ def measure_charts_by_project(
         ]
         out[r["project_id"]].append(r)
     return out
+
+
+def with_suggestions(conn: Connection, measures_: list[dict]) -> list[dict]:
+    """The measures with ``suggestion``: the recalculation their chart calls for and nobody dismissed
+    (:func:`qidash.analysis.suggested_recalculation`), or None."""
+    dismissed = recalculation.dismissed_starts(conn, [mm["measure_id"] for mm in measures_])
+    for mm in measures_:
+        mm["suggestion"] = analysis.suggested_recalculation(
+            mm["result"], mm["changes"], dismissed.get(mm["measure_id"], ())
+        )
+    return measures_
 
 
 def project_data(
@@ -306,7 +328,7 @@ def project_data(
         team=team(conn, pid, can_see_people),
         scores=scores,
         changes=changes,
-        measures=measure_charts_by_project(conn, [pid], as_of, changed)[pid],
+        measures=with_suggestions(conn, measure_charts_by_project(conn, [pid], as_of, changed)[pid]),
         stale=about["status"] == "active" and measures.is_stale(conn, pid, as_of),
     )
 

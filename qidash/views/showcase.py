@@ -205,6 +205,7 @@ class ChartSeries:
     variation_icon: str | None
     assurance_icon: str | None
     improving: bool
+    improving_reason: str | None  # which meaning of improving applies, in words (None when not improving)
     result: dict = field(repr=False, compare=False)  # the stored result, for the page's plotly chart
 
     @property
@@ -305,7 +306,8 @@ class ProjectSlide:
     quiet_win: bool  # celebrated for its story: it has one, and no measure shows sustained improvement
     chart: ChartSeries | None  # the measure that tells the story best
     before_after: BeforeAfter | None
-    other_measures: tuple[tuple[str, str | None, str | None], ...]  # (name, variation, assurance icon)
+    # (name, variation icon, assurance icon, which meaning of improving applies or "")
+    other_measures: tuple[tuple[str, str | None, str | None, str], ...]
 
     @property
     def title_line(self) -> str:
@@ -321,6 +323,7 @@ class BoardRow:
     assurance_icon: str | None
     before_after: str
     latest_score: str
+    improving: str = ""  # which meaning of improving applies, in words ("" when not improving)
 
 
 @dataclass(frozen=True)
@@ -391,8 +394,8 @@ class ProjectChoice:
     code: str
     title: str
     latest_score: float | None
-    improving: int  # measures whose latest phase shows improvement
-    sustained: bool  # improving, or a later phase better than the first (a rebase after improvement)
+    improving: int  # measures improving (DESIGN.md section 4)
+    sustained: bool  # a measure improving (DESIGN.md section 4: latest point, or since baseline)
     has_story: bool
 
     @property
@@ -404,15 +407,6 @@ class ProjectChoice:
         tag = "improving" if self.sustained else "quiet win" if self.has_story else "no story yet"
         title = self.title if len(self.title) <= 48 else self.title[:46].rstrip() + "…"
         return f"{self.code} · {title} ({tag})"
-
-
-def sustained(result: dict, improving: bool) -> bool:
-    """A measure shows sustained improvement: its latest phase improves, or after a rebase its latest
-    phase's centre line is better than the first phase's."""
-    if improving:
-        return True
-    moved = spc_charts.phase_change(result)
-    return bool(moved and moved["better"])
 
 
 def _choice_projects(conn: Connection, scope: Scope, as_of: dt.date) -> list[tuple]:
@@ -433,14 +427,10 @@ def _choice_projects(conn: Connection, scope: Scope, as_of: dt.date) -> list[tup
 
 
 def _measures_by_project(conn: Connection, scope: Scope, as_of: dt.date) -> tuple[dict, dict]:
-    """({project id: measures improving}, {project id: any measure with sustained improvement}) over the
-    measures of the projects started by ``as_of`` in scope with data by then (:func:`sustained`), each
-    cut at ``as_of`` (re-analysed when the stored analysis runs past it).
-
-    Read as plain rows, not whole stored results: those are read only where a later phase could be
-    better than the first, for measures not improving that a rebase applies to. Without a rebase a
-    chart has one phase, so it is sustained exactly when improving, and most of the 30 MB of stored
-    results at scale 50 need not be read.
+    """({project id: measures improving}, {project id: any measure improving}) over the measures of the
+    projects started by ``as_of`` in scope with data by then, each cut at ``as_of`` (re-analysed when
+    the stored analysis runs past it). "Improving" is DESIGN.md section 4's one meaning, stored at load
+    (an improvement since the baseline included), so no stored result need be read.
     """
     ma = m.MeasureAnalysis
     started = measures.projects_started(scope, as_of)
@@ -463,18 +453,6 @@ def _measures_by_project(conn: Connection, scope: Scope, as_of: dt.date) -> tupl
         if any(runs_past for *_, runs_past in rows)
         else {}
     )
-    # Measures a rebase applies to (analysis._rebase_dates): their own, or their project's measure-less.
-    rebases = conn.execute(
-        select(m.Change.project_id, m.Change.measure_id).where(m.Change.kind == "rebase")
-    ).all()
-    rebased_measures = {mid for _, mid in rebases if mid is not None}
-    rebased_projects = {pid for pid, mid in rebases if mid is None}
-    unsure = [
-        mid
-        for mid, pid, imp, _ in rows
-        if not imp and mid not in later and (mid in rebased_measures or pid in rebased_projects)
-    ]
-    stored = measures.analysis_results(conn, unsure)
     improving: dict[int, int] = {}
     kept: dict[int, bool] = {}
     for mid, pid, imp, _ in rows:
@@ -482,15 +460,9 @@ def _measures_by_project(conn: Connection, scope: Scope, as_of: dt.date) -> tupl
             again = later[mid]
             if again is None:
                 continue  # no observation by the date
-            result, summary = again
-            imp = summary["improving"]
-            keeps = sustained(result, imp)
-        elif mid in stored:
-            keeps = sustained(stored[mid], imp)
-        else:
-            keeps = bool(imp)
+            imp = again[1]["improving"]
         improving[pid] = improving.get(pid, 0) + bool(imp)
-        kept[pid] = kept.get(pid, False) or keeps
+        kept[pid] = kept.get(pid, False) or bool(imp)
     return improving, kept
 
 
@@ -621,7 +593,7 @@ def chart_series(measure: dict) -> ChartSeries:
         centre=scaled(result["cl"]),
         lower=scaled(result["lcl"]),
         upper=scaled(result["ucl"]),
-        point_types=tuple(spc_charts.point_types(result)),
+        point_types=tuple(spc.point_types(result)),
         phase_starts=tuple(a for a, _ in bounds[1:]),
         target=spc_charts.shown_target(kind, measure["target"]),
         target_raw=measure["target"],
@@ -629,6 +601,7 @@ def chart_series(measure: dict) -> ChartSeries:
         variation_icon=measure["variation_icon"],
         assurance_icon=measure["assurance_icon"],
         improving=bool(measure["improving"]),
+        improving_reason=measure.get("improving_reason"),
         result=result,
     )
 
@@ -640,7 +613,7 @@ def _story_measure(measures_: list[dict]) -> dict | None:
         return None
 
     def rank(mm: dict):
-        kept = sustained(mm["result"], mm["improving"])
+        kept = mm["improving"]
         icon = (mm["variation_icon"] or "").startswith("improvement")
         return (not kept, not icon, mm["kind"] != "outcome", mm["kind"] == "balancing", mm["code"])
 
@@ -709,7 +682,7 @@ def project_slides(
         story_measure = _story_measure(measures_)
         chart = chart_series(story_measure) if story_measure else None
         story = (about["story"] or "").strip()
-        quiet = bool(story) and not any(sustained(mm["result"], mm["improving"]) for mm in measures_)
+        quiet = bool(story) and not any(mm["improving"] for mm in measures_)
         shown = tuple(
             Organisation(name, role, label(kind), label(sector)) for role, name, _, kind, sector, _ in orgs
         )
@@ -737,7 +710,7 @@ def project_slides(
                 chart=chart,
                 before_after=before_after(chart, story_measure["changes"]) if chart else None,
                 other_measures=tuple(
-                    (mm["name"], mm["variation_icon"], mm["assurance_icon"])
+                    (mm["name"], mm["variation_icon"], mm["assurance_icon"], mm["improving_reason"] or "")
                     for mm in measures_
                     if story_measure is None or mm["code"] != story_measure["code"]
                 ),
@@ -794,7 +767,7 @@ def _numbers(report: dict, split: dict, public: bool, threshold: int) -> tuple[N
             "Projects showing improvement",
             report["projects_improving"],
             fmt_int(report["projects_improving"]),
-            "a signal of improvement on their charts",
+            "improvement at the latest point, or since the baseline",
         ),
         Number(
             "projects_cross_boundary",
@@ -966,10 +939,11 @@ def _board(projects: tuple[ProjectSlide, ...], conn: Connection, as_of: dt.date)
                     if ba
                     else "–",
                     score,
+                    p.chart.improving_reason or "",
                 )
             )
-        for name, variation, assurance in p.other_measures:
-            rows.append(BoardRow(p.code, p.title, name, variation, assurance, "", score))
+        for name, variation, assurance, improving in p.other_measures:
+            rows.append(BoardRow(p.code, p.title, name, variation, assurance, "", score, improving))
         if not p.chart and not p.other_measures:
             rows.append(BoardRow(p.code, p.title, "No measure with data yet", None, None, "", score))
     return tuple(rows)
