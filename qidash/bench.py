@@ -529,10 +529,10 @@ def time_page(browser, base: str, page: BrowserPage, other: BrowserPage) -> dict
         fresh_s = _until_drawn(tab) - started
         received = sum(sizes)
         menu = tab.locator('[data-testid="stSidebarNav"] a')
-        menu.filter(has_text=other.title).first.click()
+        menu.filter(has_text=other.title).first.click(timeout=BROWSER_TIMEOUT_MS)
         _until_drawn(tab)
         started = time.perf_counter()
-        menu.filter(has_text=page.title).first.click()
+        menu.filter(has_text=page.title).first.click(timeout=BROWSER_TIMEOUT_MS)
         move_s = _until_drawn(tab) - started
     finally:
         context.close()
