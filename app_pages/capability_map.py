@@ -10,6 +10,9 @@ from qidash.ui import components, data
 from qidash.ui.filters import ALL, url_selectbox
 from qidash.views.capability_map import (
     COLOUR_MEASURES,
+    GAP_COLUMNS_SHOWN,
+    GAP_ROW_HEIGHT,
+    GAP_WIDTHS,
     GAPS_AMONG,
     SIZE_BY,
     capability_map_data,
@@ -25,7 +28,8 @@ engine = data.current_engine()
 filters = st.session_state["_filters"]
 viewer = st.session_state["_viewer"]
 view = data.query(engine, capability_map_data, filters.scope, filters.as_of, viewer.can_see_people)
-areas = data.query(engine, geo.pcn_areas, geo.boundary_stamp())
+# A lead sees the areas of their own area only: no other PCN is drawn or named in a tooltip.
+areas = geo.within_area(data.query(engine, geo.pcn_areas, geo.boundary_stamp()), filters.scope)
 geography = data.query(engine, geo.registers_geography)
 programme = data.setting(engine, "scenario_title") or "QI capability"
 
@@ -190,14 +194,24 @@ else:
     if not view.coaches:
         st.caption("No coach or Lead-tier person with a location is recorded yet, so none is suggested.")
     st.dataframe(
-        gaps, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(gaps)),
-        column_config={"Distance (km)": st.column_config.NumberColumn(format="%.1f")},
+        gaps, hide_index=True, width="stretch", height=min(600, 38 + GAP_ROW_HEIGHT * len(gaps)),
+        row_height=GAP_ROW_HEIGHT,
+        column_order=[c for c in GAP_COLUMNS_SHOWN if c in gaps],
+        column_config={
+            "Organisation": st.column_config.TextColumn(width=GAP_WIDTHS["Organisation"]),
+            "Beds": st.column_config.NumberColumn(width=GAP_WIDTHS["Beds"]),
+            "Staff": st.column_config.NumberColumn(width=GAP_WIDTHS["Staff"]),
+            "Stage": st.column_config.TextColumn(width=GAP_WIDTHS["Stage"]),
+            "Nearest coach or Lead": st.column_config.TextColumn(width=GAP_WIDTHS["Nearest coach or Lead"]),
+            "Distance (km)": st.column_config.NumberColumn(format="%.1f", width=GAP_WIDTHS["Distance (km)"]),
+            "PCN": st.column_config.TextColumn(width=GAP_WIDTHS["PCN"]),
+        },
     )
-    st.download_button(
+    st.caption("The download adds each organisation's kind, locality and ODS code.")
+    components.table_download(
         "Download the gaps (CSV)",
-        lambda table=gaps: table.to_csv(index=False).encode("utf-8-sig"),  # written when asked for
+        gaps,
         file_name=f"gaps-{'care-homes' if among == 'care_home' else 'organisations'}-{filters.as_of.isoformat()}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
+        what="gaps",
+        detail={"scope": filters.label, "as_of": filters.as_of.isoformat(), "among": among},
     )

@@ -1,7 +1,8 @@
 """Pure figure builders: DataFrames and dicts in, ``plotly.graph_objects.Figure`` out.
 
 Colours come from the NHS identity palette. Every figure has a title-less layout (pages title their
-sections) and readable hover text.
+sections) and readable hover text. Imported names (areas, priorities) go in through
+:func:`qidash.text.plotly_literal`, so plotly shows them as written, never as markup.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from qidash.palette import (
     NHS_PALE_GREY,
     NHS_WARM_YELLOW,
 )
+from qidash.text import plotly_literal, plotly_literals
 
 FONT = dict(family="Arial, Helvetica, sans-serif", size=13, color="#212B32")
 
@@ -93,7 +95,8 @@ def coverage_by_area(rows: pd.DataFrame, label_col: str = "name") -> go.Figure:
         ]
         traces.append(
             go.Bar(
-                y=rows[label_col], x=rows["coverage_pct"].fillna(0), orientation="h", marker_color=NHS_BLUE,
+                y=plotly_literals(rows[label_col]), x=rows["coverage_pct"].fillna(0), orientation="h",
+                marker_color=NHS_BLUE,
                 text=text, textposition="outside", cliponaxis=False, name="Coverage",
                 customdata=rows[["orgs_offered", "orgs_engaged", "orgs_trained", "orgs_in_scope"]].to_numpy(),
                 hovertemplate="%{y}<br>%{x:.0f}% trained<br>offered %{customdata[0]}, engaged %{customdata[1]}, "
@@ -106,34 +109,49 @@ def coverage_by_area(rows: pd.DataFrame, label_col: str = "name") -> go.Figure:
     )
 
 
-SIDE_BY_SIDE_MEASURES = (
-    ("coverage_pct", "Coverage (%)"),
-    ("trained_per_10_beds", "Trained per 10 beds"),
-    ("trained_per_100_staff", "Trained per 100 staff"),
+# The organisations' stages the side-by-side chart compares, each as a share of the sector's organisations.
+SIDE_BY_SIDE_STAGES = (
+    ("orgs_offered", "Offered training"),
+    ("orgs_engaged", "Engaged"),
+    ("orgs_trained", "Someone trained in post"),
+    ("orgs_with_project", "With an active project"),
 )
 
 
 def sector_side_by_side(sectors: dict[str, dict], names: dict[str, str]) -> go.Figure:
-    """Grouped bars comparing sectors on rates that are fair to compare across sizes."""
+    """Grouped horizontal bars comparing sectors on one thing only: the percentage of each sector's
+    organisations at each stage, each bar saying how many organisations it is a percentage of ("47% of
+    120"). Per-bed and per-staff densities are not percentages, so they are left to the table."""
     colours = [NHS_BLUE, NHS_WARM_YELLOW, NHS_GREEN, NHS_LIGHT_BLUE]
-    labels = [lab for _, lab in SIDE_BY_SIDE_MEASURES]
+    labels = [lab for _, lab in SIDE_BY_SIDE_STAGES][::-1]  # the first stage at the top
     traces = []
-    for i, (sector, rep) in enumerate(sectors.items()):
-        values = [rep.get(key) for key, _ in SIDE_BY_SIDE_MEASURES]
+    # Horizontal groups stack their bars upwards: the last sector is added first to put the first on top.
+    for i, (sector, rep) in reversed(list(enumerate(sectors.items()))):
+        total = rep.get("orgs_in_scope") or 0
+        counts = [rep.get(key) or 0 for key, _ in SIDE_BY_SIDE_STAGES][::-1]
+        shares = [100 * n / total if total else None for n in counts]
         traces.append(
             go.Bar(
-                x=labels, y=[v if v is not None else 0 for v in values], name=names.get(sector, sector),
+                y=labels, x=[0 if v is None else v for v in shares], orientation="h",
+                name=f"{plotly_literal(names.get(sector, sector))} ({total:,} organisations)",
                 marker_color=colours[i % len(colours)],
-                text=["–" if v is None else f"{v:.1f}" for v in values], textposition="outside", cliponaxis=False,
+                text=["–" if v is None else f"{v:.0f}% of {total:,}" for v in shares],
+                textposition="outside", cliponaxis=False,
+                customdata=counts,
+                hovertemplate=f"{plotly_literal(names.get(sector, sector))}: %{{customdata:,}} of {total:,} organisations "
+                "(%{x:.0f}%)<br>%{y}<extra></extra>",
             )
         )
-    return figure(traces, barmode="group")
+    return figure(
+        traces, height=360, barmode="group", legend=dict(traceorder="reversed"),
+        xaxis=dict(title="% of the sector's organisations in scope", range=[0, 135], tickvals=[0, 25, 50, 75, 100]),
+    )
 
 
 def projects_by_priority(by_priority: pd.DataFrame, names: dict[str, str]) -> go.Figure:
     """Stacked bars per priority: projects improving and the rest."""
     frame = by_priority[by_priority["projects"] > 0].copy()
-    frame["label"] = [names.get(c, c) for c in frame["priority"]]
+    frame["label"] = [plotly_literal(names.get(c, c)) for c in frame["priority"]]
     frame = frame.sort_values("projects")
     traces = [
         go.Bar(y=frame["label"], x=frame["improving"], orientation="h",

@@ -1,7 +1,8 @@
 """Pure figure builders for the Tiers page: frames and dicts in, ``plotly.graph_objects.Figure`` out.
 
 Tier names always come from the framework passed in (Learn / Live / Lead, IHI dosing levels, QSIR...),
-never from this module. Colours are the NHS identity palette; tiers deepen in colour as they rise.
+never from this module; like area and role names they are imported, so they go in through
+:func:`qidash.text.plotly_literal` and plotly shows them as written, never as markup. Colours are the NHS identity palette; tiers deepen in colour as they rise.
 
 Columns reach plotly as plain lists (``.tolist()``): handed a pandas Series, plotly first loads its
 dataframe layer (narwhals' pandas support) and converts each one, which made a page's first bar chart
@@ -24,7 +25,9 @@ from qidash.palette import (
     NHS_LIGHT_BLUE,
     NHS_PALE_GREY,
     NHS_WARM_YELLOW,
+    in_sentence,
 )
+from qidash.text import plotly_literal, plotly_literals
 
 # Light Blue, Blue, Dark Blue, then the identity's Dark Pink and Purple: tiers deepen as they rise.
 TIER_COLOURS = (NHS_LIGHT_BLUE, NHS_BLUE, NHS_DARK_BLUE, "#7C2855", "#330072")
@@ -36,6 +39,11 @@ LIGHT_FILLS = {NHS_LIGHT_BLUE, NHS_WARM_YELLOW, EXTERNAL_COLOUR}
 
 def tier_colour(index: int) -> str:
     return TIER_COLOURS[min(index, len(TIER_COLOURS) - 1)]
+
+
+def _literal_names(tiers: list[dict]) -> list[dict]:
+    """``tiers`` with each name as plotly text (shown as written in labels, legends and hovers)."""
+    return [{**t, "name": plotly_literal(t["name"])} for t in tiers]
 
 
 def _text_on(fill: str) -> str:
@@ -73,6 +81,7 @@ def tier_funnel(
     patients' funnel); otherwise each tier has its own.
     """
     conversion = conversion or {}
+    tiers = _literal_names(tiers)
     values = [counts.get(t["code"], 0) for t in tiers]
     fills = [colour or tier_colour(i) for i in range(len(tiers))]
     text, hover = [], []
@@ -106,38 +115,59 @@ def tier_funnel(
     return figure([funnel], max(200, 60 + 62 * len(tiers)), yaxis=dict(showgrid=False), showlegend=False)
 
 
-def tier_comparison(groups: pd.DataFrame, tiers: list[dict], max_groups: int = 15) -> go.Figure:
+# Shades of grey, lightest first, for the people in no area: not an area, so not in the tiers' blues.
+OUTSIDE_COLOURS = ("#D8DDE0", EXTERNAL_COLOUR, NHS_GREY, "#2F3B42", "#1D262B")
+
+
+def tier_comparison(
+    groups: pd.DataFrame, tiers: list[dict], max_groups: int = 15, outside: dict[str, int] | None = None,
+    outside_name: str = "",
+) -> go.Figure:
     """Grouped horizontal bars: per area (largest first, at most ``max_groups``), people reaching at
-    least each tier, one bar per tier; the hover gives each tier as a share of the area's first."""
+    least each tier, one bar per tier; the hover gives each tier as a share of the area's first.
+    ``outside`` (people per tier in no area) is drawn as one more group, ``outside_name``, last and in
+    greys, when anyone reached the first tier there: often most people (trusts belong to no PCN), and a
+    chart without them would say the areas hold everyone."""
     frame = groups.head(max_groups).iloc[::-1]
-    traces = []
+    tiers = _literal_names(tiers)
     first = tiers[0]["code"] if tiers else None
+    extra = bool(outside and first and outside.get(first, 0))
+    traces = []
     # Horizontal groups stack their bars upwards, so the highest tier is added first to put the first on top.
     for i, tier in reversed(list(enumerate(tiers))):
         code = tier["code"]
-        values = frame[code].tolist() if code in frame else [0] * len(frame)
+        values = [int(v) for v in frame[code].fillna(0).tolist()] if code in frame else [0] * len(frame)
         share = [v / f if f else None for v, f in zip(values, frame[first], strict=True)]
+        bars = dict(orientation="h", name=tier["name"], textposition="outside", cliponaxis=False, offsetgroup=code)
+        hover = (
+            f"%{{y}}<br>%{{x:,}} reached {tier['name']}"
+            + ("" if i == 0 else f" (%{{customdata}} of {tiers[0]['name']})")
+            + "<extra></extra>"
+        )
+        if extra:
+            # The people in no area: a trace of their own in the tier's slot (offsetgroup), drawn first,
+            # so at the bottom, in grey, and left out of the legend, which keeps the tiers' blues.
+            n, of = outside.get(code, 0), outside.get(first, 0)
+            traces.append(
+                go.Bar(
+                    y=[outside_name], x=[n], marker_color=OUTSIDE_COLOURS[min(i, len(OUTSIDE_COLOURS) - 1)],
+                    text=[f"{in_sentence(outside_name)}: {n:,}" if i == 0 else f"{n:,}"], showlegend=False,
+                    customdata=[_pct(n / of if of else None)], hovertemplate=hover, **bars,
+                )
+            )
         traces.append(
             go.Bar(
-                y=frame["name"].tolist(),
-                x=values,
-                orientation="h",
-                name=tier["name"],
-                marker_color=tier_colour(i),
-                text=[f"{v:,}" for v in values],
-                textposition="outside",
-                cliponaxis=False,
-                customdata=[_pct(s) for s in share],
-                hovertemplate=f"%{{y}}<br>%{{x:,}} reached {tier['name']}"
-                + ("" if i == 0 else f" (%{{customdata}} of {tiers[0]['name']})")
-                + "<extra></extra>",
+                y=plotly_literals(frame["name"].tolist()), x=values, marker_color=tier_colour(i), text=[f"{v:,}" for v in values],
+                customdata=[_pct(s) for s in share], hovertemplate=hover, **bars,
             )
         )
-    bars = len(frame) * max(1, len(tiers))
+    frame_rows = len(frame) + extra
+    longest = max((max(t.x, default=0) for t in traces), default=0)
     return figure(
         traces,
-        max(260, 90 + 16 * bars + 14 * len(frame)),
-        xaxis=dict(title="People who reached at least this tier", rangemode="tozero"),
+        max(260, 90 + 16 * frame_rows * max(1, len(tiers)) + 14 * frame_rows),
+        # Room on the right for the numbers written after the longest bars ("no locality: 661").
+        xaxis=dict(title="People who reached at least this tier", range=[0, max(longest, 1) * (1.3 if extra else 1.1)]),
         legend=dict(traceorder="reversed"),
         barmode="group",
         bargap=0.25,
@@ -147,6 +177,7 @@ def tier_comparison(groups: pd.DataFrame, tiers: list[dict], max_groups: int = 1
 def reach_by_tier(reach: pd.DataFrame, tiers: list[dict], target: dict, as_of: dt.date) -> go.Figure:
     """Cumulative people reaching at least each tier over time, with the people-trained target and the
     projection to its due date on the first tier's line."""
+    tiers = _literal_names(tiers)
     traces = []
     for i, tier in enumerate(tiers):
         rows = reach[reach["tier"] == tier["code"]]
@@ -260,7 +291,7 @@ def role_mix(
     frame = frame.iloc[::-1]
     colours = [PATIENT_COLOUR if r == patient_group else NHS_BLUE for r in frame["role"]]
     bars = go.Bar(
-        y=frame["label"].tolist(),
+        y=plotly_literals(frame["label"].tolist()),
         x=frame["people"].tolist(),
         orientation="h",
         marker_color=colours,

@@ -29,7 +29,7 @@ from sqlalchemy import Connection, select
 
 from qidash import catalog, db, geo, maps, measures, spc, spc_charts
 from qidash import models as m
-from qidash.palette import fmt_int, fmt_pct, label
+from qidash.palette import fmt_int, fmt_pct, in_sentence, label
 from qidash.scope import Scope
 from qidash.views import project as project_view
 from qidash.views.capability_map import capability_map_data
@@ -269,7 +269,7 @@ class Team:
 
     def in_words(self) -> str:
         """The team in one line: names, then the rest by role (or counted, in public mode)."""
-        parts = [f"{name} ({label(role).lower()})" for name, role in self.named]
+        parts = [f"{name} ({in_sentence(label(role))})" for name, role in self.named]
         if self.others:
             parts.append(", ".join(self.others))
         elif self.others_count:
@@ -873,7 +873,7 @@ def showcase_map(
 ) -> MapView | None:
     """The map slide alone (None when there is nothing to draw)."""
     view = capability_map_data(conn, scope, as_of, with_gaps=False)
-    areas = geo.pcn_areas(conn, geo.boundary_stamp())
+    areas = geo.within_area(geo.pcn_areas(conn, geo.boundary_stamp()), scope)  # a lead sees only their area
     if view.orgs.empty or (not areas.pcns and view.orgs[["latitude", "longitude"]].dropna().empty):
         return None
     values = {}
