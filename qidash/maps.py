@@ -379,7 +379,7 @@ def group_rows(groups: pd.DataFrame) -> JsonRows:
     fields of :func:`org_rows`: ``position``, ``fill`` (the stage most have reached), ``radius`` (by
     how many it holds), the tooltip's ``title`` and ``line1``..``line3`` (counts by stage), ``pcn`` (so
     a click filters to the PCN most belong to), ``stage``, and ``count``; ``ods_code`` is null."""
-    text = json.encoder.encode_basestring_ascii
+    text = _json_text  # the PCN code is imported text: kept text for deck.gl
     most = max(int(groups["count"].max()), 2) if len(groups) else 2
     rows = []
     for g in groups.itertuples(index=False):

@@ -76,3 +76,14 @@ def test_a_map_that_is_not_crowded_offers_no_choice():
     at = open_page("capability_map", "cornwall")
     no_exceptions(at)
     assert not [t for t in at.toggle if t.key == "every_point"]
+
+
+def test_a_groups_pcn_code_that_looks_like_deck_code_stays_text():
+    import json
+
+    from qidash import maps
+
+    frame = orgs([("A", -5.05, 50.26, "trained", "@@=evil", 1), ("B", -5.05, 50.26, "offered", "@@=evil", 0)])
+    _alone, groups = map_groups.group_overlapping(frame, zoom=6.0)
+    (row,) = json.loads(maps.group_rows(groups).text)
+    assert row["pcn"] == "@\u2060@=evil" and row["count"] == 2
