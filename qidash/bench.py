@@ -629,7 +629,8 @@ def browser_table(result: dict) -> str:
     lines = [head, "-" * len(head),
              f"{'bare app':<16}{bare['fresh_s']:>8.2f}{spread(bare['fresh_samples']):>12}{1:>8.1f}"
              f"{bare['move_s']:>8.2f}{spread(bare['move_samples']):>12}{1:>8.1f}"]
-    for name, row in [*result.get("floors", {}).items(), ("", None), *result["pages"].items()]:
+    floors = list(result.get("floors", {}).items())
+    for name, row in [*floors, *([("", None)] if floors else []), *result["pages"].items()]:
         if row is None:
             lines.append("")
             continue

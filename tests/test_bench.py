@@ -180,6 +180,10 @@ def test_the_browser_table_gives_medians_spread_and_ratios():
     assert lines[2].split() == ["bare", "app", "1.00", "0.90-1.20", "1.0", "0.20", "0.20-0.30", "1.0"]
     assert lines[3].split() == ["tiers", "2.50", "2.40-3.10", "2.5", "0.50", "0.40-0.90", "2.5", "88"]
     assert "fresh tab 2.5x" in lines[-1]
+    # The floors, when measured, come between the bare app and the pages, set apart by a blank line.
+    result["floors"] = {"one_chart": {**result["pages"]["tiers"], "received_kb": 4.0}}
+    lines = bench.browser_table(result).splitlines()
+    assert lines[3].split()[0] == "one_chart" and lines[4] == "" and lines[5].split()[0] == "tiers"
 
 
 def test_bench_command_line_errors(capsys):
