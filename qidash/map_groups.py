@@ -14,8 +14,6 @@ point at once on request.
 from __future__ import annotations
 
 import math
-from collections import Counter
-
 import numpy as np
 import pandas as pd
 
@@ -46,26 +44,42 @@ def group_overlapping(orgs: pd.DataFrame, zoom: float, cell_px: float = CELL_PX)
     alone in their square at ``zoom`` (returned as they are) and groups, one row per square holding
     two or more: ``longitude``, ``latitude`` (their mean), ``count``, one count per stage in
     :data:`STAGES`, ``stage`` (the stage most of them have reached; on a tie the further),
-    ``trained_in_post`` (summed) and ``pcn`` (the PCN most of them belong to, None if none has one)."""
+    ``trained_in_post`` (summed) and ``pcn`` (the PCN most of them belong to, None if none has one).
+
+    Counted with numpy over whole columns: this runs on every view of a national map."""
     located = orgs.dropna(subset=["latitude", "longitude"])
     cells = screen_cells(located["longitude"].to_numpy(), located["latitude"].to_numpy(), zoom, cell_px)
-    sizes = pd.Series(cells).map(pd.Series(cells).value_counts()).to_numpy()
-    alone = located[sizes == 1]
-    crowd = located[sizes > 1].assign(_cell=cells[sizes > 1])
+    _cells, where, sizes = np.unique(cells, return_inverse=True, return_counts=True)
+    crowded = sizes[where] > 1
+    alone = located[~crowded]
     columns = ["longitude", "latitude", "count", *STAGES, "stage", "trained_in_post", "pcn"]
-    if crowd.empty:
+    if not crowded.any():
         return alone, pd.DataFrame(columns=columns)
-    by_cell = crowd.groupby("_cell", sort=True)
-    groups = by_cell.agg(longitude=("longitude", "mean"), latitude=("latitude", "mean"),
-                         count=("stage", "size"), trained_in_post=("trained_in_post", "sum"))
-    stage_counts = pd.crosstab(crowd["_cell"], crowd["stage"]).reindex(columns=list(STAGES), fill_value=0)
-    groups = groups.join(stage_counts)
-    # Most common stage, the further one on a tie: take the last maximum in stage order.
-    counts = groups[list(STAGES)].to_numpy()
-    last_max = len(STAGES) - 1 - np.argmax(counts[:, ::-1], axis=1)
-    groups["stage"] = [STAGES[i] for i in last_max]
-    groups["pcn"] = [
-        (Counter(p for p in pcns if isinstance(p, str)).most_common(1) or [(None, 0)])[0][0]
-        for pcns in by_cell["pcn"].agg(list)
-    ]
-    return alone, groups.reset_index(drop=True)[columns]
+    crowd = located[crowded]
+    _cells, group, count = np.unique(cells[crowded], return_inverse=True, return_counts=True)
+    n = len(count)
+
+    def total(values) -> np.ndarray:
+        return np.bincount(group, weights=np.asarray(values, dtype=float), minlength=n)
+
+    stage_of = {stage: i for i, stage in enumerate(STAGES)}
+    stage_index = np.array([stage_of[s] for s in crowd["stage"].tolist()], dtype=np.int64)
+    by_stage = np.bincount(group * len(STAGES) + stage_index, minlength=n * len(STAGES)).reshape(n, len(STAGES))
+    # Most common stage, the further one on a tie: the last maximum in stage order.
+    most_stage = len(STAGES) - 1 - np.argmax(by_stage[:, ::-1], axis=1)
+    pcn_codes, pcn_names = pd.factorize(crowd["pcn"].where(crowd["pcn"].map(lambda p: isinstance(p, str)), None))
+    known = pcn_codes >= 0
+    pcn = np.full(n, None, dtype=object)
+    if known.any():
+        k = len(pcn_names)
+        per_pcn = np.bincount(group[known] * k + pcn_codes[known], minlength=n * k).reshape(n, k)
+        has = per_pcn.max(axis=1) > 0
+        pcn[has] = np.asarray(pcn_names, dtype=object)[np.argmax(per_pcn[has], axis=1)]
+    groups = pd.DataFrame({
+        "longitude": total(crowd["longitude"]) / count, "latitude": total(crowd["latitude"]) / count,
+        "count": count, **{stage: by_stage[:, i] for i, stage in enumerate(STAGES)},
+        "stage": np.asarray(STAGES, dtype=object)[most_stage],
+        "trained_in_post": total(pd.to_numeric(crowd["trained_in_post"], errors="coerce").fillna(0)).astype(np.int64),
+        "pcn": pcn,
+    })
+    return alone, groups[columns]
