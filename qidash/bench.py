@@ -626,9 +626,9 @@ def browser_table(result: dict) -> str:
     head = f"{'page':<16}{'fresh s':>8}{'(min-max)':>12}{'x bare':>8}{'move s':>8}{'(min-max)':>12}{'x bare':>8}" \
            f"{'sent KB':>9}"
     bare = result["bare"]
-    lines = [head, "-" * len(head),
-             f"{'bare app':<16}{bare['fresh_s']:>8.2f}{spread(bare['fresh_samples']):>12}{1:>8.1f}"
-             f"{bare['move_s']:>8.2f}{spread(bare['move_samples']):>12}{1:>8.1f}"]
+    bare_line = (f"{'bare app':<16}{bare['fresh_s']:>8.2f}{spread(bare['fresh_samples']):>12}{1:>8.1f}"
+                 f"{bare['move_s']:>8.2f}{spread(bare['move_samples']):>12}{1:>8.1f}")
+    lines = [head, "-" * len(head), bare_line]
     floors = list(result.get("floors", {}).items())
     for name, row in [*floors, *([("", None)] if floors else []), *result["pages"].items()]:
         if row is None:

@@ -14,6 +14,7 @@ point at once on request.
 from __future__ import annotations
 
 import math
+
 import numpy as np
 import pandas as pd
 
