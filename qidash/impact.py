@@ -403,11 +403,11 @@ def impact_report(conn: Connection, scope: Scope, as_of: dt.date) -> ImpactRepor
             last = db.as_date(r["last_period"]) if r["last_period"] is not None else None
         found = benefit(result) if result is not None else _no_result_reason(r["improvement"], changes, last)
         unit = counted_unit(r["chart"], r["name"], r["unit"])
-        common = dict(
-            project_id=r["project_id"], project_code=r["project_code"], project_title=r["title"],
-            priority=r["priority"], measure_code=r["code"], measure_name=r["name"], chart=r["chart"],
-            unit=unit, direction=r["improvement"],
-        )
+        common = {
+            "project_id": r["project_id"], "project_code": r["project_code"], "project_title": r["title"],
+            "priority": r["priority"], "measure_code": r["code"], "measure_name": r["name"],
+            "chart": r["chart"], "unit": unit, "direction": r["improvement"],
+        }
         if isinstance(found, str):
             estimates.append(Estimate(**common, since=None, value=None, low=None, high=None, reason=found))
             continue

@@ -106,7 +106,10 @@ def test_what_is_not_estimated_says_why():
 # --- totals: like with like ----------------------------------------------------------------------------
 
 
-def est(project, unit, direction, value, half, chart="c", since=D(2023, 1, 1)):
+JAN_2023 = D(2023, 1, 1)
+
+
+def est(project, unit, direction, value, half, chart="c", since=JAN_2023):
     return impact.Estimate(
         project_id=0, project_code=project, project_title=project, priority="P", measure_code="M",
         measure_name=unit, chart=chart, unit=unit, direction=direction, since=since, value=value,
