@@ -426,3 +426,12 @@ def impact_report(conn: Connection, scope: Scope, as_of: dt.date) -> ImpactRepor
 
 def project_estimates(report: ImpactReport, project_code: str) -> list[Estimate]:
     return [e for e in report.estimates if e.project_code == project_code]
+
+
+def narrowed(report: ImpactReport, project_codes: set[str]) -> ImpactReport:
+    """The report over some of its projects only (a page's own filters), totals made again."""
+    kept = tuple(e for e in report.estimates if e.project_code in project_codes)
+    by_priority: dict[str, list[Estimate]] = defaultdict(list)
+    for e in kept:
+        by_priority[e.priority].append(e)
+    return ImpactReport(report.as_of, kept, totals(kept), {p: totals(es) for p, es in sorted(by_priority.items())})
