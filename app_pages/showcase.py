@@ -17,6 +17,7 @@ from qidash.ui import components, data
 from qidash.views.showcase import (
     KIND_BOARD,
     KIND_FUNNEL,
+    KIND_IMPACT,
     KIND_MAP,
     KIND_NUMBERS,
     SUPPRESS_BELOW,
@@ -296,6 +297,19 @@ def project_slide() -> None:
                 st.markdown(f"#### {text}", anchors=False)
 
 
+def impact_slide() -> None:
+    st.title(slide.title, anchor=False)
+    st.caption(f"{view.programme} · {view.subtitle}")
+    for line in view.impact:
+        with st.container(border=True):
+            st.markdown(f"## {line.words[:1].upper() + line.words[1:]}", anchors=False)
+    st.caption(
+        "Each measure improved since its baseline is estimated against that baseline, from the change "
+        "that began its improved phase to the date, in its own unit; only like is added to like. The "
+        "range reflects the uncertainty of the baseline. " + view.impact_note
+    )
+
+
 def board_slide() -> None:
     st.title(slide.title, anchor=False)
     st.caption(f"{view.programme} · {view.subtitle}")
@@ -357,6 +371,8 @@ with st.container(key="slide_body"):
         funnel_slide()
     elif slide.kind == KIND_MAP:
         map_slide()
+    elif slide.kind == KIND_IMPACT:
+        impact_slide()
     elif slide.kind == KIND_BOARD:
         board_slide()
     else:
