@@ -8,7 +8,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from qidash import db, scenarios
+from qidash import db, geo, scenarios
+from qidash.registers import lookups as registers_lookups
 from qidash.ui import data
 from qidash.ui.auth import current_viewer, show_sign_in_off_banner, sign_in_setup
 from qidash.ui.errors import plain_errors, run_plainly
@@ -67,6 +68,8 @@ with st.sidebar, plain_errors("The sidebar"):
             "Demo data: synthetic people, sites and projects placed around real towns. "
             f"Snapshot as of {data.setting(engine, 'data_as_of')}."
         )
+    if data.setting(engine, geo.REGISTERS_ICB):  # loaded from the public registers, drawn on ONS boundaries
+        st.caption(registers_lookups.ATTRIBUTION)
 
 HOME_PATH, HOME_TITLE = next((path, title) for path, title, _icon, default, _roles in PAGES if default)
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from qidash import geo, maps
 from qidash.palette import fmt_int, fmt_pct
+from qidash.registers.lookups import ATTRIBUTION as registers_attribution
 from qidash.ui import components, data
 from qidash.ui.filters import ALL, url_selectbox
 from qidash.views.capability_map import (
@@ -25,6 +26,7 @@ filters = st.session_state["_filters"]
 viewer = st.session_state["_viewer"]
 view = data.query(engine, capability_map_data, filters.scope, filters.as_of, viewer.can_see_people)
 areas = data.query(engine, geo.pcn_areas, geo.boundary_stamp())
+geography = data.query(engine, geo.registers_geography)
 programme = data.setting(engine, "scenario_title") or "QI capability"
 
 components.page_header("Capability map", programme, filters)
@@ -92,6 +94,7 @@ deck = maps.capability_deck(
     orgs,
     size_by=size_by,
     selected_pcn=filters.scope.pcn,
+    geography=geography,
 )
 map_key = f"capability_map_{st.session_state.get('_map_clicks', 0)}"
 map_col, legend_col = st.columns([4, 1])
@@ -127,8 +130,8 @@ notes = []
 if areas.source == "derived":
     notes.append(
         "PCN areas are drawn around the member organisations' locations (each place goes to the nearest "
-        "organisation's PCN); they are not official boundaries. Put a boundary file in data/boundaries/ to "
-        "draw real ones."
+        "organisation's PCN)" + (f", within the outline of {geography.icb_name}" if geography else "")
+        + "; they are not official boundaries. Put a boundary file in data/boundaries/ to draw real ones."
     )
 elif areas.source == "none":
     notes.append("No organisation in a PCN has a location, so no PCN area can be drawn.")
@@ -136,6 +139,8 @@ if counts["without_pcn"]:
     notes.append(f"Organisations in no PCN (trusts, councils), drawn as points only: {fmt_int(counts['without_pcn'])}.")
 if counts["unlocated"]:
     notes.append(f"Organisations with no location recorded, not drawn: {fmt_int(counts['unlocated'])}.")
+if geography:
+    notes.append(f"Grey lines: local authorities. {registers_attribution}")
 st.caption(" ".join(notes))
 
 if len(view.by_pcn):

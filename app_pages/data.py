@@ -8,12 +8,13 @@ import functools
 
 import streamlit as st
 
-from qidash import auth, catalog, db, export, ingest
+from qidash import auth, catalog, db, export, ingest, registers
 from qidash.auth import AccessError
 from qidash.models import ROLES
 from qidash.scope import Scope
 from qidash.ui import components, data
 from qidash.views import data as view
+from qidash.views import registers as registers_view
 
 engine = data.current_engine()
 viewer = st.session_state["_viewer"]
@@ -246,6 +247,98 @@ with import_tab:
         show_preview(held)
     elif "_data_last_load" not in st.session_state and (last := view.last_import(engine)):
         st.caption(last)
+
+
+# --- start from the public registers ------------------------------------------------------------------------
+
+
+def register_uploads() -> dict:
+    """The register files given, by kind: ``postcodes`` a list, the others one file (or None)."""
+    gen = st.session_state.setdefault("data_upload_gen", 0)
+    given = {}
+    for kind, (label, types, help_text) in registers_view.REGISTER_FILES.items():
+        many = kind == "postcodes"
+        given[kind] = st.file_uploader(
+            label, type=types, accept_multiple_files=many, max_upload_size=UPLOAD_LIMIT_MB,
+            key=f"registers_{kind}_{gen}", help=help_text,
+        )
+    return given
+
+
+def register_plan(icb: str, given: dict) -> dict:
+    """The planned load of ``given`` for ``icb`` and its import preview, worked out once per choice of
+    files and data version (kept in the session)."""
+    files = [f for v in given.values() for f in (v if isinstance(v, list) else [v]) if f]
+    signature = (icb, tuple((f.file_id, f.name, f.size) for f in files), data.data_version(engine))
+    held = st.session_state.get("_registers_preview")
+    if held is None or held["signature"] != signature:
+        st.session_state.pop("_data_last_load", None)
+
+        def upload(f):
+            return (f.name, f.getvalue())
+
+        with st.spinner("Reading the registers…"):
+            try:
+                plan = registers.plan(
+                    engine, icb, **{k: upload(v) for k, v in given.items() if v and k != "postcodes"},
+                    postcodes=[upload(f) for f in given["postcodes"]] or None,
+                )
+                held = {"signature": signature, "plan": plan, "report": registers.preview(engine, plan), "error": None}
+            except registers.RegisterError as exc:
+                held = {"signature": signature, "plan": None, "report": None, "error": str(exc)}
+                ingest.record_unusable(engine, viewer.email, [f.name for f in files], [str(exc)])
+        st.session_state["_registers_preview"] = held
+    return held
+
+
+def show_register_plan(held: dict) -> None:
+    if held["error"]:
+        st.error(f"Nothing can be loaded: {held['error']}")
+        return
+    plan, report = held["plan"], held["report"]
+    st.markdown(f"**Preview for {plan.icb.name}**")
+    st.dataframe(registers_view.plan_table(plan), hide_index=True, width="stretch", key="registers_plan")
+    for line in registers_view.plan_lines(plan):
+        st.caption(line)
+    if report.has_rejections:
+        st.error(f"{view.plural(report.rows_rejected, 'row')} rejected; nothing will be written until they are fixed.")
+        show_problems(report.rejected, key="registers_rejected")
+    elif plan.changes == 0:
+        st.info("Nothing to load: the database already matches these registers.")
+    elif st.button(f"Load the registers for {plan.icb.name}", type="primary", icon=":material/upload:"):
+        try:
+            with st.spinner("Loading…"):
+                result = registers.load(engine, plan, user=viewer.email)
+        except db.WriterBusy as exc:
+            st.warning(str(exc), icon=":material/hourglass_top:")
+            return
+        except ingest.ImportFailed as exc:  # recorded in the import history and logged
+            st.error(str(exc))
+            return
+        st.session_state["_data_last_load"] = result
+        st.session_state["data_upload_gen"] += 1
+        st.session_state.pop("_registers_preview", None)
+        st.rerun()
+
+
+with import_tab, st.container(border=True):
+    st.subheader("Start from the public registers")
+    st.write(
+        "Load your ICB's care homes, GP practices, PCNs and trusts from the files CQC and NHS ODS publish, "
+        "as downloaded. Only the chosen ICB's rows are kept; loading next month's files updates names and "
+        "beds, closes what has left the register (its people and projects stay) and changes nothing else."
+    )
+    choices = registers_view.icb_choices()
+    stored_icb = data.setting(engine, registers.ICB_SETTING)
+    codes = list(choices)
+    icb_code = st.selectbox(
+        "ICB", codes, index=codes.index(stored_icb) if stored_icb in choices else None,
+        format_func=lambda c: f"{choices[c]} ({c})", key="registers_icb", placeholder="Choose your ICB",
+    )
+    if icb_code:  # the files are asked for once the ICB is chosen: they are kept to its rows
+        given = register_uploads()
+        if any(given.values()):
+            show_register_plan(register_plan(icb_code, given))
 
 
 # --- templates -----------------------------------------------------------------------------------------------

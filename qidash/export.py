@@ -110,6 +110,8 @@ def _queries(sel: _Selection) -> dict[str, Select]:
                 m.Organisation.beds,
                 m.Organisation.staff_headcount,
                 m.Organisation.offered_on,
+                m.Organisation.cqc_location_id,
+                m.Organisation.closed_on,
             )
             .outerjoin(pcn, pcn.id == m.Organisation.pcn_id)
             .order_by(m.Organisation.ods_code),

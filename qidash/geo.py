@@ -55,6 +55,8 @@ MARGIN_KM = 4.0  # how far the system's area reaches beyond its outermost sites
 HULL_RATIO = 0.3  # concave hull tightness: 0 hugs the sites, 1 is the convex hull
 KM_PER_DEG_LAT = 111.32
 DIGITS = 5  # about a metre
+# Settings the registers loader writes (qidash.registers.load): the ICB and its main towns.
+REGISTERS_ICB, TOWNS = "registers_icb", "map_towns"
 
 
 class Area:
@@ -192,8 +194,9 @@ def pcn_areas(conn: Connection, stamp: str = "") -> Areas:
 
 
 def derived_areas(conn: Connection, pcns: list[dict] | None = None) -> Areas:
-    """The areas derived from the member sites now (``pcns``: :func:`catalog.pcn_localities`)."""
-    shapes = derive_pcn_shapes(catalog.pcn_sites(conn))
+    """The areas derived from the member sites now (``pcns``: :func:`catalog.pcn_localities`),
+    clipped to the ICB's outline when the registers were loaded for one (:func:`icb_outline`)."""
+    shapes = derive_pcn_shapes(catalog.pcn_sites(conn), icb_outline(conn))
     if not shapes:
         return Areas("none", [], [])
     return _areas(catalog.pcn_localities(conn) if pcns is None else pcns, shapes, "derived")
@@ -284,10 +287,11 @@ def read_boundary_file(path: Path, codes: set[str]) -> dict:
     return {code: shapely.union_all(geoms) for code, geoms in parts.items()}
 
 
-def derive_pcn_shapes(sites: list[tuple[str, float, float]]) -> dict:
+def derive_pcn_shapes(sites: list[tuple[str, float, float]], outline=None) -> dict:
     """PCN code -> shapely geometry (lon/lat) tiling :func:`system_area`, from (PCN code, latitude,
     longitude) sites: each site's Voronoi cell, clipped to the system's area and merged by PCN.
-    Identical locations count once (the first site listed there keeps it)."""
+    Identical locations count once (the first site listed there keeps it). With ``outline`` (the
+    ICB's real outline, lon/lat), the system's area stops at it too: no area reaches into the sea."""
     import shapely
 
     if not sites:
@@ -295,6 +299,9 @@ def derive_pcn_shapes(sites: list[tuple[str, float, float]]) -> dict:
     codes, xy, to_km = _places(sites)
     points = shapely.multipoints(xy)
     envelope = _envelope(points)
+    if outline is not None:
+        clipped = envelope.intersection(shapely.make_valid(_transform(outline, to_km)))
+        envelope = clipped if not clipped.is_empty else envelope
     if len(xy) == 1:
         cells = np.array([envelope])
     else:
@@ -311,6 +318,48 @@ def derive_pcn_shapes(sites: list[tuple[str, float, float]]) -> dict:
         merged = shapely.coverage_union_all(pieces)
         out[code] = _transform(merged, lambda x, y: to_km(x, y, inverse=True))
     return out
+
+
+def icb_outline(conn: Connection):
+    """The outline (shapely, lon/lat) of the ICB the public registers were loaded for, from the
+    ONS boundaries shipped in data/; None when they were not loaded or the ICB has no outline."""
+    from qidash.db import get_setting
+    from qidash.registers import lookups
+
+    code = get_setting(conn, REGISTERS_ICB)
+    geometry = lookups.icb_outline(code) if code else None
+    if geometry is None:
+        return None
+    from shapely.geometry import shape
+
+    return shape(geometry)
+
+
+@dataclass(frozen=True)
+class Geography:
+    """The real geography drawn under the PCN areas: the ICB's outline and local authority districts
+    (lists of rings of (longitude, latitude)), and the main towns (name, latitude, longitude)."""
+
+    icb_name: str
+    outline: list
+    local_authorities: list[tuple[str, list]]
+    towns: list[dict]
+
+
+def registers_geography(conn: Connection) -> Geography | None:
+    """The geography of the ICB the public registers were loaded for, or None when they were not."""
+    from qidash.db import get_setting
+    from qidash.registers import lookups
+
+    code = get_setting(conn, REGISTERS_ICB)
+    if not code or code not in lookups.icbs():
+        return None
+    from shapely.geometry import shape
+
+    outline = lookups.icb_outline(code)
+    las = [(f["properties"]["name"], _rings(shape(f["geometry"]))) for f in lookups.local_authorities(code)]
+    towns = json.loads(get_setting(conn, TOWNS) or "[]")
+    return Geography(lookups.icbs()[code].name, _rings(shape(outline)) if outline else [], las, towns)
 
 
 def system_area(sites: list[tuple[str, float, float]]):

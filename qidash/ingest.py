@@ -173,6 +173,8 @@ FORMATS: dict[str, EntityFormat] = {
                 _opt("beds", "int", "Beds (care homes)", None, minimum=0),
                 _opt("staff_headcount", "int", "Staff headcount", 25, minimum=0),
                 _opt("offered_on", "date", "Date QI training was offered to it", "2024-01-15"),
+                _opt("cqc_location_id", "code", "CQC location ID (care homes)", "1-118554697"),
+                _opt("closed_on", "date", "Date it closed (it stays, but leaves the counts)", None),
             ),
             ("ods_code",),
         ),

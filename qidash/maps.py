@@ -25,7 +25,7 @@ from pydeck.bindings.json_tools import default_serialize
 from pydeck.types import String
 
 from qidash import palette
-from qidash.geo import Areas
+from qidash.geo import Areas, Geography
 
 # Stages an organisation reaches (measures.ORG_STAGES), lowest first, with the colour of its point.
 STAGE_COLOURS = {
@@ -43,7 +43,9 @@ STAGE_LABELS = {
     "with_project": "With a project",
 }
 # Five classes of a measure, light to dark in NHS blues; fewer classes take spread-out steps.
-AREA_RAMP = ("#E1ECF7", "#C2D9EF", "#8FBAE0", "#5592CC", "#2166AC")  # light enough for the points to show
+# Light enough for the points to show; neighbouring classes (0-20% and 20-40% above all) differ in
+# lightness enough to tell apart at the areas' opacity.
+AREA_RAMP = ("#E8F1FA", "#AFCDEB", "#79A9DA", "#4682C4", "#1D5CA3")
 NO_DATA = "#AEB7BD"  # a PCN in scope whose measure is undefined (no beds, say)
 OUTSIDE = palette.NHS_PALE_GREY  # a PCN outside the filters: drawn for orientation, not coloured
 AREA_ALPHA = 190
@@ -55,6 +57,9 @@ TILE_PX = 512  # deck.gl draws the world 512 pixels wide at zoom 0
 MAP_WIDTH_PX, MAP_HEIGHT_PX = 820, 560  # what the view is fitted to (the page's map column)
 
 AREAS_ID, LOCALITIES_ID, SELECTED_ID, ORGS_ID = "pcn-areas", "locality-outlines", "selected-pcn", "organisations"
+LAND_ID, LA_ID, TOWNS_ID = "icb-outline", "local-authorities", "towns"
+LAND = "#F4F6F7"  # the ICB's land, under everything: the sea stays the page's white
+LA_LINE = "#768692"  # local authority boundaries: thin, grey, under the PCN areas
 PIXELS = String("pixels")  # a bare string would be read as an accessor expression ("@@=pixels")
 TOOLTIP = {
     "html": "<b>{title}</b><br/>{line1}<br/>{line2}<br/>{line3}",
@@ -369,6 +374,7 @@ def capability_deck(
     orgs: pd.DataFrame,
     size_by: str = "beds",
     selected_pcn: str | None = None,
+    geography: Geography | None = None,
 ) -> Deck:
     """The Capability map.
 
@@ -376,8 +382,11 @@ def capability_deck(
     (:func:`legend_breaks`); ``tips``: three tooltip lines per PCN in scope; ``orgs``: the
     organisations in scope (``measures.org_stages`` rows) drawn as points sized by ``size_by``
     (``beds`` or ``staff_headcount``). The view fits the organisations and the PCN areas in scope.
+    ``geography`` (qidash.geo.registers_geography) adds the ICB's outline and local authorities
+    under the areas and its main towns' names on top.
     """
-    layers = [
+    layers = geography_layers(geography) if geography else []
+    layers += [
         pdk.Layer(
             "PolygonLayer", id=AREAS_ID, data=area_rows(areas, values, edges, tips),
             get_polygon="polygon", get_fill_color="fill", get_line_color=rgba("#FFFFFF", 230),
@@ -405,7 +414,42 @@ def capability_deck(
             pickable=True, auto_highlight=True, highlight_color=rgba(SELECTED_LINE, 120),
         )
     )
+    if geography and geography.towns:
+        layers.append(town_layer(geography.towns))
     bounds = _union_bounds(points_bounds(orgs), *(area_bounds(a) for a in areas.pcns if a.code in values))
     return Deck(
         layers=layers, initial_view_state=fit_view(bounds), map_provider=None, tooltip=TOOLTIP,
+    )
+
+
+# --- real geography ----------------------------------------------------------------------------------
+
+
+def geography_layers(geography: Geography) -> list[pdk.Layer]:
+    """The ICB's land (filled, outlined) and its local authority boundaries, to draw under the areas."""
+    land = [{"polygon": rings, "title": geography.icb_name, "line1": "", "line2": "", "line3": ""}
+            for rings in geography.outline]
+    lines = [{"path": ring} for _name, polygons in geography.local_authorities for rings in polygons for ring in rings]
+    return [
+        pdk.Layer(
+            "PolygonLayer", id=LAND_ID, data=land, get_polygon="polygon", get_fill_color=rgba(LAND),
+            get_line_color=rgba(palette.NHS_GREY), get_line_width=1.5, line_width_units=PIXELS,
+            stroked=True, filled=True, pickable=False,
+        ),
+        pdk.Layer(
+            "PathLayer", id=LA_ID, data=lines, get_path="path", get_color=rgba(LA_LINE, 200),
+            get_width=1, width_units=PIXELS, pickable=False,
+        ),
+    ]
+
+
+def town_layer(towns: list[dict]) -> pdk.Layer:
+    """The main towns' names, dark on a white halo so they read over any area's colour."""
+    rows = [{"position": [t["longitude"], t["latitude"]], "name": t["name"]} for t in towns]
+    return pdk.Layer(
+        "TextLayer", id=TOWNS_ID, data=rows, get_position="position", get_text="name", get_size=12,
+        size_units=PIXELS, get_color=rgba(palette.NHS_DARK_BLUE), outline_width=3, outline_color=rgba("#FFFFFF"),
+        # Plain strings would be read as accessor expressions (see PIXELS).
+        font_family=String("Helvetica, Arial, sans-serif"), font_settings={"sdf": True},
+        font_weight=String("bold"), pickable=False,
     )

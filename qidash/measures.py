@@ -235,6 +235,12 @@ def lead_per_live(
 # --- organisations -----------------------------------------------------------------------------------
 
 
+def open_on(as_of: dt.date):
+    """A condition on ``Organisation``: not closed by ``as_of`` (a closed home or practice leaves
+    the organisations in scope, and every count over them, from the day it closed)."""
+    return or_(m.Organisation.closed_on.is_(None), m.Organisation.closed_on > as_of)
+
+
 def _org_state_condition(state: str, as_of: dt.date):
     """A condition on ``Organisation``: in ``state`` on ``as_of``, read from the spans loads derive
     (qidash.derive.rebuild_organisation_spans holds each state's definition)."""
@@ -296,7 +302,9 @@ def org_counts(conn: Connection, scope: Scope, as_of: dt.date, keys=ORG_COUNT_KE
     }
     wanted = [k for k in ORG_COUNT_KEYS if k in keys]
     row = conn.execute(
-        select(*(counted[k]() for k in wanted)).select_from(m.Organisation).where(*scope.org_conditions())
+        select(*(counted[k]() for k in wanted))
+        .select_from(m.Organisation)
+        .where(*scope.org_conditions(), open_on(as_of))
     ).one()
     return {k: int(v or 0) for k, v in zip(wanted, row, strict=True)}
 
@@ -320,7 +328,7 @@ def training_density(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str
         )
         .select_from(m.Organisation)
         .outerjoin(trained_in_post, trained_in_post.c.organisation_id == m.Organisation.id)
-        .where(*scope.org_conditions())
+        .where(*scope.org_conditions(), open_on(as_of))
     ).one()
     # PostgreSQL sums integers to NUMERIC (Decimal): plain floats, as on SQLite and in the JSON.
     bed_people, beds, staff_people, staff = (float(v or 0) for v in row)
@@ -716,7 +724,7 @@ def org_counts_by(conn: Connection, scope: Scope, as_of: dt.date, by: str) -> li
         )
         .select_from(m.Organisation)
         .outerjoin(trained_in_post, trained_in_post.c.organisation_id == m.Organisation.id)
-        .where(*scope.org_conditions())
+        .where(*scope.org_conditions(), open_on(as_of))
         .group_by(key, name)
         .order_by(key)
     )
@@ -1530,7 +1538,7 @@ def org_stage_columns(conn: Connection, scope: Scope, as_of: dt.date) -> dict[st
         .select_from(m.Organisation)
         .outerjoin(m.Pcn, m.Pcn.id == m.Organisation.pcn_id)
         .outerjoin(trained, trained.c.organisation_id == m.Organisation.id)
-        .where(*scope.org_conditions())
+        .where(*scope.org_conditions(), open_on(as_of))
     )
     # Sorted here: ORDER BY made SQLite walk the organisations in ODS code order, a third slower. As
     # plain tuples: result rows would live on, 19,000 of them at scale 50, for the garbage collector

@@ -90,6 +90,11 @@ class Organisation(Base):
     beds: Mapped[int | None] = mapped_column(Integer)
     staff_headcount: Mapped[int | None] = mapped_column(Integer)
     offered_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The CQC location ID of a care home (the key its monthly register is matched on).
+    cqc_location_id: Mapped[str | None] = mapped_column(String(20), index=True)
+    # The day it left its public register (closed, deregistered): kept with its people and projects,
+    # but no longer counted among the organisations in scope from that day.
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 # --- People and capability -------------------------------------------------------------------------

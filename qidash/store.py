@@ -155,6 +155,8 @@ def _org_row(r, lk):
         "beds": r.get("beds"),
         "staff_headcount": r.get("staff_headcount"),
         "offered_on": r.get("offered_on"),
+        "cqc_location_id": r.get("cqc_location_id"),
+        "closed_on": r.get("closed_on"),
     }
 
 

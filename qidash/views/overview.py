@@ -69,7 +69,8 @@ def overview_data(conn: Connection, scope: Scope, as_of: dt.date) -> OverviewDat
         [
             {"priority": code, "projects": n, "improving": by_code.get(code, 0)}
             for code, n in now["projects_by_priority"].items()
-        ]
+        ],
+        columns=["priority", "projects", "improving"],  # the columns even with no priority (a new database)
     )
     return OverviewData(
         now=now,

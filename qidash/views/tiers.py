@@ -70,6 +70,7 @@ def reach_by_tier(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFram
 def reach_frame(reaching: list[tuple[str, dt.date, int]]) -> pd.DataFrame:
     """measures.people_reaching_tier_by_day rows as a frame: tier, day, new and cumulative (per tier)."""
     frame = pd.DataFrame(reaching, columns=["tier", "day", "new"])
+    frame["new"] = frame["new"].astype("int64")  # whole numbers even with no rows (a new database)
     frame["cumulative"] = frame.groupby("tier", sort=False)["new"].cumsum()
     return frame
 
