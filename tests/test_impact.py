@@ -261,3 +261,94 @@ def test_the_impact_command_prints_the_designed_json(system, capsys):
     assert "about 108 falls avoided" in table and "only 10 baseline points" in table
     assert cli.main(["impact", "--db", url, "--format", "json", "--pcn", "NOWHERE"]) == 2
     assert "Unknown PCN code 'NOWHERE'" in capsys.readouterr().err
+
+
+# --- the command, the pages and the slide agree, for every demo and two scopes --------------------------
+
+SCENARIOS = ("cornwall", "somerset", "fylde", "nw_surrey", "barnet")
+
+
+def _first_locality(conn) -> str:
+    from sqlalchemy import select
+
+    from qidash import models as m
+
+    return conn.execute(select(m.Locality.code).order_by(m.Locality.code)).scalars().first()
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_the_command_the_pages_and_the_slide_show_the_same_numbers(any_demo, scenario, capsys):
+    from qidash import measures
+    from qidash.views import impact as impact_view
+    from qidash.views import portfolio, project
+    from qidash.views import showcase as sv
+
+    engine = any_demo(scenario)
+    url = engine.url.render_as_string(hide_password=False)
+    with engine.connect() as conn:
+        as_of = measures.default_as_of(conn)
+        locality = _first_locality(conn)
+    for scope, flags in ((Scope(), []), (Scope(locality=locality), ["--locality", locality])):
+        assert cli.main(["impact", "--db", url, "--format", "json", *flags]) == 0
+        said = json.loads(capsys.readouterr().out)
+        with engine.connect() as conn:
+            report = impact.impact_report(conn, scope, as_of)
+            slide = sv.showcase_data(conn, scope, as_of, projects=(), with_map=False, with_funnels=False)
+            listed = portfolio.portfolio_data(conn, scope, as_of).projects
+            pages = {
+                code: project.project_data(conn, code, as_of)
+                for code in {e.project_code for e in report.estimates if e.estimated}
+            }
+        # The command prints what the report holds.
+        assert said == report.as_json()
+        # The Overview and the slide show the largest totals, in the same words and numbers.
+        overview = impact_view.lines(report.totals)
+        assert slide.impact == overview
+        assert [(ln.value, ln.low, ln.high, ln.projects) for ln in overview] == [
+            (t["value"], t["low"], t["high"], t["projects"]) for t in said["totals"][: len(overview)]
+        ]
+        # The Portfolio's Impact tab, unfiltered, adds up the same.
+        assert impact.narrowed(report, set(listed["code"])).totals == report.totals
+        # Each Project page shades the same estimate.
+        for e in report.estimates:
+            if not e.estimated:
+                continue
+            shown = next(mm for mm in pages[e.project_code].measures if mm["code"] == e.measure_code)
+            b = impact.benefit(shown["result"])
+            assert (b.value, b.low, b.high) == pytest.approx((e.value, e.low, e.high))
+            shading, words = impact_view.measure_impact(shown)
+            assert shading["baseline"] == e.baseline and words.startswith("Impact so far:")
+        for t in report.totals:  # never mixed units, ranges that hold the estimate
+            assert t.low <= t.value <= t.high
+            members = [e for e in report.estimates if e.estimated and e.counted and e.unit == t.unit
+                       and e.direction == t.direction]
+            assert t.value == pytest.approx(sum(e.value for e in members))
+
+
+def test_the_overview_shows_the_impact_so_far(app_database):
+    from tests.support import no_exceptions, open_page
+
+    from qidash import measures
+
+    engine = app_database("cornwall")
+    at = open_page(None, "cornwall")
+    no_exceptions(at)
+    with engine.connect() as conn:
+        report = impact.impact_report(conn, Scope(), measures.default_as_of(conn))
+    assert report.totals, "the Cornwall demo has sustained improvements to add up"
+    shown = [md.value for md in at.markdown]
+    for t in report.totals[:3]:
+        assert f"- {impact.total_words(t)}" in shown
+
+
+def test_public_mode_hides_small_totals_on_the_slide(any_demo):
+    from qidash import measures
+    from qidash.views import showcase as sv
+
+    engine = any_demo("cornwall")
+    with engine.connect() as conn:
+        as_of = measures.default_as_of(conn)
+        public = sv.showcase_data(conn, Scope(), as_of, projects=(), public=True, threshold=1000,
+                                  with_map=False, with_funnels=False)
+    assert public.impact and all(ln.value is None and ln.words.startswith("fewer than 1000")
+                                 for ln in public.impact)
