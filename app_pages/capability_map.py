@@ -10,6 +10,9 @@ from qidash.ui import components, data
 from qidash.ui.filters import ALL, url_selectbox
 from qidash.views.capability_map import (
     COLOUR_MEASURES,
+    GAP_COLUMNS_SHOWN,
+    GAP_ROW_HEIGHT,
+    GAP_WIDTHS,
     GAPS_AMONG,
     SIZE_BY,
     capability_map_data,
@@ -179,9 +182,20 @@ else:
     if not view.coaches:
         st.caption("No coach or Lead-tier person with a location is recorded yet, so none is suggested.")
     st.dataframe(
-        gaps, hide_index=True, width="stretch", height=min(420, 38 + 35 * len(gaps)),
-        column_config={"Distance (km)": st.column_config.NumberColumn(format="%.1f")},
+        gaps, hide_index=True, width="stretch", height=min(600, 38 + GAP_ROW_HEIGHT * len(gaps)),
+        row_height=GAP_ROW_HEIGHT,
+        column_order=[c for c in GAP_COLUMNS_SHOWN if c in gaps],
+        column_config={
+            "Organisation": st.column_config.TextColumn(width=GAP_WIDTHS["Organisation"]),
+            "Beds": st.column_config.NumberColumn(width=GAP_WIDTHS["Beds"]),
+            "Staff": st.column_config.NumberColumn(width=GAP_WIDTHS["Staff"]),
+            "Stage": st.column_config.TextColumn(width=GAP_WIDTHS["Stage"]),
+            "Nearest coach or Lead": st.column_config.TextColumn(width=GAP_WIDTHS["Nearest coach or Lead"]),
+            "Distance (km)": st.column_config.NumberColumn(format="%.1f", width=GAP_WIDTHS["Distance (km)"]),
+            "PCN": st.column_config.TextColumn(width=GAP_WIDTHS["PCN"]),
+        },
     )
+    st.caption("The download adds each organisation's kind, locality and ODS code.")
     st.download_button(
         "Download the gaps (CSV)",
         lambda table=gaps: table.to_csv(index=False).encode("utf-8-sig"),  # written when asked for

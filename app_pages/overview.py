@@ -113,6 +113,7 @@ with left:
                 "Coverage": fmt_pct(r["coverage_pct"]),
                 "People trained": fmt_int(r["people_trained"]),
                 "Trained per 10 beds": fmt_num(r["trained_per_10_beds"], 2),
+                "Trained per 100 staff": fmt_num(r["trained_per_100_staff"], 1),
                 "Projects active": fmt_int(r["projects_active"]),
             }
             for s, r in view.sectors.items()

@@ -7,7 +7,7 @@ import streamlit as st
 
 from qidash import tier_charts
 from qidash.measures import PATIENT_GROUP
-from qidash.palette import fmt_int, fmt_num, fmt_ratio_pct, label
+from qidash.palette import fmt_int, fmt_num, fmt_ratio_pct, in_sentence, label
 from qidash.ui import components, data
 from qidash.ui.filters import url_selectbox
 from qidash.views.tiers import (
@@ -15,11 +15,13 @@ from qidash.views.tiers import (
     COMPARE_LABELS,
     PERIOD_MONTHS,
     area_names,
+    capacity_label,
     cohort_detail,
     comparison_table,
     conversion_rows,
     default_cohort,
     ladder_in_words,
+    outside_name,
     role_label,
     roles_in_words,
     tier_comparison,
@@ -101,12 +103,15 @@ if by == "locality":
 else:
     st.query_params["compare"] = by
 comparison = data.query(engine, tier_comparison, filters.scope, filters.as_of, by)
-area = COMPARE_LABELS[comparison.by].lower()
+area = in_sentence(COMPARE_LABELS[comparison.by])
 if comparison.groups.empty:
     st.info(f"No organisation in this scope belongs to a {area}.")
 else:
     shown = comparison.groups.assign(name=area_names(comparison))
-    components.chart(tier_charts.tier_comparison(shown, first, MAX_AREAS), "comparison")
+    nowhere = outside_name(comparison)
+    components.chart(
+        tier_charts.tier_comparison(shown, first, MAX_AREAS, comparison.outside, nowhere), "comparison"
+    )
     notes = []
     if len(shown) > MAX_AREAS:
         notes.append(
@@ -115,8 +120,8 @@ else:
     outside = comparison.outside.get(first[0]["code"], 0)
     if outside:
         notes.append(
-            f"{fmt_int(outside)} people who reached {first[0]['name']} work for organisations in no {area} "
-            "(trusts and system-wide bodies have no PCN), so they are not in this comparison."
+            f"{nowhere}: {fmt_int(outside)} people who reached {first[0]['name']} work for organisations in "
+            f"no {area} (trusts and system-wide bodies belong to no PCN)."
         )
     if notes:
         st.caption(" ".join(notes))
@@ -258,7 +263,7 @@ tiles[0].metric(
     "The change is over 12 months.",
 )
 tiles[1].metric(
-    f"{top['name']} per {below['name']}",
+    capacity_label(top["name"], below["name"]),
     fmt_num(now["lead_per_live"], 2),
     help=f"People whose highest tier is {top['name']} ÷ people whose highest tier is {below['name']}: "
     "the capacity to coach and teach.",

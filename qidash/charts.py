@@ -106,28 +106,43 @@ def coverage_by_area(rows: pd.DataFrame, label_col: str = "name") -> go.Figure:
     )
 
 
-SIDE_BY_SIDE_MEASURES = (
-    ("coverage_pct", "Coverage (%)"),
-    ("trained_per_10_beds", "Trained per 10 beds"),
-    ("trained_per_100_staff", "Trained per 100 staff"),
+# The organisations' stages the side-by-side chart compares, each as a share of the sector's organisations.
+SIDE_BY_SIDE_STAGES = (
+    ("orgs_offered", "Offered training"),
+    ("orgs_engaged", "Engaged"),
+    ("orgs_trained", "Someone trained in post"),
+    ("orgs_with_project", "With an active project"),
 )
 
 
 def sector_side_by_side(sectors: dict[str, dict], names: dict[str, str]) -> go.Figure:
-    """Grouped bars comparing sectors on rates that are fair to compare across sizes."""
+    """Grouped horizontal bars comparing sectors on one thing only: the percentage of each sector's
+    organisations at each stage, each bar saying how many organisations it is a percentage of ("47% of
+    120"). Per-bed and per-staff densities are not percentages, so they are left to the table."""
     colours = [NHS_BLUE, NHS_WARM_YELLOW, NHS_GREEN, NHS_LIGHT_BLUE]
-    labels = [lab for _, lab in SIDE_BY_SIDE_MEASURES]
+    labels = [lab for _, lab in SIDE_BY_SIDE_STAGES][::-1]  # the first stage at the top
     traces = []
-    for i, (sector, rep) in enumerate(sectors.items()):
-        values = [rep.get(key) for key, _ in SIDE_BY_SIDE_MEASURES]
+    # Horizontal groups stack their bars upwards: the last sector is added first to put the first on top.
+    for i, (sector, rep) in reversed(list(enumerate(sectors.items()))):
+        total = rep.get("orgs_in_scope") or 0
+        counts = [rep.get(key) or 0 for key, _ in SIDE_BY_SIDE_STAGES][::-1]
+        shares = [100 * n / total if total else None for n in counts]
         traces.append(
             go.Bar(
-                x=labels, y=[v if v is not None else 0 for v in values], name=names.get(sector, sector),
+                y=labels, x=[0 if v is None else v for v in shares], orientation="h",
+                name=f"{names.get(sector, sector)} ({total:,} organisations)",
                 marker_color=colours[i % len(colours)],
-                text=["–" if v is None else f"{v:.1f}" for v in values], textposition="outside", cliponaxis=False,
+                text=["–" if v is None else f"{v:.0f}% of {total:,}" for v in shares],
+                textposition="outside", cliponaxis=False,
+                customdata=counts,
+                hovertemplate=f"{names.get(sector, sector)}: %{{customdata:,}} of {total:,} organisations "
+                "(%{x:.0f}%)<br>%{y}<extra></extra>",
             )
         )
-    return figure(traces, barmode="group")
+    return figure(
+        traces, height=360, barmode="group", legend=dict(traceorder="reversed"),
+        xaxis=dict(title="% of the sector's organisations in scope", range=[0, 135], tickvals=[0, 25, 50, 75, 100]),
+    )
 
 
 def projects_by_priority(by_priority: pd.DataFrame, names: dict[str, str]) -> go.Figure:

@@ -34,8 +34,23 @@ def fmt_num(value, digits: int = 1) -> str:
 WORDS = {"gp": "GP", "qi": "QI", "nhs": "NHS", "vcse": "VCSE", "icb": "ICB", "gp_practice": "GP practice", "pdsa": "PDSA"}
 
 
+def in_sentence(words: str) -> str:
+    """Words as they read inside a sentence: the first letter in lower case unless the first word is
+    an acronym ("Care assistant": "care assistant"; "PCN", "QI facilitator" unchanged)."""
+    head = words.split(" ", 1)[0]
+    return words if sum(c.isupper() for c in head) > 1 else words[:1].lower() + words[1:]
+
+
+# Words of a code that are acronyms, wherever they come in it ("qi_facilitator": "QI facilitator").
+ACRONYMS = {"gp", "qi", "nhs", "vcse", "icb", "pcn", "ods", "ics", "pdsa", "spc"}
+
+
 def label(code: str | None) -> str:
-    """A code such as ``care_home_nursing`` in words: "Care home nursing" (acronyms kept)."""
+    """A code such as ``care_home_nursing`` in words: "Care home nursing" (acronyms kept, as in
+    "QI facilitator" and "PCN")."""
     if code is None:
         return ""
-    return WORDS.get(code) or code.replace("_", " ").capitalize()
+    if code in WORDS:
+        return WORDS[code]
+    words = [w.upper() if w in ACRONYMS else w for w in code.lower().split("_")]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]

@@ -19,7 +19,7 @@ import math
 import random
 import tomllib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -198,6 +198,16 @@ class Generator:
         lats = [t[0] for t in towns]
         lons = [t[1] for t in towns]
         self.span = (max(lats) - min(lats) + 0.25, max(lons) - min(lons) + 0.35)
+        self.texts_used: set[str] = set()
+
+    def unused(self, drafts: Iterator[str]) -> str:
+        """The first of ``drafts`` no other project of this programme has been given (the drafts of
+        one project differ in their wording; the last one is always new)."""
+        for text in drafts:
+            if text not in self.texts_used:
+                self.texts_used.add(text)
+                return text
+        raise AssertionError("a project's drafts ran out")  # compose_* end with a draft that cannot clash
 
     def run(self) -> dict[str, list[dict]]:
         self._shared()
@@ -642,15 +652,17 @@ class _CopyGenerator:
         title = fixed.get("title") or f"{lib['measures'][0]['name'].split(' per ')[0]} at {self._org_short(lead.org)}"
         involve = rng.random() < cfg.get("patient_involvement", 0.2)
         measure_name = lib["measures"][0]["name"].lower()
-        story = fixed.get("story") or self._story(lead.org, measure_name, success, status)
-        lessons = fixed.get("lessons") or rng.choice(LESSONS)
-        self.f.add(
+        # The lesson's theme is drawn here, from the programme's own stream as it always was, so the rest
+        # of the demo stays as it was; the words are composed once the project's changes are known.
+        theme = None if fixed.get("lessons") else rng.randrange(len(LESSON_THEMES))
+        project = self.f.add(
             "projects", code=code, title=title, priority_code=priority, lead_ods_code=lead.org.ods_code,
             aim=f"Improve {measure_name} by {int(lib['measures'][0]['effect'] * 100)}% within {months} months.",
             lead_person_ref=lead.ref, partner_ods_codes=[o.ods_code for o in partners], pcn_code=pcn,
             cohort_code=None, start_date=begin, end_date=end, status=status, patient_involvement=involve,
-            story=story, lessons=lessons,
+            story=fixed.get("story"), lessons=fixed.get("lessons"),
         )
+        first_change = len(self.f.rows["changes"])
         if lead.practitioner_on is None or begin < lead.practitioner_on:
             lead.practitioner_on = begin
         # Team: colleagues from the lead's organisation and the partners (or the named team).
@@ -672,6 +684,20 @@ class _CopyGenerator:
         coaches.append((begin + dt.timedelta(days=180), lead))
         self._measures(code, lib, lead.org, begin, data_end, success, months)
         self._progress(code, begin, data_end, success, status)
+        facts = StoryFacts(
+            code=code, where=self._org_short(lead.org), kind=lead.org.kind,
+            measure=_lower_first(lib["measures"][0]["name"]), begin=begin, months=months,
+            status=status, success=success, stale=stale, patients=involve,
+            partners=[self._org_short(o) for o in partners],
+            changes=[c["title"] for c in self.f.rows["changes"][first_change:]],
+        )
+        # Words of their own, from a stream of their own (the seed and the project's code), so that
+        # composing them leaves the rest of the demo as it was.
+        words = random.Random(f"{self.spec['seed']}:{code}")
+        if not project["story"]:
+            project["story"] = self.p.unused(compose_story(facts, words))
+        if not project["lessons"]:
+            project["lessons"] = self.p.unused(compose_lessons(facts, theme, words))
 
     def _sponsor(self, org: Org) -> PersonState:
         managers = [p for p in org.people if p.row["role"] in {"home_manager", "practice_manager", "manager"}]
@@ -680,19 +706,6 @@ class _CopyGenerator:
     def _org_short(self, org: Org) -> str:
         name = next(r["name"] for r in reversed(self.f.rows["organisations"]) if r["ods_code"] == org.ods_code)
         return name.replace(" (demo)", "")
-
-    def _story(self, org: Org, measure: str, success: bool, status: str) -> str:
-        where = self._org_short(org)
-        if success:
-            # No claim about the chart here: whether the data shows a signal is the SPC analysis's word,
-            # shown beside the story, and a story must never contradict its own chart.
-            return (f"The team at {where} mapped their process and tested small changes with PDSA cycles "
-                    f"on {measure}. Residents, families and staff say they noticed the difference.")
-        if status == "stopped":
-            return (f"The team at {where} started well but paused the work when key staff moved on; "
-                    "they kept the huddle and plan to restart.")
-        return (f"The team at {where} has built a habit of weekly huddles and measuring {measure}; "
-                "the data has not shifted yet, but staff say they feel more confident trying ideas.")
 
     def _measures(self, code, lib, org, begin, data_end, success, months) -> None:
         rng = self.rng
@@ -843,16 +856,201 @@ class _CopyGenerator:
                     self.f.add("faculty", person_ref=person.ref, cohort_code=cohort.code, role=role)
 
 
-LESSONS = (
-    "Start small: one unit, one shift, then spread.",
-    "Huddles only work when the manager protects the time.",
-    "Residents and families had the best ideas; ask them first.",
-    "Measure weekly at first; monthly data hid what was happening.",
-    "Agree the operational definition before collecting any data.",
-    "Spread needs a named person in every home, not a policy.",
-    "A run chart on the staff-room wall did more than any email.",
+# --- the projects' stories and lessons ---------------------------------------------------------------
+#
+# Composed per project from its own facts (where, what it measured, which ideas it tested and adopted,
+# with whom, how it ended), in wordings varied by a stream seeded with the project's code: no two
+# projects tell the same story. A story never says what the data shows: that is the chart analysis's
+# word, shown beside it, and a story must never contradict its own chart.
+
+
+@dataclass(frozen=True)
+class StoryFacts:
+    code: str  # the project's code: the last draft names it, and no two projects share one
+    where: str  # the lead organisation's name without "(demo)"
+    kind: str  # its kind
+    measure: str  # the main measure, in lower case
+    begin: dt.date
+    months: int  # planned length
+    status: str  # active, completed or stopped
+    success: bool
+    stale: bool  # active, but nothing recorded for months
+    patients: bool  # patients or families involved
+    partners: list[str]
+    changes: list[str]  # the changes' titles, in date order ("PDSA: ...", "Adopted: ...")
+
+    @property
+    def tested(self) -> list[str]:
+        return [_lower_first(t.removeprefix("PDSA: ")) for t in self.changes if t.startswith("PDSA: ")]
+
+    @property
+    def adopted(self) -> str | None:
+        return next((_lower_first(t.removeprefix("Adopted: ")) for t in self.changes if t.startswith("Adopted: ")), None)
+
+    @property
+    def people(self) -> str:
+        """Whom the work is for, as the lead organisation would say it."""
+        return PEOPLE_SERVED.get(self.kind, "the people they support")
+
+    @property
+    def unit(self) -> str:
+        """Where a small test happens first at this kind of organisation."""
+        return TEST_UNIT.get(self.kind, "team")
+
+
+PEOPLE_SERVED = {
+    "care_home_residential": "residents and their families", "care_home_nursing": "residents and their families",
+    "gp_practice": "patients", "acute_trust": "patients", "community_trust": "patients at home",
+    "mental_health_trust": "service users", "local_authority": "people who use the service",
+    "hospice": "patients and families",
+}
+TEST_UNIT = {
+    "care_home_residential": "floor", "care_home_nursing": "unit", "gp_practice": "clinic session",
+    "acute_trust": "ward", "community_trust": "team", "mental_health_trust": "ward", "hospice": "ward",
+}
+
+
+NAMES_KEPT = {f"{dt.date(2024, 1, d):%A}" for d in range(1, 8)} | {f"{dt.date(2024, m, 1):%B}" for m in range(1, 13)}
+
+
+def _lower_first(text: str) -> str:
+    """ "Falls huddle at handover" -> "falls huddle at handover", within a sentence; acronyms
+    ("COPD", "UTIs") and the names of days and months kept."""
+    head = text.split(" ", 1)[0]
+    if sum(c.isupper() for c in head) > 1 or head in NAMES_KEPT:  # "COPD", "UTIs"
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _pick(words: random.Random, options: list[str]) -> str:
+    return options[words.randrange(len(options))]
+
+
+def compose_story(f: StoryFacts, words: random.Random) -> Iterator[str]:
+    """Drafts of a project's story, two or three sentences each, in varied wording: the first draft no
+    other project has is the one told. The last draft names the month and the ideas in full."""
+    month = f"{f.begin:%B %Y}"
+    tested = f.tested or [f"a first change to {f.measure}"]
+    partners = list(dict.fromkeys(f.partners))
+    # One partner by name; more, by number (a list of names is a programme's, not a sentence's).
+    if len(partners) > 1:
+        with_whom = f" with {len(partners)} partner {'practices' if f.kind == 'gp_practice' else 'organisations'}"
+    else:
+        with_whom = f" with {partners[0]}" if partners else ""
+    openings = [
+        f"In {month} {f.where} set out to improve {f.measure}{with_whom}.",
+        f"{f.where} began work on {f.measure} in {month}{with_whom}.",
+        f"Staff at {f.where} began measuring {f.measure} in {month}{with_whom}.",
+    ]
+    cycles = f"{len(tested)} PDSA cycle{'s' if len(tested) != 1 else ''}"
+    # An idea other than the one adopted, where there is one: the ending names that.
+    tried = [t for t in tested if t != f.adopted] or tested
+    trying = [
+        f"They mapped the process and tested {tried[0]} first.",
+        f"Their first PDSA cycle tried {tried[0]}.",
+        f"They ran {cycles}; one tested {tried[0]}.",
+        f"A process map led them to test {tried[-1]}.",
+    ]
+    if f.status == "stopped":
+        endings = [
+            "It paused when key staff moved on; the huddle carried on.",
+            f"It stopped when the {f.unit} lost its lead; they mean to restart.",
+            "Staffing pressures stopped it; the notes are kept for the next team.",
+        ]
+    elif f.success and f.adopted:
+        endings = [
+            f"{_upper_first(f.adopted)} is now routine, and {f.people} noticed.",
+            f"The change that stuck was {f.adopted}.",
+            f"They adopted {f.adopted} and check it monthly.",
+        ]
+    elif f.stale:
+        endings = [
+            "Measurement lapsed for a while; a simpler data sheet is restarting it.",
+            f"The weekly count stopped for some months; the {f.unit} lead is restarting it.",
+        ]
+    elif f.status == "active":
+        endings = [
+            "They look at the run chart weekly and plan the next test.",
+            "Staff say they feel more confident trying ideas.",
+            f"The next test is on another {f.unit}.",
+        ]
+    else:
+        endings = [
+            f"It closed after {f.months} months; the weekly measurement carried on.",
+            f"After {f.months} months they wrote up what they tried for the next {f.unit}.",
+            f"It ended after {f.months} months, with {f.people} asked what had changed.",
+        ]
+    if f.patients:
+        endings = [e if f.people in e else f"{e} {_upper_first(f.people)} sat on the team." for e in endings]
+    for _ in range(6):
+        yield " ".join((_pick(words, openings), _pick(words, trying), _pick(words, endings)))
+    yield f"{openings[0]} {trying[2]} {endings[0]} (Project {f.code}.)"
+
+
+# Seven themes, as many as the single lessons the demos once shared: a project's theme is drawn from the
+# programme's stream (see _project), its wording from the project's own.
+LESSON_THEMES = (
+    "start small", "protected time", "ask the people served", "measure often", "define the measure",
+    "a named person", "show the data",
 )
 
+
+def compose_lessons(f: StoryFacts, theme: int, words: random.Random) -> Iterator[str]:
+    """Drafts of a project's lessons, on theme ``theme`` of LESSON_THEMES and in the project's own terms
+    (its place, its ideas, the people it serves): the first draft no other project of the programme has
+    is kept; naming the place keeps programmes apart, as their places differ."""
+    tested = f.tested or [f"one change to {f.measure}"]
+    idea = _pick(words, tested)
+    at = f.where
+    lessons = {
+        "start small": [
+            f"Start small: {at} tried {idea} on one {f.unit} first, then spread it.",
+            f"Testing {idea} on a single {f.unit} at {at} showed the snags before anyone else met them.",
+            f"One {f.unit}, one week: small tests of {idea} taught {at} more than a big launch would have.",
+        ],
+        "protected time": [
+            f"Huddles about {f.measure} at {at} only worked when the manager protected the time.",
+            f"Fifteen protected minutes a week kept {idea} going at {at} when the {f.unit} was busy.",
+            f"Without time set aside at {at}, the tests of {idea} slipped; with it, they ran.",
+        ],
+        "ask the people served": [
+            f"At {at}, {f.people} had the best ideas about {f.measure}: ask them first.",
+            f"The idea to try {idea} came from {f.people} at {at}, not the project team.",
+            f"Asking {f.people} what mattered changed what {at} chose to test.",
+        ],
+        "measure often": [
+            f"Count weekly at first: at {at}, monthly figures hid what {idea} was doing.",
+            f"Weekly data showed {at} within a month whether {idea} was helping.",
+            f"Plot {f.measure} as you go: waiting for month-end slowed every decision at {at}.",
+        ],
+        "define the measure": [
+            f"Agree what counts as {f.measure} before collecting any data, as {at} learned.",
+            f"Two {f.unit}s at {at} counted {f.measure} differently until the definition was written down.",
+            f"At {at}, a one-line definition of {f.measure}, pinned up, ended weeks of arguing about the numbers.",
+        ],
+        "a named person": [
+            f"Spread needs a named person on every {f.unit}, not a policy: so {at} found.",
+            f"At {at}, {idea} stuck where one person owned it and faded where nobody did.",
+            f"Give each {f.unit} a champion for {f.measure}, and name them on the rota, as {at} did.",
+        ],
+        "show the data": [
+            f"A run chart on the staff-room wall at {at} did more than any email.",
+            f"Staff at {at} started suggesting tests once the chart hung where they took their breaks.",
+            f"Sharing the chart at handover made {idea} everyone's project at {at}, not the lead's.",
+        ],
+    }[LESSON_THEMES[theme]]
+    for _ in range(4):
+        yield _pick(words, lessons)
+    yield from lessons
+    yield f"{lessons[0]} (Project {f.code}.)"
 
 def generate(name: str, scale: int = 1) -> dict[str, list[dict]]:
     """Section-3 shaped rows for scenario ``name`` (``scale`` copies of the system)."""

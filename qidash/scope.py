@@ -12,6 +12,9 @@ from sqlalchemy import Engine, Select, or_, select
 
 from qidash import models as m
 
+# Each filter in words, as the scope's label names it ("PCN", not the field name "pcn").
+FILTER_WORDS = {"locality": "locality", "pcn": "PCN", "kind": "kind", "sector": "sector"}
+
 # "care_home" is offered as a kind that means both kinds of care home.
 KIND_GROUPS = {"care_home": m.CARE_HOME_KINDS}
 
@@ -44,13 +47,16 @@ class Scope:
     def with_(self, **changes) -> Scope:
         return replace(self, **changes)
 
-    def label(self, names: dict[str, str] | None = None) -> str:
-        """The scope in words, e.g. "locality Woking, sector NHS"; ``names`` gives codes' display names
-        (without it, codes are shown as they are)."""
+    def label(self, names: dict[str, str] | None = None, area: str | None = None) -> str:
+        """The scope in words, e.g. "locality Woking, PCN Woking Central PCN, sector NHS"; ``names`` gives
+        codes' display names (without it, codes are shown as they are); ``area`` names the user's
+        permitted area ("West Cornwall") when no locality or PCN is chosen within it."""
         names = names or {}
-        parts = [f"{k} {names.get(v, v)}" for k, v in vars(self).items() if v and not k.startswith("within_")]
+        parts = [
+            f"{FILTER_WORDS[k]} {names.get(v, v)}" for k, v in vars(self).items() if v and not k.startswith("within_")
+        ]
         if self.is_restricted and not (self.locality or self.pcn):
-            parts.insert(0, "your area")
+            parts.insert(0, area or "your area")
         return ", ".join(parts) if parts else "whole system"
 
     def kinds(self) -> tuple[str, ...] | None:

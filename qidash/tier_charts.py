@@ -24,6 +24,7 @@ from qidash.palette import (
     NHS_LIGHT_BLUE,
     NHS_PALE_GREY,
     NHS_WARM_YELLOW,
+    in_sentence,
 )
 
 # Light Blue, Blue, Dark Blue, then the identity's Dark Pink and Purple: tiers deepen as they rise.
@@ -106,38 +107,58 @@ def tier_funnel(
     return figure([funnel], max(200, 60 + 62 * len(tiers)), yaxis=dict(showgrid=False), showlegend=False)
 
 
-def tier_comparison(groups: pd.DataFrame, tiers: list[dict], max_groups: int = 15) -> go.Figure:
+# Shades of grey, lightest first, for the people in no area: not an area, so not in the tiers' blues.
+OUTSIDE_COLOURS = ("#D8DDE0", EXTERNAL_COLOUR, NHS_GREY, "#2F3B42", "#1D262B")
+
+
+def tier_comparison(
+    groups: pd.DataFrame, tiers: list[dict], max_groups: int = 15, outside: dict[str, int] | None = None,
+    outside_name: str = "",
+) -> go.Figure:
     """Grouped horizontal bars: per area (largest first, at most ``max_groups``), people reaching at
-    least each tier, one bar per tier; the hover gives each tier as a share of the area's first."""
+    least each tier, one bar per tier; the hover gives each tier as a share of the area's first.
+    ``outside`` (people per tier in no area) is drawn as one more group, ``outside_name``, last and in
+    greys, when anyone reached the first tier there: often most people (trusts belong to no PCN), and a
+    chart without them would say the areas hold everyone."""
     frame = groups.head(max_groups).iloc[::-1]
-    traces = []
     first = tiers[0]["code"] if tiers else None
+    extra = bool(outside and first and outside.get(first, 0))
+    traces = []
     # Horizontal groups stack their bars upwards, so the highest tier is added first to put the first on top.
     for i, tier in reversed(list(enumerate(tiers))):
         code = tier["code"]
-        values = frame[code].tolist() if code in frame else [0] * len(frame)
+        values = [int(v) for v in frame[code].fillna(0).tolist()] if code in frame else [0] * len(frame)
         share = [v / f if f else None for v, f in zip(values, frame[first], strict=True)]
+        bars = dict(orientation="h", name=tier["name"], textposition="outside", cliponaxis=False, offsetgroup=code)
+        hover = (
+            f"%{{y}}<br>%{{x:,}} reached {tier['name']}"
+            + ("" if i == 0 else f" (%{{customdata}} of {tiers[0]['name']})")
+            + "<extra></extra>"
+        )
+        if extra:
+            # The people in no area: a trace of their own in the tier's slot (offsetgroup), drawn first,
+            # so at the bottom, in grey, and left out of the legend, which keeps the tiers' blues.
+            n, of = outside.get(code, 0), outside.get(first, 0)
+            traces.append(
+                go.Bar(
+                    y=[outside_name], x=[n], marker_color=OUTSIDE_COLOURS[min(i, len(OUTSIDE_COLOURS) - 1)],
+                    text=[f"{in_sentence(outside_name)}: {n:,}" if i == 0 else f"{n:,}"], showlegend=False,
+                    customdata=[_pct(n / of if of else None)], hovertemplate=hover, **bars,
+                )
+            )
         traces.append(
             go.Bar(
-                y=frame["name"].tolist(),
-                x=values,
-                orientation="h",
-                name=tier["name"],
-                marker_color=tier_colour(i),
-                text=[f"{v:,}" for v in values],
-                textposition="outside",
-                cliponaxis=False,
-                customdata=[_pct(s) for s in share],
-                hovertemplate=f"%{{y}}<br>%{{x:,}} reached {tier['name']}"
-                + ("" if i == 0 else f" (%{{customdata}} of {tiers[0]['name']})")
-                + "<extra></extra>",
+                y=frame["name"].tolist(), x=values, marker_color=tier_colour(i), text=[f"{v:,}" for v in values],
+                customdata=[_pct(s) for s in share], hovertemplate=hover, **bars,
             )
         )
-    bars = len(frame) * max(1, len(tiers))
+    frame_rows = len(frame) + extra
+    longest = max((max(t.x, default=0) for t in traces), default=0)
     return figure(
         traces,
-        max(260, 90 + 16 * bars + 14 * len(frame)),
-        xaxis=dict(title="People who reached at least this tier", rangemode="tozero"),
+        max(260, 90 + 16 * frame_rows * max(1, len(tiers)) + 14 * frame_rows),
+        # Room on the right for the numbers written after the longest bars ("no locality: 661").
+        xaxis=dict(title="People who reached at least this tier", range=[0, max(longest, 1) * (1.3 if extra else 1.1)]),
         legend=dict(traceorder="reversed"),
         barmode="group",
         bargap=0.25,

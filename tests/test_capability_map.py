@@ -184,14 +184,23 @@ def test_gaps_are_homes_with_nobody_in_post_largest_first_with_the_nearest_coach
     assert list(gaps["Organisation"]) == ["Home two", "Home four", "Home three"]
     assert list(gaps["Beds"]) == [60, 30, 20]
     assert list(gaps["Stage"]) == ["Engaged", "With a project", "Engaged"]
-    # H2 is nearest the trust's coach (not named: role instead); H4 nearest the named Lead at G1.
-    assert list(gaps["Nearest coach or Lead"]) == ["QI lead", "Dr Ann Lead", "QI lead"]
-    # Executives and locality leads get the role, never a name.
+    # H2 is nearest the trust's coach (not named: "a coach" at their organisation, never a bare job
+    # title); H4 nearest the named Lead at G1. Distances by hand below.
+    km = [round(float(view.haversine_km(*SITES[home], *SITES[coach])), 1) for home, coach in (
+        ("H2", "T1"), ("H4", "G1"), ("H3", "T1"),
+    )]
+    assert list(gaps["Nearest coach or Lead"]) == [
+        f"A coach at Trust one, {km[0]:.1f} km", f"Dr Ann Lead at Practice one, {km[1]:.1f} km",
+        f"A coach at Trust one, {km[2]:.1f} km",
+    ]
+    # Executives and locality leads never see a name.
     hidden = view.capability_map_data(conn, EVERYONE, AS_OF).gaps["care_home"]
-    assert list(hidden["Nearest coach or Lead"]) == ["QI lead", "GP", "QI lead"]
+    assert list(hidden["Nearest coach or Lead"]) == [
+        f"A coach at Trust one, {km[0]:.1f} km", f"A coach at Practice one, {km[1]:.1f} km",
+        f"A coach at Trust one, {km[2]:.1f} km",
+    ]
     assert list(gaps["Their organisation"]) == ["Trust one", "Practice one", "Trust one"]
-    expected = view.haversine_km(50.01, -4.98, 50.02, -4.99)
-    assert gaps["Distance (km)"].iloc[0] == pytest.approx(round(float(expected), 1))
+    assert list(gaps["Distance (km)"]) == km
     homes = measures.report(conn, Scope(kind="care_home"), AS_OF)
     assert len(gaps) == homes["orgs_in_scope"] - homes["orgs_trained"]
     assert list(data.gaps["all"]["Organisation"]) == ["Home two", "Home four", "Home three"]  # G1, T1 trained

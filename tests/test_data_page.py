@@ -285,16 +285,32 @@ def test_templates_exports_history_and_quality_are_offered(programme):
     frames = ingest.data_quality(programme, as_of)
     tiles = {t.label: t.value for t in at.metric}
     assert (
-        tiles["Organisations without coordinates"]
+        tiles["Organisations not on the map"]
         == str(len(frames["organisations_without_coordinates"]))
         == "1"
     )
-    assert tiles["Projects without measures"] == str(len(frames["projects_without_measures"])) == "1"
+    assert tiles["Projects with no measures"] == str(len(frames["projects_without_measures"])) == "1"
     assert tiles["Stale projects"] == str(len(frames["stale_projects"]))
-    assert tiles["People without an organisation"] == "0"
+    assert tiles["People with no organisation"] == "0"
+    assert tiles["People at two organisations"] == "0"
     assert any(
-        e.label.startswith("Organisations without coordinates (not on the map): 1") for e in at.expander
+        e.label.startswith("Organisations with no location recorded, so not on the map: 1") for e in at.expander
     )
+    # Plain words, not field names: the list's columns and kinds are spelled out.
+    unmapped = frame_with(at, "ODS code")
+    assert {"ODS code", "Name", "Kind", "PCN code"} <= set(unmapped.columns)
+    assert not any("_" in str(k) for k in unmapped["Kind"])
+
+
+def test_quality_words_are_plain_english():
+    """The person-reference list says "people recorded at two organisations", not "person_refs"."""
+    from qidash.views import data as view
+
+    for key in ingest.DATA_QUALITY_TITLES:
+        words = view.QUALITY_LABELS[key] + " " + view.QUALITY_TITLES[key]
+        assert "_" not in words and "person_ref" not in words, words
+    assert view.QUALITY_TITLES["person_ref_at_two_organisations"].startswith("People recorded at two organisations")
+    assert "Person reference" == view.QUALITY_COLUMNS["person_ref"]
 
 
 def test_a_filtered_view_can_be_exported(programme):

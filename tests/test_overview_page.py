@@ -93,3 +93,39 @@ def test_reach_chart_draws_the_target_star_on_top_with_its_label_clear_of_the_li
     star = fig.data[-1]
     assert star.textposition == "top left" and star.cliponaxis is False
     assert list(star.y) == [100] and star.text == ("Target 100",)
+
+
+def test_sectors_side_by_side_are_percentages_of_a_stated_number_of_organisations():
+    """One axis, one kind of number: each bar is a percentage of the sector's organisations and says of
+    how many; densities (per 10 beds, per 100 staff) are not drawn on the same axis."""
+    from qidash import charts
+
+    sectors = {
+        # 20 NHS organisations: 19 offered, 1 engaged, 1 trained, 2 with a project.
+        "nhs": {"orgs_in_scope": 20, "orgs_offered": 19, "orgs_engaged": 1, "orgs_trained": 1,
+                "orgs_with_project": 2, "trained_per_10_beds": None, "trained_per_100_staff": 0.2},
+        # 86 independent: 86 offered, 65 engaged, 58 trained, 8 with a project.
+        "independent": {"orgs_in_scope": 86, "orgs_offered": 86, "orgs_engaged": 65, "orgs_trained": 58,
+                        "orgs_with_project": 8, "trained_per_10_beds": 1.04, "trained_per_100_staff": 7.6},
+    }
+    fig = charts.sector_side_by_side(sectors, {"nhs": "NHS", "independent": "Independent"})
+    by_name = {t.name: t for t in fig.data}
+    assert set(by_name) == {"NHS (20 organisations)", "Independent (86 organisations)"}
+    stages = ["With an active project", "Someone trained in post", "Engaged", "Offered training"]
+    nhs, independent = by_name["NHS (20 organisations)"], by_name["Independent (86 organisations)"]
+    assert list(nhs.y) == list(independent.y) == stages  # no density among the categories
+    assert list(nhs.text) == ["10% of 20", "5% of 20", "5% of 20", "95% of 20"]  # 2/20, 1/20, 1/20, 19/20
+    assert list(independent.text) == ["9% of 86", "67% of 86", "76% of 86", "100% of 86"]  # 8, 58, 65, 86
+    assert all(0 <= x <= 100 for t in fig.data for x in t.x)
+    assert fig.layout.xaxis.title.text.startswith("%")
+
+
+def test_overview_sector_table_keeps_the_densities(app_database):
+    app_database("cornwall")
+    at = open_page(None, "cornwall")
+    no_exceptions(at)
+    specs = plotly_specs(at)
+    sectors = next(s for s in specs if any(str(t.get("name", "")).startswith("NHS (") for t in s["data"]))
+    assert all(" of " in text for t in sectors["data"] for text in t["text"])
+    table = next(d.value for d in at.dataframe if "Trained per 10 beds" in d.value.index)
+    assert "Trained per 100 staff" in table.index and list(table.columns) == ["NHS", "Independent"]

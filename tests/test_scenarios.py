@@ -26,6 +26,36 @@ def test_generation_is_deterministic():
     assert scenarios.generate("barnet") == scenarios.generate("barnet")
 
 
+def test_no_two_projects_in_the_five_demos_share_a_story_or_lessons(frames):
+    """Each story and each lesson is composed from its own project's facts: none is repeated word for
+    word, within a programme or across the five."""
+    projects = [p for name in scenarios.NAMES for p in frames[name]["projects"]]
+    assert len(projects) > 150
+    for field in ("story", "lessons"):
+        texts = [p[field] for p in projects]
+        assert all(texts), f"a project without {field}"
+        repeated = [t for t in set(texts) if texts.count(t) > 1]
+        assert not repeated, repeated[:3]
+
+
+def test_stories_are_the_projects_own_and_make_no_claim_about_the_data(frames):
+    orgs = {o["ods_code"]: o["name"].replace(" (demo)", "") for name in scenarios.NAMES for o in frames[name]["organisations"]}
+    for name in scenarios.NAMES:
+        for p in frames[name]["projects"]:
+            assert orgs[p["lead_ods_code"]] in p["story"], p["story"]
+            assert f"{p['start_date']:%B %Y}" in p["story"], p["story"]
+            # Whether the data shows a change is the chart analysis's word, shown beside the story.
+            assert not any(w in p["story"] for w in ("shifted", "improved", "signal")), p["story"]
+
+
+def test_stories_are_deterministic_per_seed_and_leave_the_rest_of_the_demo_alone():
+    again = scenarios.generate("cornwall")
+    assert [p["story"] for p in again["projects"]] == [p["story"] for p in scenarios.generate("cornwall")["projects"]]
+    spec = {**scenarios.definition("cornwall"), "seed": scenarios.definition("cornwall")["seed"] + 1}
+    other = scenarios.Generator(spec, 1).run()
+    assert [p["story"] for p in other["projects"]] != [p["story"] for p in again["projects"]]
+
+
 def test_cornwall_care_homes_beds_localities_and_pcns(frames):
     f = frames["cornwall"]
     homes = [o for o in f["organisations"] if o["kind"] in m.CARE_HOME_KINDS]

@@ -473,7 +473,10 @@ def test_tier_comparison_view(conn):
     assert comparison.outside == {"learn": 2, "live": 1, "lead": 1}  # p5 and p6 work for the trust
     table = view.comparison_table(comparison, catalog.frameworks(conn)[0]["tiers"])
     assert list(table.columns) == ["Locality", "Learn", "Live", "Lead", "Live ÷ Learn", "Lead ÷ Live"]
-    assert list(table["Live ÷ Learn"]) == ["100%", "0%", "–"]
+    # p5 and p6 (the trust) are the last row, in words: the table adds up to everyone in scope.
+    assert list(table["Locality"])[-1] == "No locality" and list(table["Learn"])[-1] == 2
+    assert list(table["Live ÷ Learn"]) == ["100%", "0%", "–", "50%"]
+    assert view.outside_name(view.tier_comparison(conn, EVERYONE, LATE, "pcn")) == "No PCN"
     sectors = view.tier_comparison(conn, EVERYONE, LATE, "sector")
     assert sectors.outside == {"learn": 0, "live": 0, "lead": 0}
     trust = view.tier_comparison(conn, Scope(kind="acute_trust"), LATE, "locality")
@@ -567,6 +570,26 @@ def test_tier_comparison_figure():
     assert list(learn.y) == ["Beta", "Alpha"] and values(learn.x) == [5, 9]
     assert fig.layout.barmode == "group"
     assert list(fig.data[1].customdata) == ["20%", "33%"]  # Live as a share of each area's Learn
+
+
+def test_tier_comparison_figure_draws_the_people_in_no_area_as_a_bar_of_their_own():
+    """When most people work for organisations in no locality (trusts), the chart says so itself."""
+    groups = pd.DataFrame({"group": ["A"], "name": ["Alpha"], "learn": [9], "live": [3], "lead": [1]})
+    outside = {"learn": 661, "live": 40, "lead": 0}
+    fig = tier_charts.tier_comparison(groups, TIERS, outside=outside, outside_name="No locality")
+    nowhere = [t for t in fig.data if list(t.y) == ["No locality"]]
+    areas = [t for t in fig.data if list(t.y) == ["Alpha"]]
+    assert [t.name for t in nowhere] == [t.name for t in areas] == ["Lead", "Live", "Learn"]
+    assert fig.data[0] is nowhere[0]  # drawn first: the bottom row, after the areas
+    learn = nowhere[-1]
+    assert values(learn.x) == [661] and list(learn.text) == ["no locality: 661"]
+    assert [list(t.text) for t in nowhere[:2]] == [["0"], ["40"]]
+    # Each in its tier's slot beside the areas' bars, in grey, out of the legend (which keeps the blues).
+    assert all(n.offsetgroup == a.offsetgroup for n, a in zip(nowhere, areas, strict=True))
+    assert all(n.showlegend is False and n.marker.color != a.marker.color for n, a in zip(nowhere, areas, strict=True))
+    assert fig.layout.xaxis.range[1] > 661  # room for the words after the bar
+    nobody = tier_charts.tier_comparison(groups, TIERS, outside=dict.fromkeys(outside, 0), outside_name="No locality")
+    assert {y for t in nobody.data for y in t.y} == {"Alpha"}
 
 
 def test_reach_by_tier_figure():

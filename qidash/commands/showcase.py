@@ -52,7 +52,7 @@ def _showcase_args(p: argparse.ArgumentParser) -> None:
         metavar="DATE",
         help="as of DATE (2024-06-30 or 30/06/2024); default: the date the data describes",
     )
-    p.add_argument("--user", help="who is exporting, for the audit record (default: your login name)")
+    p.add_argument("--user", help="a note for the audit record, kept after your login name")
 
 
 def _codes(text: str | None) -> tuple[str, ...] | None:
@@ -87,7 +87,6 @@ def check_projects(conn, codes: tuple[str, ...], available: set[str], as_of) -> 
 @runs("showcase")
 def _showcase(args: argparse.Namespace) -> int:
     from qidash import auth, measures
-    from qidash.commands.data import _who
     from qidash.commands.report import _existing_database, parse_as_of
     from qidash.exports import html_report, images, pptx_deck
     from qidash.scope import Scope, UnknownCode
@@ -129,7 +128,7 @@ def _showcase(args: argparse.Namespace) -> int:
         written += images.write_chart_images(sc, Path(args.images))
     auth.audit(
         engine,
-        _who(args),
+        auth.cli_actor(args.user),
         "export",
         {
             "file": out.name,

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from qidash import catalog
 from qidash.auth import Viewer
-from qidash.palette import label
+from qidash.palette import in_sentence, label
 from qidash.scope import KIND_GROUPS, Scope
 from qidash.ui import data
 
@@ -22,11 +22,13 @@ class Filters:
     scope: Scope
     as_of: dt.date
     names: tuple[tuple[str, str], ...] = ()  # (code, display name) of the chosen filters
+    area: str = ""  # the viewer's permitted area in words ("West Cornwall"), when limited to one
 
     @property
     def label(self) -> str:
-        """The scope in words with names, not codes ("locality Woking")."""
-        return self.scope.label(dict(self.names))
+        """The scope in words with names, not codes ("locality Woking"; a locality lead's whole area
+        by its name)."""
+        return self.scope.label(dict(self.names), self.area or None)
 
     @property
     def year_earlier(self) -> dt.date:
@@ -50,7 +52,7 @@ def url_selectbox(title: str, options: dict[str, str], key: str, default: str = 
         if asked is not None:
             # A pasted link that asks for something this database does not have: say so, once.
             st.warning(
-                f'The link asked for {title.lower()} "{asked}", which is not here; showing '
+                f'The link asked for {in_sentence(title)} "{asked}", which is not here; showing '
                 f"{options.get(default, default)} instead.",
                 icon=":material/link_off:",
             )
@@ -88,16 +90,23 @@ def sidebar_filters(engine: Engine, viewer: Viewer) -> Filters:
     """Draw the filters in the sidebar and return the chosen scope (limited to what ``viewer`` may see)
     and as-of date."""
     localities = data.query(engine, catalog.localities)
+    area = ""
     if viewer.has_area:
         allowed = set(viewer.localities) | set(data.query(engine, catalog.localities_of_pcns, viewer.pcns))
+        area = area_in_words(viewer, localities, data.query(engine, catalog.pcns, None))
         localities = {code: name for code, name in localities.items() if code in allowed}
+        if tuple(localities) == viewer.localities and not viewer.pcns:
+            # One locality, and it is the whole area: "West Cornwall" once, as the everything option.
+            if "locality" not in st.session_state and st.query_params.get("locality") in localities:
+                st.session_state["locality"] = ALL
+            localities = {}
     kinds = data.query(engine, catalog.kinds_present)
     sectors = data.query(engine, catalog.sectors_present)
     first, last = data.query(engine, catalog.date_span)
     default_day = data.default_as_of(engine)
     with st.sidebar:
         st.markdown("**Filters**")
-        locality = _choice("Locality", localities, "locality", "All localities")
+        locality = _choice("Locality", localities, "locality", area or "All localities")
         pcns = data.query(engine, catalog.pcns, locality)
         if viewer.has_area:
             inside = data.query(engine, catalog.pcns_within, viewer.localities, viewer.pcns)
@@ -114,4 +123,12 @@ def sidebar_filters(engine: Engine, viewer: Viewer) -> Filters:
         )
     names = {**localities, **pcns, **kind_options, **{s: label(s) for s in sectors}}
     chosen = tuple((code, names[code]) for code in (locality, pcn, kind, sector) if code in names)
-    return Filters(viewer.restrict(Scope(locality=locality, pcn=pcn, kind=kind, sector=sector)), as_of, chosen)
+    scope = viewer.restrict(Scope(locality=locality, pcn=pcn, kind=kind, sector=sector))
+    return Filters(scope, as_of, chosen, area)
+
+
+def area_in_words(viewer: Viewer, localities: dict[str, str], pcns: dict[str, str]) -> str:
+    """A limited viewer's area by name: "West Cornwall", "West Cornwall and Penwith PCN" (their
+    localities, then their PCNs, as the catalog names them; a code the catalog lacks as it is)."""
+    names = [localities.get(c, c) for c in viewer.localities] + [pcns.get(c, c) for c in viewer.pcns]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

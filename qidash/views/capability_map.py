@@ -52,9 +52,19 @@ EARTH_RADIUS_KM = 6371.0088
 ORG_TEXT = ("ods_code", "name", "kind", "sector", "pcn", "stage")  # text columns of measures.org_stage_columns
 ORG_FLAGS = ("offered", "engaged", "trained", "with_project")  # its flags
 GAP_COLUMNS = [
-    "Organisation", "PCN", "Beds", "Staff", "Stage", "Nearest coach or Lead", "Their organisation",
-    "Distance (km)", "Kind", "Locality", "ODS code",
+    "Organisation", "Beds", "Staff", "Stage", "Nearest coach or Lead", "Distance (km)", "PCN",
+    "Their organisation", "Kind", "Locality", "ODS code",
 ]
+# What the page shows of a gap (the rest is in the download): the nearest coach's words carry their
+# organisation, so the table fits a 1440-pixel screen beside the sidebar without scrolling sideways.
+GAP_COLUMNS_SHOWN = ["Organisation", "Beds", "Staff", "Stage", "Nearest coach or Lead", "Distance (km)", "PCN"]
+# Their widths in pixels: 960 in all, inside the 978 the main column has at 1440 pixels with the
+# sidebar open. Rows are tall enough for two lines (GAP_ROW_HEIGHT): long names wrap, not cut off.
+GAP_WIDTHS = {
+    "Organisation": 220, "Beds": 50, "Staff": 50, "Stage": 110, "Nearest coach or Lead": 300, "Distance (km)": 90,
+    "PCN": 140,
+}
+GAP_ROW_HEIGHT = 66  # Streamlit wraps text in rows taller than 64 pixels
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,7 @@ def capability_map_data(
 ) -> CapabilityMapData:
     """Everything the Capability map draws except the areas, for one scope and date. A gap's nearest
     coach is named only when ``can_see_people`` (faculty, admins) and they consented; otherwise the
-    gaps list gives their role and organisation. ``with_gaps=False`` leaves the gaps out (empty
+    gaps list says "a coach" at their organisation. ``with_gaps=False`` leaves the gaps out (empty
     tables, no coaches): a map alone, as the Showcase draws it, needs none of them."""
     stages = measures.org_stage_columns(conn, scope, as_of)
     arrays = org_arrays(stages)
@@ -222,15 +232,17 @@ def nearest(lat, lon, to_lat, to_lon) -> tuple[np.ndarray, np.ndarray]:
     return best, haversine_km(lat, lon, to_lat[best], to_lon[best])
 
 
-def coach_label(coach) -> str:
-    """A coach's name when they consent to be named, else their role (never a pseudonymous id)."""
-    if isinstance(coach.get("display_name"), str) and coach["display_name"]:
-        return coach["display_name"]
-    role = coach.get("role")
-    if not isinstance(role, str) or not role:
-        return "A coach"
-    words = label(role)
-    return "QI" + words[2:] if words.lower().startswith("qi ") else words
+def _consented_name(coach) -> str | None:
+    """The name a coach consented to be shown by, or None."""
+    name = coach.get("display_name")
+    return name if isinstance(name, str) and name else None
+
+
+def coach_in_words(name: str | None, organisation: str, km: float) -> str:
+    """Who a gap's nearest coach is, where and how far: "Ann Lead at Practice one, 2.4 km", or "A
+    coach at Practice one, 2.4 km" when they are not named (a job title alone reads as if the home
+    should ask any nurse)."""
+    return f"{name or 'A coach'} at {organisation}, {km:.1f} km"
 
 
 def gap_tables(
@@ -240,8 +252,9 @@ def gap_tables(
     """GAPS_AMONG key -> the organisations of ``orgs`` (:func:`org_arrays`) with nobody trained in
     post, largest first (beds, then staff, then name; missing sizes last), as GAP_COLUMNS: each with
     the nearest of ``coach_rows`` (:func:`measures.coaches`) by straight-line distance from its
-    location, named only when ``can_see_people`` (see :func:`coach_label`), that coach's
-    organisation and the distance rounded to 0.1 km (none without a location or a coach). Beds or
+    location, in words (:func:`coach_in_words`: named only when ``can_see_people`` and they
+    consented), that coach's organisation and the distance rounded to 0.1 km (none without a
+    location or a coach). Beds or
     staff recorded for none of a table's organisations (a GP programme has no beds): that column is
     left out.
 
@@ -265,15 +278,13 @@ def gap_tables(
             lat[located], lon[located],
             [c["latitude"] for c in coach_rows], [c["longitude"] for c in coach_rows],
         )
-        chosen = np.unique(best)  # labelled once each, and only those someone is nearest
-        labels = np.full(len(coach_rows), None, dtype=object)
-        labels[chosen] = [
-            coach_label(coach_rows[i] if can_see_people else {**coach_rows[i], "display_name": None})
-            for i in chosen.tolist()
-        ]
-        coach[located] = labels[best]
+        chosen = np.unique(best)  # named once each, and only those someone is nearest
+        named = np.full(len(coach_rows), None, dtype=object)
+        if can_see_people:
+            named[chosen] = [_consented_name(coach_rows[i]) for i in chosen.tolist()]
         where[located] = np.array([c["organisation"] for c in coach_rows], dtype=object)[best]
         km[located] = round_tenths(dist).tolist()
+        coach[located] = list(map(coach_in_words, named[best].tolist(), where[located].tolist(), km[located].tolist()))
 
     pcn, kinds = orgs["pcn"][rows].tolist(), orgs["kind"][rows]
     kind_label = {k: label(k) for k in set(kinds.tolist())}
@@ -296,7 +307,7 @@ def gap_tables(
             else pd.array(values.tolist(), dtype="Float64") if name == "Distance (km)"
             else pd.array(values, dtype="str")
         )
-        for name, values in columns.items()
+        for name, values in ((name, columns[name]) for name in GAP_COLUMNS)
     })
     # The care homes' rows of the same table, their sizes typed on their own (all recorded: whole).
     homes = np.flatnonzero(np.isin(kinds, CARE_HOME_KINDS))

@@ -192,13 +192,39 @@ def export_file_name(scope: Scope, day: dt.date) -> str:
 # --- data quality ---------------------------------------------------------------------------------------
 
 
+# Short enough for a tile's label to be read whole at 1440 pixels, three tiles to a row.
 QUALITY_LABELS = {
-    "organisations_without_coordinates": "Organisations without coordinates",
-    "people_without_organisation": "People without an organisation",
-    "projects_without_measures": "Projects without measures",
+    "organisations_without_coordinates": "Organisations not on the map",
+    "people_without_organisation": "People with no organisation",
+    "projects_without_measures": "Projects with no measures",
     "stale_projects": "Stale projects",
-    "person_ref_at_two_organisations": "person_refs at two organisations",
+    "person_ref_at_two_organisations": "People at two organisations",
     "dates_out_of_range": "Dates out of range",
+}
+# What each list holds, in plain words (the tile's help and the list's heading).
+QUALITY_TITLES = {
+    "organisations_without_coordinates": "Organisations with no location recorded, so not on the map",
+    "people_without_organisation": "People whose organisation is not in the database",
+    "projects_without_measures": "Projects with no measures, so no chart",
+    "stale_projects": "Active projects with no data or progress score in the last 90 days",
+    "person_ref_at_two_organisations": (
+        "People recorded at two organisations: the same person reference (ignoring capitals and spaces) "
+        "at more than one organisation, most likely one person entered twice"
+    ),
+    "dates_out_of_range": "Dates before 1900 or after 2100 (mistyped years: correct them and load again)",
+}
+# The lists' columns in words, not the files' field names.
+QUALITY_COLUMNS = {
+    "ods_code": "ODS code", "name": "Name", "kind": "Kind", "pcn_code": "PCN code", "person_ref": "Person reference",
+    "organisation_id": "Organisation (internal id)", "code": "Project code", "title": "Title", "status": "Status",
+    "last_observation": "Last data", "last_score": "Last progress score",
+}
+# Where a list's column means something else: the out-of-range dates name a file, a row and its column.
+QUALITY_COLUMNS_OF = {
+    "dates_out_of_range": {
+        "data": "File", "code": "Row (its code)", "column": "Column", "earliest": "Earliest", "latest": "Latest",
+        "rows": "Rows",
+    },
 }
 
 
@@ -207,12 +233,13 @@ class QualityList:
     key: str
     label: str  # short, for a tile
     title: str
-    count: int  # the things to fix: organisations, people, projects, or person_refs
-    rows: pd.DataFrame
+    count: int  # the things to fix: organisations, people, projects, or people recorded twice
+    rows: pd.DataFrame  # columns in words (QUALITY_COLUMNS)
 
 
 def quality_lists(conn: Connection, as_of: dt.date) -> list[QualityList]:
-    """The data-quality lists in DATA_QUALITY_TITLES order, each with the number of things to fix."""
+    """The data-quality lists in DATA_QUALITY_TITLES order, each with the number of things to fix, in
+    plain words (QUALITY_TITLES) with its columns named in words (QUALITY_COLUMNS)."""
     frames = ingest.quality_lists(conn, as_of)
     out = []
     for key, title in DATA_QUALITY_TITLES.items():
@@ -221,7 +248,12 @@ def quality_lists(conn: Connection, as_of: dt.date) -> list[QualityList]:
             count = rows["person_ref"].str.strip().str.lower().nunique() if len(rows) else 0
         else:
             count = len(rows)
-        out.append(QualityList(key, QUALITY_LABELS[key], title, int(count), rows))
+        for coded in ("kind", "status"):  # codes in words ("care_home_nursing": "Care home nursing")
+            if coded in rows:
+                rows = rows.assign(**{coded: [label(v) for v in rows[coded]]})
+        words = {**QUALITY_COLUMNS, **QUALITY_COLUMNS_OF.get(key, {})}
+        shown = rows.rename(columns={c: words.get(c, label(c)) for c in rows.columns})
+        out.append(QualityList(key, QUALITY_LABELS[key], QUALITY_TITLES.get(key, title), int(count), shown))
     return out
 
 

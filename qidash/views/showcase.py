@@ -29,7 +29,7 @@ from sqlalchemy import Connection, select
 
 from qidash import catalog, db, geo, impact, maps, measures, spc, spc_charts
 from qidash import models as m
-from qidash.palette import fmt_int, fmt_pct, label
+from qidash.palette import fmt_int, fmt_pct, in_sentence, label
 from qidash.scope import Scope
 from qidash.views import impact as impact_view
 from qidash.views import project as project_view
@@ -272,7 +272,7 @@ class Team:
 
     def in_words(self) -> str:
         """The team in one line: names, then the rest by role (or counted, in public mode)."""
-        parts = [f"{name} ({label(role).lower()})" for name, role in self.named]
+        parts = [f"{name} ({in_sentence(label(role))})" for name, role in self.named]
         if self.others:
             parts.append(", ".join(self.others))
         elif self.others_count:

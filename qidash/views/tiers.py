@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from qidash import catalog, measures
-from qidash.palette import label
+from qidash.palette import in_sentence, label
 from qidash.scope import Scope
 
 COMPARE_BY = ("locality", "sector", "pcn", "kind")
@@ -254,17 +254,42 @@ def area_names(comparison: ComparisonData) -> list[str]:
     return list(comparison.groups["name"])
 
 
+def outside_name(comparison: ComparisonData) -> str:
+    """What the people in no group are called in the chart and the table: "No locality", "No PCN"."""
+    return f"No {in_sentence(COMPARE_LABELS[comparison.by])}"
+
+
 def comparison_table(comparison: ComparisonData, tiers: list[dict]) -> pd.DataFrame:
     """The comparison as the page's table: area name, people per tier (tier names as headers) and the
-    conversion between adjacent tiers within each area."""
+    conversion between adjacent tiers within each area; the people in no area last, as a row of their
+    own (:func:`outside_name`), when anyone reached the first tier there."""
     groups = comparison.groups
-    table = pd.DataFrame({COMPARE_LABELS[comparison.by]: area_names(comparison)})
+    names = area_names(comparison)
+    first = tiers[0]["code"] if tiers else None
+    if first and comparison.outside.get(first, 0):
+        nowhere = {"name": outside_name(comparison), **{t["code"]: comparison.outside.get(t["code"], 0) for t in tiers}}
+        groups = pd.concat([groups, pd.DataFrame([nowhere])], ignore_index=True)
+        names = [*names, nowhere["name"]]
+    table = pd.DataFrame({COMPARE_LABELS[comparison.by]: names})
     for tier in tiers:
-        table[tier["name"]] = groups[tier["code"]].to_numpy() if tier["code"] in groups else 0
+        table[tier["name"]] = groups[tier["code"]].fillna(0).astype(int).to_numpy() if tier["code"] in groups else 0
     for lower, higher in pairwise(tiers):
         pairs = zip(table[higher["name"]], table[lower["name"]], strict=True)
         table[f"{higher['name']} ÷ {lower['name']}"] = [f"{h / lo:.0%}" if lo else "–" for h, lo in pairs]
     return table
+
+
+# The longest metric label a tile holds whole at 1440 pixels, four tiles to a row (Streamlit cuts
+# longer ones short with an ellipsis).
+TILE_LABEL_CHARS = 28
+
+
+def capacity_label(top: str, below: str) -> str:
+    """The label of the tile "people at the top tier per person at the tier below": "Lead per Live"
+    where the tiers' names are short enough to be read whole, else "Coaches per practitioner" (the
+    tiers' own names then go in the tile's caption)."""
+    words = f"{top} per {below}"
+    return words if len(words) <= TILE_LABEL_CHARS else "Coaches per practitioner"
 
 
 ROLE_WORDS = {"gp": "GP", "qi_facilitator": "QI facilitator", measures.PATIENT_GROUP: "Patient partner"}
