@@ -4,6 +4,7 @@ command, and the same numbers on the pages for every demo."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -129,6 +130,22 @@ def test_totals_never_mix_units_or_directions_and_never_add_shifts():
     assert (falls.value, falls.projects, falls.since) == (70, 2, D(2022, 5, 1))
     assert falls.high - falls.value == pytest.approx(5)  # independent baselines: sqrt(3^2 + 4^2)
     assert impact.total_words(falls) == "about 70 falls avoided (65 to 75) since 2022 across 2 projects"
+
+
+def test_the_note_counts_what_was_and_was_not_estimated():
+    from qidash.views import impact as impact_view
+
+    short = impact.few_baseline(9)
+    left = [est(code, "falls", "decrease", 0, 0) for code in ("F", "G")]
+    left = [dataclasses.replace(e, value=None, low=None, high=None, reason=r)
+            for e, r in zip(left, (impact.NOTHING_YET, short), strict=True)]
+    report = impact.ImpactReport(JAN_2023, (est("A", "falls", "decrease", 30, 3),
+                                            est("C", "days", "decrease", 2, 1, chart="xmr"), *left), ())
+    assert impact_view.not_estimated_note(report) == (
+        "2 measures estimated (1 a shift in measurement data, shown per measure and never added up); "
+        "2 not estimated (no sustained improvement yet, no direction or no data), 1 of them improved but "
+        "with fewer than 12 baseline points."
+    )
 
 
 def test_small_totals_are_suppressed_in_public_mode():
@@ -326,9 +343,8 @@ def test_the_command_the_pages_and_the_slide_show_the_same_numbers(any_demo, sce
 
 
 def test_the_overview_shows_the_impact_so_far(app_database):
-    from tests.support import no_exceptions, open_page
-
     from qidash import measures
+    from tests.support import no_exceptions, open_page
 
     engine = app_database("cornwall")
     at = open_page(None, "cornwall")

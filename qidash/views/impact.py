@@ -44,16 +44,21 @@ def lines(totals, public: bool = False, threshold: int | None = None,
 
 
 def not_estimated_note(report: ImpactReport) -> str:
-    """How many measures are not in the estimate, and the commonest reasons, in one sentence."""
-    left = [e for e in report.estimates if not e.estimated]
-    if not left:
+    """How many measures are estimated (and how many of those are shifts, never added up) and how many
+    are not, in one sentence."""
+    if not report.estimates:
         return ""
+    done = [e for e in report.estimates if e.estimated]
+    left = [e for e in report.estimates if not e.estimated]
+    shifts = sum(1 for e in done if not e.counted)
+    parts = [f"{len(done)} measure{'s' if len(done) != 1 else ''} estimated"
+             + (f" ({shifts} a shift in measurement data, shown per measure and never added up)" if shifts
+                else "")]
+    if left:
+        parts.append(f"{len(left)} not estimated (no sustained improvement yet, no direction or no data)")
     few = sum(1 for e in left if e.reason.startswith("only "))
-    improved = sum(1 for e in report.estimates if e.estimated)
-    parts = [f"{improved} measure{'s' if improved != 1 else ''} estimated",
-             f"{len(left)} not estimated (no sustained improvement yet, no direction or no data)"]
     if few:
-        parts.append(f"{few} improved but with fewer than {impact.MIN_BASELINE} baseline points")
+        parts[-1] += f", {few} of them improved but with fewer than {impact.MIN_BASELINE} baseline points"
     return "; ".join(parts) + "."
 
 
