@@ -28,7 +28,8 @@ engine = data.current_engine()
 filters = st.session_state["_filters"]
 viewer = st.session_state["_viewer"]
 view = data.query(engine, capability_map_data, filters.scope, filters.as_of, viewer.can_see_people)
-areas = data.query(engine, geo.pcn_areas, geo.boundary_stamp())
+# A lead sees the areas of their own area only: no other PCN is drawn or named in a tooltip.
+areas = geo.within_area(data.query(engine, geo.pcn_areas, geo.boundary_stamp()), filters.scope)
 geography = data.query(engine, geo.registers_geography)
 programme = data.setting(engine, "scenario_title") or "QI capability"
 
@@ -196,11 +197,10 @@ else:
         },
     )
     st.caption("The download adds each organisation's kind, locality and ODS code.")
-    st.download_button(
+    components.table_download(
         "Download the gaps (CSV)",
-        lambda table=gaps: table.to_csv(index=False).encode("utf-8-sig"),  # written when asked for
+        gaps,
         file_name=f"gaps-{'care-homes' if among == 'care_home' else 'organisations'}-{filters.as_of.isoformat()}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        icon=":material/download:",
+        what="gaps",
+        detail={"scope": filters.label, "as_of": filters.as_of.isoformat(), "among": among},
     )

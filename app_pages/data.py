@@ -12,6 +12,7 @@ from qidash import auth, catalog, db, export, ingest, registers
 from qidash.auth import AccessError
 from qidash.models import ROLES
 from qidash.scope import Scope
+from qidash.text import markdown_literal
 from qidash.ui import components, data
 from qidash.views import data as view
 from qidash.views import registers as registers_view
@@ -87,7 +88,7 @@ def show_record(batch_id: int, key: str) -> None:
         st.info(f"There is no import {batch_id}.")
         return
     st.markdown(
-        f"**Import {record['id']}** · {record['outcome']} · by {record['imported_by']} on "
+        f"**Import {record['id']}** · {record['outcome']} · by {markdown_literal(record['imported_by'])} on "
         f"{record['imported_at']:%d %B %Y at %H:%M} UTC · {view.plural(record['rows_accepted'], 'row')} accepted, "
         f"{record['rows_rejected']:,} rejected"
     )
@@ -172,7 +173,7 @@ def show_last_load() -> None:
     if result is None:
         return
     kind, text = view.outcome_message(result)
-    getattr(st, kind)(text)
+    getattr(st, kind)(markdown_literal(text))
     with st.container(border=True):
         st.markdown("**Audit record**")
         show_record(result.import_batch_id, key="last_load")
@@ -182,13 +183,13 @@ def show_preview(held: dict) -> None:
     if held["unusable"]:
         st.error(
             "These files cannot be loaded, so nothing was checked or written:\n\n"
-            + "\n".join(f"- {message}" for message in held["unusable"])
+            + "\n".join(f"- {markdown_literal(message)}" for message in held["unusable"])
         )
         return
     batch, report = held["batch"], held["report"]
     plan = view.load_plan(report)
     st.subheader("Preview")
-    st.write(view.preview_summary(report))
+    st.markdown(markdown_literal(view.preview_summary(report)))
     show_counts(report.counts, key="preview_counts")
 
     if plan.rejected:
@@ -199,13 +200,12 @@ def show_preview(held: dict) -> None:
         )
         st.markdown(f"**Rejected rows** ({len(report.rejected):,} problems)")
         show_problems(report.rejected, key="rejected_rows")
-        st.download_button(
+        components.file_download(
             "Download the rejected rows (CSV)",
-            data=functools.partial(view.problems_csv, report.rejected),  # built on click, not every rerun
+            functools.partial(view.problems_csv, report.rejected),
             file_name=f"rejected-rows-{dt.date.today().isoformat()}.csv",
             mime="text/csv",
-            icon=":material/download:",
-            on_click="ignore",
+            what="rejected rows",
         )
     if len(report.notes):
         st.markdown(f"**Warnings** ({len(report.notes):,}): these rows still load, but check them")
@@ -246,7 +246,7 @@ with import_tab:
     if held:
         show_preview(held)
     elif "_data_last_load" not in st.session_state and (last := view.last_import(engine)):
-        st.caption(last)
+        st.caption(markdown_literal(last))
 
 
 # --- start from the public registers ------------------------------------------------------------------------
@@ -349,13 +349,13 @@ with templates_tab:
         "per kind of data and a notes sheet explaining every column; its examples refer to each other, so "
         "it loads as it is."
     )
-    st.download_button(
+    components.file_download(
         "Workbook template (XLSX, every sheet)",
-        data=export.template_xlsx,
+        export.template_xlsx,
         file_name="qidash-import-template.xlsx",
         mime=XLSX_MIME,
+        what="template",
         icon=":material/table_view:",
-        on_click="ignore",
     )
     left, right = st.columns([2, 1], vertical_alignment="bottom")
     entity = left.selectbox(
@@ -364,13 +364,13 @@ with templates_tab:
         format_func=lambda e: f"{e}.csv · {ingest.FORMATS[e].about}",
         key="template_entity",
     )
-    right.download_button(
+    components.file_download(
         f"Download {entity}.csv",
-        data=functools.partial(export.template_csv, entity),
+        functools.partial(export.template_csv, entity),
         file_name=f"{entity}.csv",
         mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
+        what="template",
+        where=right,
         width="stretch",
     )
     st.dataframe(
@@ -390,19 +390,6 @@ with templates_tab:
 # --- export ----------------------------------------------------------------------------------------------------
 
 
-def audited_export(scope):
-    """A function the download button calls on click: the workbook of ``scope``, recorded in the audit trail."""
-
-    def run() -> bytes:
-        workbook = export.export_workbook(engine, scope)
-        auth.audit(
-            engine, viewer.email, "export", {"kind": "xlsx", "scope": scope.label(), "bytes": len(workbook)}
-        )
-        return workbook
-
-    return run
-
-
 with export_tab:
     st.write(
         "Save the data as a workbook in the import format, so it can be edited and loaded again, or loaded "
@@ -414,16 +401,18 @@ with export_tab:
     with whole, st.container(border=True, height="stretch"):
         st.markdown("**The whole database**")
         st.caption("Every sheet and every row, whatever the filters.")
-        st.download_button(
+        components.file_download(
             "Download the whole database (XLSX)",
-            data=audited_export(Scope()),
+            functools.partial(export.export_workbook, engine, Scope()),
             file_name=view.export_file_name(Scope(), today),
             mime=XLSX_MIME,
+            what="workbook",
+            action="export",
+            detail={"kind": "xlsx", "scope": Scope().label()},
             icon=":material/database:",
-            on_click="ignore",
         )
     with scoped, st.container(border=True, height="stretch"):
-        st.markdown(f"**This view: {filters.label}**")
+        st.markdown(f"**This view: {markdown_literal(filters.label)}**")
         if filters.scope.is_system:
             st.caption(
                 "Choose a locality, PCN, organisation kind or sector in the sidebar to export part of the system."
@@ -433,13 +422,15 @@ with export_tab:
                 "The organisations in the sidebar's filters, their people and training, and the projects "
                 "they lead or partner in."
             )
-        st.download_button(
+        components.file_download(
             "Download this view (XLSX)",
-            data=audited_export(filters.scope),
+            functools.partial(export.export_workbook, engine, filters.scope),
             file_name=view.export_file_name(filters.scope, today),
             mime=XLSX_MIME,
+            what="workbook",
+            action="export",
+            detail={"kind": "xlsx", "scope": filters.scope.label()},
             icon=":material/filter_alt:",
-            on_click="ignore",
             disabled=filters.scope.is_system,
         )
 

@@ -6,6 +6,7 @@ import streamlit as st
 from qidash import charts, icons, impact, spc_charts
 from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, label
+from qidash.text import markdown_literal
 from qidash.ui import components, data
 from qidash.ui.filters import url_selectbox
 from qidash.views import impact as impact_view
@@ -213,7 +214,7 @@ if charts_tab.open:
                     cells = st.columns(PER_ROW)
                 result = results.get(measure.measure_id)
                 with cells[i % PER_ROW].container(border=True):
-                    st.markdown(f"**{measure.project}** · {measure.name}")
+                    st.markdown(f"**{markdown_literal(measure.project)}** · {markdown_literal(measure.name)}")
                     st.image(
                         [
                             icons.variation_svg(measure.variation_icon),

@@ -9,6 +9,7 @@ import streamlit as st
 from qidash import catalog, icons, recalculation, spc_charts
 from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, label
+from qidash.text import markdown_literal
 from qidash.ui import components, data
 from qidash.views.impact import measure_impact
 from qidash.views.project import download_table, measure_summary, phase_note, project_data
@@ -35,7 +36,7 @@ def _project_to_url() -> None:
 wanted = st.query_params.get("project")
 if wanted and wanted not in options:
     st.warning(
-        f"Project {wanted} is not in this view: it is unknown, outside the filters, or not started by "
+        f"Project {markdown_literal(wanted)} is not in this view: it is unknown, outside the filters, or not started by "
         f"{filters.as_of:%d %B %Y}. Showing another project instead."
     )
 elif wanted:
@@ -50,7 +51,7 @@ st.query_params["project"] = code
 view = data.query(engine, project_data, code, filters.as_of, viewer.can_see_people)
 about = view.about
 
-st.header(about["title"])
+st.header(markdown_literal(about["title"]), anchor=False)
 facts = [code, about["priority_name"], label(about["status"])]
 if about["start_date"]:
     facts.append(f"started {about['start_date']:%d %b %Y}")
@@ -60,9 +61,9 @@ if about["pcn_name"]:
     facts.append(about["pcn_name"])
 if about["cohort"]:
     facts.append(f"cohort {about['cohort']}")
-st.caption(" · ".join(facts))
+st.caption(markdown_literal(" · ".join(facts)))
 if about["aim"]:
-    st.markdown(f"**Aim:** {about['aim']}")
+    st.markdown(f"**Aim:** {markdown_literal(about['aim'])}")
 if view.stale:
     st.warning(
         "This project has gone stale: no new data point and no progress score in the 90 days to "
@@ -104,9 +105,13 @@ with left:
 with right:
     st.subheader("Quiet wins")
     with st.container(border=True):
-        st.markdown(f"**The story.** {about['story']}" if about["story"] else "*No story recorded yet.*")
         st.markdown(
-            f"**Lessons learned.** {about['lessons']}" if about["lessons"] else "*No lessons recorded yet.*"
+            f"**The story.** {markdown_literal(about['story'])}" if about["story"] else "*No story recorded yet.*"
+        )
+        st.markdown(
+            f"**Lessons learned.** {markdown_literal(about['lessons'])}"
+            if about["lessons"]
+            else "*No lessons recorded yet.*"
         )
 
 st.subheader("Measures")
@@ -115,8 +120,8 @@ if not view.measures:
 for measure in view.measures:
     result = measure["result"]
     with st.container(border=True):
-        st.markdown(f"#### {measure['name']}")
-        st.caption(measure_summary(measure))
+        st.markdown(f"#### {markdown_literal(measure['name'])}", anchors=False)
+        st.caption(markdown_literal(measure_summary(measure)))
         note = phase_note(measure)
         if note:
             st.markdown(note)
@@ -168,14 +173,13 @@ for measure in view.measures:
                 ),
                 f"chart_{measure['code']}",
             )
-        st.download_button(
+        components.table_download(
             "Download the chart's data (CSV)",
-            download_table(result).to_csv(index=False).encode(),
+            download_table(result),
             file_name=f"{code}_{measure['code']}.csv",
-            mime="text/csv",
+            what="chart data",
+            detail={"project": code, "measure": measure["code"]},
             key=f"csv_{measure['code']}",
-            icon=":material/download:",
-            on_click="ignore",
         )
 
 st.subheader("Organisations")

@@ -11,8 +11,10 @@ import dataclasses
 
 import streamlit as st
 
-from qidash import auth, catalog, icons, maps, spc_charts, tier_charts
+from qidash import catalog, icons, maps, spc_charts, tier_charts
 from qidash.exports import html_report, images
+from qidash.text import markdown_literal as literal
+from qidash.text import plotly_literal
 from qidash.ui import components, data
 from qidash.views.showcase import (
     KIND_BOARD,
@@ -77,7 +79,7 @@ if not presenting:
     components.page_header("Showcase", programme, filters)
     if unknown:
         st.warning(
-            f"Not in this view, so left out: {', '.join(unknown)} (unknown, outside the filters, or not started "
+            f"Not in this view, so left out: {literal(', '.join(unknown))} (unknown, outside the filters, or not started "
             f"by {filters.as_of:%d %B %Y})."
         )
     with st.container(border=True):
@@ -160,32 +162,32 @@ for key in ("public", "present"):
 
 # --- the slides ---------------------------------------------------------------------------------------------
 def heading(text: str) -> None:
-    st.markdown(f"##### {text.upper()}", anchors=False)
+    st.markdown(f"##### {literal(text.upper())}", anchors=False)
 
 
 def numbers_slide() -> None:
-    st.title(slide.title, anchor=False)
-    st.caption(f"{view.programme} · {view.subtitle}")
+    st.title(literal(slide.title), anchor=False)
+    st.caption(literal(f"{view.programme} · {view.subtitle}"))
     for row in range(0, len(view.numbers), 4):
         for col, n in zip(st.columns(4), view.numbers[row : row + 4], strict=False):
             with col.container(border=True):
-                st.metric(n.label, n.text)
+                st.metric(n.label, n.text)  # fixed words and numbers, none imported
                 st.caption(n.note or " ")
 
 
 def funnel_slide() -> None:
-    st.title(slide.title, anchor=False)
-    st.caption(f"{view.programme} · {view.subtitle}")
+    st.title(literal(slide.title), anchor=False)
+    st.caption(literal(f"{view.programme} · {view.subtitle}"))
     ladders = {ladder["name"]: ladder["tiers"] for ladder in data.query(engine, catalog.frameworks)}
     funnels = the_funnels()
     for k, f in enumerate(funnels):
         if len(funnels) > 1:
-            st.subheader(f.framework, anchor=False)
+            st.subheader(literal(f.framework), anchor=False)
         fig = tier_charts.tier_funnel(ladders[f.framework], {s.code: s.value or 0 for s in f.stages})
         # The words come from the story model, so public mode's "<5" holds on the chart too.
         fig.update_traces(
-            text=[s.text + (f" · {s.conversion}" if s.conversion else "") for s in f.stages],
-            hovertext=[f"{s.text} reached {s.name} or beyond" for s in f.stages],
+            text=[plotly_literal(s.text + (f" · {s.conversion}" if s.conversion else "")) for s in f.stages],
+            hovertext=[plotly_literal(f"{s.text} reached {s.name} or beyond") for s in f.stages],
             textfont_size=22,
         )
         fig.update_layout(height=120 + 110 * len(f.stages), font_size=20)
@@ -199,7 +201,7 @@ def funnel_slide() -> None:
 
 def map_slide() -> None:
     mv = the_map()
-    st.title(slide.title, anchor=False)
+    st.title(literal(slide.title), anchor=False)
     if mv is None:
         st.info("No organisation in this scope has a location or a boundary to draw.")
         return
@@ -235,23 +237,23 @@ def before_and_after(p) -> None:
         c.metric("Change in the median", f"{ba.change_pct:+.0f}%")
         c.caption(f"{ba.moved}: {ba.verdict}")
     if ba.change:
-        st.caption(f"Compared before and after the change “{ba.change}”.")
+        st.caption(f"Compared before and after the change “{literal(ba.change)}”.")
 
 
 def project_slide() -> None:
     p = view.project(slide.project)
-    st.title(p.title, anchor=False)
+    st.title(literal(p.title), anchor=False)
     facts = [p.code, p.priority, p.status, p.lead_organisation]
     if p.latest_score is not None:
         facts.append(f"progress score {p.latest_score:.1f}: {p.score_words}")
-    st.caption(" · ".join(facts))
+    st.caption(literal(" · ".join(facts)))
     if p.quiet_win:
         st.badge("Quiet win: celebrated for the team's story", icon=":material/favorite:", color="green")
     if p.aim:
-        st.subheader(f"Aim: {p.aim}", anchor=False)
+        st.subheader(f"Aim: {literal(p.aim)}", anchor=False)
     story = [
-        ("The story", p.story or "*No story recorded yet.*"),
-        ("What the team learned", p.lessons or "*Not recorded yet.*"),
+        ("The story", literal(p.story) if p.story else "*No story recorded yet.*"),
+        ("What the team learned", literal(p.lessons) if p.lessons else "*Not recorded yet.*"),
     ]
     left, right = st.columns([3, 2], gap="large")
     with left:
@@ -276,18 +278,18 @@ def project_slide() -> None:
             before_and_after(p)
     with right:
         heading("Team")
-        team = p.team.in_words() or "Not recorded"
+        team = literal(p.team.in_words()) or "Not recorded"
         st.markdown(f"### {team}" if len(team) < 60 else f"#### {team}", anchors=False)
         extras = [x for x in (f"team of {p.team.size}" if p.team.size else "", p.team.patient_partners) if x]
         if extras:
-            st.caption(" · ".join(extras))
+            st.caption(literal(" · ".join(extras)))
         heading("Organisations")
         if p.cross_boundary:
             st.badge("Across boundaries", icon=":material/handshake:", color="blue")
         st.markdown(" ".join(f":gray-badge[{s}]" for s in p.sectors))
         st.markdown(
             "  \n".join(
-                f"{o.name} · {o.kind}{' (lead)' if o.role == 'lead' else ''}" for o in p.organisations[:8]
+                literal(f"{o.name} · {o.kind}{' (lead)' if o.role == 'lead' else ''}") for o in p.organisations[:8]
             )
             + (f"  \nand {len(p.organisations) - 8} more" if len(p.organisations) > 8 else "")
         )
@@ -311,8 +313,8 @@ def impact_slide() -> None:
 
 
 def board_slide() -> None:
-    st.title(slide.title, anchor=False)
-    st.caption(f"{view.programme} · {view.subtitle}")
+    st.title(literal(slide.title), anchor=False)
+    st.caption(literal(f"{view.programme} · {view.subtitle}"))
     for col, n in zip(st.columns(4), view.numbers[:4], strict=False):
         col.metric(n.label, n.text, border=True)
     st.dataframe(
@@ -352,7 +354,7 @@ def board_slide() -> None:
 if presenting:
     top = st.columns([6, 1], vertical_alignment="center")
     top[0].caption(
-        f"{view.programme} · slide {number} of {len(slides)}" + (" · public mode" if view.public else "")
+        literal(f"{view.programme} · slide {number} of {len(slides)}" + (" · public mode" if view.public else ""))
     )
     top[1].button(
         "Exit",
@@ -378,7 +380,7 @@ with st.container(key="slide_body"):
     else:
         project_slide()
     if view.public:
-        st.caption(view.public_note)
+        st.caption(literal(view.public_note))
 
 back, where, ahead = st.columns([1, 4, 1], vertical_alignment="center")
 back.button(
@@ -390,7 +392,7 @@ back.button(
     width="stretch",
     key="previous",
 )
-where.markdown(f"**{number} / {len(slides)}** · {slide.title}", text_alignment="center")
+where.markdown(f"**{number} / {len(slides)}** · {literal(slide.title)}", text_alignment="center")
 ahead.button(
     "Next",
     on_click=_step,
@@ -408,27 +410,19 @@ if not presenting:
     st.subheader("Take the story with you", anchor=False)
     stem = f"showcase-{filters.as_of.isoformat()}" + ("-public" if view.public else "")
 
-    def audited(kind: str, make):
-        """The file, made when the button is clicked, with the export recorded for admins to review."""
+    about = {
+        "scope": view.scope_label,
+        "as_of": view.as_of.isoformat(),
+        "projects": [p.code for p in view.projects],
+        "public": view.public,
+    }
 
-        def run():
-            data = make()
-            auth.audit(
-                engine,
-                viewer.email,
-                "export",
-                {
-                    "kind": f"showcase {kind}",
-                    "scope": view.scope_label,
-                    "as_of": view.as_of.isoformat(),
-                    "projects": [p.code for p in view.projects],
-                    "public": view.public,
-                    "bytes": len(data),
-                },
-            )
-            return data
-
-        return run
+    def export_button(where, kind: str, label: str, make, **kw) -> None:
+        """A showcase file, made when the button is clicked, recorded for admins to review."""
+        components.file_download(
+            label, make, what=f"showcase {kind}", action="export", detail={"kind": f"showcase {kind}", **about},
+            where=where, width="stretch", **kw,
+        )
 
     def deck_bytes() -> bytes:
         # python-pptx loads when a deck is asked for, not on every opening of the page.
@@ -437,45 +431,33 @@ if not presenting:
         return pptx_deck.to_bytes(with_map())
 
     cols = st.columns(4)
-    cols[0].download_button(
-        "PowerPoint deck",
-        data=audited("pptx", deck_bytes),
+    export_button(
+        cols[0], "pptx", "PowerPoint deck", deck_bytes,
         file_name=f"{stem}.pptx",
         mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
         icon=":material/slideshow:",
-        on_click="ignore",
-        width="stretch",
         help="Every slide, with native charts you can edit in PowerPoint.",
     )
-    cols[1].download_button(
-        "HTML report",
-        data=audited("html", lambda: html_report.render(with_map()).encode()),
+    export_button(
+        cols[1], "html", "HTML report", lambda: html_report.render(with_map()).encode(),
         file_name=f"{stem}.html",
         mime="text/html",
         icon=":material/description:",
-        on_click="ignore",
-        width="stretch",
         help="One file that opens in any browser, offline; prints one slide per page.",
     )
-    cols[2].download_button(
-        "Board summary",
-        data=audited("board", lambda: html_report.render(view, board_only=True).encode()),
+    export_button(
+        cols[2], "board", "Board summary", lambda: html_report.render(view, board_only=True).encode(),
         file_name=f"board-summary-{filters.as_of.isoformat()}.html",
         mime="text/html",
         icon=":material/table_chart:",
-        on_click="ignore",
-        width="stretch",
         help="One page (HTML): the headline numbers and the Making Data Count icons of every chosen measure.",
     )
     if images.chromium():
-        cols[3].download_button(
-            "PDF report",
-            data=audited("pdf", lambda: images.report_pdf(with_map())),
+        export_button(
+            cols[3], "pdf", "PDF report", lambda: images.report_pdf(with_map()),
             file_name=f"{stem}.pdf",
             mime="application/pdf",
             icon=":material/picture_as_pdf:",
-            on_click="ignore",
-            width="stretch",
             help="The HTML report printed by the server's Chromium, one slide per A4 page.",
         )
     else:

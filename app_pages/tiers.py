@@ -8,6 +8,7 @@ import streamlit as st
 from qidash import tier_charts
 from qidash.measures import PATIENT_GROUP
 from qidash.palette import fmt_int, fmt_num, fmt_ratio_pct, in_sentence, label
+from qidash.text import markdown_literal as literal
 from qidash.ui import components, data
 from qidash.ui.filters import url_selectbox
 from qidash.views.tiers import (
@@ -46,7 +47,7 @@ if not view.has_tiers:
 ladders = view.ladders
 first = ladders[0]["tiers"]
 for ladder in ladders:
-    st.caption(f"**{ladder['name']}**, each tier reached by: {ladder_in_words(ladder)}")
+    st.caption(f"**{literal(ladder['name'])}**, each tier reached by: {literal(ladder_in_words(ladder))}")
 
 # Headline: people who reached at least each tier, with patients alongside rather than in a footnote.
 flat = [t for ladder in ladders for t in ladder["tiers"]]
@@ -54,14 +55,14 @@ tier_names = {t["code"]: t["name"] for t in flat}
 tiles = st.columns(len(flat) + 1)
 for i, tier in enumerate(flat):
     tiles[i].metric(
-        tier["name"],
+        literal(tier["name"]),
         fmt_int(view.funnel.get(tier["code"])),
         delta=components.delta(view.funnel.get(tier["code"]), view.funnel_year_ago.get(tier["code"])),
-        help=f"People who reached {tier['name']} or a higher tier by the date. The change is over 12 months.",
+        help=f"People who reached {literal(tier['name'])} or a higher tier by the date. The change is over 12 months.",
     )
 for lower, higher in tier_pairs(ladders):
     step = view.conversion.get(f"{lower['code']}->{higher['code']}") or {}
-    tiles[flat.index(higher)].caption(f"{fmt_ratio_pct(step.get('ratio'))} of {lower['name']}")
+    tiles[flat.index(higher)].caption(f"{fmt_ratio_pct(step.get('ratio'))} of {literal(lower['name'])}")
 patients = view.patients
 tiles[-1].metric(
     "Patients trained",
@@ -79,11 +80,13 @@ for ladder in ladders:
     left, right = st.columns(2)
     with left:
         if len(ladders) > 1:
-            st.markdown(f"**{ladder['name']}**")
+            st.markdown(f"**{literal(ladder['name'])}**")
         funnel = tier_charts.tier_funnel(ladder["tiers"], view.funnel, view.conversion)
         components.chart(funnel, f"funnel_{ladder['code']}")
     with right:
-        st.table(conversion_rows(ladder, view.funnel, view.conversion), hide_index=True)
+        # st.table reads Markdown in its cells: the tier names are shown as written.
+        rows = conversion_rows(ladder, view.funnel, view.conversion)
+        st.table([{**row, "From": literal(row["From"]), "To": literal(row["To"])} for row in rows], hide_index=True)
         st.caption(
             "Conversion: people who reached the higher tier ÷ people who reached the lower one. Median time: "
             "days from the lower tier to the higher, over people who reached both in that order. Faculty who "
@@ -120,7 +123,7 @@ else:
     outside = comparison.outside.get(first[0]["code"], 0)
     if outside:
         notes.append(
-            f"{nowhere}: {fmt_int(outside)} people who reached {first[0]['name']} work for organisations in "
+            f"{nowhere}: {fmt_int(outside)} people who reached {literal(first[0]['name'])} work for organisations in "
             f"no {area} (trusts and system-wide bodies belong to no PCN)."
         )
     if notes:
@@ -137,7 +140,7 @@ if target["target_value"] is not None:
         f"Target: {fmt_int(target['target_value'])} people trained by "
         f"{dt.date.fromisoformat(target['due_on']):%d %B %Y}. "
         f"{fmt_int(target['people_trained'])} so far, projected {fmt_int(target['projected_at_due'])} at the "
-        f"rate of the last 6 months: {verdict}. The target counts everyone who reached {first[0]['name']}."
+        f"rate of the last 6 months: {verdict}. The target counts everyone who reached {literal(first[0]['name'])}."
     )
 else:
     st.caption("No people-trained target is set for this scope.")
@@ -238,7 +241,7 @@ else:
             components.chart(tier_charts.session_attendance(detail.sessions), "sessions")
             st.caption(
                 f"{len(detail.sessions)} sessions held by {day}. "
-                f"Participants: {roles_in_words(detail.roles) or 'none in this scope'}."
+                f"Participants: {literal(roles_in_words(detail.roles)) or 'none in this scope'}."
             )
     with right:
         st.markdown("**Who takes part**")
@@ -263,13 +266,13 @@ tiles[0].metric(
     "The change is over 12 months.",
 )
 tiles[1].metric(
-    capacity_label(top["name"], below["name"]),
+    literal(capacity_label(top["name"], below["name"])),
     fmt_num(now["lead_per_live"], 2),
-    help=f"People whose highest tier is {top['name']} ÷ people whose highest tier is {below['name']}: "
+    help=f"People whose highest tier is {literal(top['name'])} ÷ people whose highest tier is {literal(below['name'])}: "
     "the capacity to coach and teach.",
 )
 tiles[1].caption(
-    f"People at {top['name']} ÷ at {below['name']} (highest tier). A year earlier: "
+    f"People at {literal(top['name'])} ÷ at {literal(below['name'])} (highest tier). A year earlier: "
     f"{fmt_num(before['lead_per_live'], 2)}"
 )
 coaches = now["coaches"]

@@ -1,7 +1,8 @@
 """Pure figure builders: DataFrames and dicts in, ``plotly.graph_objects.Figure`` out.
 
 Colours come from the NHS identity palette. Every figure has a title-less layout (pages title their
-sections) and readable hover text.
+sections) and readable hover text. Imported names (areas, priorities) go in through
+:func:`qidash.text.plotly_literal`, so plotly shows them as written, never as markup.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from qidash.palette import (
     NHS_PALE_GREY,
     NHS_WARM_YELLOW,
 )
+from qidash.text import plotly_literal, plotly_literals
 
 FONT = dict(family="Arial, Helvetica, sans-serif", size=13, color="#212B32")
 
@@ -93,7 +95,8 @@ def coverage_by_area(rows: pd.DataFrame, label_col: str = "name") -> go.Figure:
         ]
         traces.append(
             go.Bar(
-                y=rows[label_col], x=rows["coverage_pct"].fillna(0), orientation="h", marker_color=NHS_BLUE,
+                y=plotly_literals(rows[label_col]), x=rows["coverage_pct"].fillna(0), orientation="h",
+                marker_color=NHS_BLUE,
                 text=text, textposition="outside", cliponaxis=False, name="Coverage",
                 customdata=rows[["orgs_offered", "orgs_engaged", "orgs_trained", "orgs_in_scope"]].to_numpy(),
                 hovertemplate="%{y}<br>%{x:.0f}% trained<br>offered %{customdata[0]}, engaged %{customdata[1]}, "
@@ -130,12 +133,12 @@ def sector_side_by_side(sectors: dict[str, dict], names: dict[str, str]) -> go.F
         traces.append(
             go.Bar(
                 y=labels, x=[0 if v is None else v for v in shares], orientation="h",
-                name=f"{names.get(sector, sector)} ({total:,} organisations)",
+                name=f"{plotly_literal(names.get(sector, sector))} ({total:,} organisations)",
                 marker_color=colours[i % len(colours)],
                 text=["–" if v is None else f"{v:.0f}% of {total:,}" for v in shares],
                 textposition="outside", cliponaxis=False,
                 customdata=counts,
-                hovertemplate=f"{names.get(sector, sector)}: %{{customdata:,}} of {total:,} organisations "
+                hovertemplate=f"{plotly_literal(names.get(sector, sector))}: %{{customdata:,}} of {total:,} organisations "
                 "(%{x:.0f}%)<br>%{y}<extra></extra>",
             )
         )
@@ -148,7 +151,7 @@ def sector_side_by_side(sectors: dict[str, dict], names: dict[str, str]) -> go.F
 def projects_by_priority(by_priority: pd.DataFrame, names: dict[str, str]) -> go.Figure:
     """Stacked bars per priority: projects improving and the rest."""
     frame = by_priority[by_priority["projects"] > 0].copy()
-    frame["label"] = [names.get(c, c) for c in frame["priority"]]
+    frame["label"] = [plotly_literal(names.get(c, c)) for c in frame["priority"]]
     frame = frame.sort_values("projects")
     traces = [
         go.Bar(y=frame["label"], x=frame["improving"], orientation="h",

@@ -2,14 +2,13 @@
 
 The workbook has one sheet per entity with exactly the columns :mod:`qidash.ingest` reads, so exporting
 and importing into an empty database reproduces the same measures. Text that a spreadsheet would run as
-a formula (``=``, ``+``, ``-``, ``@`` first) is neutralised with a leading ``'``; the import removes it.
+a formula (``=``, ``+``, ``-``, ``@`` first) is neutralised with a leading ``'`` by the one writer,
+:mod:`qidash.tabular`; the import removes it.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import defaultdict
 
 from sqlalchemy import Connection, Engine, Select, null, select, union
@@ -18,16 +17,7 @@ from sqlalchemy.orm import aliased
 from qidash import models as m
 from qidash.ingest import FORMATS
 from qidash.scope import Scope
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-DATE_FORMAT = "yyyy-mm-dd"
-
-
-def neutralise(value):
-    """``value`` with a ``'`` in front when it is text a spreadsheet would treat as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+from qidash.tabular import csv_bytes, neutralise, xlsx_bytes
 
 
 def _cell_value(value):
@@ -328,37 +318,13 @@ def _notes_rows() -> list[tuple]:
 
 def _write_book(sheets: dict[str, list[tuple]], notes: list[tuple]) -> bytes:
     """An XLSX with a ``notes`` sheet first, then one sheet per entity (heading row, then the rows)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    book = Workbook(write_only=True)
-    notes_sheet = book.create_sheet("notes")
-    for line in notes:
-        notes_sheet.append([neutralise(v) for v in line])
-    for entity, rows in sheets.items():
-        sheet = book.create_sheet(entity)
-        heading = []
-        for name in (c.name for c in FORMATS[entity].columns):
-            cell = WriteOnlyCell(sheet, value=name)
-            cell.font = Font(bold=True)
-            heading.append(cell)
-        sheet.append(heading)
-        for row in rows:
-            sheet.append([_write_cell(sheet, WriteOnlyCell, v) for v in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _write_cell(sheet, cell_type, value):
-    value = _cell_value(value)
-    if isinstance(value, dt.date):
-        # A real date cell, shown ISO so no one reads 03/04 the American way.
-        cell = cell_type(sheet, value=value)
-        cell.number_format = DATE_FORMAT
-        return cell
-    return value
+    return xlsx_bytes(
+        {
+            entity: ([c.name for c in FORMATS[entity].columns], ([_cell_value(v) for v in row] for row in rows))
+            for entity, rows in sheets.items()
+        },
+        notes,
+    )
 
 
 def export_workbook(engine: Engine, scope: Scope | None = None) -> bytes:
@@ -397,8 +363,4 @@ def template_xlsx() -> bytes:
 
 def template_csv(entity: str) -> bytes:
     """The CSV template of one entity: its heading row and one example row, UTF-8 with a BOM (for Excel)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([c.name for c in FORMATS[entity].columns])
-    writer.writerow(["" if v is None else neutralise(v) for v in _example_row(entity)])
-    return buffer.getvalue().encode("utf-8-sig")
+    return csv_bytes([c.name for c in FORMATS[entity].columns], [_example_row(entity)])

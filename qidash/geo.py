@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 from qidash import catalog
 from qidash import models as m
 from qidash.db import DATA_DIR
+from qidash.scope import Scope
 
 BOUNDARY_FILE = DATA_DIR / "boundaries" / "pcns.geojson"
 MARGIN_KM = 4.0  # how far the system's area reaches beyond its outermost sites
@@ -165,6 +166,21 @@ class Areas:
             return None
         return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
                 max(b[3] for b in boxes))
+
+
+def within_area(areas: Areas, scope: Scope) -> Areas:
+    """``areas`` as a user limited to ``scope``'s permitted area may see them: only the PCNs inside it
+    (in one of its localities, or one of its PCNs) and the outlines of its localities. Nothing outside
+    it is drawn or named, in the map's layers or their tooltips. Everything for a scope with no
+    permitted area (the whole system)."""
+    if not scope.is_restricted:
+        return areas
+    localities, pcns = set(scope.within_localities or ()), set(scope.within_pcns or ())
+    return Areas(
+        areas.source,
+        [a for a in areas.pcns if a.code in pcns or a.locality in localities],
+        [a for a in areas.localities if a.code in localities],
+    )
 
 
 def boundary_file() -> Path:

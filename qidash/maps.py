@@ -5,7 +5,8 @@ The Capability map draws, bottom to top: PCN areas filled by a measure's class (
 (``selected-pcn``) and organisations as points coloured by stage (``organisations``). Every layer
 has an id, which Streamlit needs to report selections. Area and point rows carry the same tooltip
 fields (``title``, ``line1``..``line3``): deck.gl shows one tooltip template for every layer and
-leaves a missing field's placeholder in the text. Streamlit escapes the values.
+leaves a missing field's placeholder in the text. The tooltip is text, not HTML: imported names
+in it are shown as written.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pydeck.types import String
 
 from qidash import palette
 from qidash.geo import Areas, Geography
+from qidash.text import deck_literal
 
 # Stages an organisation reaches (measures.ORG_STAGES), lowest first, with the colour of its point.
 STAGE_COLOURS = {
@@ -62,7 +64,8 @@ LAND = "#F4F6F7"  # the ICB's land, under everything: the sea stays the page's w
 LA_LINE = "#768692"  # local authority boundaries: thin, grey, under the PCN areas
 PIXELS = String("pixels")  # a bare string would be read as an accessor expression ("@@=pixels")
 TOOLTIP = {
-    "html": "<b>{title}</b><br/>{line1}<br/>{line2}<br/>{line3}",
+    # Text, not HTML: the browser shows the names as written, never as markup.
+    "text": "{title}\n{line1}\n{line2}\n{line3}",
     "style": {"backgroundColor": "#FFFFFF", "color": palette.NHS_GREY, "fontSize": "13px",
               "border": f"1px solid {palette.NHS_PALE_GREY}", "padding": "6px 8px"},
 }
@@ -249,13 +252,18 @@ def _union_bounds(*boxes):
 # --- layers ------------------------------------------------------------------------------------------
 
 
+def _json_text(value: str) -> str:
+    """A string of a layer's rows as json.dumps writes it, kept text for deck.gl (never ``@@`` code)."""
+    return json.encoder.encode_basestring_ascii(deck_literal(value))
+
+
 def area_rows(areas: Areas, values: Mapping[str, float | None], edges: list[float],
               tips: Mapping[str, tuple[str, str, str]]) -> JsonRows:
     """One row per polygon of every PCN area: ``pcn``, ``locality``, ``title``, ``line1``..``line3``,
     ``polygon`` and ``fill``. PCNs in ``values`` (those in scope) are filled by class; the others are
     drawn faintly as outside the filters. Written as JSON with each polygon's JSON as the area holds
     it (:meth:`geo.Area.polygons_json`), not read and written again."""
-    text = json.encoder.encode_basestring_ascii
+    text = _json_text
     row = '{"fill":%s,"line1":%s,"line2":%s,"line3":%s,"locality":%s,"pcn":%s,"polygon":%s,"title":%s}'
     fills: dict[tuple[str, int], str] = {}  # a few colours, each written once
     rows = []
@@ -276,7 +284,7 @@ def area_rows(areas: Areas, values: Mapping[str, float | None], edges: list[floa
 def _ring_rows(key: str, areas: Iterable) -> JsonRows:
     """One row per ring of each area's polygons: ``key`` (the area's code) and ``path`` (the ring)."""
     return _written(
-        {key: json.encoder.encode_basestring_ascii(a.code), "path": ring} for a in areas for ring in a.rings_json()
+        {key: _json_text(a.code), "path": ring} for a in areas for ring in a.rings_json()
     )
 
 
@@ -319,7 +327,7 @@ def org_rows(orgs: pd.DataFrame, size_by: str, kind_label: Callable[[str], str] 
     else:
         radius = [POINT_MIN_PX] * len(located)
         sizes = [None] * len(located)
-    text = json.encoder.encode_basestring_ascii  # a string as json.dumps writes it
+    text = _json_text  # a string as json.dumps writes it, kept text for deck.gl
     word = _size_word(size_by)
 
     @functools.cache
@@ -427,7 +435,7 @@ def capability_deck(
 
 def geography_layers(geography: Geography) -> list[pdk.Layer]:
     """The ICB's land (filled, outlined) and its local authority boundaries, to draw under the areas."""
-    land = [{"polygon": rings, "title": geography.icb_name, "line1": "", "line2": "", "line3": ""}
+    land = [{"polygon": rings, "title": deck_literal(geography.icb_name), "line1": "", "line2": "", "line3": ""}
             for rings in geography.outline]
     lines = [{"path": ring} for _name, polygons in geography.local_authorities for rings in polygons for ring in rings]
     return [
@@ -445,7 +453,7 @@ def geography_layers(geography: Geography) -> list[pdk.Layer]:
 
 def town_layer(towns: list[dict]) -> pdk.Layer:
     """The main towns' names, dark on a white halo so they read over any area's colour."""
-    rows = [{"position": [t["longitude"], t["latitude"]], "name": t["name"]} for t in towns]
+    rows = [{"position": [t["longitude"], t["latitude"]], "name": deck_literal(t["name"])} for t in towns]
     return pdk.Layer(
         "TextLayer", id=TOWNS_ID, data=rows, get_position="position", get_text="name", get_size=12,
         size_units=PIXELS, get_color=rgba(palette.NHS_DARK_BLUE), outline_width=3, outline_color=rgba("#FFFFFF"),

@@ -28,6 +28,7 @@ from qidash.palette import (
     NHS_PALE_GREY,
 )
 from qidash.spc import COMMON, CONCERN, IMPROVEMENT, NEUTRAL_HIGH, NEUTRAL_LOW, POINT_TYPES, point_types
+from qidash.text import plotly_literal, plotly_literals
 
 FONT = dict(family="Arial, Helvetica, sans-serif", size=13, color="#212B32")
 LIMIT_GREY = "#9AA8B2"
@@ -290,7 +291,7 @@ def spc_chart(
                 mode="markers",
                 name=name,
                 marker=dict(symbol=symbol, size=11, color=colour, line=dict(color="white", width=1)),
-                customdata=[c["title"] for c in mine],
+                customdata=plotly_literals(c["title"] for c in mine),
                 hovertemplate=f"<b>{name}</b> %{{x|%d %b %Y}}<br>%{{customdata}}<extra></extra>",
             )
         )
@@ -352,7 +353,7 @@ def spc_chart(
         legend=dict(orientation="h", yanchor="top", y=-0.12, x=0),
         shapes=shapes,
         annotations=annotations,
-        yaxis=dict(title=value_title(kind, unit), gridcolor=NHS_PALE_GREY, zeroline=False, range=value_range),
+        yaxis=dict(title=plotly_literal(value_title(kind, unit)), gridcolor=NHS_PALE_GREY, zeroline=False, range=value_range),
         yaxis2=dict(overlaying="y", range=[0, 1], visible=False, fixedrange=True),
         xaxis=dict(showgrid=False, linecolor=NHS_PALE_GREY),
         hovermode="closest",
@@ -521,7 +522,7 @@ def projects_by_priority_and_score(
     bands = projects["latest_score"].map(score_band)
     table = pd.crosstab(projects["priority"], bands)
     order = table.sum(axis=1).sort_values().index
-    labels = [names.get(code, code) for code in order]
+    labels = [plotly_literal(names.get(code, code)) for code in order]
     traces = [
         go.Bar(
             y=labels,

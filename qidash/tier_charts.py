@@ -1,7 +1,8 @@
 """Pure figure builders for the Tiers page: frames and dicts in, ``plotly.graph_objects.Figure`` out.
 
 Tier names always come from the framework passed in (Learn / Live / Lead, IHI dosing levels, QSIR...),
-never from this module. Colours are the NHS identity palette; tiers deepen in colour as they rise.
+never from this module; like area and role names they are imported, so they go in through
+:func:`qidash.text.plotly_literal` and plotly shows them as written, never as markup. Colours are the NHS identity palette; tiers deepen in colour as they rise.
 
 Columns reach plotly as plain lists (``.tolist()``): handed a pandas Series, plotly first loads its
 dataframe layer (narwhals' pandas support) and converts each one, which made a page's first bar chart
@@ -26,6 +27,7 @@ from qidash.palette import (
     NHS_WARM_YELLOW,
     in_sentence,
 )
+from qidash.text import plotly_literal, plotly_literals
 
 # Light Blue, Blue, Dark Blue, then the identity's Dark Pink and Purple: tiers deepen as they rise.
 TIER_COLOURS = (NHS_LIGHT_BLUE, NHS_BLUE, NHS_DARK_BLUE, "#7C2855", "#330072")
@@ -37,6 +39,11 @@ LIGHT_FILLS = {NHS_LIGHT_BLUE, NHS_WARM_YELLOW, EXTERNAL_COLOUR}
 
 def tier_colour(index: int) -> str:
     return TIER_COLOURS[min(index, len(TIER_COLOURS) - 1)]
+
+
+def _literal_names(tiers: list[dict]) -> list[dict]:
+    """``tiers`` with each name as plotly text (shown as written in labels, legends and hovers)."""
+    return [{**t, "name": plotly_literal(t["name"])} for t in tiers]
 
 
 def _text_on(fill: str) -> str:
@@ -74,6 +81,7 @@ def tier_funnel(
     patients' funnel); otherwise each tier has its own.
     """
     conversion = conversion or {}
+    tiers = _literal_names(tiers)
     values = [counts.get(t["code"], 0) for t in tiers]
     fills = [colour or tier_colour(i) for i in range(len(tiers))]
     text, hover = [], []
@@ -121,6 +129,7 @@ def tier_comparison(
     greys, when anyone reached the first tier there: often most people (trusts belong to no PCN), and a
     chart without them would say the areas hold everyone."""
     frame = groups.head(max_groups).iloc[::-1]
+    tiers = _literal_names(tiers)
     first = tiers[0]["code"] if tiers else None
     extra = bool(outside and first and outside.get(first, 0))
     traces = []
@@ -148,7 +157,7 @@ def tier_comparison(
             )
         traces.append(
             go.Bar(
-                y=frame["name"].tolist(), x=values, marker_color=tier_colour(i), text=[f"{v:,}" for v in values],
+                y=plotly_literals(frame["name"].tolist()), x=values, marker_color=tier_colour(i), text=[f"{v:,}" for v in values],
                 customdata=[_pct(s) for s in share], hovertemplate=hover, **bars,
             )
         )
@@ -168,6 +177,7 @@ def tier_comparison(
 def reach_by_tier(reach: pd.DataFrame, tiers: list[dict], target: dict, as_of: dt.date) -> go.Figure:
     """Cumulative people reaching at least each tier over time, with the people-trained target and the
     projection to its due date on the first tier's line."""
+    tiers = _literal_names(tiers)
     traces = []
     for i, tier in enumerate(tiers):
         rows = reach[reach["tier"] == tier["code"]]
@@ -281,7 +291,7 @@ def role_mix(
     frame = frame.iloc[::-1]
     colours = [PATIENT_COLOUR if r == patient_group else NHS_BLUE for r in frame["role"]]
     bars = go.Bar(
-        y=frame["label"].tolist(),
+        y=plotly_literals(frame["label"].tolist()),
         x=frame["people"].tolist(),
         orientation="h",
         marker_color=colours,

@@ -16,6 +16,7 @@ from qidash import auth, db, ingest, measures
 from qidash import models as m
 from qidash.auth import Viewer
 from qidash.scope import Scope
+from qidash.text import markdown_literal
 from qidash.ui.filters import Filters
 from tests.support import ROOT, TIMEOUT, open_page, programme_rows
 
@@ -125,7 +126,8 @@ def test_a_good_csv_is_previewed_loaded_and_shown_everywhere(programme):
     )
     # The audit record is on the page, and the uploader is empty again.
     assert any(
-        md.value.startswith(f"**Import {record.id}** · Loaded · by sign-in-off@qidash.local") for md in at.markdown
+        md.value.startswith(f"**Import {record.id}** · Loaded · by {markdown_literal('sign-in-off@qidash.local')}")
+        for md in at.markdown
     )
     assert not at.file_uploader[0].value
     history = frame_with(at, "imported_by")

@@ -7,7 +7,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from qidash import db, derive, export, ingest, scenarios, store
+from qidash import db, derive, export, ingest, scenarios, store, tabular
 from qidash import models as m
 from qidash.cli import main
 from qidash.scope import Scope
@@ -109,7 +109,7 @@ def test_text_that_would_run_as_a_formula_is_neutralised_and_read_back(new_engin
     row = {h: c for h, c in zip(heading, sheet[2], strict=True)}
     assert row["title"].value == "'=1+1" and row["title"].data_type == "s"
     assert (row["story"].value, row["lessons"].value) == ("'@SUM(A1)", "'-2+3")
-    assert export.neutralise("+44 20") == "'+44 20" and export.neutralise(-3) == -3
+    assert tabular.neutralise("+44 20") == "'+44 20" and tabular.neutralise(-3) == -3
     copy = new_engine()
     ingest.commit(copy, ingest.read_upload([("export.xlsx", book)]), user="t")
     with copy.connect() as conn:

@@ -19,6 +19,7 @@ from qidash.cli import main
 from qidash.exports import html_report, images, pptx_deck, svg
 from qidash.palette import label
 from qidash.scope import Scope
+from qidash.text import markdown_literal
 from qidash.views import showcase as sv
 from tests.support import engine_url, no_exceptions, open_page
 
@@ -531,7 +532,7 @@ def test_page_steps_through_every_slide_of_every_programme(scenario):
     for number, slide in enumerate(sc.slides, start=1):
         assert at.session_state["slide"] == number and at.query_params["slide"] == str(number)
         titles = [t.value for t in at.title]
-        assert slide.title in titles, (number, slide.title, titles)
+        assert markdown_literal(slide.title) in titles, (number, slide.title, titles)  # shown as written
         seen.append(slide.kind)
         if slide.kind == sv.KIND_PROJECT and sc.project(slide.project).chart:
             assert any(el.proto.spec for el in at.get("plotly_chart"))
@@ -551,7 +552,8 @@ def test_page_public_mode_and_presenting_from_a_link(app_database):
     at = open_page("showcase", "barnet", public=True, slide=2)
     no_exceptions(at)
     funnel = next(t for spec in plotly_specs(at) for t in spec["data"] if t["type"] == "funnel")
-    assert funnel["text"][-1] == "<5"  # Barnet has fewer than five people at its top tier
+    # Barnet has fewer than five people at its top tier: "<5", as plotly text (shown as written).
+    assert funnel["text"][-1] == "&lt;5"
     assert at.query_params["public"] == "1"
     assert any("Public mode" in c.value for c in at.caption)
     at.session_state["present"] = True

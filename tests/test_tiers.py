@@ -14,6 +14,7 @@ from qidash import catalog, db, measures, scenarios, tier_charts
 from qidash.measures import PATIENT_GROUP
 from qidash.palette import label
 from qidash.scope import Scope
+from qidash.text import markdown_literal
 from qidash.views import tiers as view
 from tests.support import connection_to
 
@@ -703,7 +704,7 @@ def test_page_funnel_is_the_measures_engines_for_every_programme(scenario):
     assert values(funnel["x"]) == [by_tier[t["code"]] for t in ladder]
     tiles = {m.label: m.value for m in at.metric}
     for tier in ladder:
-        assert tiles[tier["name"]] == f"{by_tier[tier['code']]:,}"
+        assert tiles[markdown_literal(tier["name"])] == f"{by_tier[tier['code']]:,}"  # shown as written
     assert tiles["Patients trained"] == f"{split['patients']:,}"
     table = at.table[0].value
     assert list(table["Conversion"]) == [

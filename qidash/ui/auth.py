@@ -18,6 +18,7 @@ from streamlit.errors import StreamlitSecretNotFoundError
 from qidash import auth, catalog
 from qidash.auth import ROLE_LABELS, SignInSetup, SignInSetupError, Viewer
 from qidash.models import ROLES
+from qidash.text import markdown_literal
 from qidash.ui import data
 
 LOG = logging.getLogger("qidash.auth")
@@ -93,13 +94,13 @@ def current_viewer(engine: Engine, setup: SignInSetup) -> Viewer:
     if result.viewer is None:
         st.title("You cannot use qidash yet")
         who = result.identity.get("email") or "an account without an email"
-        st.write(f"You are signed in as {who}.")
+        st.write(f"You are signed in as {markdown_literal(who)}.")  # the provider's words, as text
         st.warning(result.message(), icon=":material/person_off:")
         st.button("Sign out", on_click=st.logout)
         st.stop()
     viewer = result.viewer
     with st.sidebar:
-        st.caption(f"Signed in as {viewer.name or viewer.email} · {viewer.describe()}")
+        st.caption(markdown_literal(f"Signed in as {viewer.name or viewer.email} · {viewer.describe()}"))
         st.button("Sign out", on_click=st.logout, key="sign_out")
     return viewer
 

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Callable
+
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from sqlalchemy import Engine
+
+from qidash import auth, tabular
+from qidash.text import markdown_literal
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+log = logging.getLogger(__name__)
 
 
 def chart(fig: go.Figure, key: str) -> None:
@@ -21,5 +31,58 @@ def delta(now, before) -> int | float | None:
 
 
 def page_header(title: str, subtitle: str, filters) -> None:
+    """The page's title and a caption: the programme, the scope in names and the as-of date (the names
+    are imported, so shown as text)."""
     st.title(title)
-    st.caption(f"{subtitle} · {filters.label} · as of {filters.as_of:%d %B %Y}")
+    st.caption(markdown_literal(f"{subtitle} · {filters.label} · as of {filters.as_of:%d %B %Y}"))
+
+
+# --- downloads ------------------------------------------------------------------------------------------------
+
+
+def delivered(engine: Engine, actor: str, action: str, detail: dict, make: Callable[[], bytes]) -> bytes:
+    """``make()``'s bytes, with the download recorded in the audit trail as ``action`` by ``actor``
+    (``detail`` plus the file's size). Recording never fails the download: a failed audit write is
+    logged for the admin instead."""
+    data = make()
+    try:
+        auth.audit(engine, actor, action, {**detail, "bytes": len(data)})
+    except Exception:  # the visitor still gets the file; the log keeps why it went unrecorded
+        log.exception("could not record the download of %s by %s in the audit trail", detail.get("file"), actor)
+    return data
+
+
+def file_download(
+    label: str,
+    make: Callable[[], bytes],
+    *,
+    file_name: str,
+    mime: str,
+    what: str,
+    detail: dict | None = None,
+    action: str = "download",
+    where=None,
+    icon: str = ":material/download:",
+    **kw,
+) -> None:
+    """A download button whose file is made when clicked (not on every run of the page) and recorded in
+    the audit trail with the viewer's identity: ``what`` the file is, its name and ``detail``. ``where``:
+    the container to draw in (a column; the page by default)."""
+    engine, viewer = st.session_state["_engine"], st.session_state["_viewer"]
+    detail = {"what": what, "file": file_name, **(detail or {})}
+    (where or st).download_button(
+        label,
+        data=functools.partial(delivered, engine, viewer.email, action, detail, make),
+        file_name=file_name,
+        mime=mime,
+        icon=icon,
+        on_click="ignore",
+        **kw,
+    )
+
+
+def table_download(label: str, table: pd.DataFrame, *, file_name: str, what: str, detail: dict | None = None,
+                   **kw) -> None:
+    """:func:`file_download` of ``table`` as a CSV through the one formula-neutralising writer."""
+    file_download(label, functools.partial(tabular.frame_csv, table), file_name=file_name, mime="text/csv",
+                  what=what, detail=detail, **kw)

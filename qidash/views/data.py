@@ -3,9 +3,7 @@ record, the data-quality lists, and the users. No Streamlit here; the page draws
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass
 
 import pandas as pd
@@ -13,10 +11,10 @@ from sqlalchemy import Connection, Engine, select
 
 from qidash import auth, ingest
 from qidash import models as m
-from qidash.export import neutralise
 from qidash.ingest import DATA_QUALITY_TITLES, Report
 from qidash.palette import label
 from qidash.scope import Scope
+from qidash.tabular import csv_bytes
 
 OUTCOME_WORDS = {
     "loaded": "Loaded",
@@ -89,16 +87,12 @@ def problems_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def problems_csv(frame: pd.DataFrame) -> bytes:
     """The rejected rows as a CSV to fix the file by (UTF-8 with a BOM, for Excel). A value the admin
-    typed that a spreadsheet would run as a formula is neutralised, as in every export."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["file", "data", "row", "column", "value", "reason"])
-    for r in problems_table(frame).itertuples(index=False):
-        cells = [r.file, r.data, "" if pd.isna(r.row) else int(r.row), r.column, r.value, r.reason]
-        writer.writerow(
-            ["" if c is None or (not isinstance(c, str) and pd.isna(c)) else neutralise(c) for c in cells]
-        )
-    return buffer.getvalue().encode("utf-8-sig")
+    typed that a spreadsheet would run as a formula is neutralised, as in every file the app writes."""
+    rows = (
+        (r.file, r.data, None if pd.isna(r.row) else int(r.row), r.column, r.value, r.reason)
+        for r in problems_table(frame).itertuples(index=False)
+    )
+    return csv_bytes(["file", "data", "row", "column", "value", "reason"], rows)
 
 
 def outcome_message(result: ingest.LoadResult) -> tuple[str, str]:

@@ -882,7 +882,7 @@ def showcase_map(
 ) -> MapView | None:
     """The map slide alone (None when there is nothing to draw)."""
     view = capability_map_data(conn, scope, as_of, with_gaps=False)
-    areas = geo.pcn_areas(conn, geo.boundary_stamp())
+    areas = geo.within_area(geo.pcn_areas(conn, geo.boundary_stamp()), scope)  # a lead sees only their area
     if view.orgs.empty or (not areas.pcns and view.orgs[["latitude", "longitude"]].dropna().empty):
         return None
     values = {}

@@ -55,15 +55,16 @@ def stop_server(proc) -> None:
         proc.kill()
 
 
-def start_server(env_extra: dict | None = None, extra_args: list[str] | None = None, port: int | None = None):
-    """Start ``streamlit run app.py`` on a free port; return (process, base URL). Caller stops it."""
+def start_server(env_extra: dict | None = None, extra_args: list[str] | None = None, port: int | None = None,
+                 script: Path | None = None):
+    """Start ``streamlit run app.py`` (or ``script``) on a free port; return (process, base URL). Caller stops it."""
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("QIDASH_DB_URL", "QIDASH_AUTH")}
     env["QIDASH_DEMO_DIR"] = env.get("QIDASH_DEMO_DIR") or tempfile.mkdtemp(prefix="qidash-e2e-")
     env.update(env_extra or {})
     log = tempfile.NamedTemporaryFile(prefix="streamlit-", suffix=".log", delete=False)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(script or ROOT / "app.py"), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false", *(extra_args or [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
