@@ -7,6 +7,7 @@ import streamlit as st
 from qidash import catalog, charts, impact
 from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, fmt_num, fmt_pct, label
+from qidash.text import markdown_literal
 from qidash.ui import components, data
 from qidash.views import impact as impact_view
 from qidash.views.overview import overview_data
@@ -77,7 +78,7 @@ estimated = data.query(engine, impact.impact_report, filters.scope, filters.as_o
 shown = impact_view.lines(estimated.totals)
 if shown:
     for line in shown:
-        st.markdown(f"- {line.words}")
+        st.markdown(f"- {markdown_literal(line.words)}")
 else:
     st.info("No measure in this scope has a sustained improvement to estimate yet.")
 METHOD = (

@@ -266,7 +266,7 @@ if impact_tab.open:
             st.info("No measure of these projects has a sustained improvement to estimate yet.")
         else:
             for line in impact_view.lines(report.totals, limit=None):
-                st.markdown(f"- {line.words}")
+                st.markdown(f"- {markdown_literal(line.words)}")
             if report.totals:
                 st.markdown("**Over time**")
                 labels = {impact_view.unit_label(t): t for t in report.totals}

@@ -129,7 +129,7 @@ for measure in view.measures:
             st.markdown(f":green[**Improving:**] {measure['improving_reason']}.")
         shading, impact_words = measure_impact(measure)
         if impact_words:
-            st.caption(impact_words)
+            st.caption(markdown_literal(impact_words))
         suggestion = measure["suggestion"]
         if suggestion is not None:
             with st.container(border=True):

@@ -304,7 +304,7 @@ def impact_slide() -> None:
     st.caption(f"{view.programme} · {view.subtitle}")
     for line in view.impact:
         with st.container(border=True):
-            st.markdown(f"## {line.words[:1].upper() + line.words[1:]}", anchors=False)
+            st.markdown(f"## {literal(line.words[:1].upper() + line.words[1:])}", anchors=False)
     st.caption(
         "Each measure improved since its baseline is estimated against that baseline, from the change "
         "that began its improved phase to the date, in its own unit; only like is added to like. The "

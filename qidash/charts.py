@@ -163,7 +163,9 @@ def projects_by_priority(by_priority: pd.DataFrame, names: dict[str, str]) -> go
 
 def cumulative_impact(frame: pd.DataFrame, label: str, low: float, high: float) -> go.Figure:
     """The running total of one like-for-like impact (``frame``: period, cumulative) by month, with the
-    final estimate's range as a bar at its end (docs/impact.md)."""
+    final estimate's range as a bar at its end (docs/impact.md). ``label`` (imported words) is shown as
+    written."""
+    label = plotly_literal(label)
     traces = []
     if not frame.empty:
         traces.append(go.Scatter(

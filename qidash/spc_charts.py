@@ -340,7 +340,7 @@ def spc_chart(
         shapes.append(dict(type="line", xref="x", yref="y", x0=start, x1=end, y0=impact["baseline"] * s,
                            y1=impact["baseline"] * s, line=dict(color=NHS_GREY, width=1.5, dash="dot")))
         annotations.append(dict(x=start, y=impact["baseline"] * s, xref="x", yref="y",
-                                text=impact["words"], showarrow=False, xanchor="left",
+                                text=plotly_literal(impact["words"]), showarrow=False, xanchor="left",
                                 yanchor="bottom" if impact["later"] < impact["baseline"] else "top",
                                 font=dict(size=12, color=NHS_DARK_BLUE), bgcolor="rgba(255,255,255,0.8)"))
     value_range = _value_range(

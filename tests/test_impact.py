@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from qidash import analysis, cli, impact, spc, store
 from qidash.scope import Scope
+from qidash.text import markdown_literal
 
 D = dt.date
 
@@ -354,7 +355,22 @@ def test_the_overview_shows_the_impact_so_far(app_database):
     assert report.totals, "the Cornwall demo has sustained improvements to add up"
     shown = [md.value for md in at.markdown]
     for t in report.totals[:3]:
-        assert f"- {impact.total_words(t)}" in shown
+        assert f"- {markdown_literal(impact.total_words(t))}" in shown
+
+
+def test_imported_words_in_the_impact_are_shown_as_written():
+    from qidash import charts, spc_charts
+
+    name = "<b>Falls</b> {x} per 1,000 bed days"
+    unit = impact.counted_unit("u", name, "per 1,000 bed days")
+    assert unit == "<b>Falls</b> {x}"
+    fig = charts.cumulative_impact(
+        __import__("pandas").DataFrame({"period": [D(2023, 1, 1)], "cumulative": [4.0]}), unit, 1, 7
+    )
+    assert "<b>" not in fig.data[0].name and "&lt;b&gt;" in fig.data[0].name and "{x}" not in fig.data[0].name
+    result = stored([9, 11] * 6 + [6] * 12, "c", two())
+    shaded = spc_charts.spc_chart(result, impact={"start": 12, "baseline": 10, "later": 6, "words": unit})
+    assert any("&lt;b&gt;Falls" in (a.text or "") for a in shaded.layout.annotations)
 
 
 def test_public_mode_hides_small_totals_on_the_slide(any_demo):
