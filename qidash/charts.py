@@ -181,4 +181,4 @@ def cumulative_impact(frame: pd.DataFrame, label: str, low: float, high: float) 
                          color=NHS_DARK_BLUE, thickness=2, width=8),
             hovertemplate=f"{value:,.0f} ({low:,.0f} to {high:,.0f})<extra>estimate and range</extra>",
         ))
-    return figure(traces, height=300, yaxis=dict(title=label, rangemode="tozero"))
+    return figure(traces, height=300, yaxis=dict(title="Running total", rangemode="tozero"))
