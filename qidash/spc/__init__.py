@@ -18,30 +18,100 @@ import math
 
 import numpy as np
 
-from qidash.spc.result import (  # noqa: F401 - re-exported for ``spc.<name>``
-    KINDS, CONTROL_KINDS, RULESETS, DIRECTIONS, DEFAULT_LENGTHS, SpcResult, _num, _num_list, _nanmedian,
-    _as_float_array, phase_bounds, plotted_values,
+from qidash.spc.anhoej import (
+    anhoej_runs_analysis,
+    longest_run_max,
+    qbinom_05,
+    run_blocks,
+    useful_signs,
 )
-from qidash.spc.limits import (  # noqa: F401 - re-exported for ``spc.<name>``
-    D2, MR_SCREEN_FACTOR, Lines, limits_run, screened_amr, limits_i, limits_mr, limits_p, limits_u, limits_c,
+from qidash.spc.ihi import (
+    IHI_MIN_USEFUL,
+    ihi_runs_limits,
+    ihi_shift,
+    ihi_trend,
+)
+from qidash.spc.improvement import (
+    ASSURANCE_CLASS,
+    COMMON,
+    CONCERN,
+    IMPROVEMENT,
+    NEUTRAL_HIGH,
+    NEUTRAL_LOW,
+    POINT_TYPES,
+    SUGGEST_MIN_POINTS,
+    SUGGEST_SHIFT,
+    SUGGEST_WITHIN,
+    VARIATION_CLASS,
+    chart_assurance_icon,
+    chart_variation_icon,
+    improvement,
+    last_point,
+    phase_change,
+    point_types,
+    suggest_recalculation,
+)
+from qidash.spc.limits import (
+    D2,
+    MR_SCREEN_FACTOR,
+    Lines,
+    limits_c,
+    limits_i,
+    limits_mr,
+    limits_p,
+    limits_run,
+    limits_u,
     outside_limits,
+    screened_amr,
 )
-from qidash.spc.anhoej import (  # noqa: F401 - re-exported for ``spc.<name>``
-    qbinom_05, longest_run_max, run_blocks, useful_signs, anhoej_runs_analysis,
+from qidash.spc.nhs import (
+    COMMON_CAUSE,
+    NHS_LIMIT,
+    NHS_MIN_BASELINE,
+    NHS_SHORT_GROUP,
+    NhsLimits,
+    assurance_icon,
+    label_score,
+    nhs_limits,
+    nhs_part_of_run,
+    nhs_point_type,
+    nhs_position,
+    nhs_shift_scores,
+    nhs_special_cause_type,
+    nhs_trend_direction,
+    nhs_trend_scores,
+    nhs_two_in_three,
+    variation_icon,
 )
-from qidash.spc.nhs import (  # noqa: F401 - re-exported for ``spc.<name>``
-    NHS_LIMIT, NHS_SHORT_GROUP, NHS_MIN_BASELINE, COMMON_CAUSE, NhsLimits, nhs_limits, nhs_position,
-    nhs_trend_scores, nhs_shift_scores, nhs_part_of_run, nhs_two_in_three, nhs_trend_direction,
-    nhs_special_cause_type, label_score, nhs_point_type, variation_icon, assurance_icon,
+from qidash.spc.result import (
+    CONTROL_KINDS,
+    DEFAULT_LENGTHS,
+    DIRECTIONS,
+    KINDS,
+    RULESETS,
+    SpcResult,
+    _as_float_array,
+    _nanmedian,
+    _num,
+    _num_list,
+    phase_bounds,
+    plotted_values,
 )
-from qidash.spc.ihi import (  # noqa: F401 - re-exported for ``spc.<name>``
-    IHI_MIN_USEFUL, ihi_runs_limits, ihi_shift, ihi_trend,
-)
-from qidash.spc.improvement import (  # noqa: F401 - re-exported for ``spc.<name>``
-    COMMON, IMPROVEMENT, CONCERN, NEUTRAL_HIGH, NEUTRAL_LOW, POINT_TYPES, VARIATION_CLASS, ASSURANCE_CLASS,
-    point_types, last_point, chart_variation_icon, chart_assurance_icon, phase_change, improvement,
-    SUGGEST_SHIFT, SUGGEST_WITHIN, SUGGEST_MIN_POINTS, suggest_recalculation,
-)
+
+# Every name of the engine, wherever it lives in the package: ``spc.X`` and ``from qidash.spc import X``.
+__all__ = [
+    "ASSURANCE_CLASS", "COMMON", "COMMON_CAUSE", "CONCERN", "CONTROL_KINDS", "D2", "DEFAULT_LENGTHS",
+    "DIRECTIONS", "IHI_MIN_USEFUL", "IMPROVEMENT", "KINDS", "Lines", "MR_SCREEN_FACTOR", "NEUTRAL_HIGH",
+    "NEUTRAL_LOW", "NHS_LIMIT", "NHS_MIN_BASELINE", "NHS_SHORT_GROUP", "NhsLimits", "POINT_TYPES", "RULESETS",
+    "SUGGEST_MIN_POINTS", "SUGGEST_SHIFT", "SUGGEST_WITHIN", "SpcResult", "VARIATION_CLASS", "analyse",
+    "anhoej_runs_analysis", "assurance_icon", "chart_assurance_icon", "chart_variation_icon",
+    "ihi_runs_limits", "ihi_shift", "ihi_trend", "improvement", "label_score", "last_point",
+    "latest_phase_summary", "limits_c", "limits_i", "limits_mr", "limits_p", "limits_run", "limits_u",
+    "longest_run_max", "nhs_limits", "nhs_part_of_run", "nhs_point_type", "nhs_position", "nhs_shift_scores",
+    "nhs_special_cause_type", "nhs_trend_direction", "nhs_trend_scores", "nhs_two_in_three", "outside_limits",
+    "phase_bounds", "phase_change", "plotted_values", "point_types", "qbinom_05", "run_blocks",
+    "screened_amr", "suggest_recalculation", "useful_signs", "variation_icon",
+]
 
 
 # --------------------------------------------------------------------------------------------------
