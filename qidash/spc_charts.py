@@ -16,42 +16,25 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from qidash import spc
-from qidash.icons import MID_GREY, PURPLE
+from qidash import chart_geometry, spc
 from qidash.palette import (
     NHS_BLUE,
     NHS_DARK_BLUE,
     NHS_GREEN,
     NHS_GREY,
     NHS_LIGHT_BLUE,
-    NHS_ORANGE,
     NHS_PALE_GREY,
 )
-from qidash.spc import COMMON, CONCERN, IMPROVEMENT, NEUTRAL_HIGH, NEUTRAL_LOW, POINT_TYPES, point_types
+from qidash.spc import point_types
 from qidash.text import plotly_literal, plotly_literals
 
 FONT = dict(family="Arial, Helvetica, sans-serif", size=13, color="#212B32")
-LIMIT_GREY = "#9AA8B2"
-
-POINT_COLOURS = {
-    COMMON: MID_GREY,
-    IMPROVEMENT: NHS_BLUE,
-    CONCERN: NHS_ORANGE,
-    NEUTRAL_HIGH: PURPLE,
-    NEUTRAL_LOW: PURPLE,
-}
-POINT_LABELS = {
-    COMMON: "Common cause",
-    IMPROVEMENT: "Special cause: improvement",
-    CONCERN: "Special cause: concern",
-    NEUTRAL_HIGH: "Special cause: high (no direction)",
-    NEUTRAL_LOW: "Special cause: low (no direction)",
-}
-CHANGE_STYLE = {  # change kind -> (legend name, marker symbol, colour)
-    "pdsa": ("PDSA cycle", "triangle-down", NHS_DARK_BLUE),
-    "change": ("Change", "diamond", NHS_GREEN),
-    "rebase": ("Rebase (new phase)", "square", NHS_GREY),
-}
+# The visual rules (colours and words of each point class, line and mark styles) are the chart
+# geometry's, shared with the SVG and PowerPoint exports; these names keep reading them here.
+LIMIT_GREY = chart_geometry.LIMIT_GREY
+POINT_COLOURS = chart_geometry.POINT_COLOURS
+POINT_LABELS = chart_geometry.POINT_LABELS
+CHANGE_STYLE = {kind: (m.name, m.symbol, m.colour) for kind, m in chart_geometry.MARK_STYLES.items()}
 
 # The IHI progress scale (0.5-5.0), in the words teams score themselves with.
 IHI_SCORES = {
@@ -78,16 +61,8 @@ NO_SCORE = ("No score yet", NHS_PALE_GREY)
 # --- units ---------------------------------------------------------------------------------------------
 
 
-def scale_of(kind: str) -> float:
-    """p charts hold proportions and are shown as percentages."""
-    return 100.0 if kind == "p" else 1.0
-
-
-def shown_target(kind: str, target: float | None) -> float | None:
-    """The target on the chart's scale (a p-chart target given as a proportion is shown in %)."""
-    if target is None:
-        return None
-    return target * 100 if kind == "p" and target <= 1 else target
+scale_of = chart_geometry.scale_of
+shown_target = chart_geometry.shown_target
 
 
 def value_title(kind: str, unit: str | None) -> str:
@@ -138,10 +113,6 @@ def chart_data(result: dict) -> pd.DataFrame:
 
 
 # --- the chart -------------------------------------------------------------------------------------------
-
-
-def _scaled(values: list, s: float) -> list:
-    return [None if v is None else v * s for v in values]
 
 
 def _layout_spec(height: int, **kw) -> dict:
@@ -205,14 +176,16 @@ def spc_chart(
     of :func:`qidash.impact.benefit` in words) shades the gap between the baseline's centre line and
     the later phase's over that phase, labelled with the estimate and its range.
     """
-    kind = result.get("kind") or "run"
-    s = scale_of(kind)
-    x = list(result.get("periods") or range(len(result["y"])))
-    y = _scaled(result["y"], s)
-    cl, lcl, ucl = _scaled(result["cl"], s), _scaled(result["lcl"], s), _scaled(result["ucl"], s)
-    types = point_types(result)
-    bounds = spc.phase_bounds(result.get("phases"), len(y))
-    centre_name = "Median" if kind == "run" else "Mean" if kind == "xmr" else "Centre line"
+    g = chart_geometry.geometry(result, changes=changes, target=target, suggestion=suggestion, impact=impact)
+    kind = g.kind
+    x, y = list(g.x), list(g.y)
+    cl, lcl, ucl = list(g.cl), list(g.lcl), list(g.ucl)
+    bounds = list(g.bounds)
+    centre_name = g.centre_name
+    data_style = chart_geometry.LINE_STYLES[chart_geometry.DATA]
+    centre_style = chart_geometry.LINE_STYLES[chart_geometry.CENTRE]
+    limit_style = chart_geometry.LINE_STYLES[chart_geometry.UPPER]
+    target_style = chart_geometry.LINE_STYLES[chart_geometry.TARGET]
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -222,33 +195,33 @@ def spc_chart(
             name="Data",
             showlegend=False,
             hoverinfo="skip",
-            line=dict(color=MID_GREY, width=1.5),
+            line=dict(color=data_style.colour, width=1.5),
             connectgaps=True,
         )
     )
-    # Limits that vary with the denominator are steps; dashes would break them into noise.
-    limit_shape, limit_dash = ("hvh", None) if kind in ("p", "u") else ("linear", "dash")
+    limit_shape, limit_dash = ("hvh", None) if g.stepped_limits else ("linear", "dash")
     for k, (a, b) in enumerate(bounds):
         phase = f" (phase {k + 1})" if len(bounds) > 1 else ""
-        fig.add_trace(_line(x[a:b], cl[a:b], centre_name, NHS_GREY, showlegend=k == 0, group="cl", width=2))
+        fig.add_trace(_line(x[a:b], cl[a:b], centre_name, centre_style.colour, showlegend=k == 0, group="cl", width=2))
         fig.data[-1].hovertemplate = f"{centre_name}{phase}: %{{y:.3g}}<extra></extra>"
-        for name, line in (("Upper limit", ucl), ("Lower limit", lcl)):
+        for role, line in ((chart_geometry.UPPER, ucl), (chart_geometry.LOWER, lcl)):
+            name = chart_geometry.LIMIT_NAMES[role]
             if any(v is not None for v in line[a:b]):
                 fig.add_trace(
                     _line(
                         x[a:b],
                         line[a:b],
-                        "Control limits",
-                        LIMIT_GREY,
+                        chart_geometry.LIMITS_LEGEND,
+                        limit_style.colour,
                         dash=limit_dash,
                         width=1.2,
                         shape=limit_shape,
-                        showlegend=k == 0 and name == "Upper limit",
+                        showlegend=k == 0 and role == chart_geometry.UPPER,
                         group="limits",
                     )
                 )
                 fig.data[-1].hovertemplate = f"{name}{phase}: %{{y:.3g}}<extra></extra>"
-    shown = shown_target(kind, target)
+    shown = g.target
     if shown is not None and x:
         fig.add_trace(
             go.Scatter(
@@ -256,14 +229,11 @@ def spc_chart(
                 y=[shown, shown],
                 mode="lines",
                 name=f"Target {format_value(shown, kind)}",
-                line=dict(color=NHS_GREEN, width=2, dash="dash"),
+                line=dict(color=target_style.colour, width=2, dash="dash"),
                 hoverinfo="skip",
             )
         )
-    for t in POINT_TYPES:
-        idx = [i for i, v in enumerate(types) if v == t]
-        if not idx:
-            continue
+    for t, idx in g.points_by_type():
         fig.add_trace(
             go.Scatter(
                 x=[x[i] for i in idx],
@@ -271,18 +241,17 @@ def spc_chart(
                 mode="markers",
                 name=POINT_LABELS[t],
                 marker=dict(
-                    color=POINT_COLOURS[t], size=7 if t == COMMON else 9, line=dict(color="white", width=1)
+                    color=chart_geometry.point_colour(t),
+                    size=9 if chart_geometry.is_special(t) else 7,
+                    line=dict(color="white", width=1),
                 ),
                 hovertemplate="%{x|%b %Y}: %{y:.3g}"
                 + ("%" if kind == "p" else "")
                 + f"<extra>{POINT_LABELS[t]}</extra>",
             )
         )
-    changes = list(changes or [])
-    for change_kind, (name, symbol, colour) in CHANGE_STYLE.items():
-        mine = [c for c in changes if (c.get("kind") or "pdsa") == change_kind]
-        if not mine:
-            continue
+    for style, mine in g.changes_by_kind():
+        name = style.name
         fig.add_trace(
             go.Scatter(
                 x=[str(c["day"]) for c in mine],
@@ -290,7 +259,7 @@ def spc_chart(
                 yaxis="y2",
                 mode="markers",
                 name=name,
-                marker=dict(symbol=symbol, size=11, color=colour, line=dict(color="white", width=1)),
+                marker=dict(symbol=style.symbol, size=11, color=style.colour, line=dict(color="white", width=1)),
                 customdata=plotly_literals(c["title"] for c in mine),
                 hovertemplate=f"<b>{name}</b> %{{x|%d %b %Y}}<br>%{{customdata}}<extra></extra>",
             )
@@ -306,7 +275,7 @@ def spc_chart(
             y1=0.92,
             line=dict(color=NHS_GREY, width=1.5, dash="dot"),
         )
-        for a, _ in bounds[1:]
+        for a in g.phase_starts
     ]
     annotations = [
         dict(
@@ -320,11 +289,10 @@ def spc_chart(
             yanchor="top",
             font=dict(size=11, color=NHS_GREY),
         )
-        for k, (a, _) in enumerate(bounds[1:])
+        for k, a in enumerate(g.phase_starts)
     ]
-    if suggestion is not None and x:
-        start = x[suggestion["start"]]
-        end = x[next((b for a, b in bounds if a <= suggestion["start"] < b), len(x)) - 1]
+    if g.suggestion is not None:
+        start, end = x[g.suggestion.start], x[g.suggestion.end]
         shapes.append(dict(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=0.92,
                            fillcolor=NHS_LIGHT_BLUE, opacity=0.12, line=dict(width=0), layer="below"))
         shapes.append(dict(type="line", xref="x", yref="paper", x0=start, x1=start, y0=0, y1=0.92,
@@ -332,19 +300,19 @@ def spc_chart(
         annotations.append(dict(x=start, y=0.86, xref="x", yref="paper", text="Suggested new phase",
                                 showarrow=False, xanchor="left", yanchor="top",
                                 font=dict(size=11, color=NHS_DARK_BLUE)))
-    if impact is not None and x:
-        start, end = x[impact["start"]], x[-1]
-        low, high = sorted((impact["baseline"] * s, impact["later"] * s))
-        shapes.append(dict(type="rect", xref="x", yref="y", x0=start, x1=end, y0=low, y1=high,
+    if g.impact is not None:
+        gap = g.impact
+        start, end = x[gap.band.start], x[gap.band.end]
+        shapes.append(dict(type="rect", xref="x", yref="y", x0=start, x1=end, y0=gap.band.low, y1=gap.band.high,
                            fillcolor=NHS_GREEN, opacity=0.18, line=dict(width=0), layer="below"))
-        shapes.append(dict(type="line", xref="x", yref="y", x0=start, x1=end, y0=impact["baseline"] * s,
-                           y1=impact["baseline"] * s, line=dict(color=NHS_GREY, width=1.5, dash="dot")))
-        annotations.append(dict(x=start, y=impact["baseline"] * s, xref="x", yref="y",
-                                text=plotly_literal(impact["words"]), showarrow=False, xanchor="left",
-                                yanchor="bottom" if impact["later"] < impact["baseline"] else "top",
+        shapes.append(dict(type="line", xref="x", yref="y", x0=start, x1=end, y0=gap.baseline,
+                           y1=gap.baseline, line=dict(color=NHS_GREY, width=1.5, dash="dot")))
+        annotations.append(dict(x=start, y=gap.baseline, xref="x", yref="y",
+                                text=plotly_literal(gap.words), showarrow=False, xanchor="left",
+                                yanchor="bottom" if gap.later < gap.baseline else "top",
                                 font=dict(size=12, color=NHS_DARK_BLUE), bgcolor="rgba(255,255,255,0.8)"))
     value_range = _value_range(
-        y, cl, lcl, ucl, [shown] if shown is not None else [], headroom=0.16 if changes else 0
+        y, cl, lcl, ucl, [shown] if shown is not None else [], headroom=0.16 if g.changes else 0
     )
     _layout(
         fig,
@@ -363,12 +331,11 @@ def spc_chart(
 
 def small_multiple(result: dict, *, target: float | None = None, height: int = 170) -> go.Figure:
     """A compact chart for the portfolio grid: data, centre line and limits per phase, points by type."""
-    kind = result.get("kind") or "run"
-    s = scale_of(kind)
-    x = list(result.get("periods") or range(len(result["y"])))
-    y = _scaled(result["y"], s)
-    types = point_types(result)
-    bounds = spc.phase_bounds(result.get("phases"), len(y))
+    g = chart_geometry.geometry(result, target=target)
+    kind = g.kind
+    x, y = list(g.x), list(g.y)
+    types = g.point_types
+    bounds = list(g.bounds)
 
     def gapped(values: list) -> tuple[list, list]:
         # One trace per line, with a gap between phases, keeps the figure small and fast.
@@ -382,14 +349,12 @@ def small_multiple(result: dict, *, target: float | None = None, height: int = 1
         return gx, gy
 
     traces = []
-    for values, colour, dash in (
-        (result["cl"], NHS_GREY, None),
-        (result["ucl"], LIMIT_GREY, "dash"),
-        (result["lcl"], LIMIT_GREY, "dash"),
-    ):
+    for values, role in ((g.cl, chart_geometry.CENTRE), (g.ucl, chart_geometry.UPPER), (g.lcl, chart_geometry.LOWER)):
+        style = chart_geometry.LINE_STYLES[role]
+        colour, dash = style.colour, "dash" if style.dashed else None
         if any(v is not None for v in values):
-            gx, gy = gapped(_scaled(values, s))
-            stepped = dash is not None and kind in ("p", "u")
+            gx, gy = gapped(list(values))
+            stepped = dash is not None and g.stepped_limits
             traces.append(
                 go.Scatter(
                     x=gx,
@@ -405,7 +370,7 @@ def small_multiple(result: dict, *, target: float | None = None, height: int = 1
                     ),
                 )
             )
-    shown = shown_target(kind, target)
+    shown = g.target
     if shown is not None and x:
         traces.append(
             go.Scatter(
@@ -413,17 +378,17 @@ def small_multiple(result: dict, *, target: float | None = None, height: int = 1
                 y=[shown, shown],
                 mode="lines",
                 hoverinfo="skip",
-                line=dict(color=NHS_GREEN, width=1.2, dash="dot"),
+                line=dict(color=chart_geometry.LINE_STYLES[chart_geometry.TARGET].colour, width=1.2, dash="dot"),
             )
         )
-    colours = [POINT_COLOURS.get(t, MID_GREY) for t in types]
-    sizes = [4 if t in (COMMON, None) else 6 for t in types]
+    colours = [chart_geometry.point_colour(t) for t in types]
+    sizes = [6 if chart_geometry.is_special(t) else 4 for t in types]
     traces.append(
         go.Scatter(
             x=x,
             y=y,
             mode="lines+markers",
-            line=dict(color=MID_GREY, width=1),
+            line=dict(color=chart_geometry.LINE_STYLES[chart_geometry.DATA].colour, width=1),
             marker=dict(color=colours, size=sizes),
             hovertemplate="%{x|%b %Y}: %{y:.3g}" + ("%" if kind == "p" else "") + "<extra></extra>",
         )
@@ -439,7 +404,7 @@ def small_multiple(result: dict, *, target: float | None = None, height: int = 1
             y1=1,
             line=dict(color=NHS_GREY, width=1, dash="dot"),
         )
-        for a, _ in bounds[1:]
+        for a in g.phase_starts
     ]
     return _figure(
         traces,

@@ -1,4 +1,4 @@
-"""Tests of the run-chart and SPC engine (qidash/spc.py) against reference/spc-rules.md.
+"""Tests of the run-chart and SPC engine (qidash/spc/) against reference/spc-rules.md.
 
 Two kinds of test: the nine public worked examples produced by the peer R packages' own tests (public
 data and their published results, kept in tests/fixtures/spc-public-cases.json), and hand-worked series

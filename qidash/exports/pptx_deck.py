@@ -27,7 +27,7 @@ from pptx.oxml.ns import qn
 from pptx.oxml.xmlchemy import OxmlElement
 from pptx.util import Emu, Inches, Pt
 
-from qidash import icons, maps, spc_charts
+from qidash import chart_geometry, icons, maps, spc_charts
 from qidash.exports import svg
 from qidash.palette import NHS_BLUE, NHS_DARK_BLUE, NHS_GREEN, NHS_GREY, NHS_ORANGE, NHS_PALE_GREY
 from qidash.tier_charts import tier_colour
@@ -404,6 +404,8 @@ def add_spc_chart(slide, chart: ChartSeries, x, y, w, h, font_pt: int = 11, lege
     c.category_axis.format.line.color.rgb = _rgb("#AEB7BD")
     hidden = []
     seen = set()
+    roles = {line.name: line.role for line in chart.drawn_lines()}
+    styles = chart_geometry.LINE_STYLES
     for i, (name, series) in enumerate(zip(lines, c.plots[0].series, strict=True)):
         series.smooth = False
         fmt = series.format
@@ -411,28 +413,30 @@ def add_spc_chart(slide, chart: ChartSeries, x, y, w, h, font_pt: int = 11, lege
         if base in seen:
             hidden.append(i)
         seen.add(base)
-        if name == chart.name:
-            fmt.line.color.rgb, fmt.line.width = _rgb(MID_GREY), Pt(1.5)
+        role = roles.get(name)
+        if role == chart_geometry.DATA:
+            data_colour = styles[chart_geometry.DATA].colour
+            fmt.line.color.rgb, fmt.line.width = _rgb(data_colour), Pt(1.5)
             series.marker.style, series.marker.size = XL_MARKER_STYLE.CIRCLE, 5
             series.marker.format.fill.solid()
-            series.marker.format.fill.fore_color.rgb = _rgb(MID_GREY)
+            series.marker.format.fill.fore_color.rgb = _rgb(data_colour)
             series.marker.format.line.fill.background()
             for j, t in enumerate(chart.point_types):
-                if t and t != spc_charts.COMMON:
+                if chart_geometry.is_special(t):
                     pt = series.points[j]
                     pt.marker.style, pt.marker.size = XL_MARKER_STYLE.CIRCLE, 8
                     pt.marker.format.fill.solid()
-                    pt.marker.format.fill.fore_color.rgb = _rgb(spc_charts.POINT_COLOURS[t])
+                    pt.marker.format.fill.fore_color.rgb = _rgb(chart_geometry.point_colour(t))
                     pt.marker.format.line.fill.background()
         elif name in (PDSA_SERIES, CHANGE_SERIES):
             fmt.line.fill.background()
-            colour = NHS_DARK_BLUE if name == PDSA_SERIES else NHS_GREEN
+            kind = "pdsa" if name == PDSA_SERIES else "change"
+            colour = chart_geometry.mark_style(kind).colour
             series.marker.style = XL_MARKER_STYLE.TRIANGLE if name == PDSA_SERIES else XL_MARKER_STYLE.DIAMOND
             series.marker.size = 10
             series.marker.format.fill.solid()
             series.marker.format.fill.fore_color.rgb = _rgb(colour)
             series.marker.format.line.fill.background()
-            kind = "pdsa" if name == PDSA_SERIES else "change"
             for j, numbers in enumerate(chart.marks(kind)):
                 if numbers is not None:
                     label = series.points[j].data_label
@@ -443,16 +447,13 @@ def add_spc_chart(slide, chart: ChartSeries, x, y, w, h, font_pt: int = 11, lege
                     label.font.color.rgb = _rgb(colour)
         else:
             series.marker.style = XL_MARKER_STYLE.NONE
-            if base == chart.centre_name:
-                fmt.line.color.rgb, fmt.line.width = _rgb(NHS_GREY), Pt(2)
-            elif base == "Target":
-                fmt.line.color.rgb, fmt.line.width = _rgb(NHS_GREEN), Pt(2)
+            style = styles[role]
+            limit = role in chart_geometry.LIMITS
+            fmt.line.color.rgb, fmt.line.width = _rgb(style.colour), Pt(1.25 if limit else 2)
+            if style.dashed:
                 fmt.line.dash_style = MSO_LINE_DASH_STYLE.DASH
-            else:
-                fmt.line.color.rgb, fmt.line.width = _rgb(spc_charts.LIMIT_GREY), Pt(1.25)
-                fmt.line.dash_style = MSO_LINE_DASH_STYLE.DASH
-                if base == "Lower limit":
-                    hidden.append(i)
+            if role == chart_geometry.LOWER:
+                hidden.append(i)
     c.has_legend = legend
     if not legend:
         return frame

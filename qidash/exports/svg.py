@@ -10,15 +10,24 @@ from __future__ import annotations
 import math
 from html import escape
 
-from qidash import icons, maps, spc_charts
-from qidash.palette import NHS_DARK_BLUE, NHS_GREEN, NHS_GREY, NHS_PALE_GREY
+from qidash import chart_geometry, icons, maps, spc_charts
+from qidash.palette import NHS_GREY, NHS_PALE_GREY
 from qidash.tier_charts import _text_on, tier_colour
 from qidash.views.showcase import ChartSeries, Funnel, MapView
 
 FONT = "Arial, Helvetica, sans-serif"
 TEXT = "#212B32"
-LIMIT_GREY = spc_charts.LIMIT_GREY
-CHANGE_MARKS = {"pdsa": ("PDSA cycle", NHS_DARK_BLUE), "change": ("Change adopted", NHS_GREEN)}
+LIMIT_GREY = chart_geometry.LIMIT_GREY
+# Colours and which class is special are the chart geometry's; widths and dash patterns are this drawing's.
+CHANGE_MARKS = {kind: (name, chart_geometry.mark_style(kind).colour)
+                for kind, name in (("pdsa", "PDSA cycle"), ("change", "Change adopted"))}
+LINE_WIDTHS = {  # role -> (stroke width, dash pattern or None)
+    chart_geometry.DATA: (1.5, None),
+    chart_geometry.CENTRE: (2, None),
+    chart_geometry.UPPER: (1.3, "6 4"),
+    chart_geometry.LOWER: (1.3, "6 4"),
+    chart_geometry.TARGET: (2, "8 5"),
+}
 
 
 def _num(x: float) -> str:
@@ -129,21 +138,11 @@ def spc_chart(chart: ChartSeries, width: int = 720, height: int = 400, legend: b
             f'<line x1="{_num(xd)}" x2="{_num(xd)}" y1="{top + 8}" y2="{top + ph}" stroke="{NHS_GREY}" '
             f'stroke-width="1.5" stroke-dasharray="2 3"/>'
         )
-    lines = chart.lines()
-    styles = {}
-    for name in lines:
-        if name == chart.name:
-            styles[name] = ("#768692", 1.5, None)
-        elif name.startswith(chart.centre_name):
-            styles[name] = (NHS_GREY, 2, None)
-        elif name.startswith(("Upper limit", "Lower limit")):
-            styles[name] = (LIMIT_GREY, 1.3, "6 4")
-        elif name == "Target":
-            styles[name] = (NHS_GREEN, 2, "8 5")
-    for name, values in lines.items():
-        colour, w, dash = styles[name]
+    for line in chart.drawn_lines():
+        values, colour = line.values, line.style.colour
+        w, dash = LINE_WIDTHS[line.role]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        for run in _runs(values, connect=name == chart.name):
+        for run in _runs(values, connect=line.role == chart_geometry.DATA):
             pts = " ".join(f"{_num(x(i))},{_num(y(values[i]))}" for i in run)
             if len(run) == 1:
                 continue
@@ -153,8 +152,8 @@ def spc_chart(chart: ChartSeries, width: int = 720, height: int = 400, legend: b
     for i, (v, t) in enumerate(zip(chart.values, chart.point_types, strict=True)):
         if v is None:
             continue
-        colour = spc_charts.POINT_COLOURS.get(t, "#768692")
-        r = 3.5 if t in (None, spc_charts.COMMON) else 5
+        colour = chart_geometry.point_colour(t)
+        r = 5 if chart_geometry.is_special(t) else 3.5
         out.append(
             f'<circle cx="{_num(x(i))}" cy="{_num(y(v))}" r="{r}" fill="{colour}" stroke="white" stroke-width="1">'
             f"<title>{escape(_month_long(chart.periods[i]))}: {escape(chart.fmt(v))}</title></circle>"
@@ -183,15 +182,21 @@ def spc_chart(chart: ChartSeries, width: int = 720, height: int = 400, legend: b
 
 
 def _legend_items(chart: ChartSeries) -> list[tuple]:
-    items = [("line", "#768692", None, chart.name), ("line", NHS_GREY, None, chart.centre_name)]
-    if any(k.startswith("Upper limit") for k in chart.lines()):
-        items.append(("line", LIMIT_GREY, "6 4", "Control limits"))
+    styles = chart_geometry.LINE_STYLES
+    items = [
+        ("line", styles[chart_geometry.DATA].colour, None, chart.name),
+        ("line", styles[chart_geometry.CENTRE].colour, None, chart.centre_name),
+    ]
+    if any(line.role == chart_geometry.UPPER for line in chart.drawn_lines()):
+        items.append(("line", styles[chart_geometry.UPPER].colour, LINE_WIDTHS[chart_geometry.UPPER][1],
+                      chart_geometry.LIMITS_LEGEND))
     if chart.target is not None:
-        items.append(("line", NHS_GREEN, "8 5", f"Target {chart.fmt(chart.target)}"))
+        items.append(("line", styles[chart_geometry.TARGET].colour, LINE_WIDTHS[chart_geometry.TARGET][1],
+                      f"Target {chart.fmt(chart.target)}"))
     present = {t for t in chart.point_types if t}
-    for t in spc_charts.POINT_TYPES:
-        if t in present and t != spc_charts.COMMON:
-            items.append(("dot", spc_charts.POINT_COLOURS[t], None, spc_charts.POINT_LABELS[t]))
+    for t in chart_geometry.POINT_TYPES:
+        if t in present and chart_geometry.is_special(t):
+            items.append(("dot", chart_geometry.point_colour(t), None, chart_geometry.POINT_LABELS[t]))
     kinds = {a.kind for a in chart.annotations}
     for kind, (name, colour) in CHANGE_MARKS.items():
         if kind in kinds:

@@ -27,7 +27,7 @@ from itertools import pairwise
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from qidash import catalog, db, geo, icons, impact, maps, measures, spc, spc_charts
+from qidash import catalog, chart_geometry, db, geo, icons, impact, maps, measures, spc, spc_charts
 from qidash import models as m
 from qidash.palette import fmt_int, fmt_pct, in_sentence, label
 from qidash.scope import Scope
@@ -217,25 +217,18 @@ class ChartSeries:
         starts = [0, *self.phase_starts, len(self.periods)]
         return list(pairwise(starts))
 
+    def drawn_lines(self) -> tuple[chart_geometry.Line, ...]:
+        """Every line a chart draws, in drawing order, each with its role for its style
+        (:func:`qidash.chart_geometry.chart_lines`): the data, the centre line and limits per phase, the
+        target."""
+        return chart_geometry.chart_lines(
+            self.name, self.centre_name, self.values, self.centre, self.upper, self.lower, self.phases, self.target
+        )
+
     def lines(self) -> dict[str, tuple]:
         """Every series a chart draws, by name, one value (or None) per period, in drawing order:
         the data, the centre line and limits per phase, the target. Exports write exactly these."""
-        n = len(self.periods)
-        out: dict[str, tuple] = {self.name: self.values}
-        many = len(self.phases) > 1
-        for k, (a, b) in enumerate(self.phases):
-            suffix = f" (phase {k + 1})" if many else ""
-            for name, line in (
-                (self.centre_name, self.centre),
-                ("Upper limit", self.upper),
-                ("Lower limit", self.lower),
-            ):
-                segment = tuple(line[i] if a <= i < b else None for i in range(n))
-                if any(v is not None for v in segment):
-                    out[name + suffix] = segment
-        if self.target is not None:
-            out["Target"] = (self.target,) * n
-        return out
+        return {line.name: line.values for line in self.drawn_lines()}
 
     def marks(self, kind: str) -> tuple:
         """The ``kind`` (pdsa | change) annotations as a series: one entry per period, the numbers of
@@ -607,14 +600,14 @@ def chart_series(measure: dict) -> ChartSeries:
         unit=measure["unit"],
         improvement=measure["improvement"],
         y_title=spc_charts.value_title(kind, measure["unit"]),
-        centre_name="Median" if kind == "run" else "Mean" if kind == "xmr" else "Centre line",
+        centre_name=chart_geometry.centre_name(kind),
         periods=periods,
         values=scaled(result["y"]),
         centre=scaled(result["cl"]),
         lower=scaled(result["lcl"]),
         upper=scaled(result["ucl"]),
         point_types=tuple(spc.point_types(result)),
-        phase_starts=tuple(a for a, _ in bounds[1:]),
+        phase_starts=chart_geometry.phase_starts(bounds),
         target=spc_charts.shown_target(kind, measure["target"]),
         target_raw=measure["target"],
         annotations=tuple(annotations),
