@@ -12,8 +12,9 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from qidash import models as m
@@ -363,3 +364,63 @@ def suggested_recalculation(
         "the new process its own centre line and limits."
     )
     return shift | {"starts_on": periods[start], "change": title, "changed_on": day, "words": words}
+
+
+@dataclass(frozen=True)
+class _MeasureKey:
+    """What :func:`_rebase_dates` reads of a measure."""
+
+    id: int
+    project_id: int
+
+
+def with_periods(result, periods: list[dt.date]) -> dict:
+    """An engine result as the stored dict: ``to_dict()`` plus ISO ``periods``."""
+    out = result.to_dict()
+    out["periods"] = [p.isoformat() for p in periods]
+    return out
+
+
+# What :func:`reanalysed` needs of each measure, to select beside whatever else a caller reads.
+REANALYSIS_COLUMNS = (
+    m.Measure.id.label("measure_id"),
+    m.Measure.project_id,
+    m.Measure.chart,
+    m.Measure.improvement,
+    m.Measure.target,
+)
+
+
+def reanalysed(conn: Connection, rows: list[dict], as_of: dt.date) -> dict[int, tuple[dict, dict] | None]:
+    """For measures whose stored analysis runs past ``as_of``: measure id -> (result dict with periods,
+    latest-phase summary, with the ``baseline_change`` and ``baseline_changed_on`` of an improvement
+    since baseline) on the observations up to ``as_of``, or None when none is that old.
+
+    ``rows`` need the :data:`REANALYSIS_COLUMNS`: ``measure_id``, ``project_id``, ``chart``,
+    ``improvement`` and ``target``.
+    """
+    if not rows:
+        return {}
+    ids = [r["measure_id"] for r in rows]
+    series = _series_by_measure(conn, ids, as_of)
+    keys = [_MeasureKey(r["measure_id"], r["project_id"]) for r in rows]
+    rebases = rebase_changes(conn, keys)
+    out: dict[int, tuple[dict, dict] | None] = {}
+    for r in rows:
+        points = series.get(r["measure_id"])  # up to as_of
+        if not points:
+            out[r["measure_id"]] = None
+            continue
+        changes = rebases.get(r["measure_id"], ())
+        result = analyse_points(
+            r["chart"], r["improvement"], r["target"], points, [day for day, _ in changes]
+        )
+        periods = [p for p, _, _ in points]
+        summary = spc.latest_phase_summary(result)
+        changed_on, change = (
+            baseline_rebase(periods, summary["phase_start"], changes)
+            if summary["improved_since_baseline"] else (None, None)
+        )
+        summary |= {"baseline_change": change, "baseline_changed_on": changed_on}
+        out[r["measure_id"]] = (with_periods(result, periods), summary)
+    return out

@@ -363,7 +363,7 @@ class _Key:
 def impact_report(conn: Connection, scope: Scope, as_of: dt.date) -> ImpactReport:
     """Every measure of the projects in ``scope`` started by ``as_of`` with its estimate (or the reason
     there is none), totals for the scope and per priority."""
-    from qidash.views.portfolio import reanalysed
+    from qidash.analysis import reanalysed
 
     ma = m.MeasureAnalysis
     rows = conn.execute(

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select
 
 from qidash import analysis, catalog, db, icons, measures, spc, spc_charts
 from qidash import models as m
+from qidash.analysis import REANALYSIS_COLUMNS, reanalysed
 from qidash.palette import label
 from qidash.scope import Scope
 
@@ -36,66 +37,6 @@ class PortfolioData:
     projects: pd.DataFrame  # PROJECT_COLUMNS (measures.portfolio_projects) + improving, measures_improving
     measures: pd.DataFrame  # one row per measure with an analysis by as_of; see measure_rows()
     priorities: dict[str, str]  # code -> name, every priority
-
-
-@dataclass(frozen=True)
-class _MeasureKey:
-    """What analysis._rebase_dates reads of a measure."""
-
-    id: int
-    project_id: int
-
-
-def with_periods(result, periods: list[dt.date]) -> dict:
-    """An engine result as the stored dict: ``to_dict()`` plus ISO ``periods``."""
-    out = result.to_dict()
-    out["periods"] = [p.isoformat() for p in periods]
-    return out
-
-
-# What :func:`reanalysed` needs of each measure, to select beside whatever else a caller reads.
-REANALYSIS_COLUMNS = (
-    m.Measure.id.label("measure_id"),
-    m.Measure.project_id,
-    m.Measure.chart,
-    m.Measure.improvement,
-    m.Measure.target,
-)
-
-
-def reanalysed(conn: Connection, rows: list[dict], as_of: dt.date) -> dict[int, tuple[dict, dict] | None]:
-    """For measures whose stored analysis runs past ``as_of``: measure id -> (result dict with periods,
-    latest-phase summary, with the ``baseline_change`` and ``baseline_changed_on`` of an improvement
-    since baseline) on the observations up to ``as_of``, or None when none is that old.
-
-    ``rows`` need the :data:`REANALYSIS_COLUMNS`: ``measure_id``, ``project_id``, ``chart``,
-    ``improvement`` and ``target``.
-    """
-    if not rows:
-        return {}
-    ids = [r["measure_id"] for r in rows]
-    series = analysis._series_by_measure(conn, ids, as_of)
-    keys = [_MeasureKey(r["measure_id"], r["project_id"]) for r in rows]
-    rebases = analysis.rebase_changes(conn, keys)
-    out: dict[int, tuple[dict, dict] | None] = {}
-    for r in rows:
-        points = series.get(r["measure_id"])  # up to as_of
-        if not points:
-            out[r["measure_id"]] = None
-            continue
-        changes = rebases.get(r["measure_id"], ())
-        result = analysis.analyse_points(
-            r["chart"], r["improvement"], r["target"], points, [day for day, _ in changes]
-        )
-        periods = [p for p, _, _ in points]
-        summary = spc.latest_phase_summary(result)
-        changed_on, change = (
-            analysis.baseline_rebase(periods, summary["phase_start"], changes)
-            if summary["improved_since_baseline"] else (None, None)
-        )
-        summary |= {"baseline_change": change, "baseline_changed_on": changed_on}
-        out[r["measure_id"]] = (with_periods(result, periods), summary)
-    return out
 
 
 def chart_rank(variation_icon: str | None, improving: bool, concern: bool, signal: bool) -> int:

@@ -15,8 +15,8 @@ from sqlalchemy import Connection, literal, or_, select, union_all
 
 from qidash import analysis, db, measures, recalculation, spc, spc_charts
 from qidash import models as m
+from qidash.analysis import REANALYSIS_COLUMNS, reanalysed
 from qidash.palette import label
-from qidash.views.portfolio import REANALYSIS_COLUMNS, reanalysed
 
 MEMBER_ORDER = {"lead": 0, "member": 1, "coach": 2, "sponsor": 3}
 CHART_NAMES = {

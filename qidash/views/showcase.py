@@ -29,12 +29,12 @@ from sqlalchemy import Connection, select
 
 from qidash import catalog, chart_geometry, db, geo, icons, impact, maps, measures, spc, spc_charts
 from qidash import models as m
+from qidash.analysis import REANALYSIS_COLUMNS, reanalysed
 from qidash.palette import fmt_int, fmt_pct, in_sentence, label
 from qidash.scope import Scope
 from qidash.views import impact as impact_view
 from qidash.views import project as project_view
 from qidash.views.capability_map import capability_map_data
-from qidash.views.portfolio import REANALYSIS_COLUMNS, reanalysed
 
 SUPPRESS_BELOW = 5
 # The measures the numbers and funnel slides show (only these are computed).
