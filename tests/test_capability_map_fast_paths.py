@@ -51,7 +51,7 @@ def test_stored_areas_draw_as_their_parsed_polygons(any_demo, monkeypatch, tmp_p
     # The deck drawn from either is the same, with a PCN chosen or not, some PCNs outside the scope.
     values = {a.code: float(i % 7) for i, a in enumerate(stored.pcns) if i % 3}
     edges = maps.legend_breaks(values.values())
-    tips = {code: ("one", "two", "three") for code in list(values)[:5]}
+    tips = dict.fromkeys(list(values)[:5], ("one", "two", "three"))
     for chosen in (None, stored.pcns[1].code):
         decks = [
             json.loads(maps.capability_deck(areas, values, edges, tips, orgs, "beds", chosen).to_json())

@@ -210,7 +210,7 @@ def test_two_imports_and_a_reader_at_once(pg_engine, tmp_path):
 
     # Both files loaded: neither was refused because the other was being loaded at the same time.
     outcomes = {v: json.loads((tmp_path / f"{v}.json").read_text()) for v in VERSIONS}
-    assert {v: o["error"] for v, o in outcomes.items()} == {v: None for v in VERSIONS}
+    assert {v: o["error"] for v, o in outcomes.items()} == dict.fromkeys(VERSIONS)
     assert {o["outcome"] for o in outcomes.values()} == {"loaded"}
 
     # The reader never saw part of an import: each snapshot held every new row of a file or none,
@@ -244,7 +244,7 @@ def test_two_imports_and_a_reader_at_once(pg_engine, tmp_path):
         loads = conn.execute(select(m.ImportBatch.outcome)).scalars().all()
     assert duplicated == []
     # Every new row is one file's row in full, all from the same file, none missing.
-    assert {mid: len(r) for mid, r in rows.items()} == {mid: NEW_PERIODS for mid in measure_ids}
+    assert {mid: len(r) for mid, r in rows.items()} == dict.fromkeys(measure_ids, NEW_PERIODS)
     versions = {_row_version(v, d, i) for r in rows.values() for i, v, d in r}
     assert versions in ({"A"}, {"B"}), versions
     # The file that committed last is the one stored.

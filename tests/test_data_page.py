@@ -312,7 +312,7 @@ def test_quality_words_are_plain_english():
         words = view.QUALITY_LABELS[key] + " " + view.QUALITY_TITLES[key]
         assert "_" not in words and "person_ref" not in words, words
     assert view.QUALITY_TITLES["person_ref_at_two_organisations"].startswith("People recorded at two organisations")
-    assert "Person reference" == view.QUALITY_COLUMNS["person_ref"]
+    assert view.QUALITY_COLUMNS["person_ref"] == "Person reference"
 
 
 def test_a_filtered_view_can_be_exported(programme):

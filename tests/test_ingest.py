@@ -421,7 +421,7 @@ def test_coordinates_come_in_pairs_within_range_and_swaps_get_a_note(programme):
     )
     assert "latitude is filled in but longitude is blank" in problem(report, 2).reason
     assert (
-        '"95" is outside the allowed range; latitude must be between -90 and 90.' == problem(report, 3).reason
+        problem(report, 3).reason == '"95" is outside the allowed range; latitude must be between -90 and 90.'
     )
     assert "check latitude and longitude are not swapped" in problem(report, 4, "notes").reason
 
@@ -434,7 +434,7 @@ def test_reference_to_a_rejected_row_says_so(programme):
     )
     enrolment = report.rejected[report.rejected.entity == "enrolments"].iloc[0]
     assert (
-        'The person "P0201" is in this load, but its own row was rejected (see people).' == enrolment.reason
+        enrolment.reason == 'The person "P0201" is in this load, but its own row was rejected (see people).'
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qidash import analysis, db, icons, measures, scenarios, spc, spc_charts
+from qidash import analysis, db, icons, measures, scenarios, spc
 from qidash import models as m
 from qidash.scope import Scope
 from qidash.views import portfolio as pf

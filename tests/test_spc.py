@@ -94,7 +94,7 @@ def test_runs_limits_reference_table(n_useful, expected):
 
 
 def test_qbinom_matches_scipy():
-    for m in range(0, 121):
+    for m in range(121):
         assert spc.qbinom_05(m) == int(binom.ppf(0.05, m, 0.5)), m
 
 
@@ -626,7 +626,7 @@ def _brute_force_runs_limits(n):
         counts[runs] = counts.get(runs, 0) + 1
     total = math.comb(n, n1)
     lower = max(k for k in range(1, n + 2) if sum(c for r, c in counts.items() if r < k) / total <= 0.025)
-    upper = min(k for k in range(0, n + 1) if sum(c for r, c in counts.items() if r > k) / total <= 0.025)
+    upper = min(k for k in range(n + 1) if sum(c for r, c in counts.items() if r > k) / total <= 0.025)
     return lower, upper
 
 

@@ -314,7 +314,7 @@ def _analyse_nhs(y, bounds, baseline_n, screen, direction, target, shift_length,
             flags[name][a + present] = group_flags[name]
         summary.append({
             "phase_index": index,
-            "n": int(len(present)),
+            "n": len(present),
             "mean": _num(lim.mean),
             "lpl": _num(lim.lpl),
             "upl": _num(lim.upl),
@@ -351,7 +351,7 @@ def _analyse_ihi(y, bounds, baseline_n, has_phases, shift_length, trend_length):
         trend, longest_trend, _ = ihi_trend(yc, trend_length)
         flags["shift"][a + present] = shift
         flags["trend"][a + present] = trend
-        n_useful = int(len(useful_signs(yc, cl)))
+        n_useful = len(useful_signs(yc, cl))
         lower, upper = ihi_runs_limits(n_useful)
         summary.append({
             "phase_index": index,

@@ -60,7 +60,7 @@ def anhoej_runs_analysis(y: np.ndarray, cl: np.ndarray) -> dict:
     """
     s = useful_signs(y, cl)
     n_useful = len(s)
-    out = {"n_obs": int(len(y)), "n_useful": n_useful, "longest_run": None, "longest_run_max": None,
+    out = {"n_obs": len(y), "n_useful": n_useful, "longest_run": None, "longest_run_max": None,
            "n_crossings": None, "n_crossings_min": None, "runs_signal": False}
     if n_useful == 0:
         return out

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-from typing import Optional
+from functools import cache
 
 import numpy as np
 
@@ -31,8 +30,8 @@ def _runs_count_distribution(n1: int, n2: int) -> dict[int, int]:
     return counts
 
 
-@lru_cache(maxsize=None)
-def ihi_runs_limits(n_useful: int) -> tuple[Optional[int], Optional[int]]:
+@cache
+def ihi_runs_limits(n_useful: int) -> tuple[int | None, int | None]:
     """(runs_lower, runs_upper) for the IHI runs rule; (None, None) below 10 useful observations.
 
     "Too few runs" is n_runs < runs_lower, "too many" is n_runs > runs_upper.
@@ -64,7 +63,7 @@ def ihi_runs_limits(n_useful: int) -> tuple[Optional[int], Optional[int]]:
     return lower, upper
 
 
-def ihi_shift(y: np.ndarray, cl: float, length: int = 6) -> tuple[np.ndarray, Optional[int], int, list]:
+def ihi_shift(y: np.ndarray, cl: float, length: int = 6) -> tuple[np.ndarray, int | None, int, list]:
     """IHI shift on non-missing values: ``length`` or more consecutive points on one side of the median.
 
     Points on the median are skipped (they neither extend nor break a shift) and are never flagged.
@@ -83,7 +82,7 @@ def ihi_shift(y: np.ndarray, cl: float, length: int = 6) -> tuple[np.ndarray, Op
     return flags, longest, len(blocks), blocks
 
 
-def ihi_trend(y: np.ndarray, length: int = 5) -> tuple[np.ndarray, Optional[int], list]:
+def ihi_trend(y: np.ndarray, length: int = 5) -> tuple[np.ndarray, int | None, list]:
     """IHI trend on non-missing values: ``length`` or more points all going up or all going down.
 
     Repeated values are ignored when counting ("like points"): they neither extend nor break a trend,

@@ -4,7 +4,7 @@ one phase at a time."""
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -88,7 +88,7 @@ def _pooled_ratio(num: np.ndarray, den: np.ndarray, base: np.ndarray) -> float:
     return float(top / bottom) if bottom != 0 else math.nan
 
 
-def _clip_finite(a: np.ndarray, low: Optional[float], high: Optional[float]) -> np.ndarray:
+def _clip_finite(a: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
     """Clip only finite values: qicharts2 leaves Inf/NaN limits alone (they become None later)."""
     a = a.copy()
     finite = np.isfinite(a)

@@ -4,7 +4,7 @@ special-cause rules, point types and the variation / assurance icons."""
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,7 +32,7 @@ class NhsLimits(NamedTuple):
     nupl: float
 
 
-def nhs_limits(y: np.ndarray, baseline_n: Optional[int], screen: bool) -> NhsLimits:
+def nhs_limits(y: np.ndarray, baseline_n: int | None, screen: bool) -> NhsLimits:
     """Mean and limits of one group: mean +/- 2.66 AMR and the 2-sigma band mean +/- (2/3) 2.66 AMR.
 
     Only the first ``baseline_n`` rows of the group (fix_after_n_points) feed the mean and AMR; the
@@ -182,7 +182,7 @@ def nhs_point_type(label: str, direction: str) -> str:
     return {1: "special_cause_improvement", -1: "special_cause_concern"}.get(score, "common_cause")
 
 
-def variation_icon(last_point_type: Optional[str], direction: str) -> Optional[str]:
+def variation_icon(last_point_type: str | None, direction: str) -> str | None:
     """MDC variation icon from the last point's type (None when there is no such point)."""
     if last_point_type is None:
         return None
@@ -196,7 +196,7 @@ def variation_icon(last_point_type: Optional[str], direction: str) -> Optional[s
     }[last_point_type]
 
 
-def assurance_icon(target: Optional[float], lpl: float, upl: float, direction: str) -> Optional[str]:
+def assurance_icon(target: float | None, lpl: float, upl: float, direction: str) -> str | None:
     """MDC assurance icon from the last point's limits; None without a target or for 'neutral'.
 
     Strict comparisons: a target equal to a limit, or undefined limits, give 'inconsistent'.

@@ -4,8 +4,9 @@ and input preparation."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -37,15 +38,15 @@ class SpcResult:
     kind: str
     ruleset: str
     values: list
-    denominators: Optional[list]
-    phases: Optional[list]
-    baseline_n: Optional[int]
-    exclude: Optional[list]
+    denominators: list | None
+    phases: list | None
+    baseline_n: int | None
+    exclude: list | None
     screen_mr: bool
     improvement_direction: str
-    target: Optional[float]
-    shift_length: Optional[int]
-    trend_length: Optional[int]
+    target: float | None
+    shift_length: int | None
+    trend_length: int | None
     y: list
     cl: list
     lcl: list
@@ -53,11 +54,11 @@ class SpcResult:
     lcl_2sigma: list
     ucl_2sigma: list
     flags: dict
-    special_cause_type: Optional[list]
-    point_type: Optional[list]
+    special_cause_type: list | None
+    point_type: list | None
     summary: list
-    variation_icon: Optional[str]
-    assurance_icon: Optional[str]
+    variation_icon: str | None
+    assurance_icon: str | None
 
     def to_dict(self) -> dict:
         """Plain-Python dict with the names of section 8 of the spec (JSON-safe: no NaN, no Inf)."""
@@ -92,7 +93,7 @@ def _plain(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
 
 
-def _num(x: float) -> Optional[float]:
+def _num(x: float) -> float | None:
     """A finite number as a Python float, anything else (NaN, Inf, None) as None."""
     if x is None:
         return None
@@ -160,7 +161,7 @@ def _as_float_array(seq: Sequence, name: str) -> np.ndarray:
     return out
 
 
-def phase_bounds(phases: Optional[Sequence], n: int) -> list[tuple[int, int]]:
+def phase_bounds(phases: Sequence | None, n: int) -> list[tuple[int, int]]:
     """(start, stop) index pairs of the phases; a new phase starts wherever the label changes."""
     if phases is None:
         return [(0, n)] if n else []
@@ -168,7 +169,7 @@ def phase_bounds(phases: Optional[Sequence], n: int) -> list[tuple[int, int]]:
     return list(zip(starts, starts[1:] + [n]))
 
 
-def plotted_values(kind: str, num: np.ndarray, den: Optional[np.ndarray]) -> tuple:
+def plotted_values(kind: str, num: np.ndarray, den: np.ndarray | None) -> tuple:
     """(numerators, denominators, y) after qicharts2's missing-value handling.
 
     With denominators, a missing numerator or denominator blanks both. p/u keep qicharts2's
