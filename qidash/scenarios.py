@@ -673,9 +673,12 @@ class _CopyGenerator:
             team = rng.sample(team_pool, min(len(team_pool), rng.randint(1, 4)))
         for person in team:
             self.f.add("project_members", project_code=code, person_ref=person.ref, role="member")
-            if person.completed and (person.practitioner_on is None or begin < person.practitioner_on):
-                if min(person.completed.values()) <= (end or self.as_of):
-                    person.practitioner_on = max(begin, min(person.completed.values()))
+            if (
+                person.completed
+                and (person.practitioner_on is None or begin < person.practitioner_on)
+                and min(person.completed.values()) <= (end or self.as_of)
+            ):
+                person.practitioner_on = max(begin, min(person.completed.values()))
         eligible = [p for d, p in coaches if d < begin and p is not lead]
         if eligible and rng.random() < 0.7:
             self.f.add("project_members", project_code=code, person_ref=rng.choice(eligible).ref, role="coach")

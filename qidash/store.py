@@ -115,7 +115,7 @@ class Lookups:
         }
         if name in simple:
             col = simple[name]
-            return {k: i for k, i in s.execute(select(col, col.class_.id))}
+            return dict(s.execute(select(col, col.class_.id)))
         if name == "measure":
             return {
                 (p, c): i for p, c, i in s.execute(select(m.Measure.project_id, m.Measure.code, m.Measure.id))
@@ -382,7 +382,7 @@ def _chunks(rows: list, size: int = BATCH) -> Iterable[list]:
 def _existing(session: Session, spec: EntitySpec, keys: list[tuple]) -> dict[tuple, dict]:
     """Existing rows (as dicts of every column) for the natural keys given, keyed by natural key."""
     model = spec.model
-    cols = [c for c in model.__table__.columns]
+    cols = list(model.__table__.columns)
     key_cols = [getattr(model, k) for k in spec.key]
     found: dict[tuple, dict] = {}
     if len(spec.key) == 1:

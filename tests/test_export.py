@@ -106,7 +106,7 @@ def test_text_that_would_run_as_a_formula_is_neutralised_and_read_back(new_engin
     book = export.export_workbook(engine)
     sheet = load_workbook(io.BytesIO(book))["projects"]
     heading = [c.value for c in sheet[1]]
-    row = {h: c for h, c in zip(heading, sheet[2], strict=True)}
+    row = dict(zip(heading, sheet[2], strict=True))
     assert row["title"].value == "'=1+1" and row["title"].data_type == "s"
     assert (row["story"].value, row["lessons"].value) == ("'@SUM(A1)", "'-2+3")
     assert tabular.neutralise("+44 20") == "'+44 20" and tabular.neutralise(-3) == -3

@@ -351,8 +351,11 @@ def test_the_data_page_records_its_signed_in_viewer_and_explains_a_failure(tmp_p
     record = latest_import(engine)
     assert record.outcome == "failed" and record.imported_by == at.session_state["_viewer"].email
     assert [e.value for e in at.error] == [
-        f"The load failed, so nothing was written (import {record.id} in the import history). Try again; if it "
-        "fails again, your admin will find the details in the application log (ZeroDivisionError)."
+        (
+            f"The load failed, so nothing was written (import {record.id} in the import history). "
+            "Try again; if it fails again, your admin will find the details in the application log "
+            "(ZeroDivisionError)."
+        )
     ]
 
 

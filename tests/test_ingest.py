@@ -256,8 +256,10 @@ def test_a_row_with_an_unreadable_value_still_has_its_codes_checked(programme):
     )
     assert report.messages() == [
         'organisations.csv: Row 2, column "beds": "-3" is negative; beds must be 0 or more.',
-        'organisations.csv: Row 2, column "pcn_code": There is no PCN with the code "NOPE", in the database or '
-        "in this load.",
+        (
+            'organisations.csv: Row 2, column "pcn_code": There is no PCN with the code "NOPE", '
+            "in the database or in this load."
+        ),
     ]
     assert report.rows_rejected == 1  # one row, two problems
 
@@ -357,10 +359,10 @@ def test_a_file_name_that_matches_no_entity_is_read_by_its_headings_when_only_on
     batch = ingest.read_upload([("final_people.csv", (BASE / "people.csv").read_bytes())])
     assert batch.entities == ["people"]
     assert any("its headings are those of people" in p.reason and not p.rejects for p in batch.problems)
-    with pytest.raises(ingest.UnusableInput, match="final_list.csv does not say which data it holds"):
+    with pytest.raises(ingest.UnusableInput, match=r"final_list\.csv does not say which data it holds"):
         ingest.read_upload([("final_list.csv", b"name,notes\nSomeone,hello\n")])
     # Codes and names only fit several entities (localities, pcns, priorities...): not guessed.
-    with pytest.raises(ingest.UnusableInput, match="areas.csv does not say which data it holds"):
+    with pytest.raises(ingest.UnusableInput, match=r"areas\.csv does not say which data it holds"):
         ingest.read_upload([("areas.csv", b"code,name\nX,Somewhere\n")])
 
 
@@ -371,9 +373,9 @@ def test_a_longer_file_name_that_starts_with_the_entity_is_fine():
 
 def test_an_empty_file_is_unusable():
     for data in (b"", b"\xef\xbb\xbf", b"\n\n"):
-        with pytest.raises(ingest.UnusableInput, match="people.csv is empty"):
+        with pytest.raises(ingest.UnusableInput, match=r"people\.csv is empty"):
             ingest.read_upload([("people.csv", data)])
-    with pytest.raises(ingest.UnusableInput, match="people.csv has headings but no rows"):
+    with pytest.raises(ingest.UnusableInput, match=r"people\.csv has headings but no rows"):
         ingest.read_upload([("people.csv", b"person_ref,ods_code\n,\n")])
     with pytest.raises(ingest.UnusableInput, match='needs the columns "person_ref", "ods_code"'):
         ingest.read_upload([("people.csv", b"name\nAlex\n")])
@@ -642,7 +644,7 @@ def test_data_quality_lists_what_needs_fixing(programme):
         "QI-002",
     ]
     twice = quality["person_ref_at_two_organisations"]
-    assert sorted(zip(twice.person_ref, twice.ods_code)) == [("P0001", "A81001"), ("p0001", "CH0002")]
+    assert sorted(zip(twice.person_ref, twice.ods_code, strict=True)) == [("P0001", "A81001"), ("p0001", "CH0002")]
 
 
 def test_load_export_and_quality_work_alike_on_sqlite_and_postgresql(any_engine):

@@ -366,7 +366,7 @@ def test_page_for_every_programme(scenario):
     open_tab(at, "Charts")
     no_exceptions(at)
     assert len(plotly_specs(at)) == 2 + min(PAGE_SIZE, n_measures)
-    links = [link for link in at.get("page_link")]
+    links = list(at.get("page_link"))
     assert len(links) == min(PAGE_SIZE, n_measures)
 
 

@@ -110,7 +110,7 @@ def test_a_workbook_without_the_cqc_sheet_is_a_clear_error():
     wb.active.title = "Sheet1"
     out = io.BytesIO()
     wb.save(out)
-    with pytest.raises(registers.RegisterError, match='no sheet named "HSCA Active Locations".*Sheet1'):
+    with pytest.raises(registers.RegisterError, match=r'no sheet named "HSCA Active Locations".*Sheet1'):
         cqc.read(Source("other.xlsx", data=out.getvalue()))
 
 
@@ -185,7 +185,7 @@ def test_the_load_is_audited_as_an_import(engine):
 def test_files_for_another_icb_load_nothing_and_say_which_icb_they_are_for(any_engine):
     with pytest.raises(registers.RegisterError, match=r"no care homes of ICB QT6 .*QJK NHS Devon ICB \(30\)"):
         registers.plan(any_engine, "QT6", cqc=FIX / "cqc_devon.csv")
-    with pytest.raises(registers.RegisterError, match="no practices of ICB QSL.*QT6"):
+    with pytest.raises(registers.RegisterError, match=r"no practices of ICB QSL.*QT6"):
         registers.plan(any_engine, "QSL", practices=FIX / "epraccur.csv")
     with pytest.raises(registers.RegisterError, match="no ICB with the ODS code 'XYZ'"):
         registers.plan(any_engine, "XYZ", cqc=FIX / "cqc_devon.csv")

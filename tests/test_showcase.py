@@ -332,7 +332,7 @@ def test_a_fractional_emu_is_caught_by_the_deck_check():
             if item.filename == "ppt/slides/slide1.xml":
                 xml = xml.replace(b'<a:off x="0" y="0"/>', b'<a:off x="457200.0" y="0"/>')
             w.writestr(item, xml)
-    with pytest.raises(AssertionError, match="457200.0"):
+    with pytest.raises(AssertionError, match=r"457200\.0"):
         check_whole_emus(broken.getvalue())
 
 

@@ -46,7 +46,7 @@ def assert_matches(actual, expected, path="result"):
             assert_matches(actual[key], value, f"{path}.{key}")
     elif isinstance(expected, list):
         assert isinstance(actual, list) and len(actual) == len(expected), f"{path}: length differs"
-        for i, (a, e) in enumerate(zip(actual, expected)):
+        for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
             assert_matches(a, e, f"{path}[{i}]")
     elif expected is None:
         assert actual is None, f"{path}: {actual!r} should be None"
@@ -643,8 +643,8 @@ def test_ihi_runs_limits_known_values():
     assert spc.ihi_runs_limits(24) == (8, 18)
     assert spc.ihi_runs_limits(30) == (11, 21)
     assert spc.ihi_runs_limits(9) == (None, None)
-    lows, highs = zip(*(spc.ihi_runs_limits(n) for n in range(10, 61)))
-    assert all(b >= a for a, b in zip(lows, lows[1:])) and all(b >= a for a, b in zip(highs, highs[1:]))
+    lows, highs = zip(*(spc.ihi_runs_limits(n) for n in range(10, 61)), strict=True)
+    assert all(b >= a for a, b in itertools.pairwise(lows)) and all(b >= a for a, b in itertools.pairwise(highs))
 
 
 def test_ihi_shift_skips_points_on_the_median():

@@ -252,7 +252,7 @@ def test_portfolio_bars_split_priorities_by_score_band():
     assert by_band["No score yet"] == {"Falls": 0, "UTIs": 1}
     assert sum(sum(v.values()) for v in by_band.values()) == 5
     bars = spc_charts.latest_score_bars(projects)
-    assert sum(bars.data[0].y) == 4 and list(bars.data[0].x)[0] == "0.5"
+    assert sum(bars.data[0].y) == 4 and next(iter(bars.data[0].x)) == "0.5"
     assert (
         spc_charts.score_band(2.5) == "2.0–2.5 testing changes"
         and spc_charts.score_band(None) == "No score yet"

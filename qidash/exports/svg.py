@@ -85,10 +85,7 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def _tick_label(v: float, chart: str) -> str:
-    if abs(v) >= 1000:
-        text = f"{v:,.0f}"
-    else:
-        text = f"{v:.2f}".rstrip("0").rstrip(".")
+    text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.2f}".rstrip("0").rstrip(".")
     return text + ("%" if chart == "p" else "")
 
 
@@ -198,7 +195,7 @@ def _legend_items(chart: ChartSeries) -> list[tuple]:
         if t in present and chart_geometry.is_special(t):
             items.append(("dot", chart_geometry.point_colour(t), None, chart_geometry.POINT_LABELS[t]))
     kinds = {a.kind for a in chart.annotations}
-    for kind, (name, colour) in CHANGE_MARKS.items():
+    for kind, (_name, colour) in CHANGE_MARKS.items():
         if kind in kinds:
             items.append(("mark", colour, None, {"pdsa": "PDSA cycles", "change": "Changes adopted"}[kind]))
     return [

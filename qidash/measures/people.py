@@ -5,6 +5,7 @@ target, and the breakdowns of the Tiers page by group and over time.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import statistics
 
 from sqlalchemy import (
@@ -115,13 +116,13 @@ def people_by_highest_tier(conn: Connection, scope: Scope, as_of: dt.date) -> di
         .group_by(m.Tier.code, m.Tier.framework_id, m.Tier.rank)
         .order_by(m.Tier.framework_id, m.Tier.rank)
     ).all()
-    return {code: n for code, n in rows}
+    return dict(rows)
 
 
 def _adjacent_tier_pairs(conn: Connection) -> list[tuple[dict, dict]]:
     all_tiers = tiers(conn)
     pairs = []
-    for a, b in zip(all_tiers, all_tiers[1:], strict=False):
+    for a, b in itertools.pairwise(all_tiers):
         if a["framework_id"] == b["framework_id"]:
             pairs.append((a, b))
     return pairs

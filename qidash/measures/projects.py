@@ -59,7 +59,7 @@ def projects_by_priority(conn: Connection, scope: Scope, as_of: dt.date) -> dict
         .group_by(m.Priority.code)
         .order_by(m.Priority.code)
     ).all()
-    return {code: n for code, n in rows}
+    return dict(rows)
 
 
 def projects_cross_boundary(conn: Connection, scope: Scope, as_of: dt.date) -> int:
@@ -201,7 +201,7 @@ def improving_by_priority(
             .where(m.Project.id.in_(list(ids)))
             .group_by(m.Priority.code)
         ).all()
-        counts.update({code: n for code, n in rows})
+        counts.update(dict(rows))
     return counts
 
 
@@ -378,7 +378,7 @@ def analysis_results(conn: Connection, measure_ids) -> dict[int, dict]:
                 m.MeasureAnalysis.measure_id.in_(ids[i : i + 500])
             )
         )
-        out.update({mid: result for mid, result in rows})
+        out.update(dict(rows))
     return out
 
 

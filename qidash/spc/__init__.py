@@ -265,7 +265,7 @@ def _analyse_anhoej(kind, y, num, den, bounds, baseline_n, has_phases, exclude, 
             lines = limits_u(y[sl], num[sl], den[sl], base)
         else:
             lines = limits_c(y[sl], base)
-        for target, part in zip(out, lines):
+        for target, part in zip(out, lines, strict=True):
             target[sl] = part
         inc = include[sl]
         runs = anhoej_runs_analysis(lines.y[inc], lines.cl[inc])
@@ -280,7 +280,7 @@ def _analyse_anhoej(kind, y, num, den, bounds, baseline_n, has_phases, exclude, 
         # subgroups"; reported as None): a comparison with one is never a signal
         sigma = outside_limits(lines.y, lines.lcl, lines.ucl)
         flags["outside_limits"] = sigma
-        for s, (a, b) in zip(summary, bounds):
+        for s, (a, b) in zip(summary, bounds, strict=True):
             s["sigma_signal_count"] = int(sigma[a:b].sum())
     return lines, flags, summary
 
@@ -300,7 +300,7 @@ def _analyse_nhs(y, bounds, baseline_n, screen, direction, target, shift_length,
         ys = y[a:b]
         lim = nhs_limits(ys, baseline_n, screen)
         limits.append(lim)
-        for line, value in zip(out[1:], (lim.mean, lim.lpl, lim.upl, lim.nlpl, lim.nupl)):
+        for line, value in zip(out[1:], (lim.mean, lim.lpl, lim.upl, lim.nlpl, lim.nupl), strict=True):
             line[a:b] = value
         present = np.flatnonzero(~np.isnan(ys))
         yc = ys[present]

@@ -30,7 +30,7 @@ def qbinom_05(m: int) -> int:
 
 def longest_run_max(n_useful: int) -> int:
     """Upper limit for the longest run, round(log2(n)) + 3 (Schilling 2012); log2(n) never ends in .5."""
-    return int(math.floor(math.log2(n_useful) + 0.5)) + 3
+    return math.floor(math.log2(n_useful) + 0.5) + 3
 
 
 def run_blocks(signs: np.ndarray) -> list[tuple[int, int]]:

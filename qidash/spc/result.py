@@ -149,7 +149,7 @@ def _as_float_array(seq: Sequence, name: str) -> np.ndarray:
         if v is None:
             out[i] = math.nan
             continue
-        if isinstance(v, (bool, np.bool_)) or isinstance(v, str):
+        if isinstance(v, (bool, np.bool_, str)):
             raise ValueError(f"{name}[{i}] is {v!r}: expected a number or None")
         try:
             f = float(v)
@@ -166,7 +166,7 @@ def phase_bounds(phases: Sequence | None, n: int) -> list[tuple[int, int]]:
     if phases is None:
         return [(0, n)] if n else []
     starts = [0] + [i for i in range(1, n) if phases[i] != phases[i - 1]]
-    return list(zip(starts, starts[1:] + [n]))
+    return list(zip(starts, starts[1:] + [n], strict=True))
 
 
 def plotted_values(kind: str, num: np.ndarray, den: np.ndarray | None) -> tuple:

@@ -111,7 +111,7 @@ def measure_rows(conn: Connection, scope: Scope, as_of: dt.date) -> pd.DataFrame
     rows = result.all()
     if not rows:
         return pd.DataFrame(columns=MEASURE_COLUMNS)
-    col = {name: list(values) for name, values in zip(names, zip(*rows), strict=True)}
+    col = {name: list(values) for name, values in zip(names, zip(*rows, strict=True), strict=True)}
     # The chart's icons (every rule set) stand in for the latest phase's summary icons.
     col["variation_icon"] = col.pop("chart_variation_icon")
     col["assurance_icon"] = col.pop("chart_assurance_icon")
@@ -163,7 +163,7 @@ def portfolio_data(conn: Connection, scope: Scope, as_of: dt.date) -> PortfolioD
     # Into columns: given Rows, pandas probes each one for namedtuple fields (a failed lookup per row).
     found = conn.execute(query).all()
     projects = pd.DataFrame(
-        dict(zip(PROJECT_COLUMNS, zip(*found), strict=True)) if found else {}, columns=PROJECT_COLUMNS
+        dict(zip(PROJECT_COLUMNS, zip(*found, strict=True), strict=True)) if found else {}, columns=PROJECT_COLUMNS
     )
     projects["stale"] = projects["stale"].astype(bool)
     rows = measure_rows(conn, scope, as_of)
