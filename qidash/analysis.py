@@ -257,14 +257,26 @@ def refresh_past_status(session: Session, day: dt.date | None = None) -> int:
         series = _series_by_measure(session, ids)
         rebases = _rebase_dates(session, chunk)
         rows = [
-            {"id": mm.id, **{f"new_{k}": v for k, v in
-                             past_status(mm, series.get(mm.id, []), rebases.get(mm.id, ()), day, mm.improving).items()}}
+            {
+                "id": mm.id,
+                **{
+                    f"new_{k}": v
+                    for k, v in past_status(
+                        mm, series.get(mm.id, []), rebases.get(mm.id, ()), day, mm.improving
+                    ).items()
+                },
+            }
             for mm in chunk
         ]
         table = ma.__table__
         session.execute(
-            update(table).where(table.c.measure_id == bindparam("id")).values(
-                {col: bindparam(f"new_{col}") for col in ("past_as_of", "past_improving", "past_from", "past_until")}
+            update(table)
+            .where(table.c.measure_id == bindparam("id"))
+            .values(
+                {
+                    col: bindparam(f"new_{col}")
+                    for col in ("past_as_of", "past_improving", "past_from", "past_until")
+                }
             ),
             rows,
         )
@@ -277,8 +289,9 @@ def improving_as_of(conn, measure_ids: list[int], as_of: dt.date) -> set[int]:
     for i in range(0, len(measure_ids), CHUNK):
         ids = measure_ids[i : i + CHUNK]
         measures = conn.execute(
-            select(m.Measure.id, m.Measure.project_id, m.Measure.chart, m.Measure.improvement, m.Measure.target)
-            .where(m.Measure.id.in_(ids))
+            select(
+                m.Measure.id, m.Measure.project_id, m.Measure.chart, m.Measure.improvement, m.Measure.target
+            ).where(m.Measure.id.in_(ids))
         ).all()
         series = _series_by_measure(conn, ids, as_of)
         rebases = _rebase_dates(conn, measures)

@@ -235,7 +235,8 @@ def sign_in_setup(database_configured: bool, auth_setting: str | None, secrets: 
         return SignInSetup("off" if database_configured else "demo")
     if secrets_problem:
         raise SignInSetupError(
-            f"The secrets file cannot be read ({secrets_problem}), so sign-in cannot be set up. Fix the file; "
+            f"The secrets file cannot be read ({secrets_problem}), so sign-in cannot be set up. Fix the "
+            "file; "
             "qidash does not start without it."
         )
     section = (secrets or {}).get("auth")
@@ -249,7 +250,9 @@ def sign_in_setup(database_configured: bool, auth_setting: str | None, secrets: 
             "set QIDASH_AUTH=off."
         )
     if not isinstance(section, Mapping):
-        raise SignInSetupError("The secrets file's auth entry must be an [auth] section with keys, not a value.")
+        raise SignInSetupError(
+            "The secrets file's auth entry must be an [auth] section with keys, not a value."
+        )
     missing = [k for k in AUTH_KEYS if not isinstance(section.get(k), str) or not section.get(k).strip()]
     if missing:
         raise SignInSetupError(
@@ -283,7 +286,11 @@ def provider_problem(metadata_url: str, timeout: float = 5.0) -> str | None:
         metadata = json.loads(body)
     except ValueError:
         return "the provider's address does not answer with an OpenID configuration (not JSON)"
-    if not isinstance(metadata, dict) or not metadata.get("issuer") or not metadata.get("authorization_endpoint"):
+    if (
+        not isinstance(metadata, dict)
+        or not metadata.get("issuer")
+        or not metadata.get("authorization_endpoint")
+    ):
         return "the provider's OpenID configuration has no issuer or authorization endpoint"
     return None
 
@@ -357,9 +364,15 @@ def identify(engine: Engine, claims: Mapping) -> SignIn:
                 return SignIn(None, "unknown_user", identity)
             if not identity["email_verified"]:
                 return SignIn(None, "unverified_email", identity)
-            user = conn.execute(
-                select(*USER_IDENTITY_COLUMNS).where(func.lower(func.trim(m.User.email)) == normal_email(email))
-            ).mappings().first()
+            user = (
+                conn.execute(
+                    select(*USER_IDENTITY_COLUMNS).where(
+                        func.lower(func.trim(m.User.email)) == normal_email(email)
+                    )
+                )
+                .mappings()
+                .first()
+            )
             if user is None or not user["active"]:
                 return SignIn(None, "unknown_user" if user is None else "deactivated", identity)
             if user["oidc_subject"] is not None:

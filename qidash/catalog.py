@@ -58,7 +58,9 @@ def priorities(conn: Connection) -> dict[str, str]:
 
 def tier_names(conn: Connection) -> dict[str, str]:
     """Tier code -> name, in framework and rank order."""
-    return dict(conn.execute(select(m.Tier.code, m.Tier.name).order_by(m.Tier.framework_id, m.Tier.rank)).all())
+    return dict(
+        conn.execute(select(m.Tier.code, m.Tier.name).order_by(m.Tier.framework_id, m.Tier.rank)).all()
+    )
 
 
 def frameworks(conn: Connection) -> list[dict]:

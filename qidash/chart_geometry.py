@@ -112,7 +112,11 @@ def chart_lines(data_name: str, centre: str, values, cl, ucl, lcl, bounds, targe
     many = len(bounds) > 1
     for k, (a, b) in enumerate(bounds):
         suffix = f" (phase {k + 1})" if many else ""
-        for name, role, line in ((centre, CENTRE, cl), (LIMIT_NAMES[UPPER], UPPER, ucl), (LIMIT_NAMES[LOWER], LOWER, lcl)):
+        for name, role, line in (
+            (centre, CENTRE, cl),
+            (LIMIT_NAMES[UPPER], UPPER, ucl),
+            (LIMIT_NAMES[LOWER], LOWER, lcl),
+        ):
             segment = tuple(line[i] if a <= i < b else None for i in range(n))
             if any(v is not None for v in segment):
                 out.append(Line(name + suffix, role, k, segment))
@@ -224,7 +228,11 @@ class ChartGeometry:
         return limits_stepped(self.kind)
 
     def points(self) -> tuple[Point, ...]:
-        return tuple(Point(i, v, t) for i, (v, t) in enumerate(zip(self.y, self.point_types, strict=True)) if v is not None)
+        return tuple(
+            Point(i, v, t)
+            for i, (v, t) in enumerate(zip(self.y, self.point_types, strict=True))
+            if v is not None
+        )
 
     def points_by_type(self) -> list[tuple[str, list[int]]]:
         """(point type, indices) for each class present, in the legend's order."""
@@ -261,8 +269,12 @@ def geometry(result: dict, *, changes=None, target=None, suggestion=None, impact
     gap = None
     if impact is not None and x:
         low, high = sorted((impact["baseline"] * s, impact["later"] * s))
-        gap = Impact(Band(impact["start"], len(x) - 1, low, high), impact["baseline"] * s, impact["later"] * s,
-                     impact["words"])
+        gap = Impact(
+            Band(impact["start"], len(x) - 1, low, high),
+            impact["baseline"] * s,
+            impact["later"] * s,
+            impact["words"],
+        )
     return ChartGeometry(
         kind=kind,
         x=x,

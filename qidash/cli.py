@@ -17,7 +17,9 @@ from qidash.scenarios import ScenarioError
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
-COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+COMMANDS: dict[
+    str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+] = {}
 
 
 class UserError(Exception):
@@ -51,8 +53,12 @@ def runs(name: str):
 def add_scope_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--locality", metavar="CODE", help="only this locality (code)")
     parser.add_argument("--pcn", metavar="CODE", help="only this PCN (code)")
-    parser.add_argument("--kind", metavar="KIND", help="only organisations of this kind, e.g. care_home_nursing")
-    parser.add_argument("--sector", metavar="SECTOR", help="only this sector: nhs, independent, local_authority, vcse")
+    parser.add_argument(
+        "--kind", metavar="KIND", help="only organisations of this kind, e.g. care_home_nursing"
+    )
+    parser.add_argument(
+        "--sector", metavar="SECTOR", help="only this sector: nhs, independent, local_authority, vcse"
+    )
 
 
 def engine_for(args: argparse.Namespace, migrate: bool = True):

@@ -320,7 +320,10 @@ def _write_book(sheets: dict[str, list[tuple]], notes: list[tuple]) -> bytes:
     """An XLSX with a ``notes`` sheet first, then one sheet per entity (heading row, then the rows)."""
     return xlsx_bytes(
         {
-            entity: ([c.name for c in FORMATS[entity].columns], ([_cell_value(v) for v in row] for row in rows))
+            entity: (
+                [c.name for c in FORMATS[entity].columns],
+                ([_cell_value(v) for v in row] for row in rows),
+            )
             for entity, rows in sheets.items()
         },
         notes,
@@ -334,7 +337,10 @@ def export_workbook(engine: Engine, scope: Scope | None = None) -> bytes:
     notes = [
         (f"Exported from qidash on {dt.date.today():%d %B %Y} ({label}).",),
         (
-            "Load it back with the Data page or `python -m qidash import`. This sheet is ignored when loading.",
+            (
+                "Load it back with the Data page or `python -m qidash import`. This sheet is ignored when "
+                "loading."
+            ),
         ),
         (),
         *_notes_rows(),
@@ -352,7 +358,11 @@ def template_xlsx() -> bytes:
     notes = [
         ("Fill in the sheets you need and delete the example rows. Required columns must not be blank.",),
         (
-            "Dates: 2019-12-31 or 31/12/2019. Yes/no: y/n, yes/no, true/false, 1/0. Lists: codes separated by ;",
+            (
+                "Dates: 2019-12-31 or 31/12/2019. Yes/no: y/n, yes/no, true/false, 1/0. Lists: codes "
+                "separated "
+                "by ;"
+            ),
         ),
         ("Leave out a column to keep what is stored; a blank cell clears it.",),
         (),

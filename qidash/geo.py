@@ -427,7 +427,11 @@ def _rings(geom) -> list:
     import shapely
     from shapely.geometry import Polygon
 
-    polys = [geom] if isinstance(geom, Polygon) else [g for g in shapely.get_parts(geom) if isinstance(g, Polygon)]
+    polys = (
+        [geom]
+        if isinstance(geom, Polygon)
+        else [g for g in shapely.get_parts(geom) if isinstance(g, Polygon)]
+    )
     out = []
     for poly in polys:
         if poly.is_empty:

@@ -140,7 +140,10 @@ class ImpactReport:
     by_priority: dict[str, tuple[Total, ...]] = field(default_factory=dict)
 
     def as_json(self) -> dict:
-        return {"measures": [e.as_json() for e in self.estimates], "totals": [t.as_json() for t in self.totals]}
+        return {
+            "measures": [e.as_json() for e in self.estimates],
+            "totals": [t.as_json() for t in self.totals],
+        }
 
 
 def rounded(x: float | None) -> float | None:
@@ -434,4 +437,6 @@ def narrowed(report: ImpactReport, project_codes: set[str]) -> ImpactReport:
     by_priority: dict[str, list[Estimate]] = defaultdict(list)
     for e in kept:
         by_priority[e.priority].append(e)
-    return ImpactReport(report.as_of, kept, totals(kept), {p: totals(es) for p, es in sorted(by_priority.items())})
+    return ImpactReport(
+        report.as_of, kept, totals(kept), {p: totals(es) for p, es in sorted(by_priority.items())}
+    )

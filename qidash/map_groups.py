@@ -29,7 +29,9 @@ def is_crowded(orgs: pd.DataFrame) -> bool:
     return int(orgs[["latitude", "longitude"]].notna().all(axis=1).sum()) > CROWDED_ABOVE
 
 
-def screen_cells(longitude: np.ndarray, latitude: np.ndarray, zoom: float, cell_px: float = CELL_PX) -> np.ndarray:
+def screen_cells(
+    longitude: np.ndarray, latitude: np.ndarray, zoom: float, cell_px: float = CELL_PX
+) -> np.ndarray:
     """The square of ``cell_px`` screen pixels each position falls in at ``zoom`` (Web Mercator), as
     one integer per position: positions with the same number overlap on screen."""
     world = TILE_PX * 2.0**zoom
@@ -40,7 +42,9 @@ def screen_cells(longitude: np.ndarray, latitude: np.ndarray, zoom: float, cell_
     return (np.floor(y / cell_px).astype(np.int64) * columns + np.floor(x / cell_px).astype(np.int64))
 
 
-def group_overlapping(orgs: pd.DataFrame, zoom: float, cell_px: float = CELL_PX) -> tuple[pd.DataFrame, pd.DataFrame]:
+def group_overlapping(
+    orgs: pd.DataFrame, zoom: float, cell_px: float = CELL_PX
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split the located organisations of ``orgs`` (``measures.org_stage_columns`` rows) into those
     alone in their square at ``zoom`` (returned as they are) and groups, one row per square holding
     two or more: ``longitude``, ``latitude`` (their mean), ``count``, one count per stage in
@@ -65,10 +69,14 @@ def group_overlapping(orgs: pd.DataFrame, zoom: float, cell_px: float = CELL_PX)
 
     stage_of = {stage: i for i, stage in enumerate(STAGES)}
     stage_index = np.array([stage_of[s] for s in crowd["stage"].tolist()], dtype=np.int64)
-    by_stage = np.bincount(group * len(STAGES) + stage_index, minlength=n * len(STAGES)).reshape(n, len(STAGES))
+    by_stage = np.bincount(group * len(STAGES) + stage_index, minlength=n * len(STAGES)).reshape(
+        n, len(STAGES)
+    )
     # Most common stage, the further one on a tie: the last maximum in stage order.
     most_stage = len(STAGES) - 1 - np.argmax(by_stage[:, ::-1], axis=1)
-    pcn_codes, pcn_names = pd.factorize(crowd["pcn"].where(crowd["pcn"].map(lambda p: isinstance(p, str)), None))
+    pcn_codes, pcn_names = pd.factorize(
+        crowd["pcn"].where(crowd["pcn"].map(lambda p: isinstance(p, str)), None)
+    )
     known = pcn_codes >= 0
     pcn = np.full(n, None, dtype=object)
     if known.any():
@@ -76,11 +84,17 @@ def group_overlapping(orgs: pd.DataFrame, zoom: float, cell_px: float = CELL_PX)
         per_pcn = np.bincount(group[known] * k + pcn_codes[known], minlength=n * k).reshape(n, k)
         has = per_pcn.max(axis=1) > 0
         pcn[has] = np.asarray(pcn_names, dtype=object)[np.argmax(per_pcn[has], axis=1)]
-    groups = pd.DataFrame({
-        "longitude": total(crowd["longitude"]) / count, "latitude": total(crowd["latitude"]) / count,
-        "count": count, **{stage: by_stage[:, i] for i, stage in enumerate(STAGES)},
-        "stage": np.asarray(STAGES, dtype=object)[most_stage],
-        "trained_in_post": total(pd.to_numeric(crowd["trained_in_post"], errors="coerce").fillna(0)).astype(np.int64),
-        "pcn": pcn,
-    })
+    groups = pd.DataFrame(
+        {
+            "longitude": total(crowd["longitude"]) / count,
+            "latitude": total(crowd["latitude"]) / count,
+            "count": count,
+            **{stage: by_stage[:, i] for i, stage in enumerate(STAGES)},
+            "stage": np.asarray(STAGES, dtype=object)[most_stage],
+            "trained_in_post": total(
+                pd.to_numeric(crowd["trained_in_post"], errors="coerce").fillna(0)
+            ).astype(np.int64),
+            "pcn": pcn,
+        }
+    )
     return alone, groups[columns]

@@ -58,7 +58,12 @@ POINT_MIN_PX, POINT_MAX_PX = 2.5, 9.0
 TILE_PX = 512  # deck.gl draws the world 512 pixels wide at zoom 0
 MAP_WIDTH_PX, MAP_HEIGHT_PX = 820, 560  # what the view is fitted to (the page's map column)
 
-AREAS_ID, LOCALITIES_ID, SELECTED_ID, ORGS_ID = "pcn-areas", "locality-outlines", "selected-pcn", "organisations"
+AREAS_ID, LOCALITIES_ID, SELECTED_ID, ORGS_ID = (
+    "pcn-areas",
+    "locality-outlines",
+    "selected-pcn",
+    "organisations",
+)
 LAND_ID, LA_ID, TOWNS_ID = "icb-outline", "local-authorities", "towns"
 LAND = "#F4F6F7"  # the ICB's land, under everything: the sea stays the page's white
 LA_LINE = "#768692"  # local authority boundaries: thin, grey, under the PCN areas
@@ -166,7 +171,9 @@ def fmt_edge(value: float) -> str:
     return text or "0"
 
 
-def legend(edges: list[float], integer: bool, fmt: Callable[[float], str] = fmt_edge) -> list[tuple[str, str]]:
+def legend(
+    edges: list[float], integer: bool, fmt: Callable[[float], str] = fmt_edge
+) -> list[tuple[str, str]]:
     """(colour, label) per class, lowest first: "0–4", "5–9"... for whole numbers, "0–0.74" else."""
     if len(edges) < 2:
         return []
@@ -246,7 +253,12 @@ def _union_bounds(*boxes):
     boxes = [b for b in boxes if b is not None]
     if not boxes:
         return None
-    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
 
 
 # --- layers ------------------------------------------------------------------------------------------
@@ -273,9 +285,17 @@ def area_rows(areas: Areas, values: Mapping[str, float | None], edges: list[floa
         fill = fills.get(colour)
         if fill is None:
             fill = fills[colour] = json.dumps(rgba(*colour), separators=(",", ":"))
-        line1, line2, line3 = tips.get(area.code, ("Outside the current filters", "Click to show this PCN", ""))
-        fields = (fill, text(line1), text(line2), text(line3), "null" if area.locality is None else text(area.locality),
-                  text(area.code))
+        line1, line2, line3 = tips.get(
+            area.code, ("Outside the current filters", "Click to show this PCN", "")
+        )
+        fields = (
+            fill,
+            text(line1),
+            text(line2),
+            text(line3),
+            "null" if area.locality is None else text(area.locality),
+            text(area.code),
+        )
         title = text(pcn_title(area.name))
         rows += [row % (*fields, polygon, title) for polygon in area.polygons_json()]
     return JsonRows("[" + ",".join(rows) + "]")
@@ -347,10 +367,15 @@ def org_rows(orgs: pd.DataFrame, size_by: str, kind_label: Callable[[str], str] 
     # Every point's template in a row and their values in one flat tuple, so a single ``%`` writes
     # them all, without a Python-level step per point.
     values = zip(
-        map(line1, located["kind"].tolist(), sizes), map(line3, located["trained_in_post"].tolist()),
-        map(text, located["ods_code"].tolist()), map(pcn_of, located["pcn"].tolist()),
-        located["longitude"].to_numpy(dtype=float).tolist(), located["latitude"].to_numpy(dtype=float).tolist(),
-        radius, map(text, located["name"].tolist()), strict=True,
+        map(line1, located["kind"].tolist(), sizes),
+        map(line3, located["trained_in_post"].tolist()),
+        map(text, located["ods_code"].tolist()),
+        map(pcn_of, located["pcn"].tolist()),
+        located["longitude"].to_numpy(dtype=float).tolist(),
+        located["latitude"].to_numpy(dtype=float).tolist(),
+        radius,
+        map(text, located["name"].tolist()),
+        strict=True,
     )
     template = ",".join(map(by_stage.__getitem__, located["stage"].tolist()))
     return JsonRows("[" + template % tuple(itertools.chain.from_iterable(values)) + "]")
@@ -454,8 +479,14 @@ def capability_deck(
     ]
     layers.append(
         pdk.Layer(
-            "PathLayer", id=SELECTED_ID, data=_ring_rows("pcn", [a for a in areas.pcns if a.code == selected_pcn]),
-            get_path="path", get_color=rgba(SELECTED_LINE), get_width=4, width_units=PIXELS, pickable=False,
+            "PathLayer",
+            id=SELECTED_ID,
+            data=_ring_rows("pcn", [a for a in areas.pcns if a.code == selected_pcn]),
+            get_path="path",
+            get_color=rgba(SELECTED_LINE),
+            get_width=4,
+            width_units=PIXELS,
+            pickable=False,
         )
     )
     layers.append(
@@ -476,9 +507,16 @@ def capability_deck(
 
 def geography_layers(geography: Geography) -> list[pdk.Layer]:
     """The ICB's land (filled, outlined) and its local authority boundaries, to draw under the areas."""
-    land = [{"polygon": rings, "title": deck_literal(geography.icb_name), "line1": "", "line2": "", "line3": ""}
-            for rings in geography.outline]
-    lines = [{"path": ring} for _name, polygons in geography.local_authorities for rings in polygons for ring in rings]
+    land = [
+        {"polygon": rings, "title": deck_literal(geography.icb_name), "line1": "", "line2": "", "line3": ""}
+        for rings in geography.outline
+    ]
+    lines = [
+        {"path": ring}
+        for _name, polygons in geography.local_authorities
+        for rings in polygons
+        for ring in rings
+    ]
     return [
         pdk.Layer(
             "PolygonLayer", id=LAND_ID, data=land, get_polygon="polygon", get_fill_color=rgba(LAND),
@@ -496,9 +534,19 @@ def town_layer(towns: list[dict]) -> pdk.Layer:
     """The main towns' names, dark on a white halo so they read over any area's colour."""
     rows = [{"position": [t["longitude"], t["latitude"]], "name": deck_literal(t["name"])} for t in towns]
     return pdk.Layer(
-        "TextLayer", id=TOWNS_ID, data=rows, get_position="position", get_text="name", get_size=12,
-        size_units=PIXELS, get_color=rgba(palette.NHS_DARK_BLUE), outline_width=3, outline_color=rgba("#FFFFFF"),
+        "TextLayer",
+        id=TOWNS_ID,
+        data=rows,
+        get_position="position",
+        get_text="name",
+        get_size=12,
+        size_units=PIXELS,
+        get_color=rgba(palette.NHS_DARK_BLUE),
+        outline_width=3,
+        outline_color=rgba("#FFFFFF"),
         # Plain strings would be read as accessor expressions (see PIXELS).
-        font_family=String("Helvetica, Arial, sans-serif"), font_settings={"sdf": True},
-        font_weight=String("bold"), pickable=False,
+        font_family=String("Helvetica, Arial, sans-serif"),
+        font_settings={"sdf": True},
+        font_weight=String("bold"),
+        pickable=False,
     )

@@ -343,11 +343,19 @@ class _CopyGenerator:
                              or fixed["kind"] in CARE_HOME_KINDS or fixed["kind"] == "gp_practice"):
                 locality, pcn = None, None
             self._add_org(
-                ods_code=self.copy.code(f"{prefix}-{fixed['code']}"), name=self.copy.name(fixed["name"]),
-                kind=fixed["kind"], sector=fixed["sector"], locality=locality, pcn=pcn, town=town,
-                beds=fixed.get("beds"), staff=fixed.get("staff"),
-                offered_on=fixed.get("offered_on", self.start), engaged=self.rng.random() < fixed.get("engage", 0.9),
-                jitter=0.004, people=fixed.get("people"),
+                ods_code=self.copy.code(f"{prefix}-{fixed['code']}"),
+                name=self.copy.name(fixed["name"]),
+                kind=fixed["kind"],
+                sector=fixed["sector"],
+                locality=locality,
+                pcn=pcn,
+                town=town,
+                beds=fixed.get("beds"),
+                staff=fixed.get("staff"),
+                offered_on=fixed.get("offered_on", self.start),
+                engaged=self.rng.random() < fixed.get("engage", 0.9),
+                jitter=0.004,
+                people=fixed.get("people"),
             )
 
     def _add_org(self, *, town, jitter, people=None, name, **kw) -> None:
@@ -458,9 +466,17 @@ class _CopyGenerator:
                 word = self.rng.choice(PLACE_WORDS)
                 self._add_org(
                     ods_code=self.copy.code(f"{self.spec['ods_prefix']}{seq:04d}"),
-                    name=self._unique_name(f"{word} Surgery, {town} (demo)"), kind="gp_practice", sector="nhs",
-                    locality=locality, pcn=pcn, town=town, beds=None, staff=self.rng.randint(12, 35),
-                    offered_on=teams[group["team"]]["offer_from"], engaged=True, jitter=0.008,
+                    name=self._unique_name(f"{word} Surgery, {town} (demo)"),
+                    kind="gp_practice",
+                    sector="nhs",
+                    locality=locality,
+                    pcn=pcn,
+                    town=town,
+                    beds=None,
+                    staff=self.rng.randint(12, 35),
+                    offered_on=teams[group["team"]]["offer_from"],
+                    engaged=True,
+                    jitter=0.008,
                 )
                 person = self._new_person(self.orgs[-1], role)
                 team.append(person)
@@ -497,7 +513,9 @@ class _CopyGenerator:
                     continue
                 patient = self.rng.random() < cfg.get("patients", 0.0)
                 host = self.rng.choice(nhs_orgs) if patient and nhs_orgs else org
-                person = self._new_person(host, "patient_partner" if patient else self._role_for(org), patient)
+                person = self._new_person(
+                    host, "patient_partner" if patient else self._role_for(org), patient
+                )
                 self._enrol(person, cohort)
         self._progressions()
         self._turnover()
@@ -603,7 +621,9 @@ class _CopyGenerator:
         candidates = [p for p in ready if not lead_kinds or p.org.kind in lead_kinds] or ready
         self.ready_tier = below
         priorities = [p["code"] for p in self.spec["priorities"] if p["code"] in self.p.lib]
-        weights = [next(x.get("weight", 1) for x in self.spec["priorities"] if x["code"] == c) for c in priorities]
+        weights = [
+            next(x.get("weight", 1) for x in self.spec["priorities"] if x["code"] == c) for c in priorities
+        ]
         coaches: list[tuple[dt.date, PersonState]] = []
         explicit = cfg.get("explicit", [])
         for i in range(max(n, len(explicit))):
@@ -641,26 +661,46 @@ class _CopyGenerator:
         # Partners: often a different kind of organisation nearby (a practice for a care home).
         partners: list[Org] = []
         if fixed.get("team"):
-            partners = list({p.org.ods_code: p.org for p in self.teams[fixed["team"]] if p.org is not lead.org}.values())
+            partners = list(
+                {p.org.ods_code: p.org for p in self.teams[fixed["team"]] if p.org is not lead.org}.values()
+            )
         elif rng.random() < cfg.get("partner_share", 0.3):
-            nearby = [o for o in self.orgs if o is not lead.org and o.pcn == lead.org.pcn and o.kind != lead.org.kind]
+            nearby = [
+                o
+                for o in self.orgs
+                if o is not lead.org and o.pcn == lead.org.pcn and o.kind != lead.org.kind
+            ]
             others = [o for o in self.orgs if o is not lead.org and o.pcn is None]
             for pool in (nearby, others):
                 if pool and rng.random() < 0.75:
                     partners.append(rng.choice(pool))
         pcn = lead.org.pcn
-        title = fixed.get("title") or f"{lib['measures'][0]['name'].split(' per ')[0]} at {self._org_short(lead.org)}"
+        title = (
+            fixed.get("title")
+            or f"{lib['measures'][0]['name'].split(' per ')[0]} at {self._org_short(lead.org)}"
+        )
         involve = rng.random() < cfg.get("patient_involvement", 0.2)
         measure_name = lib["measures"][0]["name"].lower()
         # The lesson's theme is drawn here, from the programme's own stream as it always was, so the rest
         # of the demo stays as it was; the words are composed once the project's changes are known.
         theme = None if fixed.get("lessons") else rng.randrange(len(LESSON_THEMES))
         project = self.f.add(
-            "projects", code=code, title=title, priority_code=priority, lead_ods_code=lead.org.ods_code,
+            "projects",
+            code=code,
+            title=title,
+            priority_code=priority,
+            lead_ods_code=lead.org.ods_code,
             aim=f"Improve {measure_name} by {int(lib['measures'][0]['effect'] * 100)}% within {months} months.",
-            lead_person_ref=lead.ref, partner_ods_codes=[o.ods_code for o in partners], pcn_code=pcn,
-            cohort_code=None, start_date=begin, end_date=end, status=status, patient_involvement=involve,
-            story=fixed.get("story"), lessons=fixed.get("lessons"),
+            lead_person_ref=lead.ref,
+            partner_ods_codes=[o.ods_code for o in partners],
+            pcn_code=pcn,
+            cohort_code=None,
+            start_date=begin,
+            end_date=end,
+            status=status,
+            patient_involvement=involve,
+            story=fixed.get("story"),
+            lessons=fixed.get("lessons"),
         )
         first_change = len(self.f.rows["changes"])
         if lead.practitioner_on is None or begin < lead.practitioner_on:
@@ -681,9 +721,13 @@ class _CopyGenerator:
                 person.practitioner_on = max(begin, min(person.completed.values()))
         eligible = [p for d, p in coaches if d < begin and p is not lead]
         if eligible and rng.random() < 0.7:
-            self.f.add("project_members", project_code=code, person_ref=rng.choice(eligible).ref, role="coach")
+            self.f.add(
+                "project_members", project_code=code, person_ref=rng.choice(eligible).ref, role="coach"
+            )
         if rng.random() < 0.4:
-            self.f.add("project_members", project_code=code, person_ref=self._sponsor(lead.org).ref, role="sponsor")
+            self.f.add(
+                "project_members", project_code=code, person_ref=self._sponsor(lead.org).ref, role="sponsor"
+            )
         coaches.append((begin + dt.timedelta(days=180), lead))
         self._measures(code, lib, lead.org, begin, data_end, success, months)
         self._progress(code, begin, data_end, success, status)
@@ -707,12 +751,16 @@ class _CopyGenerator:
         return managers[0] if managers else self._new_person(org, "manager")
 
     def _org_short(self, org: Org) -> str:
-        name = next(r["name"] for r in reversed(self.f.rows["organisations"]) if r["ods_code"] == org.ods_code)
+        name = next(
+            r["name"] for r in reversed(self.f.rows["organisations"]) if r["ods_code"] == org.ods_code
+        )
         return name.replace(" (demo)", "")
 
     def _measures(self, code, lib, org, begin, data_end, success, months) -> None:
         rng = self.rng
-        chosen = [lib["measures"][0]] + ([lib["measures"][1]] if len(lib["measures"]) > 1 and rng.random() < 0.55 else [])
+        chosen = [lib["measures"][0]] + (
+            [lib["measures"][1]] if len(lib["measures"]) > 1 and rng.random() < 0.55 else []
+        )
         baseline_months = rng.randint(4, 12)
         first = _month_start(_add_months(begin, -baseline_months))
         change_month = rng.randint(2, max(3, min(8, months - 3)))
@@ -833,13 +881,20 @@ class _CopyGenerator:
                 self.copy.code(f"{self.spec['ods_prefix']}-{extra['org']}"))]
             person = self._new_person(org, extra["role"])
             for cohort in self.cohorts:
-                self.f.add("faculty", person_ref=person.ref, cohort_code=cohort.code, role=extra["faculty_role"])
+                self.f.add(
+                    "faculty", person_ref=person.ref, cohort_code=cohort.code, role=extra["faculty_role"]
+                )
                 staffed.add(cohort.code)
         for cohort in self.cohorts:
             if not cohort.local_wanted or cohort.code in staffed:
                 continue
-            pool = [p for p in self.people if self._practising_since(p) and self._practising_since(p) < cohort.start
-                    and (not p.row["left_on"] or p.row["left_on"] > cohort.start)]
+            pool = [
+                p
+                for p in self.people
+                if self._practising_since(p)
+                and self._practising_since(p) < cohort.start
+                and (not p.row["left_on"] or p.row["left_on"] > cohort.start)
+            ]
             near = [p for p in pool if p.org.locality == cohort.locality] or pool
             if not near:
                 cohort.row["delivered_by"] = "external"
@@ -888,7 +943,10 @@ class StoryFacts:
 
     @property
     def adopted(self) -> str | None:
-        return next((_lower_first(t.removeprefix("Adopted: ")) for t in self.changes if t.startswith("Adopted: ")), None)
+        return next(
+            (_lower_first(t.removeprefix("Adopted: ")) for t in self.changes if t.startswith("Adopted: ")),
+            None,
+        )
 
     @property
     def people(self) -> str:
@@ -902,9 +960,13 @@ class StoryFacts:
 
 
 PEOPLE_SERVED = {
-    "care_home_residential": "residents and their families", "care_home_nursing": "residents and their families",
-    "gp_practice": "patients", "acute_trust": "patients", "community_trust": "patients at home",
-    "mental_health_trust": "service users", "local_authority": "people who use the service",
+    "care_home_residential": "residents and their families",
+    "care_home_nursing": "residents and their families",
+    "gp_practice": "patients",
+    "acute_trust": "patients",
+    "community_trust": "patients at home",
+    "mental_health_trust": "service users",
+    "local_authority": "people who use the service",
     "hospice": "patients and families",
 }
 TEST_UNIT = {
@@ -913,7 +975,9 @@ TEST_UNIT = {
 }
 
 
-NAMES_KEPT = {f"{dt.date(2024, 1, d):%A}" for d in range(1, 8)} | {f"{dt.date(2024, m, 1):%B}" for m in range(1, 13)}
+NAMES_KEPT = {f"{dt.date(2024, 1, d):%A}" for d in range(1, 8)} | {
+    f"{dt.date(2024, m, 1):%B}" for m in range(1, 13)
+}
 
 
 def _lower_first(text: str) -> str:
@@ -945,7 +1009,9 @@ def compose_story(f: StoryFacts, words: random.Random) -> Iterator[str]:
     partners = list(dict.fromkeys(f.partners))
     # One partner by name; more, by number (a list of names is a programme's, not a sentence's).
     if len(partners) > 1:
-        with_whom = f" with {len(partners)} partner {'practices' if f.kind == 'gp_practice' else 'organisations'}"
+        with_whom = (
+            f" with {len(partners)} partner {'practices' if f.kind == 'gp_practice' else 'organisations'}"
+        )
     else:
         with_whom = f" with {partners[0]}" if partners else ""
     openings = [
@@ -1037,7 +1103,10 @@ def compose_lessons(f: StoryFacts, theme: int, words: random.Random) -> Iterator
         "define the measure": [
             f"Agree what counts as {f.measure} before collecting any data, as {at} learned.",
             f"Two {f.unit}s at {at} counted {f.measure} differently until the definition was written down.",
-            f"At {at}, a one-line definition of {f.measure}, pinned up, ended weeks of arguing about the numbers.",
+            (
+                f"At {at}, a one-line definition of {f.measure}, pinned up, ended weeks of arguing about the "
+                "numbers."
+            ),
         ],
         "a named person": [
             f"Spread needs a named person on every {f.unit}, not a policy: so {at} found.",

@@ -53,7 +53,9 @@ class Scope:
         permitted area ("West Cornwall") when no locality or PCN is chosen within it."""
         names = names or {}
         parts = [
-            f"{FILTER_WORDS[k]} {names.get(v, v)}" for k, v in vars(self).items() if v and not k.startswith("within_")
+            f"{FILTER_WORDS[k]} {names.get(v, v)}"
+            for k, v in vars(self).items()
+            if v and not k.startswith("within_")
         ]
         if self.is_restricted and not (self.locality or self.pcn):
             parts.insert(0, area or "your area")

@@ -115,7 +115,7 @@ class Lookups:
         }
         if name in simple:
             col = simple[name]
-            return dict(s.execute(select(col, col.class_.id)))
+            return dict(s.execute(select(col, col.class_.id)).all())
         if name == "measure":
             return {
                 (p, c): i for p, c, i in s.execute(select(m.Measure.project_id, m.Measure.code, m.Measure.id))

@@ -29,7 +29,9 @@ def neutralise(value):
 
 
 def _blank(value) -> bool:
-    return value is None or (not isinstance(value, str) and not isinstance(value, Sequence) and pd.isna(value))
+    return value is None or (
+        not isinstance(value, str) and not isinstance(value, Sequence) and pd.isna(value)
+    )
 
 
 def csv_bytes(heading: Sequence[str], rows: Iterable[Sequence]) -> bytes:

@@ -102,11 +102,13 @@ def main() -> int:
     print(f"{args.observations:,} observations ({size:.1f} MB of CSV) into {args.db or args.scenario}:")
     print(
         f"  read {timings['read']:.1f} s, preview {timings['preview']:.1f} s, "
-        f"commit {timings['commit']:.1f} s (validate, write, derive, {result.measures_analysed:,} charts analysed)"
+        f"commit {timings['commit']:.1f} s (validate, write, derive, {result.measures_analysed:,} charts "
+        "analysed)"
     )
     load = timings["read"] + timings["commit"]
     print(
-        f"  load (read + commit): {load:.1f} s; outcome {result.outcome}, {report.rows_rejected} rows rejected"
+        f"  load (read + commit): {load:.1f} s; outcome {result.outcome}, {report.rows_rejected} rows "
+        "rejected"
     )
     return 0 if result.outcome == "loaded" and load < 30 else 1
 

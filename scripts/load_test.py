@@ -62,14 +62,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db_url: str | None, log_path: Path, demo_dir: str | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(
+    db_url: str | None, log_path: Path, demo_dir: str | None = None
+) -> tuple[subprocess.Popen, str]:
     """``streamlit run app.py`` on a free loopback port; demo mode unless ``db_url`` is given (replicas
     in demo mode share ``demo_dir``, as replicas share one database)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "QIDASH_DB_URL"}
     if db_url:
         env["QIDASH_DB_URL"] = db_url
-        env["QIDASH_AUTH"] = "off"  # a configured database needs sign-in; the load test turns it off on purpose
+        env["QIDASH_AUTH"] = (
+            "off"  # a configured database needs sign-in; the load test turns it off on purpose
+        )
     env.setdefault("QIDASH_DEMO_DIR", demo_dir or tempfile.mkdtemp(prefix="qidash-load-"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
@@ -151,7 +155,9 @@ async def ws_load(base: str, url: str, deadline: float) -> dict:
             await ws.send(rerun.SerializeToString())
             while True:
                 message = ForwardMsg()
-                message.ParseFromString(await asyncio.wait_for(ws.recv(), max(1.0, deadline - time.monotonic())))
+                message.ParseFromString(
+                    await asyncio.wait_for(ws.recv(), max(1.0, deadline - time.monotonic()))
+                )
                 kind = message.WhichOneof("type")
                 if kind == "delta" and message.delta.new_element.WhichOneof("type") == "exception":
                     row["error"] = "exception: " + message.delta.new_element.exception.message[:200]
@@ -159,7 +165,9 @@ async def ws_load(base: str, url: str, deadline: float) -> dict:
                     row["error"] = "page not found"
                 elif kind == "script_finished":
                     if message.script_finished != ForwardMsg.FINISHED_SUCCESSFULLY:
-                        row["error"] = row["error"] or f"script finished with status {message.script_finished}"
+                        row["error"] = (
+                            row["error"] or f"script finished with status {message.script_finished}"
+                        )
                     break
         row["seconds"] = round(time.perf_counter() - started, 3)
     except Exception as exc:  # noqa: BLE001 - a timeout or a refused connection is a result to report
@@ -172,7 +180,9 @@ async def ws_session(base: str, index: int, pages: list[str], deadline: float) -
     for page in pages:
         url = f"{base}/{page}"
         if time.monotonic() > deadline:
-            rows.append({"page": page, "url": url, "seconds": None, "error": "not started: time limit reached"})
+            rows.append(
+                {"page": page, "url": url, "seconds": None, "error": "not started: time limit reached"}
+            )
             continue
         rows.append({"session": index, "page": page, **await ws_load(base, url, deadline)})
     return rows
@@ -186,7 +196,9 @@ async def session(browser, base: str, index: int, pages: list[str], deadline: fl
         for page in pages:
             url = f"{base}/{page}"
             if time.monotonic() > deadline:
-                rows.append({"page": page, "url": url, "seconds": None, "error": "not started: time limit reached"})
+                rows.append(
+                    {"page": page, "url": url, "seconds": None, "error": "not started: time limit reached"}
+                )
                 continue
             rows.append({"session": index, "page": page, **await load(tab, url, deadline)})
     finally:
@@ -227,7 +239,9 @@ async def run(
         browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             warm = []
-            if warm_up:  # one session per replica first, so imports and caches are warm, as on a running system
+            if (
+                warm_up
+            ):  # one session per replica first, so imports and caches are warm, as on a running system
                 for base in bases:
                     warm += await session(browser, base, -1, pages, deadline)
             began, cpu_before = time.perf_counter(), total_cpu(server_pids)
@@ -268,14 +282,22 @@ def _round(value):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="target a running server (loopback only), instead of starting one")
-    parser.add_argument("--db", metavar="URL", help="database for the server this script starts (default: demo mode)")
+    parser.add_argument(
+        "--db", metavar="URL", help="database for the server this script starts (default: demo mode)"
+    )
     parser.add_argument("--sessions", type=int, default=5, help=f"concurrent sessions (1-{MAX_SESSIONS})")
-    parser.add_argument("--replicas", type=int, default=1,
-                        help=f"servers to start, sessions spread over them in turn (1-{MAX_REPLICAS}; not with --url)")
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=1,
+        help=f"servers to start, sessions spread over them in turn (1-{MAX_REPLICAS}; not with --url)",
+    )
     parser.add_argument("--pages", default="/", help="comma-separated page paths with any query, "
                         "e.g. '/,tiers?locality=NORTH'; / is the default page, the Overview (default /)")
     parser.add_argument("--rounds", type=int, default=2, help="times each session loads every page")
-    parser.add_argument("--seconds", type=float, default=MAX_SECONDS, help=f"time limit (at most {MAX_SECONDS})")
+    parser.add_argument(
+        "--seconds", type=float, default=MAX_SECONDS, help=f"time limit (at most {MAX_SECONDS})"
+    )
     parser.add_argument("--client", choices=("browser", "ws"), default="browser",
                         help="browser: headless Chromium pages (what users see, browser drawing included); "
                         "ws: Streamlit's WebSocket protocol without a browser (the server alone)")
@@ -316,10 +338,15 @@ def main(argv: list[str] | None = None) -> int:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    print(f"{result['client']}: {result['sessions']} sessions x {len(pages)} page(s) x {args.rounds} round(s) "
-          f"against {', '.join(bases)}: {result['ok']}/{result['loads']} loads ok in {result['wall_s']} s"
-          + (f" (servers' CPU {result['server_cpu_s']} s, {result['cpu_s_per_view']} s per page view)"
-             if result["server_cpu_s"] is not None else ""))
+    print(
+        f"{result['client']}: {result['sessions']} sessions x {len(pages)} page(s) x {args.rounds} round(s) "
+        f"against {', '.join(bases)}: {result['ok']}/{result['loads']} loads ok in {result['wall_s']} s"
+        + (
+            f" (servers' CPU {result['server_cpu_s']} s, {result['cpu_s_per_view']} s per page view)"
+            if result["server_cpu_s"] is not None
+            else ""
+        )
+    )
     print(f"page time p50 {result['p50_s']} s, p95 {result['p95_s']} s, max {result['max_s']} s")
     for page, figures in result["per_page"].items():
         print(f"  {page or '/':<30} n={figures['n']:<3} p50 {figures['p50_s']} s  p95 {figures['p95_s']} s")

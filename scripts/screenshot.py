@@ -25,7 +25,9 @@ CHROMIUM_ARGS = [
 def wait_until_idle(page, timeout_ms: int = 60_000) -> None:
     """Wait for the script to finish and every skeleton to go (Streamlit's own e2e tests do this)."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
-    page.wait_for_function('document.querySelectorAll(\'[data-testid="stSkeleton"]\').length === 0', timeout=timeout_ms)
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=timeout_ms
+    )
     page.wait_for_timeout(800)
 
 

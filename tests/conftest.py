@@ -211,7 +211,9 @@ class Databases:
 
         from qidash import db
 
-        return db.make_engine(make_url(self._pg_url()).set(database=name).render_as_string(hide_password=False))
+        return db.make_engine(
+            make_url(self._pg_url()).set(database=name).render_as_string(hide_password=False)
+        )
 
     def new(self, backend: str):
         """An empty, migrated database."""

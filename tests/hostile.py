@@ -52,8 +52,20 @@ HOSTILE = {
 }
 
 # What must never reach a renderer as it is (each is markup in Markdown, in plotly or in HTML).
-RAW_MARKUP = ("<a href", "<img", "<b>", "<i>", "<script", "](https://", "![x]", ":red[", "$x$", ":material/home",
-              "https://evil", "www.evil")
+RAW_MARKUP = (
+    "<a href",
+    "<img",
+    "<b>",
+    "<i>",
+    "<script",
+    "](https://",
+    "![x]",
+    ":red[",
+    "$x$",
+    ":material/home",
+    "https://evil",
+    "www.evil",
+)
 
 
 def hostile_workbook() -> bytes:

@@ -64,7 +64,9 @@ def test_users_are_saved_checked_and_audited(cornwall):
         auth.save_user(cornwall, "admin@x", "z@x", "overlord")
     with pytest.raises(AccessError, match="Unknown locality or PCN"):
         auth.save_user(cornwall, "admin@x", "z@x", "locality_lead", localities=("ATLANTIS",))
-    auth.save_user(cornwall, "admin@x", "lead@example.nhs.uk", "locality_lead", active=False, localities=("EAST",))
+    auth.save_user(
+        cornwall, "admin@x", "lead@example.nhs.uk", "locality_lead", active=False, localities=("EAST",)
+    )
     with cornwall.connect() as conn:
         assert auth.viewer_for(conn, "lead@example.nhs.uk") is None
         assert conn.execute(select(func.count()).select_from(m.User)).scalar_one() == 1
@@ -105,8 +107,16 @@ def test_users_command(cornwall, capsys):
 
     url = engine_url(cornwall)
     assert main(["users", "add", "boss@x.nhs.uk", "--role", "admin", "--db", url]) == 0
-    assert main(["users", "add", "east@x.nhs.uk", "--role", "locality_lead", "--localities", "EAST", "--db", url]) == 0
-    assert main(["users", "add", "bad@x.nhs.uk", "--role", "locality_lead", "--localities", "NOPE", "--db", url]) == 2
+    assert (
+        main(
+            ["users", "add", "east@x.nhs.uk", "--role", "locality_lead", "--localities", "EAST", "--db", url]
+        )
+        == 0
+    )
+    assert (
+        main(["users", "add", "bad@x.nhs.uk", "--role", "locality_lead", "--localities", "NOPE", "--db", url])
+        == 2
+    )
     assert "Unknown locality or PCN" in capsys.readouterr().err
     assert main(["users", "list", "--db", url]) == 0
     out = capsys.readouterr().out
@@ -171,7 +181,9 @@ def test_sign_in_setup_modes(database, setting, secrets, problem, mode):
         (True, None, {"auth": "on"}, None, "[auth] section"),
     ],
 )
-def test_sign_in_setup_refuses_what_cannot_work_and_shows_no_secret(database, setting, secrets, problem, says):
+def test_sign_in_setup_refuses_what_cannot_work_and_shows_no_secret(
+    database, setting, secrets, problem, says
+):
     with pytest.raises(auth.SignInSetupError) as raised:
         auth.sign_in_setup(database, setting, secrets, problem)
     assert says in str(raised.value)
@@ -182,7 +194,9 @@ def page_text(at) -> str:
     """Everything the visitor can read on the page, sidebar included."""
     kinds = ("title", "header", "subheader", "markdown", "caption", "error", "warning", "info", "success",
              "exception", "text", "metric", "button", "selectbox")
-    return "\n".join(str(getattr(e, "value", None) or getattr(e, "label", "")) for k in kinds for e in at.get(k))
+    return "\n".join(
+        str(getattr(e, "value", None) or getattr(e, "label", "")) for k in kinds for e in at.get(k)
+    )
 
 
 def run_frame(monkeypatch, url: str | None, setting: str | None = None, secrets: dict | None = None,
@@ -262,8 +276,12 @@ def test_a_working_provider_gets_the_sign_in_button_and_nothing_else(cornwall, m
     with mock.run_server_in_thread(port=0) as provider:
         metadata = f"http://localhost:{provider.server_port}/.well-known/openid-configuration"
         assert auth.provider_problem(metadata) is None
-        at = run_frame(monkeypatch, engine_url(cornwall), secrets={"auth": {**AUTH, "server_metadata_url": metadata}},
-                       user={"is_logged_in": False})
+        at = run_frame(
+            monkeypatch,
+            engine_url(cornwall),
+            secrets={"auth": {**AUTH, "server_metadata_url": metadata}},
+            user={"is_logged_in": False},
+        )
     assert [b.label for b in at.button] == ["Sign in"]
     assert not served_data(at)
 
@@ -286,7 +304,9 @@ def test_an_unverified_email_never_becomes_its_owner(cornwall):
     no_claim = {k: v for k, v in claims("mallory", "chief@example.nhs.uk").items() if k != "email_verified"}
     assert auth.identify(cornwall, no_claim).refusal == "unverified_email"
     with cornwall.connect() as conn:
-        bound = conn.execute(select(m.User.oidc_subject).where(m.User.email == "chief@example.nhs.uk")).scalar_one()
+        bound = conn.execute(
+            select(m.User.oidc_subject).where(m.User.email == "chief@example.nhs.uk")
+        ).scalar_one()
     assert bound is None  # nothing was bound to the attacker
 
 
@@ -299,7 +319,9 @@ def test_first_verified_sign_in_binds_issuer_and_subject_and_later_ones_match_by
     again = auth.identify(cornwall, claims("faye-1", "faye@elsewhere.org", False))
     assert again.viewer.email == "Faye.Faculty@Example.NHS.uk" and not again.bound
     # Someone else with her (verified) email, or her subject at another issuer, is not her.
-    assert auth.identify(cornwall, claims("faye-2", "faye.faculty@example.nhs.uk")).refusal == "bound_elsewhere"
+    assert (
+        auth.identify(cornwall, claims("faye-2", "faye.faculty@example.nhs.uk")).refusal == "bound_elsewhere"
+    )
     other_issuer = auth.identify(cornwall, claims("faye-1", "faye@elsewhere.org", iss="https://evil.example"))
     assert other_issuer.viewer is None
     assert auth.identify(cornwall, {"email": "x@y", "email_verified": True}).refusal == "no_subject"
@@ -316,8 +338,12 @@ def test_the_audit_records_who_really_signed_in(cornwall):
     auth.audit_sign_in(cornwall, auth.identify(cornwall, claims("exec-1", "exec@example.nhs.uk")))
     auth.audit_sign_in(cornwall, auth.identify(cornwall, claims("eve", "exec@example.nhs.uk", False)))
     with cornwall.connect() as conn:
-        [signed] = [e for e in auth.audit_events(conn, action="sign_in") if e["detail"]["subject"] == "exec-1"]
-        [refused] = [e for e in auth.audit_events(conn, action="sign_in_refused") if e["detail"]["subject"] == "eve"]
+        [signed] = [
+            e for e in auth.audit_events(conn, action="sign_in") if e["detail"]["subject"] == "exec-1"
+        ]
+        [refused] = [
+            e for e in auth.audit_events(conn, action="sign_in_refused") if e["detail"]["subject"] == "eve"
+        ]
     assert signed["actor"] == "exec@example.nhs.uk"
     assert signed["detail"] == {"issuer": ISSUER, "subject": "exec-1", "email": "exec@example.nhs.uk",
                                 "email_verified": True, "role": "executive"}
@@ -365,7 +391,9 @@ def test_a_locality_lead_needs_an_area(cornwall):
     # It can still be deactivated, and given an area.
     auth.save_user(cornwall, "test", "old.lead@example.nhs.uk", "locality_lead", active=False)
     auth.save_user(cornwall, "test", "old.lead@example.nhs.uk", "locality_lead", localities=("EAST",))
-    assert auth.identify(cornwall, claims("old-lead", "old.lead@example.nhs.uk")).viewer.localities == ("EAST",)
+    assert auth.identify(cornwall, claims("old-lead", "old.lead@example.nhs.uk")).viewer.localities == (
+        "EAST",
+    )
 
 
 def test_the_data_page_refuses_a_lead_without_an_area(cornwall, monkeypatch):
@@ -420,7 +448,9 @@ def test_a_failing_page_shows_a_reference_that_the_log_explains(monkeypatch, cap
     at = run_frame(monkeypatch, None)
     assert not at.exception
     [error] = at.error
-    assert error.value.startswith("Something went wrong showing this page; your admin has details. Reference: ")
+    assert error.value.startswith(
+        "Something went wrong showing this page; your admin has details. Reference: "
+    )
     reference = error.value.rsplit(" ", 1)[1]
     assert "secret-host" not in page_text(at)
     logged = [r for r in caplog.records if reference in r.getMessage()]
@@ -459,7 +489,10 @@ def test_cli_changes_are_audited_as_the_cli_and_by_cannot_impersonate(cornwall):
 def test_cli_refuses_a_lead_without_an_area(cornwall, capsys):
     from qidash.cli import main
 
-    assert main(["users", "add", "lost@example.nhs.uk", "--role", "locality_lead", "--db", engine_url(cornwall)]) == 2
+    assert (
+        main(["users", "add", "lost@example.nhs.uk", "--role", "locality_lead", "--db", engine_url(cornwall)])
+        == 2
+    )
     assert "needs an area" in capsys.readouterr().err
 
 

@@ -130,7 +130,14 @@ def test_bench_measures_a_page_against_the_empty_page(any_engine, tmp_path):
     assert result["builds"][0]["homes"] > 100
     out = tmp_path / "bench.json"
     out.write_text(json.dumps(result))
-    assert set(json.loads(out.read_text())["runs"][0]) >= {"db", "scale", "page", "cold_s", "warm_s", "peak_mb"}
+    assert set(json.loads(out.read_text())["runs"][0]) >= {
+        "db",
+        "scale",
+        "page",
+        "cold_s",
+        "warm_s",
+        "peak_mb",
+    }
     table = bench.table(result)
     assert "overview" in table and "empty" in table and "cold_s" in table
 

@@ -54,10 +54,26 @@ FRAMES = {
         {"code": "P3", "name": "Valley", "locality_code": "L2"},
     ],
     "organisations": [
-        _org("H1", "Home one", "care_home_residential", "independent", "P1", beds=40, staff_headcount=50,
-             offered_on=D(2020, 1, 1)),
-        _org("H2", "Home two", "care_home_nursing", "independent", "P1", beds=60, staff_headcount=70,
-             offered_on=D(2020, 1, 1)),
+        _org(
+            "H1",
+            "Home one",
+            "care_home_residential",
+            "independent",
+            "P1",
+            beds=40,
+            staff_headcount=50,
+            offered_on=D(2020, 1, 1),
+        ),
+        _org(
+            "H2",
+            "Home two",
+            "care_home_nursing",
+            "independent",
+            "P1",
+            beds=60,
+            staff_headcount=70,
+            offered_on=D(2020, 1, 1),
+        ),
         _org("H3", "Home three", "care_home_residential", "independent", "P2", beds=20, staff_headcount=25),
         _org("H4", "Home four", "care_home_nursing", "nhs", "P3", beds=30, offered_on=D(2020, 5, 1)),
         _org("G1", "Practice one", "gp_practice", "nhs", "P3", staff_headcount=10, offered_on=D(2020, 1, 1)),
@@ -67,8 +83,13 @@ FRAMES = {
         {"person_ref": "h1a", "ods_code": "H1", "role": "care_assistant"},
         {"person_ref": "h2a", "ods_code": "H2", "role": "nurse"},
         {"person_ref": "h3a", "ods_code": "H3", "role": "manager", "left_on": D(2020, 6, 1)},
-        {"person_ref": "g1a", "ods_code": "G1", "role": "gp", "display_name": "Dr Ann Lead",
-         "consents_to_be_named": True},
+        {
+            "person_ref": "g1a",
+            "ods_code": "G1",
+            "role": "gp",
+            "display_name": "Dr Ann Lead",
+            "consents_to_be_named": True,
+        },
         {"person_ref": "t1a", "ods_code": "T1", "role": "qi_lead", "display_name": "Secret Sam"},
         {"person_ref": "t1b", "ods_code": "T1", "role": "nurse", "left_on": D(2020, 6, 1)},
     ],
@@ -79,8 +100,20 @@ FRAMES = {
     ],
     "courses": [{"code": "LC", "name": "Learn course", "tier_code": "learn"}],
     "cohorts": [
-        {"code": "C1", "course_code": "LC", "start_date": D(2020, 2, 1), "end_date": D(2020, 3, 1), "sessions": 2},
-        {"code": "C2", "course_code": "LC", "start_date": D(2020, 9, 1), "end_date": D(2020, 10, 1), "sessions": 2},
+        {
+            "code": "C1",
+            "course_code": "LC",
+            "start_date": D(2020, 2, 1),
+            "end_date": D(2020, 3, 1),
+            "sessions": 2,
+        },
+        {
+            "code": "C2",
+            "course_code": "LC",
+            "start_date": D(2020, 9, 1),
+            "end_date": D(2020, 10, 1),
+            "sessions": 2,
+        },
     ],
     "enrolments": [
         {"person_ref": "h1a", "cohort_code": "C1", "status": "completed", "completed_on": D(2020, 3, 1)},
@@ -95,8 +128,16 @@ FRAMES = {
     ],
     "priorities": [{"code": "PR", "name": "Priority"}],
     "projects": [
-        {"code": "X", "title": "X", "priority_code": "PR", "lead_ods_code": "G1", "lead_person_ref": "g1a",
-         "partner_ods_codes": ["H4"], "start_date": D(2020, 6, 1), "status": "active"},
+        {
+            "code": "X",
+            "title": "X",
+            "priority_code": "PR",
+            "lead_ods_code": "G1",
+            "lead_person_ref": "g1a",
+            "partner_ods_codes": ["H4"],
+            "start_date": D(2020, 6, 1),
+            "status": "active",
+        },
     ],
 }
 
@@ -162,13 +203,20 @@ def test_people_and_projects_per_pcn_by_hand(conn):
 def test_people_and_projects_per_pcn_equal_the_report_narrowed_to_each_pcn(conn, scope):
     for code, got in measures.pcn_people_and_projects(conn, scope, AS_OF).items():
         report = measures.report(conn, scope.with_(pcn=code), AS_OF)
-        assert got == {"people_trained": report["people_trained"], "projects_active": report["projects_active"]}
+        assert got == {
+            "people_trained": report["people_trained"],
+            "projects_active": report["projects_active"],
+        }
 
 
 def test_coaches_by_hand(conn):
     rows = {r["person_ref"]: r for r in measures.coaches(conn, EVERYONE, AS_OF)}
     assert set(rows) == {"g1a", "t1a"}  # t1b has left
-    assert rows["g1a"]["display_name"] == "Dr Ann Lead" and rows["g1a"]["is_top_tier"] and not rows["g1a"]["is_coach"]
+    assert (
+        rows["g1a"]["display_name"] == "Dr Ann Lead"
+        and rows["g1a"]["is_top_tier"]
+        and not rows["g1a"]["is_coach"]
+    )
     assert rows["t1a"]["display_name"] is None and rows["t1a"]["is_coach"]  # no consent to be named
     assert rows["t1a"]["organisation"] == "Trust one" and rows["t1a"]["latitude"] == 50.02
     # Before C2 started, g1a had not taught: only the coach counts.
@@ -205,7 +253,13 @@ def test_gaps_are_homes_with_nobody_in_post_largest_first_with_the_nearest_coach
     assert len(gaps) == homes["orgs_in_scope"] - homes["orgs_trained"]
     assert list(data.gaps["all"]["Organisation"]) == ["Home two", "Home four", "Home three"]  # G1, T1 trained
     assert data.counts == {"orgs": 6, "trained": 3, "care_homes": 4, "without_pcn": 1, "unlocated": 0}
-    assert data.stage_counts == {"not_offered": 0, "offered": 0, "engaged": 2, "trained": 2, "with_project": 2}
+    assert data.stage_counts == {
+        "not_offered": 0,
+        "offered": 0,
+        "engaged": 2,
+        "trained": 2,
+        "with_project": 2,
+    }
     assert data.default_gaps_among == "care_home"
 
 
@@ -213,7 +267,9 @@ def test_pcn_measures_and_tooltips(conn):
     data = view.capability_map_data(conn, EVERYONE, AS_OF)
     by = data.by_pcn.set_index("pcn")
     assert by.loc["P1", "coverage_pct"] == 50.0 and by.loc["P2", "coverage_pct"] == 0.0
-    assert by.loc["P3", "trained_per_10_beds"] == 0.0 and by.loc["P1", "trained_per_10_beds"] == pytest.approx(0.1)  # 1 in post over 100 beds
+    assert by.loc["P3", "trained_per_10_beds"] == 0.0 and by.loc[
+        "P1", "trained_per_10_beds"
+    ] == pytest.approx(0.1)  # 1 in post over 100 beds
     assert by.loc["P3", "locality"] == "L2"
     tips = view.pcn_tips(data)
     assert tips["P1"][0] == "Coverage 50%: 1 of 2 organisations trained"
@@ -224,7 +280,9 @@ def test_pcn_measures_and_tooltips(conn):
 
 def test_haversine():
     assert view.haversine_km(50, -5, 51, -5) == pytest.approx(111.2, abs=0.1)  # a degree of latitude
-    assert view.haversine_km(51.5074, -0.1278, 48.8566, 2.3522) == pytest.approx(343.6, abs=0.5)  # London–Paris
+    assert view.haversine_km(51.5074, -0.1278, 48.8566, 2.3522) == pytest.approx(
+        343.6, abs=0.5
+    )  # London–Paris
 
 
 # --- areas ------------------------------------------------------------------------------------------------
@@ -263,7 +321,9 @@ def test_derived_areas_tile_the_system_without_gaps_or_overlaps():
 def test_derived_areas_survive_shared_places_and_tiny_systems():
     shared = [("A", 50.0, -5.0), ("B", 50.0, -5.0), ("B", 50.1, -5.1)]  # A and B at the same place
     shapes = geo.derive_pcn_shapes(shared)
-    assert shapes["A"].contains(shapely.Point(-5.0, 50.0)) and not shapes["B"].contains(shapely.Point(-5.0, 50.0))
+    assert shapes["A"].contains(shapely.Point(-5.0, 50.0)) and not shapes["B"].contains(
+        shapely.Point(-5.0, 50.0)
+    )
     one = geo.derive_pcn_shapes([("A", 50.0, -5.0)])
     assert one["A"].contains(shapely.Point(-5.0, 50.0)) and one["A"].area > 0
     assert geo.derive_pcn_shapes([]) == {}
@@ -282,7 +342,10 @@ def test_areas_of_the_tiny_system(conn, monkeypatch, tmp_path):
     monkeypatch.setenv("QIDASH_BOUNDARIES", str(tmp_path / "none.geojson"))
     areas = geo.pcn_areas(conn)
     assert areas.source == "derived"
-    assert [a.code for a in areas.pcns] == ["P1", "P2", "P3"] and [a.code for a in areas.localities] == ["L1", "L2"]
+    assert [a.code for a in areas.pcns] == ["P1", "P2", "P3"] and [a.code for a in areas.localities] == [
+        "L1",
+        "L2",
+    ]
     shapes = {a.code: geo.as_shape(a) for a in areas.pcns}
     for ods, (lat, lon) in SITES.items():
         pcn = next((o["pcn_code"] for o in FRAMES["organisations"] if o["ods_code"] == ods), None)
@@ -297,9 +360,21 @@ def test_a_boundary_file_is_used_when_it_names_the_pcns(conn, monkeypatch, tmp_p
         return [[[x, y], [x + 0.1, y], [x + 0.1, y + 0.1], [x, y + 0.1], [x, y]]]
 
     features = [
-        {"type": "Feature", "properties": {"pcn_code": "P1"}, "geometry": {"type": "Polygon", "coordinates": square(-5, 50)}},
-        {"type": "Feature", "properties": {"pcn_code": "P1"}, "geometry": {"type": "Polygon", "coordinates": square(-4.9, 50)}},
-        {"type": "Feature", "properties": {"pcn_code": "ELSEWHERE"}, "geometry": {"type": "Polygon", "coordinates": square(0, 0)}},
+        {
+            "type": "Feature",
+            "properties": {"pcn_code": "P1"},
+            "geometry": {"type": "Polygon", "coordinates": square(-5, 50)},
+        },
+        {
+            "type": "Feature",
+            "properties": {"pcn_code": "P1"},
+            "geometry": {"type": "Polygon", "coordinates": square(-4.9, 50)},
+        },
+        {
+            "type": "Feature",
+            "properties": {"pcn_code": "ELSEWHERE"},
+            "geometry": {"type": "Polygon", "coordinates": square(0, 0)},
+        },
     ]
     path = tmp_path / "pcns.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
@@ -330,7 +405,12 @@ def test_legend_breaks():
     assert maps.legend_breaks([0, 1, 0, 0, 1, 0], integer=True) == [0, 1, 1]
     assert maps.legend_breaks([3, 4, 4], integer=True) == [3, 4, 4]
     spread = maps.legend_breaks([0, 1, 2, 3, 5, 8, 13, 21, 34, 55], integer=True)
-    assert len(spread) == 6 and spread[0] == 0 and spread[-1] == 55 and all(float(e).is_integer() for e in spread)
+    assert (
+        len(spread) == 6
+        and spread[0] == 0
+        and spread[-1] == 55
+        and all(float(e).is_integer() for e in spread)
+    )
     skewed = maps.legend_breaks([0.3, 0.74, 0.8, 1.2, 1.4054])
     assert skewed[0] == 0 and skewed[-1] == 1.4054 and skewed == sorted(set(skewed))
     two = maps.legend_breaks([57.3, 86.1])  # two PCNs: two classes, not five
@@ -345,8 +425,14 @@ def test_classes_and_legend_labels():
     assert maps.legend([0, 3, 8, 15], integer=True, fmt=str) == [
         (maps.AREA_RAMP[0], "0–2"), (maps.AREA_RAMP[2], "3–7"), (maps.AREA_RAMP[-1], "8–15")
     ]
-    assert maps.legend([0, 1, 2], integer=True, fmt=str) == [(maps.AREA_RAMP[0], "0"), (maps.AREA_RAMP[-1], "1–2")]
-    assert maps.legend([0, 1, 1], integer=True, fmt=str) == [(maps.AREA_RAMP[0], "0"), (maps.AREA_RAMP[-1], "1")]
+    assert maps.legend([0, 1, 2], integer=True, fmt=str) == [
+        (maps.AREA_RAMP[0], "0"),
+        (maps.AREA_RAMP[-1], "1–2"),
+    ]
+    assert maps.legend([0, 1, 1], integer=True, fmt=str) == [
+        (maps.AREA_RAMP[0], "0"),
+        (maps.AREA_RAMP[-1], "1"),
+    ]
     assert [maps.class_of(v, [0, 1, 1]) for v in (0, 1)] == [0, 1]
     assert maps.legend([0.0, 0.74, 1.4054], integer=False)[1][1] == "0.74–1.41"
     assert maps.legend([0.0, 0.0], integer=True, fmt=str) == [(maps.AREA_RAMP[2], "0")]
@@ -357,7 +443,9 @@ def _deck(conn, measure="coverage_pct", scope=EVERYONE, size_by="beds"):
     data = view.capability_map_data(conn, scope, AS_OF)
     areas = geo.pcn_areas(conn)
     scale = view.colour_scale(data, measure)
-    deck = maps.capability_deck(areas, scale.values, scale.edges, view.pcn_tips(data), data.orgs, size_by, scope.pcn)
+    deck = maps.capability_deck(
+        areas, scale.values, scale.edges, view.pcn_tips(data), data.orgs, size_by, scope.pcn
+    )
     return json.loads(deck.to_json()), scale, data
 
 
@@ -365,14 +453,25 @@ def test_the_deck_layers_points_and_colours(conn, monkeypatch, tmp_path):
     monkeypatch.setenv("QIDASH_BOUNDARIES", str(tmp_path / "none.geojson"))
     spec, scale, _data = _deck(conn)
     layers = {layer["id"]: layer for layer in spec["layers"]}
-    assert [layer["id"] for layer in spec["layers"]] == [maps.AREAS_ID, maps.LOCALITIES_ID, maps.SELECTED_ID, maps.ORGS_ID]
-    assert [layer["@@type"] for layer in spec["layers"]] == ["PolygonLayer", "PathLayer", "PathLayer", "ScatterplotLayer"]
+    assert [layer["id"] for layer in spec["layers"]] == [
+        maps.AREAS_ID,
+        maps.LOCALITIES_ID,
+        maps.SELECTED_ID,
+        maps.ORGS_ID,
+    ]
+    assert [layer["@@type"] for layer in spec["layers"]] == [
+        "PolygonLayer",
+        "PathLayer",
+        "PathLayer",
+        "ScatterplotLayer",
+    ]
     assert spec["mapStyle"] == "__MAP_STYLE__" and "mapProvider" not in spec  # no basemap, no request
     assert layers[maps.ORGS_ID]["radiusUnits"] == "pixels"  # a literal, not an accessor expression
     points = layers[maps.ORGS_ID]["data"]
     assert len(points) == 6
     assert {p["ods_code"]: p["fill"] for p in points} == {
-        r["ods_code"]: maps.rgba(maps.STAGE_COLOURS[r["stage"]]) for r in measures.org_stages(conn, EVERYONE, AS_OF)
+        r["ods_code"]: maps.rgba(maps.STAGE_COLOURS[r["stage"]])
+        for r in measures.org_stages(conn, EVERYONE, AS_OF)
     }
     radius = {p["ods_code"]: p["radius"] for p in points}
     assert radius["T1"] == maps.POINT_MIN_PX and radius["H2"] > radius["H1"] > radius["H3"]  # by beds
@@ -505,4 +604,6 @@ def test_the_page_with_nothing_in_scope_says_so():
 def test_the_page_for_organisations_outside_every_pcn():
     at = open_page("capability_map", "fylde", kind="acute_trust")
     layers = check_page(at, engine_of("fylde"), Scope(kind="acute_trust"))
-    assert all(row["fill"] == maps.rgba(maps.OUTSIDE, maps.OUTSIDE_ALPHA) for row in layers[maps.AREAS_ID]["data"])
+    assert all(
+        row["fill"] == maps.rgba(maps.OUTSIDE, maps.OUTSIDE_ALPHA) for row in layers[maps.AREAS_ID]["data"]
+    )

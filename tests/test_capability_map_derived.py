@@ -121,9 +121,13 @@ def test_an_import_stores_the_areas_again(backend, databases, monkeypatch, tmp_p
 def test_no_located_site_stores_no_area(backend, databases):
     engine = databases.new(backend)
     try:
-        frames = {**FRAMES, "organisations": [
-            {k: v for k, v in o.items() if k not in ("latitude", "longitude")} for o in FRAMES["organisations"]
-        ]}
+        frames = {
+            **FRAMES,
+            "organisations": [
+                {k: v for k, v in o.items() if k not in ("latitude", "longitude")}
+                for o in FRAMES["organisations"]
+            ],
+        }
         with Session(engine) as session, session.begin():
             store.write_frames(session, frames)
             derive.refresh_derived(session)
@@ -174,15 +178,28 @@ def test_points_are_the_json_of_their_rows():
     radius = maps.point_radius(orgs["beds"].iloc[:3])
     expected = [
         {
-            "ods_code": ods, "pcn": pcn, "title": name, "line1": line1,
-            "line2": f"Stage: {maps.STAGE_LABELS[stage]}", "line3": f"People trained in post: {palette.fmt_int(n)}",
-            "position": [lon, lat], "fill": maps.rgba(maps.STAGE_COLOURS[stage]), "radius": float(r), "stage": stage,
+            "ods_code": ods,
+            "pcn": pcn,
+            "title": name,
+            "line1": line1,
+            "line2": f"Stage: {maps.STAGE_LABELS[stage]}",
+            "line3": f"People trained in post: {palette.fmt_int(n)}",
+            "position": [lon, lat],
+            "fill": maps.rgba(maps.STAGE_COLOURS[stage]),
+            "radius": float(r),
+            "stage": stage,
         }
         for ods, pcn, name, line1, stage, n, lon, lat, r in zip(
-            ["A1", "B\"2", "C3"], ["P1", None, "P2"], ['Home "Rose" \\ Lodge', "Café Ōrbit", "Plain"],
+            ["A1", 'B"2', "C3"],
+            ["P1", None, "P2"],
+            ['Home "Rose" \\ Lodge', "Café Ōrbit", "Plain"],
             ["Care home nursing · 40 beds", "GP practice", "Care home residential · 12 beds"],
-            ["trained", "not_offered", "with_project"], [3, 0, 1234], [-5.06265, -5.1, -4.9], [50.12345, 50.2, 50.3],
-            radius, strict=True,
+            ["trained", "not_offered", "with_project"],
+            [3, 0, 1234],
+            [-5.06265, -5.1, -4.9],
+            [50.12345, 50.2, 50.3],
+            radius,
+            strict=True,
         )
     ]
     assert rows == expected  # the organisation with no location is not drawn

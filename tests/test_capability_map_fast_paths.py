@@ -105,13 +105,23 @@ def test_points_with_percent_signs_are_the_json_of_their_rows():
     })
     radius = maps.point_radius(orgs["beds"]).tolist()
     expected = [
-        {"ods_code": r.ods_code, "pcn": r.pcn, "title": r.name, "line1": line1,
-         "line2": f"Stage: {maps.STAGE_LABELS[r.stage]}", "line3": f"People trained in post: {r.trained_in_post}",
-         "position": [r.longitude, r.latitude], "fill": maps.rgba(maps.STAGE_COLOURS[r.stage]), "radius": rad,
-         "stage": r.stage}
+        {
+            "ods_code": r.ods_code,
+            "pcn": r.pcn,
+            "title": r.name,
+            "line1": line1,
+            "line2": f"Stage: {maps.STAGE_LABELS[r.stage]}",
+            "line3": f"People trained in post: {r.trained_in_post}",
+            "position": [r.longitude, r.latitude],
+            "fill": maps.rgba(maps.STAGE_COLOURS[r.stage]),
+            "radius": rad,
+            "stage": r.stage,
+        }
         for r, line1, rad in zip(
             orgs.astype(object).where(orgs.notna(), None).itertuples(),
-            ["Care home nursing · 40 beds", "GP practice", "Care home residential · 12 beds"], radius, strict=True,
+            ["Care home nursing · 40 beds", "GP practice", "Care home residential · 12 beds"],
+            radius,
+            strict=True,
         )
     ]
     assert maps.org_rows(orgs, "beds").text == json.dumps(expected, sort_keys=True, separators=(",", ":"))
@@ -174,22 +184,31 @@ def _plain_gaps(stages, coaches, named: bool) -> dict[str, pd.DataFrame]:
         d = view.haversine_km(lat, lon, [c["latitude"] for c in coaches], [c["longitude"] for c in coaches])
         best = coaches[int(np.argmin(d))]
         km.append(round(float(d.min()), 1))
-        who.append(f"{(best['display_name'] if named else None) or 'A coach'} at {best['organisation']}, {km[-1]:.1f} km")
+        who.append(
+            f"{(best['display_name'] if named else None) or 'A coach'} at {best['organisation']}, "
+            f"{km[-1]:.1f} km"
+        )
         where.append(best["organisation"])
 
     def table(rows: pd.Series) -> pd.DataFrame:
         g = gaps[rows.to_numpy()]
-        out = pd.DataFrame({
-            "Organisation": g["name"].tolist(),
-            "Beds": g["beds"].astype("Int64").to_numpy(), "Staff": g["staff_headcount"].astype("Int64").to_numpy(),
-            "Stage": [maps.STAGE_LABELS[s] for s in g["stage"]],
-            "Nearest coach or Lead": [w for w, keep in zip(who, rows, strict=True) if keep],
-            "Distance (km)": pd.array([k for k, keep in zip(km, rows, strict=True) if keep], dtype="Float64"),
-            "PCN": [NAMES.get(p, "") for p in g["pcn"]],
-            "Their organisation": [w for w, keep in zip(where, rows, strict=True) if keep],
-            "Kind": [view.label(k) for k in g["kind"]], "Locality": [LOCALITIES.get(p, "") for p in g["pcn"]],
-            "ODS code": g["ods_code"].tolist(),
-        })
+        out = pd.DataFrame(
+            {
+                "Organisation": g["name"].tolist(),
+                "Beds": g["beds"].astype("Int64").to_numpy(),
+                "Staff": g["staff_headcount"].astype("Int64").to_numpy(),
+                "Stage": [maps.STAGE_LABELS[s] for s in g["stage"]],
+                "Nearest coach or Lead": [w for w, keep in zip(who, rows, strict=True) if keep],
+                "Distance (km)": pd.array(
+                    [k for k, keep in zip(km, rows, strict=True) if keep], dtype="Float64"
+                ),
+                "PCN": [NAMES.get(p, "") for p in g["pcn"]],
+                "Their organisation": [w for w, keep in zip(where, rows, strict=True) if keep],
+                "Kind": [view.label(k) for k in g["kind"]],
+                "Locality": [LOCALITIES.get(p, "") for p in g["pcn"]],
+                "ODS code": g["ods_code"].tolist(),
+            }
+        )
         return out.drop(columns=[c for c in ("Beds", "Staff") if out[c].isna().all()])
 
     homes = gaps["kind"].isin(CARE_HOME_KINDS)
@@ -232,7 +251,9 @@ def test_gap_tables_without_beds_or_anyone_unreached():
 
 def test_distances_round_as_python_rounds():
     halves = np.arange(0, 20_000) / 20  # every half tenth up to 1,000 km, where the two ways can differ
-    km = np.concatenate([halves, halves + 1e-9, halves - 1e-9, np.random.default_rng(1).uniform(0, 900, 50_000)])
+    km = np.concatenate(
+        [halves, halves + 1e-9, halves - 1e-9, np.random.default_rng(1).uniform(0, 900, 50_000)]
+    )
     km = km[km >= 0]
     assert view.round_tenths(km).tolist() == [round(x, 1) for x in km.tolist()]
 

@@ -71,7 +71,9 @@ def _new_rows(conn, measure_ids: list[int]) -> dict[int, list[tuple]]:
     periods = {p: i for i, p in enumerate(_periods())}
     rows = conn.execute(
         select(m.Observation.measure_id, m.Observation.period, m.Observation.value, m.Observation.denominator)
-        .where(m.Observation.measure_id.in_(measure_ids), m.Observation.period < _periods()[-1] + dt.timedelta(1))
+        .where(
+            m.Observation.measure_id.in_(measure_ids), m.Observation.period < _periods()[-1] + dt.timedelta(1)
+        )
         .order_by(m.Observation.measure_id, m.Observation.period)
     ).all()
     out: dict[int, list[tuple]] = {mid: [] for mid in measure_ids}
@@ -179,7 +181,9 @@ def test_two_imports_and_a_reader_at_once(pg_engine, tmp_path):
     assert len(chosen) == MEASURES
     measure_ids = [mid for mid, _p, _c in chosen]
     with pg_engine.connect() as conn:
-        assert all(not r for r in _new_rows(conn, measure_ids).values()), "the import periods must be new keys"
+        assert all(not r for r in _new_rows(conn, measure_ids).values()), (
+            "the import periods must be new keys"
+        )
     for version in VERSIONS:
         _write_file(tmp_path / f"observations_{version}.csv", [(p, c) for _m, p, c in chosen], version)
 

@@ -126,7 +126,9 @@ def test_a_good_csv_is_previewed_loaded_and_shown_everywhere(programme):
     )
     # The audit record is on the page, and the uploader is empty again.
     assert any(
-        md.value.startswith(f"**Import {record.id}** · Loaded · by {markdown_literal('sign-in-off@qidash.local')}")
+        md.value.startswith(
+            f"**Import {record.id}** · Loaded · by {markdown_literal('sign-in-off@qidash.local')}"
+        )
         for md in at.markdown
     )
     assert not at.file_uploader[0].value
@@ -296,7 +298,8 @@ def test_templates_exports_history_and_quality_are_offered(programme):
     assert tiles["People with no organisation"] == "0"
     assert tiles["People at two organisations"] == "0"
     assert any(
-        e.label.startswith("Organisations with no location recorded, so not on the map: 1") for e in at.expander
+        e.label.startswith("Organisations with no location recorded, so not on the map: 1")
+        for e in at.expander
     )
     # Plain words, not field names: the list's columns and kinds are spelled out.
     unmapped = frame_with(at, "ODS code")
@@ -311,7 +314,9 @@ def test_quality_words_are_plain_english():
     for key in ingest.DATA_QUALITY_TITLES:
         words = view.QUALITY_LABELS[key] + " " + view.QUALITY_TITLES[key]
         assert "_" not in words and "person_ref" not in words, words
-    assert view.QUALITY_TITLES["person_ref_at_two_organisations"].startswith("People recorded at two organisations")
+    assert view.QUALITY_TITLES["person_ref_at_two_organisations"].startswith(
+        "People recorded at two organisations"
+    )
     assert view.QUALITY_COLUMNS["person_ref"] == "Person reference"
 
 

@@ -168,31 +168,90 @@ def _frames() -> dict:
 
     return {
         "localities": [{"code": "L1", "name": "West"}, {"code": "L2", "name": "East"}],
-        "pcns": [{"code": "P1", "name": "Harbour", "locality_code": "L1"},
-                 {"code": "P2", "name": "Valley", "locality_code": "L2"}],
+        "pcns": [
+            {"code": "P1", "name": "Harbour", "locality_code": "L1"},
+            {"code": "P2", "name": "Valley", "locality_code": "L2"},
+        ],
         "organisations": [
-            {"ods_code": "H1", "name": "Home one", "kind": "care_home_residential", "sector": "independent",
-             "pcn_code": "P1"},
-            {"ods_code": "G2", "name": "Practice two", "kind": "gp_practice", "sector": "nhs", "pcn_code": "P2"},
+            {
+                "ods_code": "H1",
+                "name": "Home one",
+                "kind": "care_home_residential",
+                "sector": "independent",
+                "pcn_code": "P1",
+            },
+            {
+                "ods_code": "G2",
+                "name": "Practice two",
+                "kind": "gp_practice",
+                "sector": "nhs",
+                "pcn_code": "P2",
+            },
         ],
         "priorities": [{"code": "FALLS", "name": "Falls"}, {"code": "FLOW", "name": "Flow"}],
         "projects": [
-            {"code": "A", "title": "Falls at home one", "priority_code": "FALLS", "lead_ods_code": "H1",
-             "start_date": D(2022, 1, 1), "status": "active"},
-            {"code": "B", "title": "Falls at practice two", "priority_code": "FALLS", "lead_ods_code": "G2",
-             "start_date": D(2022, 1, 1), "status": "active"},
-            {"code": "C", "title": "Waiting", "priority_code": "FLOW", "lead_ods_code": "G2",
-             "start_date": D(2022, 1, 1), "status": "active"},
+            {
+                "code": "A",
+                "title": "Falls at home one",
+                "priority_code": "FALLS",
+                "lead_ods_code": "H1",
+                "start_date": D(2022, 1, 1),
+                "status": "active",
+            },
+            {
+                "code": "B",
+                "title": "Falls at practice two",
+                "priority_code": "FALLS",
+                "lead_ods_code": "G2",
+                "start_date": D(2022, 1, 1),
+                "status": "active",
+            },
+            {
+                "code": "C",
+                "title": "Waiting",
+                "priority_code": "FLOW",
+                "lead_ods_code": "G2",
+                "start_date": D(2022, 1, 1),
+                "status": "active",
+            },
         ],
         "measures": [
-            {"project_code": "A", "code": "FALLS", "name": "Falls", "chart": "c", "kind": "outcome",
-             "unit": "falls", "improvement": "decrease"},
-            {"project_code": "B", "code": "FALLS", "name": "Falls", "chart": "c", "kind": "outcome",
-             "unit": "falls", "improvement": "decrease"},
-            {"project_code": "B", "code": "SHORT", "name": "Falls, short baseline", "chart": "c",
-             "kind": "outcome", "unit": "falls", "improvement": "decrease"},
-            {"project_code": "C", "code": "WAIT", "name": "Wait", "chart": "xmr", "kind": "outcome",
-             "unit": "days", "improvement": "decrease"},
+            {
+                "project_code": "A",
+                "code": "FALLS",
+                "name": "Falls",
+                "chart": "c",
+                "kind": "outcome",
+                "unit": "falls",
+                "improvement": "decrease",
+            },
+            {
+                "project_code": "B",
+                "code": "FALLS",
+                "name": "Falls",
+                "chart": "c",
+                "kind": "outcome",
+                "unit": "falls",
+                "improvement": "decrease",
+            },
+            {
+                "project_code": "B",
+                "code": "SHORT",
+                "name": "Falls, short baseline",
+                "chart": "c",
+                "kind": "outcome",
+                "unit": "falls",
+                "improvement": "decrease",
+            },
+            {
+                "project_code": "C",
+                "code": "WAIT",
+                "name": "Wait",
+                "chart": "xmr",
+                "kind": "outcome",
+                "unit": "days",
+                "improvement": "decrease",
+            },
         ],
         "observations": (
             obs("A", "FALLS", [9, 11] * 6 + [6] * 12)  # 48 avoided from January 2023
@@ -201,13 +260,31 @@ def _frames() -> dict:
             + obs("C", "WAIT", [45, 47] * 6 + [40, 42] * 6)  # 5 days lower
         ),
         "changes": [
-            {"project_code": p, "changed_on": D(2023, 1, 1), "title": "New process", "kind": "rebase",
-             "measure_code": None}
+            {
+                "project_code": p,
+                "changed_on": D(2023, 1, 1),
+                "title": "New process",
+                "kind": "rebase",
+                "measure_code": None,
+            }
             for p in ("A", "C")
-        ] + [{"project_code": "B", "changed_on": D(2023, 1, 1), "title": "New process", "kind": "rebase",
-              "measure_code": "FALLS"},
-             {"project_code": "B", "changed_on": D(2022, 11, 1), "title": "Early", "kind": "rebase",
-              "measure_code": "SHORT"}],
+        ]
+        + [
+            {
+                "project_code": "B",
+                "changed_on": D(2023, 1, 1),
+                "title": "New process",
+                "kind": "rebase",
+                "measure_code": "FALLS",
+            },
+            {
+                "project_code": "B",
+                "changed_on": D(2022, 11, 1),
+                "title": "Early",
+                "kind": "rebase",
+                "measure_code": "SHORT",
+            },
+        ],
     }
 
 
@@ -271,8 +348,16 @@ def test_the_impact_command_prints_the_designed_json(system, capsys):
             assert row["value"] is None and row["low"] is None and row["high"] is None and row["reason"]
     a = next(r for r in out["measures"] if r["project_code"] == "A")
     assert (a["value"], a["since"], a["unit"], a["direction"]) == (48, "2023-01-01", "falls", "decrease")
-    assert out["totals"] == [{"unit": "falls", "direction": "decrease", "value": 108.0,
-                              "low": out["totals"][0]["low"], "high": out["totals"][0]["high"], "projects": 2}]
+    assert out["totals"] == [
+        {
+            "unit": "falls",
+            "direction": "decrease",
+            "value": 108.0,
+            "low": out["totals"][0]["low"],
+            "high": out["totals"][0]["high"],
+            "projects": 2,
+        }
+    ]
     assert out["totals"][0]["low"] < 108 < out["totals"][0]["high"]
     assert cli.main(["impact", "--db", url, "--format", "table", "--as-of", "2023-12-31"]) == 0
     table = capsys.readouterr().out

@@ -133,8 +133,10 @@ def test_a_preview_on_postgresql_is_a_read_only_transaction(pg_engine, monkeypat
 
 
 CHANGES = {
-    "priorities.csv": "code,name,parent_code\nNEWTOP,New top,\nNEWSUB,New sub,NEWTOP\nFALLS,Reduce falls,NEWTOP\n",
-    "tiers.csv": "framework,code,name,rank,framework_name\nnewfw,NT1,New one,1,New framework\nnewfw,NT2,New two,2,\n",
+    "priorities.csv": "code,name,parent_code\nNEWTOP,New top,\nNEWSUB,New sub,NEWTOP\nFALLS,Reduce "
+    "falls,NEWTOP\n",
+    "tiers.csv": "framework,code,name,rank,framework_name\nnewfw,NT1,New one,1,New framework\nnewfw,NT2,New "
+    "two,2,\n",
     "courses.csv": "code,name,tier_code\nNC1,New course,NT1\n",
     "cohorts.csv": "code,course_code,start_date\nNCO1,NC1,2024-09-01\nQSIR-01,QSIR,2024-02-01\n",
     "people.csv": "person_ref,ods_code\nNP1,CH0201\nNP2,CH0201\n",
@@ -403,4 +405,6 @@ def test_files_that_cannot_be_read_are_recorded_as_an_unusable_attempt(programme
     event = latest_event(programme, "import")
     assert event["actor"] == cli_user("ops ticket 42")
     assert event["detail"]["outcome"] == "unusable" and event["detail"]["files"] == ["localities.csv"]
-    assert "is saved as UTF-16" in event["detail"]["reasons"][0] and event["detail"]["note"] == "ops ticket 42"
+    assert (
+        "is saved as UTF-16" in event["detail"]["reasons"][0] and event["detail"]["note"] == "ops ticket 42"
+    )

@@ -49,7 +49,17 @@ def on_hostile(hostile, monkeypatch):
 def _markdown_shown(at) -> list[str]:
     """Every string the run hands to Streamlit's Markdown renderer: text, labels, metrics, table cells."""
     texts = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "success", "error"):
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "info",
+        "warning",
+        "success",
+        "error",
+    ):
         texts += [str(el.value) for el in at.get(kind)]
     for el in at.metric:
         texts += [el.label, str(el.value), str(el.proto.delta)]
@@ -144,7 +154,10 @@ def _showcase(engine) -> sv.Showcase:
 def test_the_html_report_escapes_everything_and_forbids_scripts_and_fetches(hostile):
     from qidash.exports import html_report
 
-    for report in (html_report.render(_showcase(hostile)), html_report.render(_showcase(hostile), board_only=True)):
+    for report in (
+        html_report.render(_showcase(hostile)),
+        html_report.render(_showcase(hostile), board_only=True),
+    ):
         parsed = _Tags()
         parsed.feed(report)
         assert not {"a", "img", "script", "iframe", "i"} & set(parsed.tags)
@@ -207,7 +220,9 @@ def demos_cornwall():
     engine = demo_engine("cornwall")
     with engine.connect() as conn:
         rows = conn.execute(
-            select(m.Pcn.name, m.Pcn.code, m.Locality.code).join(m.Locality, m.Locality.id == m.Pcn.locality_id)
+            select(m.Pcn.name, m.Pcn.code, m.Locality.code).join(
+                m.Locality, m.Locality.id == m.Pcn.locality_id
+            )
         ).all()
     inside = {name: code for name, code, loc in rows if loc == "EAST"}
     outside = {name: code for name, code, loc in rows if loc != "EAST"}

@@ -55,7 +55,10 @@ def add_person_of_a_deleted_organisation(engine, person_ref: str) -> None:
         conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
         conn.execute(
             m.Person.__table__.insert().values(
-                person_ref=person_ref, organisation_id=999, is_patient_partner=False, consents_to_be_named=False
+                person_ref=person_ref,
+                organisation_id=999,
+                is_patient_partner=False,
+                consents_to_be_named=False,
             )
         )
 
@@ -389,7 +392,7 @@ def test_a_truncated_workbook_is_unusable():
         ingest.read_upload([("register.xlsx", data)])
 
 
-# --- more checks a programme admin relies on -----------------------------------------------------------------
+# --- more checks a programme admin relies on ----------------------------------------------------------------
 
 
 def test_a_completion_date_needs_a_completed_status_and_ends_follow_starts(programme):
@@ -484,7 +487,7 @@ def test_a_windows_1252_file_is_read_with_a_note(programme):
     assert "read as Windows-1252" in report.notes.iloc[0].reason
 
 
-# --- loading: idempotent, all or nothing, and what a load leaves behind ----------------------------------------
+# --- loading: idempotent, all or nothing, and what a load leaves behind -------------------------------------
 
 
 def test_loading_the_same_files_twice_changes_nothing(programme):
@@ -563,7 +566,8 @@ def test_a_new_partner_list_counts_as_an_update(programme):
     files = [
         csv_file(
             "projects.csv",
-            "code,title,priority_code,lead_ods_code,partner_ods_codes\nQI-002,Safer handovers,SAFE,A81001,CH0001\n",
+            "code,title,priority_code,lead_ods_code,partner_ods_codes\nQI-002,Safer "
+            "handovers,SAFE,A81001,CH0001\n",
         )
     ]
     report = ingest.commit(programme, ingest.read_upload(files), user="t")
@@ -644,7 +648,10 @@ def test_data_quality_lists_what_needs_fixing(programme):
         "QI-002",
     ]
     twice = quality["person_ref_at_two_organisations"]
-    assert sorted(zip(twice.person_ref, twice.ods_code, strict=True)) == [("P0001", "A81001"), ("p0001", "CH0002")]
+    assert sorted(zip(twice.person_ref, twice.ods_code, strict=True)) == [
+        ("P0001", "A81001"),
+        ("p0001", "CH0002"),
+    ]
 
 
 def test_load_export_and_quality_work_alike_on_sqlite_and_postgresql(any_engine):

@@ -6,7 +6,9 @@ from qidash import map_groups
 
 
 def orgs(rows):
-    return pd.DataFrame(rows, columns=["ods_code", "longitude", "latitude", "stage", "pcn", "trained_in_post"])
+    return pd.DataFrame(
+        rows, columns=["ods_code", "longitude", "latitude", "stage", "pcn", "trained_in_post"]
+    )
 
 
 def test_points_in_one_square_of_the_view_become_one_group_and_a_lone_point_stays_itself():
@@ -59,8 +61,10 @@ def test_a_crowded_map_draws_groups_and_every_point_is_one_click_away(monkeypatc
     groups = [p for p in points if "count" in p]
     alone = [p for p in points if "count" not in p]
     assert groups and alone and len(points) < 375
-    assert all(p["ods_code"] is None and p["count"] >= 2 and p["title"].startswith(f"{p['count']} organisations")
-               for p in groups)
+    assert all(
+        p["ods_code"] is None and p["count"] >= 2 and p["title"].startswith(f"{p['count']} organisations")
+        for p in groups
+    )
     assert all(p["ods_code"] for p in alone)
     located = sum(p["count"] for p in groups) + len(alone)
     toggle = at.toggle(key="every_point")

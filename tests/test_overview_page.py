@@ -70,7 +70,9 @@ def test_a_link_asking_for_a_filter_value_this_programme_lacks_says_so_and_shows
     at.run()
     no_exceptions(at)
     warnings = [w.value for w in at.sidebar.warning]
-    assert warnings == ['The link asked for sector "independent", which is not here; showing All sectors instead.']
+    assert warnings == [
+        'The link asked for sector "independent", which is not here; showing All sectors instead.'
+    ]
     assert "locality Woking" in at.caption[0].value  # the locality the link asked for still applies
     assert at.query_params.get("sector") is None
     at.run()  # the next run is not from the link: nothing more to say

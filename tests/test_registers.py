@@ -125,10 +125,12 @@ def test_the_ods_reader_expands_repeated_cells_and_spaces():
     x = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
     row = ET.fromstring(
         f'<table:table-row xmlns:table="{t}" xmlns:office="{o}" xmlns:text="{x}">'
-        '<table:table-cell table:number-columns-repeated="2" office:value-type="string"><text:p>Y</text:p></table:table-cell>'
+        '<table:table-cell table:number-columns-repeated="2" '
+        'office:value-type="string"><text:p>Y</text:p></table:table-cell>'
         '<table:table-cell table:number-columns-repeated="3"/>'
         '<table:table-cell office:value-type="float" office:value="24"><text:p>24</text:p></table:table-cell>'
-        '<table:table-cell office:value-type="string"><text:p>Rose<text:s text:c="2"/>Court</text:p></table:table-cell>'
+        '<table:table-cell office:value-type="string"><text:p>Rose<text:s '
+        'text:c="2"/>Court</text:p></table:table-cell>'
         '<table:table-cell table:number-columns-repeated="16000"/></table:table-row>'
     )
     assert _ods_cells(row, None) == ["Y", "Y", None, None, None, 24, "Rose  Court"]
@@ -505,7 +507,9 @@ def test_the_registers_command_prints_the_plan_and_exits_as_import_does(tmp_path
     with qdb.make_engine(db).connect() as conn:  # the attempt is in the audit trail, as an import's would be
         detail = (
             conn.execute(
-                select(m.AuditEvent.detail).where(m.AuditEvent.action == "import").order_by(m.AuditEvent.id.desc())
+                select(m.AuditEvent.detail)
+                .where(m.AuditEvent.action == "import")
+                .order_by(m.AuditEvent.id.desc())
             )
             .scalars()
             .first()

@@ -39,7 +39,11 @@ def test_no_two_projects_in_the_five_demos_share_a_story_or_lessons(frames):
 
 
 def test_stories_are_the_projects_own_and_make_no_claim_about_the_data(frames):
-    orgs = {o["ods_code"]: o["name"].replace(" (demo)", "") for name in scenarios.NAMES for o in frames[name]["organisations"]}
+    orgs = {
+        o["ods_code"]: o["name"].replace(" (demo)", "")
+        for name in scenarios.NAMES
+        for o in frames[name]["organisations"]
+    }
     for name in scenarios.NAMES:
         for p in frames[name]["projects"]:
             assert orgs[p["lead_ods_code"]] in p["story"], p["story"]
@@ -50,7 +54,9 @@ def test_stories_are_the_projects_own_and_make_no_claim_about_the_data(frames):
 
 def test_stories_are_deterministic_per_seed_and_leave_the_rest_of_the_demo_alone():
     again = scenarios.generate("cornwall")
-    assert [p["story"] for p in again["projects"]] == [p["story"] for p in scenarios.generate("cornwall")["projects"]]
+    assert [p["story"] for p in again["projects"]] == [
+        p["story"] for p in scenarios.generate("cornwall")["projects"]
+    ]
     spec = {**scenarios.definition("cornwall"), "seed": scenarios.definition("cornwall")["seed"] + 1}
     other = scenarios.Generator(spec, 1).run()
     assert [p["story"] for p in other["projects"]] != [p["story"] for p in again["projects"]]

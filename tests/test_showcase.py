@@ -31,7 +31,7 @@ AS_OF = dt.date(2024, 12, 31)
 EVERYONE = Scope()
 
 
-# --- a small programme: four people, two projects ------------------------------------------------------------
+# --- a small programme: four people, two projects -----------------------------------------------------------
 
 
 def load_base(engine) -> None:
@@ -219,7 +219,7 @@ def test_chart_series_are_the_stored_result_on_the_chart_scale_with_numbered_pds
     assert [a.kind for a in ch.annotations] == ["pdsa", "pdsa", "change"]
 
 
-# --- the PowerPoint deck ----------------------------------------------------------------------------------------
+# --- the PowerPoint deck ------------------------------------------------------------------------------------
 
 
 def deck_text(prs) -> str:
@@ -383,7 +383,7 @@ def test_the_deck_opens_with_a_slide_per_slide_and_the_models_chart_series(base,
     assert len(board.slides) == 1
 
 
-# --- the HTML report --------------------------------------------------------------------------------------------
+# --- the HTML report ----------------------------------------------------------------------------------------
 
 
 def check_self_contained(html: str) -> None:
@@ -409,7 +409,7 @@ def test_the_html_report_is_self_contained_and_holds_every_slide(base):
     check_self_contained(board)
 
 
-# --- every demo programme ---------------------------------------------------------------------------------------
+# --- every demo programme -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("scenario", scenarios.NAMES)
@@ -432,7 +432,11 @@ def test_every_programme_tells_its_story_in_the_model_deck_and_report(any_demo, 
         alone = sv.showcase_map(conn, EVERYONE, as_of, False)
         assert (alone is None) == (sc.map is None)
         if alone is not None:
-            assert (alone.headline, alone.values, alone.stages) == (sc.map.headline, sc.map.values, sc.map.stages)
+            assert (alone.headline, alone.values, alone.stages) == (
+                sc.map.headline,
+                sc.map.values,
+                sc.map.stages,
+            )
             assert alone.orgs.equals(sc.map.orgs)
         nowhere = Scope(kind="no_such_kind")
         empty = sv.showcase_data(conn, nowhere, as_of, with_map=False, with_funnels=False)
@@ -486,7 +490,9 @@ def test_choices_and_slides_read_in_bulk_agree_with_each_projects_own_page(any_d
                     assert choice.improving == sum(mm["improving"] for mm in page.measures), choice.code
                     assert choice.sustained == any(kept), choice.code
                     assert choice.latest_score == slide.latest_score
-                    assert slide.latest_score == (None if page.scores.empty else page.scores["score"].iloc[-1])
+                    assert slide.latest_score == (
+                        None if page.scores.empty else page.scores["score"].iloc[-1]
+                    )
                     assert [o.name for o in slide.organisations] == list(page.organisations["name"])
                     assert slide.cross_boundary == page.cross_boundary
                     assert slide.pdsa_cycles == int((page.changes["kind"] == "pdsa").sum())
@@ -497,10 +503,12 @@ def test_choices_and_slides_read_in_bulk_agree_with_each_projects_own_page(any_d
         assert sv.project_slides(conn, ("NO-SUCH",), latest, False, True, 5) == ()
 
 
-# --- images through Chromium ------------------------------------------------------------------------------------
+# --- images through Chromium --------------------------------------------------------------------------------
 
 
-def test_chart_images_and_the_report_pdf_come_from_chromium_when_it_is_there(databases, tmp_path, monkeypatch):
+def test_chart_images_and_the_report_pdf_come_from_chromium_when_it_is_there(
+    databases, tmp_path, monkeypatch
+):
     """Chromium draws what the model holds, whichever database it came from: SQLite only."""
     engine = databases.new("sqlite")
     load_base(engine)
@@ -523,7 +531,7 @@ def test_chart_images_and_the_report_pdf_come_from_chromium_when_it_is_there(dat
         images.svg_to_png(drawing)
 
 
-# --- the command ---------------------------------------------------------------------------------------------------
+# --- the command --------------------------------------------------------------------------------------------
 
 
 def test_the_command_writes_the_deck_and_the_report_and_refuses_what_it_cannot_do(
@@ -603,7 +611,7 @@ def test_the_command_writes_the_deck_and_the_report_and_refuses_what_it_cannot_d
     assert all(e["actor"].startswith("cli:") for e in exports), [e["actor"] for e in exports]
 
 
-# --- the page ------------------------------------------------------------------------------------------------------
+# --- the page -----------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("scenario", scenarios.NAMES)

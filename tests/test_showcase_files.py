@@ -63,7 +63,8 @@ def soffice() -> str:
     if found is None:
         _missing(
             REQUIRE_OFFICE,
-            "LibreOffice is not installed (Debian: apt-get install --no-install-recommends libreoffice-impress)",
+            "LibreOffice is not installed (Debian: apt-get install --no-install-recommends "
+            "libreoffice-impress)",
             "QIDASH_REQUIRE_OFFICE",
         )
     return found

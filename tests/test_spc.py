@@ -220,7 +220,9 @@ def test_identical_values_with_screening_on_and_off(ruleset):
     assert off.ucl == [5.0] * 4 and off.lcl == [5.0] * 4 and off.ucl_2sigma == [5.0] * 4
     assert off.flags["outside_limits"] == [False] * 4  # on the limit is not outside
     if ruleset == "nhs":
-        assert on.special_cause_type == ["Common Cause"] * 4 and off.special_cause_type == ["Common Cause"] * 4
+        assert (
+            on.special_cause_type == ["Common Cause"] * 4 and off.special_cause_type == ["Common Cause"] * 4
+        )
 
 
 def test_xmr_anhoej_missing_value_gap_is_not_bridged():
@@ -450,7 +452,10 @@ def test_nhs_trend_series_by_hand():
     mean = 50 / 17
     amr = (7 * 2 + 6 * 1 + 4 + 2 + 2) / 16  # 1.75; 3.267 * 1.75 = 5.7 > 4: nothing screened
     assert r.cl[0] == approx(mean) and r.ucl[0] == approx(mean + 2.66 * amr)
-    assert r.special_cause_type == ["Common Cause"] * 7 + ["7 Point Trend (Increasing)"] * 7 + ["Common Cause"] * 3
+    assert (
+        r.special_cause_type
+        == ["Common Cause"] * 7 + ["7 Point Trend (Increasing)"] * 7 + ["Common Cause"] * 3
+    )
     assert r.point_type[7:14] == ["special_cause_improvement"] * 7
     assert r.flags["close_to_limits"][13] is True  # 7 > mean + (2/3) 2.66 AMR, < UCL
     # an earlier special cause does not set the icon when the last point is common cause
@@ -477,7 +482,12 @@ def test_nhs_shift_series_by_hand():
     neutral = analyse(SHIFT_SERIES, kind="xmr", improvement_direction="neutral")
     assert neutral.point_type[-1] == "special_cause_neutral_low" and neutral.variation_icon == "neutral_low"
     s = r.summary[0]
-    assert (s["n"], s["common_cause"], s["special_cause_improvement"], s["special_cause_concern"]) == (15, 8, 0, 7)
+    assert (s["n"], s["common_cause"], s["special_cause_improvement"], s["special_cause_concern"]) == (
+        15,
+        8,
+        0,
+        7,
+    )
     assert s["last_point_type"] == "special_cause_concern" and s["short_group_warning"] is False
 
 
@@ -541,7 +551,10 @@ def test_assurance_icon_with_undefined_limits_is_inconsistent():
 def test_assurance_through_analyse_uses_last_phase_limits():
     ys = [1, 3, 2, 4, 5]  # UCL 3 + 2.66 * 1.5 = 6.99
     assert analyse(ys, kind="xmr", target=8).assurance_icon == "consistent_fail"
-    assert analyse(ys, kind="xmr", target=8, improvement_direction="decrease").assurance_icon == "consistent_pass"
+    assert (
+        analyse(ys, kind="xmr", target=8, improvement_direction="decrease").assurance_icon
+        == "consistent_pass"
+    )
     assert analyse(ys, kind="xmr", target=4).assurance_icon == "inconsistent"
     assert analyse(ys, kind="xmr").assurance_icon is None
     upl = analyse(ys, kind="xmr").ucl[-1]
@@ -565,7 +578,12 @@ def test_nhs_missing_values_are_left_out_of_the_rules():
     assert r.special_cause_type[0] == "Below LCL" and r.special_cause_type[7] == "Above UCL"
     assert r.special_cause_type[1] == "7 Point Trend (Increasing)"
     s = r.summary[0]
-    assert (s["n"], s["common_cause"], s["special_cause_improvement"], s["special_cause_concern"]) == (7, 0, 6, 1)
+    assert (s["n"], s["common_cause"], s["special_cause_improvement"], s["special_cause_concern"]) == (
+        7,
+        0,
+        6,
+        1,
+    )
     assert s["short_group_warning"] is True and r.variation_icon == "improvement_high"
 
 
@@ -644,7 +662,9 @@ def test_ihi_runs_limits_known_values():
     assert spc.ihi_runs_limits(30) == (11, 21)
     assert spc.ihi_runs_limits(9) == (None, None)
     lows, highs = zip(*(spc.ihi_runs_limits(n) for n in range(10, 61)), strict=True)
-    assert all(b >= a for a, b in itertools.pairwise(lows)) and all(b >= a for a, b in itertools.pairwise(highs))
+    assert all(b >= a for a, b in itertools.pairwise(lows)) and all(
+        b >= a for a, b in itertools.pairwise(highs)
+    )
 
 
 def test_ihi_shift_skips_points_on_the_median():
@@ -652,7 +672,13 @@ def test_ihi_shift_skips_points_on_the_median():
     assert r.cl == [5.0] * 15 and r.lcl == [None] * 15
     assert r.flags["shift"] == [True, True, True, False] + [True] * 11  # the 5 is skipped, not flagged
     s = r.summary[0]
-    assert (s["n_obs"], s["n_useful"], s["n_runs"], s["longest_shift"], s["shift_signal"]) == (15, 14, 2, 7, True)
+    assert (s["n_obs"], s["n_useful"], s["n_runs"], s["longest_shift"], s["shift_signal"]) == (
+        15,
+        14,
+        2,
+        7,
+        True,
+    )
     assert (s["runs_lower"], s["runs_upper"], s["too_few_runs"], s["too_many_runs"]) == (4, 12, True, False)
     assert set(r.flags) == {"shift", "trend"} and r.variation_icon is None
     # the same points under Anhøj: longest run 7 = limit for n = 14, but 1 crossing < qbinom(0.05, 13) = 4
@@ -782,9 +808,30 @@ def test_result_is_frozen():
         r.kind = "xmr"
 
 
-SECTION_8_KEYS = {"kind", "values", "denominators", "ruleset", "phases", "baseline_n", "exclude", "screen_mr",
-                  "improvement_direction", "target", "y", "cl", "lcl", "ucl", "lcl_2sigma", "ucl_2sigma", "flags",
-                  "special_cause_type", "point_type", "summary", "variation_icon", "assurance_icon"}
+SECTION_8_KEYS = {
+    "kind",
+    "values",
+    "denominators",
+    "ruleset",
+    "phases",
+    "baseline_n",
+    "exclude",
+    "screen_mr",
+    "improvement_direction",
+    "target",
+    "y",
+    "cl",
+    "lcl",
+    "ucl",
+    "lcl_2sigma",
+    "ucl_2sigma",
+    "flags",
+    "special_cause_type",
+    "point_type",
+    "summary",
+    "variation_icon",
+    "assurance_icon",
+}
 
 
 def _assert_plain(obj, path="d"):
@@ -821,8 +868,15 @@ def test_to_dict_has_plain_types_and_section_8_names(values, kwargs):
 
 def test_summary_keys_per_ruleset():
     assert set(analyse([1, 2, 3]).summary[0]) == {
-        "phase_index", "n_obs", "n_useful", "longest_run", "longest_run_max", "n_crossings", "n_crossings_min",
-        "runs_signal"}
+        "phase_index",
+        "n_obs",
+        "n_useful",
+        "longest_run",
+        "longest_run_max",
+        "n_crossings",
+        "n_crossings_min",
+        "runs_signal",
+    }
     assert set(analyse([1, 2, 3], kind="c").summary[0]) == set(analyse([1, 2, 3]).summary[0]) | {
         "sigma_signal_count"}
     assert set(analyse([1, 2, 3], kind="xmr").summary[0]) == {

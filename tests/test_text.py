@@ -77,10 +77,22 @@ def test_map_rows_hold_no_deck_gl_code(tmp_path):
 
     square = [[[(0.0, 50.0), (0.1, 50.0), (0.1, 50.1), (0.0, 50.0)]]]
     areas = Areas("derived", [Area("@@#P", "@@=name", square, "@@=L")], [Area("@@=L", "L", square)])
-    orgs = pd.DataFrame([{
-        "ods_code": "@@=ods", "name": "@@=constructor", "kind": "gp_practice", "pcn": "@@#P", "stage": "trained",
-        "latitude": 50.05, "longitude": 0.05, "beds": None, "staff_headcount": 10, "trained_in_post": 1,
-    }])
+    orgs = pd.DataFrame(
+        [
+            {
+                "ods_code": "@@=ods",
+                "name": "@@=constructor",
+                "kind": "gp_practice",
+                "pcn": "@@#P",
+                "stage": "trained",
+                "latitude": 50.05,
+                "longitude": 0.05,
+                "beds": None,
+                "staff_headcount": 10,
+                "trained_in_post": 1,
+            }
+        ]
+    )
     deck = maps.capability_deck(areas, {"@@#P": 50.0}, [0, 25, 50, 75, 100], {"@@#P": ("a", "b", "c")}, orgs)
     layers = json.loads(deck.to_json())["layers"]
     strings = [v for layer in layers for row in layer["data"] for v in row.values() if isinstance(v, str)]

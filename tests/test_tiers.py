@@ -587,9 +587,14 @@ def test_tier_comparison_figure_draws_the_people_in_no_area_as_a_bar_of_their_ow
     assert [list(t.text) for t in nowhere[:2]] == [["0"], ["40"]]
     # Each in its tier's slot beside the areas' bars, in grey, out of the legend (which keeps the blues).
     assert all(n.offsetgroup == a.offsetgroup for n, a in zip(nowhere, areas, strict=True))
-    assert all(n.showlegend is False and n.marker.color != a.marker.color for n, a in zip(nowhere, areas, strict=True))
+    assert all(
+        n.showlegend is False and n.marker.color != a.marker.color
+        for n, a in zip(nowhere, areas, strict=True)
+    )
     assert fig.layout.xaxis.range[1] > 661  # room for the words after the bar
-    nobody = tier_charts.tier_comparison(groups, TIERS, outside=dict.fromkeys(outside, 0), outside_name="No locality")
+    nobody = tier_charts.tier_comparison(
+        groups, TIERS, outside=dict.fromkeys(outside, 0), outside_name="No locality"
+    )
     assert {y for t in nobody.data for y in t.y} == {"Alpha"}
 
 

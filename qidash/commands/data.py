@@ -57,7 +57,11 @@ def _import(args: argparse.Namespace) -> int:
 
         try:
             report = ingest.commit(
-                engine, batch, user=auth.cli_actor(args.user), allow_partial=args.allow_partial, note=args.user
+                engine,
+                batch,
+                user=auth.cli_actor(args.user),
+                allow_partial=args.allow_partial,
+                note=args.user,
             )
         except ingest.ImportFailed as exc:
             print(f"error: {exc}", file=sys.stderr)

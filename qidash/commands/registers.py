@@ -49,7 +49,9 @@ def _registers(args: argparse.Namespace) -> int:
         if not args.dry_run:  # audited like an import of unusable files
             from qidash import ingest
 
-            names = [Path(p).name for p in (args.cqc, args.practices, args.pcns, args.trusts, args.postcodes) if p]
+            names = [
+                Path(p).name for p in (args.cqc, args.practices, args.pcns, args.trusts, args.postcodes) if p
+            ]
             ingest.record_unusable(engine, auth.cli_actor(args.user), names, [str(exc)], note=args.user)
         return EXIT_USAGE
     print(f"{plan.icb.name} ({plan.icb.code})")
@@ -75,7 +77,8 @@ def print_plan(plan, dry_run: bool) -> None:
     print(f"\n{'':<14} {'add':>6} {'update':>7} {'close':>6} {'reopen':>7} {'leave':>6}")
     for k in plan.kinds.values():
         print(
-            f"{k.label:<14} {len(k.add):>6,} {len(k.update):>7,} {len(k.close):>6,} {len(k.reopen):>7,} {k.leave:>6,}"
+            f"{k.label:<14} {len(k.add):>6,} {len(k.update):>7,} {len(k.close):>6,} {len(k.reopen):>7,} "
+            f"{k.leave:>6,}"
         )
     for k in plan.kinds.values():
         for verb, names in (("add", k.add), ("update", k.update), ("close", k.close), ("reopen", k.reopen)):

@@ -208,7 +208,9 @@ def portfolio_table(result: dict) -> str:
     return "\n".join(lines) or "(no project started by the date)"
 
 
-@command("impact", "the cumulative benefit of sustained improvements, per measure and totalled like with like")
+@command(
+    "impact", "the cumulative benefit of sustained improvements, per measure and totalled like with like"
+)
 def _impact_args(p: argparse.ArgumentParser) -> None:
     p.epilog = (
         "For each measure improved since its baseline (its latest phase, begun at a recorded change or "

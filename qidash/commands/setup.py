@@ -31,7 +31,9 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
     from qidash import scenarios
 
     p.add_argument("--scenario", required=True, help=f"one of: {', '.join(scenarios.available())}")
-    p.add_argument("--scale", type=int, default=1, help="copies of the system, for performance work (default 1)")
+    p.add_argument(
+        "--scale", type=int, default=1, help="copies of the system, for performance work (default 1)"
+    )
     p.add_argument("--replace", action="store_true", help="delete what the database holds first")
 
 
@@ -81,7 +83,10 @@ def _info(args: argparse.Namespace) -> int:
     db.check_connection(engine)
     print(f"Database: {db.redact(str(engine.url))} ({engine.dialect.name})")
     if not db.has_schema(engine):
-        print("No qidash schema yet: run `python -m qidash init` or `python -m qidash demo --scenario cornwall`.")
+        print(
+            "No qidash schema yet: run `python -m qidash init` or `python -m qidash demo --scenario "
+            "cornwall`."
+        )
         return EXIT_OK
     print(f"Schema:   {'up to date' if db.is_current(engine) else 'needs migrating (run init)'}")
     with engine.connect() as conn:

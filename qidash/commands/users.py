@@ -54,11 +54,21 @@ def _users(args: argparse.Namespace) -> int:
             print(f"Saved {args.email} as {args.role}.")
         else:
             with engine.connect() as conn:
-                current = next((u for u in auth.list_users(conn) if u["email"].lower() == args.email.lower()), None)
+                current = next(
+                    (u for u in auth.list_users(conn) if u["email"].lower() == args.email.lower()), None
+                )
             if current is None:
                 raise UserError(f"No user {args.email!r}.")
-            auth.save_user(engine, auth.cli_actor(args.by), current["email"], current["role"], current["name"],
-                           _codes(current["localities"]), _codes(current["pcns"]), active=False)
+            auth.save_user(
+                engine,
+                auth.cli_actor(args.by),
+                current["email"],
+                current["role"],
+                current["name"],
+                _codes(current["localities"]),
+                _codes(current["pcns"]),
+                active=False,
+            )
             print(f"Deactivated {args.email}.")
     except auth.AccessError as exc:
         raise UserError(str(exc)) from exc

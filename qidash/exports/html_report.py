@@ -198,10 +198,13 @@ def _annotation_list(p: ProjectSlide) -> str:
 
 
 def _impact(sc: Showcase) -> str:
-    items = "".join(f'<div class="tile"><div class="label">{_e(line.words)}</div></div>' for line in sc.impact)
+    items = "".join(
+        f'<div class="tile"><div class="label">{_e(line.words)}</div></div>' for line in sc.impact
+    )
     return (
         f'<div class="impact">{items}</div>'
-        '<p class="sub">Each measure improved since its baseline is estimated against that baseline, from the '
+        '<p class="sub">Each measure improved since its baseline is estimated against that baseline, from '
+        'the '
         "change that began its improved phase to the date, in its own unit; only like is added to like. The "
         f"range reflects the uncertainty of the baseline. {_e(sc.impact_note)}</p>"
     )

@@ -206,8 +206,15 @@ def _impact_slide(slide, sc: Showcase):
         y = int(top + i * (h + gap))
         _rect(slide, MARGIN, y, w, h, TILE, MSO_SHAPE.ROUNDED_RECTANGLE).adjustments[0] = 0.08
         words = line.words[:1].upper() + line.words[1:]
-        _text(slide, int(MARGIN + Inches(0.2)), y, int(w - Inches(0.4)), h, [(words, 22, True, NHS_DARK_BLUE)],
-              anchor=MSO_ANCHOR.MIDDLE)
+        _text(
+            slide,
+            int(MARGIN + Inches(0.2)),
+            y,
+            int(w - Inches(0.4)),
+            h,
+            [(words, 22, True, NHS_DARK_BLUE)],
+            anchor=MSO_ANCHOR.MIDDLE,
+        )
     y = int(top + len(sc.impact) * (h + gap))
     _text(slide, MARGIN, y, w, Inches(0.9), [(f"{IMPACT_METHOD} {sc.impact_note}", 13, False, NHS_GREY)])
     _notes(slide, "\n".join(line.words for line in sc.impact) + f"\n{IMPACT_METHOD} {sc.impact_note}")
@@ -690,7 +697,9 @@ def _board_slide(slide, sc: Showcase):
         _text(slide, x, y, Inches(inches), Inches(0.3), [(name, 11, True, NHS_DARK_BLUE)])
         x += Inches(inches)
     line = _plain(
-        slide.shapes.add_connector(MSO_CONNECTOR.STRAIGHT, MARGIN, y + Inches(0.32), WIDTH - MARGIN, y + Inches(0.32))
+        slide.shapes.add_connector(
+            MSO_CONNECTOR.STRAIGHT, MARGIN, y + Inches(0.32), WIDTH - MARGIN, y + Inches(0.32)
+        )
     )
     line.line.color.rgb, line.line.width = _rgb(NHS_DARK_BLUE), Pt(1.5)
     row_h = Inches(0.36)

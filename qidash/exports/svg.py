@@ -110,7 +110,8 @@ def spc_chart(chart: ChartSeries, width: int = 720, height: int = 400, legend: b
         if chart.chart == "p" and t > 100:
             continue  # headroom for the PDSA markers, not a percentage anyone can reach
         out.append(
-            f'<line x1="{left}" x2="{left + pw}" y1="{_num(y(t))}" y2="{_num(y(t))}" stroke="{NHS_PALE_GREY}"/>'
+            f'<line x1="{left}" x2="{left + pw}" y1="{_num(y(t))}" y2="{_num(y(t))}" '
+            f'stroke="{NHS_PALE_GREY}"/>'
         )
         out.append(_text(left - 6, y(t) + 4, _tick_label(t, chart.chart), 11, NHS_GREY, "end"))
     out.append(f'<line x1="{left}" x2="{left + pw}" y1="{top + ph}" y2="{top + ph}" stroke="#AEB7BD"/>')
@@ -152,7 +153,8 @@ def spc_chart(chart: ChartSeries, width: int = 720, height: int = 400, legend: b
         colour = chart_geometry.point_colour(t)
         r = 5 if chart_geometry.is_special(t) else 3.5
         out.append(
-            f'<circle cx="{_num(x(i))}" cy="{_num(y(v))}" r="{r}" fill="{colour}" stroke="white" stroke-width="1">'
+            f'<circle cx="{_num(x(i))}" cy="{_num(y(v))}" r="{r}" fill="{colour}" stroke="white" '
+            'stroke-width="1">'
             f"<title>{escape(_month_long(chart.periods[i]))}: {escape(chart.fmt(v))}</title></circle>"
         )
     stacked: dict[tuple[str, int], int] = {}
@@ -162,7 +164,8 @@ def spc_chart(chart: ChartSeries, width: int = 720, height: int = 400, legend: b
         k = stacked[(a.kind, a.index)] = stacked.get((a.kind, a.index), -1) + 1
         cx, cy = x(a.index), top + (10 if a.kind == "pdsa" else 28) + 36 * k
         shape = (
-            f'<path d="M{_num(cx - 8)},{_num(cy - 7)} L{_num(cx + 8)},{_num(cy - 7)} L{_num(cx)},{_num(cy + 7)} Z"'
+            f'<path d="M{_num(cx - 8)},{_num(cy - 7)} L{_num(cx + 8)},{_num(cy - 7)} '
+            f'L{_num(cx)},{_num(cy + 7)} Z"'
             if a.kind == "pdsa"
             else f'<path d="M{_num(cx)},{_num(cy - 8)} L{_num(cx + 8)},{_num(cy)} L{_num(cx)},{_num(cy + 8)} '
             f'L{_num(cx - 8)},{_num(cy)} Z"'
@@ -228,13 +231,15 @@ def _legend(items: list[tuple], x0: float, y0: float) -> str:
         if shape == "line":
             d = f' stroke-dasharray="{dash}"' if dash else ""
             out.append(
-                f'<line x1="{_num(x)}" x2="{_num(x + 22)}" y1="{y0 - 4}" y2="{y0 - 4}" stroke="{colour}" stroke-width="2"{d}/>'
+                f'<line x1="{_num(x)}" x2="{_num(x + 22)}" y1="{y0 - 4}" y2="{y0 - 4}" stroke="{colour}" '
+                f'stroke-width="2"{d}/>'
             )
         elif shape == "dot":
             out.append(f'<circle cx="{_num(x + 11)}" cy="{y0 - 4}" r="5" fill="{colour}"/>')
         else:
             out.append(
-                f'<path d="M{_num(x + 4)},{y0 - 10} L{_num(x + 18)},{y0 - 10} L{_num(x + 11)},{y0 + 2} Z" fill="{colour}"/>'
+                f'<path d="M{_num(x + 4)},{y0 - 10} L{_num(x + 18)},{y0 - 10} L{_num(x + 11)},{y0 + 2} Z" '
+                f'fill="{colour}"/>'
             )
         out.append(_text(x + 27, y0, name, 11, TEXT))
         x += _item_width(name)
@@ -289,7 +294,8 @@ def funnel(f: Funnel, width: int = 960, height: int | None = None) -> str:
             out.append(_text(cx, y0 + bar_h / 2 + 7, s.text, 20, TEXT, "middle", "bold"))
         else:
             out.append(
-                f'<rect x="{_num(cx - w / 2)}" y="{y0}" width="{_num(max(w, 2))}" height="{bar_h}" fill="{fill}"/>'
+                f'<rect x="{_num(cx - w / 2)}" y="{y0}" width="{_num(max(w, 2))}" height="{bar_h}" '
+                f'fill="{fill}"/>'
             )
             inside = w > 90
             out.append(
@@ -368,7 +374,8 @@ def capability_map(view: MapView, width: int = 960, height: int = 560) -> str:
     for lon, lat, colour, _stage in map_points(view):
         px, py = to_xy(lon, lat)
         out.append(
-            f'<circle cx="{_num(px)}" cy="{_num(py)}" r="3.6" fill="{colour}" stroke="white" stroke-width="0.8"/>'
+            f'<circle cx="{_num(px)}" cy="{_num(py)}" r="3.6" fill="{colour}" stroke="white" '
+            'stroke-width="0.8"/>'
         )
     lx, ly = width - legend_w + 14, 24
     out.append(_text(lx, ly, "Coverage per PCN", 14, TEXT, weight="bold"))

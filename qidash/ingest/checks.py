@@ -178,7 +178,8 @@ def _without_duplicates(
                     item.row,
                     column,
                     _plain(item.values.get(column)),
-                    f"{shown_key} also appears in {', '.join(_where(item, o) for o in others)} with a different "
+                    f"{shown_key} also appears in {', '.join(_where(item, o) for o in others)} with a "
+                    "different "
                     f"{column}; keep the right row and delete the other.",
                 )
             )
@@ -324,7 +325,8 @@ def _tier_rank_clashes(session, items, bad, problems) -> set[int]:
                     item.row,
                     "rank",
                     str(v["rank"]),
-                    f'Framework "{v["framework"]}" already has the tier "{others[0]}" at rank {v["rank"]}; each '
+                    f'Framework "{v["framework"]}" already has the tier "{others[0]}" at rank {v["rank"]}; '
+                    'each '
                     "tier of a framework needs its own rank.",
                 )
             )
@@ -381,7 +383,8 @@ def _people_moving(session, items, bad, problems) -> None:
                     item.row,
                     "ods_code",
                     org,
-                    f'person_ref "{ref}" is stored at organisation "{stored[ref]}"; this row moves them to "{org}". '
+                    f'person_ref "{ref}" is stored at organisation "{stored[ref]}"; this row moves them to '
+                    f'"{org}". '
                     "If they are two different people, give one of them another reference.",
                     False,
                 )

@@ -135,11 +135,14 @@ def _int(value, col: Column) -> int | None:
     if number is None:
         return None
     if not number.is_integer():
-        raise BadValue(f'"{clip(cell_text(value))}" is not a whole number; {col.name} must be a whole number.')
+        raise BadValue(
+            f'"{clip(cell_text(value))}" is not a whole number; {col.name} must be a whole number.'
+        )
     if abs(number) > LARGEST_WHOLE_NUMBER:
         shown = clip(cell_text(value) if not isinstance(value, str) else value.strip())
         raise BadValue(
-            f'"{shown}" is too large; {col.name} can be at most {LARGEST_WHOLE_NUMBER:,} (check for a typing slip).'
+            f'"{shown}" is too large; {col.name} can be at most {LARGEST_WHOLE_NUMBER:,} (check for a '
+            'typing slip).'
         )
     return int(number)
 
@@ -198,7 +201,8 @@ def _plausible(day: dt.date, value, col: Column) -> dt.date:
             f"before {db.EARLIEST_DATE.year}" if day < db.EARLIEST_DATE else f"after {db.LATEST_DATE.year}"
         )
         raise BadValue(
-            f'"{clip(cell_text(value))}" is not a plausible date (the year {day.year} is {bound}); check the year.'
+            f'"{clip(cell_text(value))}" is not a plausible date (the year {day.year} is {bound}); check '
+            'the year.'
         )
     return day
 
@@ -211,7 +215,8 @@ def parse_date_text(text: str) -> dt.date:
         day, month, year = (int(g) for g in uk.groups())
         if month > 12 and day <= 12:
             raise BadValue(
-                f'"{clip(text)}" looks like a month-first (US) date; there is no month {month}. Put the day first: '
+                f'"{clip(text)}" looks like a month-first (US) date; there is no month {month}. Put the day '
+                'first: '
                 f"{month:02d}/{day:02d}/{year}, or {DATE_HINT}."
             )
     elif _UK_SHORT_YEAR.match(text):

@@ -190,7 +190,11 @@ def _read_csv(name: str, data: bytes, entity: str | None, notes: list[Problem]) 
     elif "," not in first and ";" in first:
         raise UnusableInput(
             [
-                f"{name}: the columns are separated by semicolons. Save it as CSV with commas (CSV UTF-8 in Excel)."
+                (
+                    f"{name}: the columns are separated by semicolons. Save it as CSV with commas (CSV "
+                    "UTF-8 in "
+                    "Excel)."
+                )
             ]
         )
     records = _csv_records(name, text, delimiter)
@@ -413,7 +417,8 @@ def _missing_columns(raw: _RawTable, missing: list[str], present: set[str]) -> s
     if looks_like:
         guess = " or ".join(looks_like)
         return (
-            f"{raw.file}: this looks like a {guess} file, not {raw.entity}: its columns are those of {guess}. "
+            f"{raw.file}: this looks like a {guess} file, not {raw.entity}: its columns are those of "
+            f"{guess}. "
             f"Check you chose the right file, or rename it after what it holds."
         )
     quoted = ", ".join(f'"{c}"' for c in missing)

@@ -82,7 +82,9 @@ def attendance_rate(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str,
         q = q.outerjoin(per_cohort, per_cohort.c.cohort_id == m.Cohort.id)
     else:
         q = q.join(per_cohort, per_cohort.c.cohort_id == m.Cohort.id)
-    return {code: ratio_or_none(attended, (sessions or 0) * n) for code, sessions, n, attended in conn.execute(q)}
+    return {
+        code: ratio_or_none(attended, (sessions or 0) * n) for code, sessions, n, attended in conn.execute(q)
+    }
 
 
 def cohort_summary(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]:
@@ -108,7 +110,9 @@ def cohort_summary(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]
             m.Enrolment.cohort_id.label("cohort_id"),
             (func.count() - func.sum(withdrawn)).label("enrolled"),
             func.sum(withdrawn).label("withdrawn"),
-            func.sum(case((and_(m.Enrolment.status == "completed", done_on <= as_of), 1), else_=0)).label("done"),
+            func.sum(case((and_(m.Enrolment.status == "completed", done_on <= as_of), 1), else_=0)).label(
+                "done"
+            ),
             func.sum(case((m.Enrolment.status == "withdrawn", 0), else_=m.Enrolment.sessions_attended)).label(
                 "attended"
             ),

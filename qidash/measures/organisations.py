@@ -174,7 +174,18 @@ def org_counts_by(conn: Connection, scope: Scope, as_of: dt.date, by: str) -> li
         if by == "locality":
             q = q.join(m.Locality, m.Locality.id == m.Pcn.locality_id)
     out = []
-    for group, label, total, offered, engaged, trained, with_project, people, bed_people, beds in conn.execute(q):
+    for (
+        group,
+        label,
+        total,
+        offered,
+        engaged,
+        trained,
+        with_project,
+        people,
+        bed_people,
+        beds,
+    ) in conn.execute(q):
         counts = {
             "orgs_in_scope": total,
             "orgs_offered": int(offered or 0),
@@ -260,7 +271,9 @@ def pcn_people_and_projects(conn: Connection, scope: Scope, as_of: dt.date) -> d
         .where(m.TierAttainment.attained_on <= as_of, *in_scope)
         .group_by(m.Pcn.code)
     )
-    pcns = select(m.Pcn.code).join(m.Organisation, m.Organisation.pcn_id == m.Pcn.id).where(*in_scope).distinct()
+    pcns = (
+        select(m.Pcn.code).join(m.Organisation, m.Organisation.pcn_id == m.Pcn.id).where(*in_scope).distinct()
+    )
     out = {code: {"people_trained": 0, "projects_active": 0} for (code,) in conn.execute(pcns)}
     for code, n in conn.execute(trained):
         out[code]["people_trained"] = n
@@ -294,8 +307,14 @@ def coaches(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]:
     """
     # Whose highest tier is a framework's top tier: who attained that tier (no tier ranks above it).
     # Asked directly, not through every person's highest rank, which read all of tier_attainment.
-    top = select(m.Tier.framework_id, func.max(m.Tier.rank).label("top_rank")).group_by(m.Tier.framework_id).subquery()
-    top_tiers = select(m.Tier.id).join(top, and_(top.c.framework_id == m.Tier.framework_id, top.c.top_rank == m.Tier.rank))
+    top = (
+        select(m.Tier.framework_id, func.max(m.Tier.rank).label("top_rank"))
+        .group_by(m.Tier.framework_id)
+        .subquery()
+    )
+    top_tiers = select(m.Tier.id).join(
+        top, and_(top.c.framework_id == m.Tier.framework_id, top.c.top_rank == m.Tier.rank)
+    )
     top_tier = select(m.TierAttainment.person_id).where(
         m.TierAttainment.tier_id.in_(top_tiers), m.TierAttainment.attained_on <= as_of
     )
@@ -309,15 +328,21 @@ def coaches(conn: Connection, scope: Scope, as_of: dt.date) -> list[dict]:
         select(
             m.Person.person_ref,
             case((m.Person.consents_to_be_named.is_(True), m.Person.display_name), else_=None),
-            m.Person.role, m.Organisation.name, m.Organisation.ods_code,
-            m.Organisation.latitude, m.Organisation.longitude, case((is_top, 1), else_=0), case((is_coach, 1), else_=0),
+            m.Person.role,
+            m.Organisation.name,
+            m.Organisation.ods_code,
+            m.Organisation.latitude,
+            m.Organisation.longitude,
+            case((is_top, 1), else_=0),
+            case((is_coach, 1), else_=0),
         )
         .join(m.Organisation, m.Organisation.id == m.Person.organisation_id)
         .where(
             or_(is_top, is_coach),
             *scope.person_conditions(m.Person.id),
             or_(m.Person.left_on.is_(None), m.Person.left_on > as_of),
-            m.Organisation.latitude.is_not(None), m.Organisation.longitude.is_not(None),
+            m.Organisation.latitude.is_not(None),
+            m.Organisation.longitude.is_not(None),
         )
         .order_by(m.Person.person_ref)
     ).all()
@@ -360,7 +385,9 @@ def pcn_capability(
         np.where(with_beds, in_post, 0),
     ]
     # Sums of whole numbers: bincount adds them as floats, exact far beyond any count here.
-    totals = [np.bincount(group, weights=col, minlength=len(slot)).astype(np.int64).tolist() for col in columns]
+    totals = [
+        np.bincount(group, weights=col, minlength=len(slot)).astype(np.int64).tolist() for col in columns
+    ]
     sums = {code: [t[i] for t in totals] for code, i in slot.items()}
     names = dict(conn.execute(select(m.Pcn.code, m.Pcn.name)).all()) if sums else {}
     active = dict(conn.execute(_projects_active_by_pcn(scope, as_of)).all()) if sums else {}
@@ -369,11 +396,19 @@ def pcn_capability(
         t = sums[code]
         counts = dict(zip(ORG_COUNT_KEYS, map(int, t[:5]), strict=True))
         per_bed = ratio_or_none(float(t[8]), t[7])
-        out.append({
-            "group": code, "name": names[code], **counts, "coverage_pct": coverage_pct(counts),
-            "trained_in_post": t[5], "beds": t[7], "trained_per_10_beds": None if per_bed is None else per_bed * 10,
-            "people_trained": t[6], "projects_active": int(active.get(code, 0)),
-        })
+        out.append(
+            {
+                "group": code,
+                "name": names[code],
+                **counts,
+                "coverage_pct": coverage_pct(counts),
+                "trained_in_post": t[5],
+                "beds": t[7],
+                "trained_per_10_beds": None if per_bed is None else per_bed * 10,
+                "people_trained": t[6],
+                "projects_active": int(active.get(code, 0)),
+            }
+        )
     return out
 
 
@@ -412,8 +447,20 @@ def org_stage_columns(conn: Connection, scope: Scope, as_of: dt.date) -> dict[st
     offered, engaged, project = list(map(bool, offered)), list(map(bool, engaged)), list(map(bool, project))
     trained_ = [n > 0 for n in in_post]  # someone in post attained a tier: _trained_in_post_condition
     return {
-        "ods_code": ods, "name": name, "kind": kind, "sector": sector, "pcn": pcn, "latitude": lat,
-        "longitude": lon, "beds": beds, "staff_headcount": staff, "offered": offered, "engaged": engaged,
-        "trained": trained_, "with_project": project, "trained_in_post": list(map(int, in_post)),
-        "people_trained": list(map(int, people)), "stage": list(map(org_stage, offered, engaged, trained_, project)),
+        "ods_code": ods,
+        "name": name,
+        "kind": kind,
+        "sector": sector,
+        "pcn": pcn,
+        "latitude": lat,
+        "longitude": lon,
+        "beds": beds,
+        "staff_headcount": staff,
+        "offered": offered,
+        "engaged": engaged,
+        "trained": trained_,
+        "with_project": project,
+        "trained_in_post": list(map(int, in_post)),
+        "people_trained": list(map(int, people)),
+        "stage": list(map(org_stage, offered, engaged, trained_, project)),
     }

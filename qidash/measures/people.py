@@ -52,7 +52,9 @@ def people_trained(conn: Connection, scope: Scope, as_of: dt.date) -> int:
 def people_trained_split(conn: Connection, scope: Scope, as_of: dt.date) -> dict[str, int]:
     """``people_trained`` split into ``staff`` and ``patients`` (patient partners)."""
     sub = _trained_people(scope, as_of).subquery()
-    rows = conn.execute(select(sub.c.is_patient_partner, func.count()).group_by(sub.c.is_patient_partner)).all()
+    rows = conn.execute(
+        select(sub.c.is_patient_partner, func.count()).group_by(sub.c.is_patient_partner)
+    ).all()
     out = {"staff": 0, "patients": 0}
     for is_patient, n in rows:
         out["patients" if is_patient else "staff"] += n
@@ -202,7 +204,9 @@ def target_for(conn: Connection, scope: Scope, measure: str, as_of: dt.date) -> 
     else:
         return None  # kind / sector scopes have no targets of their own
     rows = conn.execute(
-        select(m.Target.value, m.Target.due_on).where(m.Target.measure == measure, *where).order_by(m.Target.due_on)
+        select(m.Target.value, m.Target.due_on)
+        .where(m.Target.measure == measure, *where)
+        .order_by(m.Target.due_on)
     ).all()
     if not rows:
         return None
@@ -217,7 +221,13 @@ def reach_vs_target(conn: Connection, scope: Scope, as_of: dt.date, trained: int
     if trained is None:
         trained = people_trained(conn, scope, as_of)
     target = target_for(conn, scope, "people_trained", as_of)
-    out = {"people_trained": trained, "target_value": None, "due_on": None, "projected_at_due": None, "on_track": None}
+    out = {
+        "people_trained": trained,
+        "target_value": None,
+        "due_on": None,
+        "projected_at_due": None,
+        "on_track": None,
+    }
     if target is None:
         return out
     due = db.as_date(target["due_on"])

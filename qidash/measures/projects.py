@@ -69,7 +69,11 @@ def projects_cross_boundary(conn: Connection, scope: Scope, as_of: dt.date) -> i
         select(po.c.project_id)
         .join(m.Organisation, m.Organisation.id == po.c.organisation_id)
         .group_by(po.c.project_id)
-        .having(or_(func.count(distinct(m.Organisation.sector)) > 1, func.count(distinct(m.Organisation.kind)) > 1))
+        .having(
+            or_(
+                func.count(distinct(m.Organisation.sector)) > 1, func.count(distinct(m.Organisation.kind)) > 1
+            )
+        )
     )
     return conn.execute(
         select(func.count()).where(m.Project.id.in_(projects_started(scope, as_of)), m.Project.id.in_(spans))
@@ -81,7 +85,9 @@ def _team():
         select(m.Project.id.label("project_id"), m.Project.lead_person_id.label("person_id")).where(
             m.Project.lead_person_id.is_not(None)
         ),
-        select(m.ProjectMember.project_id, m.ProjectMember.person_id).where(m.ProjectMember.role.in_(TEAM_ROLES)),
+        select(m.ProjectMember.project_id, m.ProjectMember.person_id).where(
+            m.ProjectMember.role.in_(TEAM_ROLES)
+        ),
     ).subquery("team")
 
 
@@ -116,7 +122,10 @@ def latest_scores(as_of: dt.date, scope: Scope | None = None):
         m.ProgressScore.score.label("score"),
     ).join(
         latest_day,
-        and_(latest_day.c.project_id == m.ProgressScore.project_id, latest_day.c.day == m.ProgressScore.scored_on),
+        and_(
+            latest_day.c.project_id == m.ProgressScore.project_id,
+            latest_day.c.day == m.ProgressScore.scored_on,
+        ),
     )
     if scope is not None:
         q = q.where(m.ProgressScore.project_id.in_(projects_started(scope, as_of)))
@@ -157,8 +166,11 @@ def improving_project_ids(conn: Connection, scope: Scope, as_of: dt.date) -> set
                 and_(~covers_date, analysis.past_holds(as_of), ma.past_improving.is_(True)))
         )
     ))
-    redo = [mid for pid, mid in conn.execute(measures_started.where(~covers_date, ~analysis.past_holds(as_of)))
-            if pid not in improving]
+    redo = [
+        mid
+        for pid, mid in conn.execute(measures_started.where(~covers_date, ~analysis.past_holds(as_of)))
+        if pid not in improving
+    ]
     if redo:
         improving |= analysis.improving_as_of(conn, redo, as_of)
     return improving
@@ -170,7 +182,9 @@ def projects_stale(conn: Connection, scope: Scope, as_of: dt.date) -> int:
     recent_obs = exists(
         select(m.Observation.id)
         .join(m.Measure, m.Measure.id == m.Observation.measure_id)
-        .where(m.Measure.project_id == m.Project.id, m.Observation.period > since, m.Observation.period <= as_of)
+        .where(
+            m.Measure.project_id == m.Project.id, m.Observation.period > since, m.Observation.period <= as_of
+        )
     )
     recent_score = exists(
         select(m.ProgressScore.id).where(
@@ -378,7 +392,7 @@ def analysis_results(conn: Connection, measure_ids) -> dict[int, dict]:
                 m.MeasureAnalysis.measure_id.in_(ids[i : i + 500])
             )
         )
-        out.update(dict(rows))
+        out.update(dict(rows.all()))
     return out
 
 

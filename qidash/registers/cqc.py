@@ -100,7 +100,8 @@ def read(source: Source) -> CqcFile:
     if missing:
         raise RegisterError(
             f"{where}: the column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(repr(m) for m in missing)} {'are' if len(missing) > 1 else 'is'} missing from the header "
+            f"{', '.join(repr(m) for m in missing)} {'are' if len(missing) > 1 else 'is'} missing from the "
+            "header "
             f"(row {header.row}). CQC's file names it exactly so; was it renamed?"
             + _near(missing, header.headings)
         )

@@ -288,8 +288,10 @@ class _Builder:
             self._other_icb(source, "care homes", codes)
         if unknown:
             self.notes.append(
-                f"{source.name}: {unknown:,} care home{'s' if unknown != 1 else ''} name no sub-ICB location and have "
-                "no coordinates (nor a postcode in the lookup), so whether they are in this ICB cannot be told; "
+                f"{source.name}: {unknown:,} care home{'s' if unknown != 1 else ''} name no sub-ICB "
+                "location and have "
+                "no coordinates (nor a postcode in the lookup), so whether they are in this ICB cannot be "
+                "told; "
                 "they were left out."
             )
         return mine
@@ -513,8 +515,10 @@ class _Builder:
         )
         if dormant:
             self.notes.append(
-                f"{len(dormant):,} care home{'s are' if len(dormant) != 1 else ' is'} dormant in CQC's register (registered, "
-                f"not providing care now) and still load: {', '.join(dormant[:5])}{' ...' if len(dormant) > 5 else ''}."
+                f"{len(dormant):,} care home{'s are' if len(dormant) != 1 else ' is'} dormant in CQC's "
+                "register (registered, "
+                "not providing care now) and still load: "
+                f"{', '.join(dormant[:5])}{' ...' if len(dormant) > 5 else ''}."
             )
 
     def _nearest_pcns(self, homes: list, kind: KindPlan) -> None:
@@ -548,7 +552,8 @@ class _Builder:
                 kind.leave -= 1
         if given:
             self.notes.append(
-                f"{given:,} care home{'s' if given != 1 else ''} without a PCN joined the PCN of the nearest practice "
+                f"{given:,} care home{'s' if given != 1 else ''} without a PCN joined the PCN of the "
+                "nearest practice "
                 "(CQC does not say which PCN a home is aligned to); change any of them through the import."
             )
 

@@ -51,7 +51,8 @@ def lookup(files: list[Source], wanted: set[str]) -> dict[str, tuple[float, floa
         lon = next((names.index(h) for h in LONG_HEADINGS if h in names), None)
         if pc is None or lat is None or lon is None:
             raise RegisterError(
-                f"{source.name}: a postcode lookup needs a postcode column (pcds, pcd or Postcode) and lat and "
+                f"{source.name}: a postcode lookup needs a postcode column (pcds, pcd or Postcode) and lat "
+                "and "
                 f"long; its header is {', '.join(header[:12])}."
             )
         width = max(pc, lat, lon)

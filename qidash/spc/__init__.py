@@ -305,7 +305,9 @@ def _analyse_nhs(y, bounds, baseline_n, screen, direction, target, shift_length,
         present = np.flatnonzero(~np.isnan(ys))
         yc = ys[present]
         rtm, outside, close = nhs_position(yc, lim)
-        group_labels, group_flags = nhs_special_cause_type(yc, rtm, outside, close, shift_length, trend_length)
+        group_labels, group_flags = nhs_special_cause_type(
+            yc, rtm, outside, close, shift_length, trend_length
+        )
         group_types = [nhs_point_type(label, direction) for label in group_labels]
         for k, i in enumerate(present):
             labels[a + i] = group_labels[k]

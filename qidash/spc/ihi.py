@@ -25,7 +25,9 @@ def _runs_count_distribution(n1: int, n2: int) -> dict[int, int]:
         if r % 2 == 0:
             c = 2 * math.comb(n1 - 1, k - 1) * math.comb(n2 - 1, k - 1)
         else:
-            c = math.comb(n1 - 1, k) * math.comb(n2 - 1, k - 1) + math.comb(n1 - 1, k - 1) * math.comb(n2 - 1, k)
+            c = math.comb(n1 - 1, k) * math.comb(n2 - 1, k - 1) + math.comb(n1 - 1, k - 1) * math.comb(
+                n2 - 1, k
+            )
         counts[r] = c
     return counts
 

@@ -152,7 +152,9 @@ def nhs_special_cause_type(y: np.ndarray, rtm: np.ndarray, outside: np.ndarray, 
         if outside[i]:
             labels.append("Above UCL" if rtm[i] == 1 else "Below LCL")
         elif trend[i]:
-            labels.append(f"{trend_length} Point Trend ({'Increasing' if trend_dir[i] == 1 else 'Decreasing'})")
+            labels.append(
+                f"{trend_length} Point Trend ({'Increasing' if trend_dir[i] == 1 else 'Decreasing'})"
+            )
         elif two[i]:
             labels.append(f"2 in 3 {side} CL")
         elif shift[i]:

@@ -49,7 +49,14 @@ COLOUR_MEASURES = {
 SIZE_BY = {"beds": "Beds", "staff_headcount": "Staff headcount"}
 GAPS_AMONG = {"care_home": "Care homes", "all": "All organisations"}
 EARTH_RADIUS_KM = 6371.0088
-ORG_TEXT = ("ods_code", "name", "kind", "sector", "pcn", "stage")  # text columns of measures.org_stage_columns
+ORG_TEXT = (
+    "ods_code",
+    "name",
+    "kind",
+    "sector",
+    "pcn",
+    "stage",
+)  # text columns of measures.org_stage_columns
 ORG_FLAGS = ("offered", "engaged", "trained", "with_project")  # its flags
 GAP_COLUMNS = [
     "Organisation", "Beds", "Staff", "Stage", "Nearest coach or Lead", "Distance (km)", "PCN",
@@ -57,11 +64,24 @@ GAP_COLUMNS = [
 ]
 # What the page shows of a gap (the rest is in the download): the nearest coach's words carry their
 # organisation, so the table fits a 1440-pixel screen beside the sidebar without scrolling sideways.
-GAP_COLUMNS_SHOWN = ["Organisation", "Beds", "Staff", "Stage", "Nearest coach or Lead", "Distance (km)", "PCN"]
+GAP_COLUMNS_SHOWN = [
+    "Organisation",
+    "Beds",
+    "Staff",
+    "Stage",
+    "Nearest coach or Lead",
+    "Distance (km)",
+    "PCN",
+]
 # Their widths in pixels: 960 in all, inside the 978 the main column has at 1440 pixels with the
 # sidebar open. Rows are tall enough for two lines (GAP_ROW_HEIGHT): long names wrap, not cut off.
 GAP_WIDTHS = {
-    "Organisation": 220, "Beds": 50, "Staff": 50, "Stage": 110, "Nearest coach or Lead": 300, "Distance (km)": 90,
+    "Organisation": 220,
+    "Beds": 50,
+    "Staff": 50,
+    "Stage": 110,
+    "Nearest coach or Lead": 300,
+    "Distance (km)": 90,
     "PCN": 140,
 }
 GAP_ROW_HEIGHT = 66  # Streamlit wraps text in rows taller than 64 pixels
@@ -89,7 +109,11 @@ class CapabilityMapData:
     def default_gaps_among(self) -> str:
         """Care homes when they are a real part of the scope (a tenth or more of its organisations),
         else every organisation (a lone home in a GP programme says little)."""
-        return "care_home" if self.counts["care_homes"] * 10 >= max(self.counts["orgs"], 1) and self.has_care_homes else "all"
+        return (
+            "care_home"
+            if self.counts["care_homes"] * 10 >= max(self.counts["orgs"], 1) and self.has_care_homes
+            else "all"
+        )
 
     def gap_total(self, among: str) -> int:
         """How many organisations the gaps are among: care homes in scope, or all in scope."""
@@ -177,7 +201,9 @@ def _by_pcn(rows: list[dict], pcns: dict[str, dict]) -> pd.DataFrame:
     for key in rows[0]:
         if key not in columns and key != "group":
             values = [r[key] for r in rows]
-            columns[key] = np.array(values, dtype=float) if key in ("coverage_pct", "trained_per_10_beds") else values
+            columns[key] = (
+                np.array(values, dtype=float) if key in ("coverage_pct", "trained_per_10_beds") else values
+            )
     return pd.DataFrame(columns)
 
 
@@ -228,7 +254,9 @@ def nearest(lat, lon, to_lat, to_lon) -> tuple[np.ndarray, np.ndarray]:
         for row in np.flatnonzero(closeness.max(axis=1) >= top - 1e-12):
             i = start + row
             candidates = first[np.union1d(np.flatnonzero(closeness[row] >= top[row] - 1e-12), top_at[row])]
-            best[i] = candidates[haversine_km(lat[i], lon[i], to_lat[candidates], to_lon[candidates]).argmin()]
+            best[i] = candidates[
+                haversine_km(lat[i], lon[i], to_lat[candidates], to_lon[candidates]).argmin()
+            ]
     return best, haversine_km(lat, lon, to_lat[best], to_lon[best])
 
 
@@ -284,7 +312,9 @@ def gap_tables(
             named[chosen] = [_consented_name(coach_rows[i]) for i in chosen.tolist()]
         where[located] = np.array([c["organisation"] for c in coach_rows], dtype=object)[best]
         km[located] = round_tenths(dist).tolist()
-        coach[located] = list(map(coach_in_words, named[best].tolist(), where[located].tolist(), km[located].tolist()))
+        coach[located] = list(
+            map(coach_in_words, named[best].tolist(), where[located].tolist(), km[located].tolist())
+        )
 
     pcn, kinds = orgs["pcn"][rows].tolist(), orgs["kind"][rows]
     kind_label = {k: label(k) for k in set(kinds.tolist())}
@@ -293,7 +323,9 @@ def gap_tables(
         "PCN": np.array(list(map(pcn_names.get, pcn, repeat(""))), dtype=object),
         "Beds": beds,
         "Staff": staff,
-        "Stage": np.array(list(map(maps.STAGE_LABELS.__getitem__, orgs["stage"][rows].tolist())), dtype=object),
+        "Stage": np.array(
+            list(map(maps.STAGE_LABELS.__getitem__, orgs["stage"][rows].tolist())), dtype=object
+        ),
         "Nearest coach or Lead": coach,
         "Their organisation": where,
         "Distance (km)": km,
@@ -390,16 +422,28 @@ def pcn_tips(view: CapabilityMapData) -> dict[str, tuple[str, str, str]]:
     """Three tooltip lines per PCN in scope."""
     if not len(view.by_pcn):
         return {}
-    columns = ("pcn", "coverage_pct", "orgs_trained", "orgs_in_scope", "people_trained", "trained_per_10_beds",
-               "projects_active")
+    columns = (
+        "pcn",
+        "coverage_pct",
+        "orgs_trained",
+        "orgs_in_scope",
+        "people_trained",
+        "trained_per_10_beds",
+        "projects_active",
+    )
     tips = {}
     for code, coverage, trained, orgs, people, per_bed, projects in zip(
         *(view.by_pcn[c].tolist() for c in columns), strict=True
     ):
         per_bed = _defined(per_bed)
         tips[code] = (
-            f"Coverage {fmt_pct(_defined(coverage))}: {fmt_int(trained)} of {fmt_int(orgs)} organisations trained",
-            f"People trained {fmt_int(people)}" + ("" if per_bed is None else f" · {fmt_num(per_bed, 2)} per 10 beds"),
+            (
+                f"Coverage {fmt_pct(_defined(coverage))}: {fmt_int(trained)} of {fmt_int(orgs)} "
+                "organisations "
+                "trained"
+            ),
+            f"People trained {fmt_int(people)}"
+            + ("" if per_bed is None else f" · {fmt_num(per_bed, 2)} per 10 beds"),
             f"Projects active {fmt_int(projects)} · click to filter to this PCN",
         )
     return tips

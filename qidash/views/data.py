@@ -111,7 +111,8 @@ def outcome_message(result: ingest.LoadResult) -> tuple[str, str]:
         return "success", text
     if result.outcome == "loaded_partly":
         text = (
-            f"{record}: the valid rows were loaded ({new:,} new, {updated:,} updated, {unchanged:,} unchanged); "
+            f"{record}: the valid rows were loaded ({new:,} new, {updated:,} updated, {unchanged:,} "
+            "unchanged); "
             f"{plural(rejected, 'rejected row')} left out. Fix them and load that file again."
         )
         return "warning", text
@@ -210,14 +211,26 @@ QUALITY_TITLES = {
 }
 # The lists' columns in words, not the files' field names.
 QUALITY_COLUMNS = {
-    "ods_code": "ODS code", "name": "Name", "kind": "Kind", "pcn_code": "PCN code", "person_ref": "Person reference",
-    "organisation_id": "Organisation (internal id)", "code": "Project code", "title": "Title", "status": "Status",
-    "last_observation": "Last data", "last_score": "Last progress score",
+    "ods_code": "ODS code",
+    "name": "Name",
+    "kind": "Kind",
+    "pcn_code": "PCN code",
+    "person_ref": "Person reference",
+    "organisation_id": "Organisation (internal id)",
+    "code": "Project code",
+    "title": "Title",
+    "status": "Status",
+    "last_observation": "Last data",
+    "last_score": "Last progress score",
 }
 # Where a list's column means something else: the out-of-range dates name a file, a row and its column.
 QUALITY_COLUMNS_OF = {
     "dates_out_of_range": {
-        "data": "File", "code": "Row (its code)", "column": "Column", "earliest": "Earliest", "latest": "Latest",
+        "data": "File",
+        "code": "Row (its code)",
+        "column": "Column",
+        "earliest": "Earliest",
+        "latest": "Latest",
         "rows": "Rows",
     },
 }
@@ -252,7 +265,7 @@ def quality_lists(conn: Connection, as_of: dt.date) -> list[QualityList]:
     return out
 
 
-# --- users ---------------------------------------------------------------------------------------------------
+# --- users --------------------------------------------------------------------------------------------------
 
 
 def users_table(users: list[dict]) -> pd.DataFrame:
@@ -295,7 +308,7 @@ def self_lockout(viewer_email: str, email: str, role: str, active: bool) -> str 
     return None
 
 
-# --- templates ------------------------------------------------------------------------------------------------
+# --- templates ----------------------------------------------------------------------------------------------
 
 
 def template_columns(entity: str) -> pd.DataFrame:

@@ -122,8 +122,11 @@ def measure_impact(measure: dict) -> tuple[dict | None, str | None]:
     result = measure["result"]
     found = impact.benefit(result)
     if isinstance(found, str):
-        improved = bool(result and result.get("y")) and impact._good(result.get("improvement_direction")) != 0 \
+        improved = (
+            bool(result and result.get("y"))
+            and impact._good(result.get("improvement_direction")) != 0
             and impact.spc.improvement(result)["improved_since_baseline"]
+        )
         return None, (f"Improved since baseline, but not estimated: {found}." if improved else None)
     e = Estimate(
         project_id=0, project_code="", project_title="", priority="", measure_code=measure["code"],
@@ -136,8 +139,13 @@ def measure_impact(measure: dict) -> tuple[dict | None, str | None]:
     short = (f"≈ {words}" if e.counted else words[:1].upper() + words[1:])
     shading = {"start": found.start, "baseline": found.baseline, "later": found.later, "words": short}
     periods = result.get("periods") or []
-    day = measure.get("baseline_changed_on") or (dt.date.fromisoformat(periods[found.start]) if periods else None)
+    day = measure.get("baseline_changed_on") or (
+        dt.date.fromisoformat(periods[found.start]) if periods else None
+    )
     if isinstance(day, str):
         day = dt.date.fromisoformat(day)
     since = f" since {day:%-d %b %Y}" if day else ""
-    return shading, f"Impact so far: {words}{since}, against the baseline (range: the baseline's uncertainty)."
+    return (
+        shading,
+        f"Impact so far: {words}{since}, against the baseline (range: the baseline's uncertainty).",
+    )

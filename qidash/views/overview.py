@@ -23,7 +23,11 @@ NOW_KEYS = (
 )
 YEAR_AGO_KEYS = ("people_trained", "orgs_trained", "projects_active")
 SECTOR_KEYS = (
-    *measures.ORG_COUNT_KEYS, "coverage_pct", "people_trained", "trained_per_10_beds", "trained_per_100_staff",
+    *measures.ORG_COUNT_KEYS,
+    "coverage_pct",
+    "people_trained",
+    "trained_per_10_beds",
+    "trained_per_100_staff",
     "projects_active",
 )
 

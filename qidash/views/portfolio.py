@@ -163,7 +163,8 @@ def portfolio_data(conn: Connection, scope: Scope, as_of: dt.date) -> PortfolioD
     # Into columns: given Rows, pandas probes each one for namedtuple fields (a failed lookup per row).
     found = conn.execute(query).all()
     projects = pd.DataFrame(
-        dict(zip(PROJECT_COLUMNS, zip(*found, strict=True), strict=True)) if found else {}, columns=PROJECT_COLUMNS
+        dict(zip(PROJECT_COLUMNS, zip(*found, strict=True), strict=True)) if found else {},
+        columns=PROJECT_COLUMNS,
     )
     projects["stale"] = projects["stale"].astype(bool)
     rows = measure_rows(conn, scope, as_of)

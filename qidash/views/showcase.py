@@ -39,9 +39,21 @@ from qidash.views.capability_map import capability_map_data
 SUPPRESS_BELOW = 5
 # The measures the numbers and funnel slides show (only these are computed).
 REPORT_KEYS = (
-    "people_trained", "people_by_tier", "tier_conversion", "orgs_in_scope", "orgs_trained", "coverage_pct",
-    "reach_vs_target", "projects_active", "projects_completed", "projects_by_priority", "projects_cross_boundary",
-    "projects_with_patient_partner", "projects_progress_ge_4", "projects_improving", "local_faculty_share",
+    "people_trained",
+    "people_by_tier",
+    "tier_conversion",
+    "orgs_in_scope",
+    "orgs_trained",
+    "coverage_pct",
+    "reach_vs_target",
+    "projects_active",
+    "projects_completed",
+    "projects_by_priority",
+    "projects_cross_boundary",
+    "projects_with_patient_partner",
+    "projects_progress_ge_4",
+    "projects_improving",
+    "local_faculty_share",
 )
 # Those the funnel slide alone needs: the page computes them when that slide is reached.
 FUNNEL_KEYS = ("people_by_tier", "tier_conversion")
@@ -222,7 +234,14 @@ class ChartSeries:
         (:func:`qidash.chart_geometry.chart_lines`): the data, the centre line and limits per phase, the
         target."""
         return chart_geometry.chart_lines(
-            self.name, self.centre_name, self.values, self.centre, self.upper, self.lower, self.phases, self.target
+            self.name,
+            self.centre_name,
+            self.values,
+            self.centre,
+            self.upper,
+            self.lower,
+            self.phases,
+            self.target,
         )
 
     def lines(self) -> dict[str, tuple]:
@@ -510,7 +529,7 @@ def suggested_codes(choices: list[ProjectChoice]) -> tuple[str, ...]:
     return tuple(best + quiet)
 
 
-# --- building the slides --------------------------------------------------------------------------------------
+# --- building the slides ------------------------------------------------------------------------------------
 
 
 def _median(values) -> float | None:
@@ -773,7 +792,8 @@ def _numbers(report: dict, split: dict, public: bool, threshold: int) -> tuple[N
             "QI projects",
             projects,
             fmt_int(projects),
-            f"{fmt_int(report['projects_active'])} active · {fmt_int(report['projects_completed'])} completed",
+            f"{fmt_int(report['projects_active'])} active · {fmt_int(report['projects_completed'])} "
+            "completed",
         ),
         Number(
             "projects_improving",

@@ -267,12 +267,17 @@ def comparison_table(comparison: ComparisonData, tiers: list[dict]) -> pd.DataFr
     names = area_names(comparison)
     first = tiers[0]["code"] if tiers else None
     if first and comparison.outside.get(first, 0):
-        nowhere = {"name": outside_name(comparison), **{t["code"]: comparison.outside.get(t["code"], 0) for t in tiers}}
+        nowhere = {
+            "name": outside_name(comparison),
+            **{t["code"]: comparison.outside.get(t["code"], 0) for t in tiers},
+        }
         groups = pd.concat([groups, pd.DataFrame([nowhere])], ignore_index=True)
         names = [*names, nowhere["name"]]
     table = pd.DataFrame({COMPARE_LABELS[comparison.by]: names})
     for tier in tiers:
-        table[tier["name"]] = groups[tier["code"]].fillna(0).astype(int).to_numpy() if tier["code"] in groups else 0
+        table[tier["name"]] = (
+            groups[tier["code"]].fillna(0).astype(int).to_numpy() if tier["code"] in groups else 0
+        )
     for lower, higher in pairwise(tiers):
         pairs = zip(table[higher["name"]], table[lower["name"]], strict=True)
         table[f"{higher['name']} ÷ {lower['name']}"] = [f"{h / lo:.0%}" if lo else "–" for h, lo in pairs]

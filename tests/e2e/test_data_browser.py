@@ -38,7 +38,8 @@ def data_server(tmp_path_factory):
 def table_rows(frame) -> list[list[str]]:
     """The rows of an st.dataframe as text (from the grid's accessible table; the grid draws on a canvas)."""
     return frame.locator("table").first.evaluate(
-        "t => [...t.querySelectorAll('tr')].map(r => [...r.querySelectorAll('th, td')].map(c => c.textContent))"
+        "t => [...t.querySelectorAll('tr')].map(r => [...r.querySelectorAll('th, td')].map(c => "
+        "c.textContent))"
     )
 
 

@@ -36,23 +36,51 @@ def programme_url(tmp_path_factory) -> str:
 
 # (case, database?, secrets file text or None for no file, extra environment, what the page must say)
 CASES = [
-    ("unparseable", True, lambda port, prov: auth_section(port, prov) + "client_id = [unclosed\n", {},
-     "The secrets file cannot be read"),
-    ("unparseable_demo", False, lambda port, prov: 'cookie_secret = "' + COOKIE_SECRET + '\n', {},
-     "The secrets file cannot be read"),
-    ("missing_keys", True, lambda port, prov: auth_section(port, prov, drop=("client_id", "server_metadata_url")),
-     {}, "missing client_id, server_metadata_url"),
-    ("unreachable_provider", True, lambda port, prov: auth_section(port, prov), {},
-     "the sign-in provider cannot be used"),
+    (
+        "unparseable",
+        True,
+        lambda port, prov: auth_section(port, prov) + "client_id = [unclosed\n",
+        {},
+        "The secrets file cannot be read",
+    ),
+    (
+        "unparseable_demo",
+        False,
+        lambda port, prov: 'cookie_secret = "' + COOKIE_SECRET + "\n",
+        {},
+        "The secrets file cannot be read",
+    ),
+    (
+        "missing_keys",
+        True,
+        lambda port, prov: auth_section(port, prov, drop=("client_id", "server_metadata_url")),
+        {},
+        "missing client_id, server_metadata_url",
+    ),
+    (
+        "unreachable_provider",
+        True,
+        lambda port, prov: auth_section(port, prov),
+        {},
+        "the sign-in provider cannot be used",
+    ),
     ("no_secrets", True, None, {}, "Sign-in is not configured"),
-    ("unreachable_database", "postgresql+psycopg://app:hunter2@127.0.0.1:{closed}/qidash", None,
-     {"QIDASH_AUTH": "off"}, "The database cannot be reached; your admin has details. Reference: "),
+    (
+        "unreachable_database",
+        "postgresql+psycopg://app:hunter2@127.0.0.1:{closed}/qidash",
+        None,
+        {"QIDASH_AUTH": "off"},
+        "The database cannot be reached; your admin has details. Reference: ",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("case", "database", "secrets_text", "env", "says"), CASES, ids=[c[0] for c in CASES])
-def test_a_broken_setup_stops_the_app_with_a_plain_message(case, database, secrets_text, env, says, programme_url,
-                                                            tmp_path, browser):
+@pytest.mark.parametrize(
+    ("case", "database", "secrets_text", "env", "says"), CASES, ids=[c[0] for c in CASES]
+)
+def test_a_broken_setup_stops_the_app_with_a_plain_message(
+    case, database, secrets_text, env, says, programme_url, tmp_path, browser
+):
     port, nothing_listens = free_port(), free_port()
     secrets_file = tmp_path / "secrets.toml"  # absent unless the case writes it
     if secrets_text:
@@ -74,7 +102,14 @@ def test_a_broken_setup_stops_the_app_with_a_plain_message(case, database, secre
         assert page.locator('[data-testid="stMetric"]').count() == 0
         assert "View as" not in text and "Programme admin" not in text
         assert page.get_by_role("link", name="Overview").count() == 0
-        for leak in (COOKIE_SECRET, CLIENT_SECRET, "hunter2", "Traceback", str(nothing_listens), str(tmp_path)):
+        for leak in (
+            COOKIE_SECRET,
+            CLIENT_SECRET,
+            "hunter2",
+            "Traceback",
+            str(nothing_listens),
+            str(tmp_path),
+        ):
             assert leak not in text, leak
     finally:
         context.close()

@@ -56,7 +56,9 @@ def test_markdown_literal_shows_hostile_text_as_written_in_every_element(literal
     wait_idle(page)
     assert page.evaluate(EVIL_ELEMENTS) == []
     assert page.evaluate(FORMATTED) == []
-    headings = page.evaluate("() => [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map(h => h.textContent)")
+    headings = page.evaluate(
+        "() => [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map(h => h.textContent)"
+    )
     assert len(headings) == 2 and all(h.startswith(("title ", "subheader ")) for h in headings), headings
     paragraph = page.locator('[data-testid="stMarkdownContainer"] p', has_text="markdown <a href").first
     assert _plain(paragraph.inner_text()) == "markdown " + MARKDOWN_SAMPLE  # as written, every character

@@ -30,13 +30,17 @@ def test_gaps_table_fits_1440_pixels_and_says_where_the_coach_is(server, wide_pa
     page = wide_page
     page.goto(f"{server}/capability_map?scenario=cornwall")
     wait_idle(page)
-    gaps = page.locator('[data-testid="stDataFrame"]', has=page.locator("th", has_text="Nearest coach or Lead"))
+    gaps = page.locator(
+        '[data-testid="stDataFrame"]', has=page.locator("th", has_text="Nearest coach or Lead")
+    )
     gaps.wait_for()
     headers = gaps.locator("th").all_inner_texts()
     assert {"Organisation", "Nearest coach or Lead", "Distance (km)", "PCN"} <= set(headers), headers
     scroller = gaps.locator(".dvn-scroller").first
     wide, shown = scroller.evaluate("s => [s.scrollWidth, s.clientWidth]")
-    assert wide <= shown, f"the gaps table is {wide} pixels wide in a {shown}-pixel frame: it scrolls sideways"
+    assert wide <= shown, (
+        f"the gaps table is {wide} pixels wide in a {shown}-pixel frame: it scrolls sideways"
+    )
     # Where the coach is and how far, in words, whether or not they are named.
     cells = gaps.locator("td").all_inner_texts()
     coach = [c for c in cells if " at " in c and c.endswith(" km")]

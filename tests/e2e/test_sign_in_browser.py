@@ -132,8 +132,14 @@ def test_the_admins_email_unverified_does_not_make_an_admin(signed_app, browser)
     finally:
         context.close()
     with engine.connect() as conn:
-        refused = [e for e in auth.audit_events(conn, action="sign_in_refused") if e["detail"]["subject"] == "mallory"]
-        admin_sign_ins = [e for e in auth.audit_events(conn, action="sign_in") if e["actor"] == "admin@example.nhs.uk"]
+        refused = [
+            e
+            for e in auth.audit_events(conn, action="sign_in_refused")
+            if e["detail"]["subject"] == "mallory"
+        ]
+        admin_sign_ins = [
+            e for e in auth.audit_events(conn, action="sign_in") if e["actor"] == "admin@example.nhs.uk"
+        ]
     assert refused and refused[0]["detail"]["reason"] == "unverified_email"
     assert not admin_sign_ins
 
@@ -147,5 +153,9 @@ def test_the_real_admin_is_bound_at_first_sign_in(signed_app, browser):
     finally:
         context.close()
     with engine.connect() as conn:
-        [bound] = [e for e in auth.audit_events(conn, action="identity_bound") if e["actor"] == "admin@example.nhs.uk"]
+        [bound] = [
+            e
+            for e in auth.audit_events(conn, action="identity_bound")
+            if e["actor"] == "admin@example.nhs.uk"
+        ]
     assert bound["detail"]["subject"] == "ada-subject"
