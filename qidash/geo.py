@@ -118,7 +118,10 @@ class Area:
     __hash__ = None
 
     def __repr__(self) -> str:
-        return f"Area(code={self.code!r}, name={self.name!r}, locality={self.locality!r}, bounds={self.bounds!r})"
+        return (
+            f"Area(code={self.code!r}, name={self.name!r}, locality={self.locality!r}, "
+            f"bounds={self.bounds!r})"
+        )
 
 
 def _area(code, name, polygons, locality, stored_json, bounds) -> Area:

@@ -690,7 +690,10 @@ class _CopyGenerator:
             title=title,
             priority_code=priority,
             lead_ods_code=lead.org.ods_code,
-            aim=f"Improve {measure_name} by {int(lib['measures'][0]['effect'] * 100)}% within {months} months.",
+            aim=(
+                f"Improve {measure_name} by {int(lib['measures'][0]['effect'] * 100)}% "
+                f"within {months} months."
+            ),
             lead_person_ref=lead.ref,
             partner_ods_codes=[o.ods_code for o in partners],
             pcn_code=pcn,

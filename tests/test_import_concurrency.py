@@ -133,14 +133,18 @@ def test_a_preview_on_postgresql_is_a_read_only_transaction(pg_engine, monkeypat
 
 
 CHANGES = {
-    "priorities.csv": "code,name,parent_code\nNEWTOP,New top,\nNEWSUB,New sub,NEWTOP\nFALLS,Reduce "
-    "falls,NEWTOP\n",
-    "tiers.csv": "framework,code,name,rank,framework_name\nnewfw,NT1,New one,1,New framework\nnewfw,NT2,New "
-    "two,2,\n",
+    "priorities.csv": (
+        "code,name,parent_code\nNEWTOP,New top,\nNEWSUB,New sub,NEWTOP\nFALLS,Reduce falls,NEWTOP\n"
+    ),
+    "tiers.csv": (
+        "framework,code,name,rank,framework_name\nnewfw,NT1,New one,1,New framework\nnewfw,NT2,New two,2,\n"
+    ),
     "courses.csv": "code,name,tier_code\nNC1,New course,NT1\n",
     "cohorts.csv": "code,course_code,start_date\nNCO1,NC1,2024-09-01\nQSIR-01,QSIR,2024-02-01\n",
     "people.csv": "person_ref,ods_code\nNP1,CH0201\nNP2,CH0201\n",
-    "enrolments.csv": "person_ref,cohort_code,status\nNP1,NCO1,enrolled\nNP2,NCO1,enrolled\nP0001,NCO1,enrolled\n",
+    "enrolments.csv": (
+        "person_ref,cohort_code,status\nNP1,NCO1,enrolled\nNP2,NCO1,enrolled\nP0001,NCO1,enrolled\n"
+    ),
     "projects.csv": (
         "code,title,priority_code,lead_ods_code,partner_ods_codes\n"
         "NQI,New project,NEWSUB,CH0201,CH0202;A81001\n"

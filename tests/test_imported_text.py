@@ -2,7 +2,8 @@
 real import reach every page, figure, map, slide, report and download as text, and every table the app
 writes neutralises formulas. A locality lead's maps draw and name nothing outside their area.
 
-The browser's view of the same data (links, images, outside requests) is tests/e2e/test_imported_text_browser.py.
+The browser's view of the same data (links, images, outside requests) is
+tests/e2e/test_imported_text_browser.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Loading section-3 files: every bad input gets its row, column and plain reason; a load is all or nothing."""
+"""Loading section-3 files: every bad input gets its row, column and plain reason; a load is all or
+nothing."""
 
 import datetime as dt
 import hashlib
@@ -566,8 +567,8 @@ def test_a_new_partner_list_counts_as_an_update(programme):
     files = [
         csv_file(
             "projects.csv",
-            "code,title,priority_code,lead_ods_code,partner_ods_codes\nQI-002,Safer "
-            "handovers,SAFE,A81001,CH0001\n",
+            "code,title,priority_code,lead_ods_code,partner_ods_codes\n"
+            "QI-002,Safer handovers,SAFE,A81001,CH0001\n",
         )
     ]
     report = ingest.commit(programme, ingest.read_upload(files), user="t")

@@ -42,14 +42,20 @@ def programme(base_db, databases):
 
 # Every date column of the import format, each given a year no programme holds.
 IMPLAUSIBLE_DATES = {
-    "organisations.csv": "ods_code,name,kind,sector,offered_on\nA81001,Riverside "
-    "Surgery,gp_practice,nhs,9999-01-01\n",
+    "organisations.csv": (
+        "ods_code,name,kind,sector,offered_on\n"
+        "A81001,Riverside Surgery,gp_practice,nhs,9999-01-01\n"
+    ),
     "people.csv": "person_ref,ods_code,left_on\nP0001,A81001,01/01/0001\n",
-    "cohorts.csv": "code,course_code,start_date,end_date\nANCIENT,QSIR,01/01/0001,\nFUTURE,QSIR,2024-01-01,31/12/9999\n",
+    "cohorts.csv": (
+        "code,course_code,start_date,end_date\nANCIENT,QSIR,01/01/0001,\nFUTURE,QSIR,2024-01-01,31/12/9999\n"
+    ),
     "enrolments.csv": "person_ref,cohort_code,status,completed_on\nP0001,QSIR-01,completed,1899-12-31\n",
     "attendance.csv": "person_ref,cohort_code,session,held_on\nP0001,QSIR-01,1,0001-02-01\n",
-    "projects.csv": "code,title,priority_code,lead_ods_code,start_date,end_date\nQI-001,Fewer "
-    "falls,FALLS,CH0001,0201-03-01,\n",
+    "projects.csv": (
+        "code,title,priority_code,lead_ods_code,start_date,end_date\n"
+        "QI-001,Fewer falls,FALLS,CH0001,0201-03-01,\n"
+    ),
     "progress.csv": "project_code,scored_on,score\nQI-001,2101-01-01,2.5\n",
     "observations.csv": "project_code,measure_code,period,value,denominator\nQI-001,FALLS,0001-01-01,9,40\n",
     "changes.csv": "project_code,changed_on,title\nQI-001,9999-12-31,PDSA 9\n",
@@ -506,7 +512,10 @@ def test_the_data_page_explains_a_zip_bomb(programme, monkeypatch):
 
 def test_an_active_project_without_a_start_date_loads(programme):
     """start_date is optional; deriving the organisations' spans once compared its blank with a date."""
-    projects = "code,title,priority_code,lead_ods_code,partner_ods_codes\nUNDATED,Undated project,FALLS,CH0001,CH0002\n"
+    projects = (
+        "code,title,priority_code,lead_ods_code,partner_ods_codes\n"
+        "UNDATED,Undated project,FALLS,CH0001,CH0002\n"
+    )
     result = ingest.commit(programme, ingest.read_upload([("projects.csv", projects.encode())]), user="t")
     assert result.outcome == "loaded"
 

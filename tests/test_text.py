@@ -7,7 +7,10 @@ import html
 
 from qidash.text import deck_literal, html_literal, markdown_literal, plotly_literal, plotly_literals
 
-HOSTILE = '<a href="https://evil.example">x</a> ![x](https://evil.example/p.png) **bold** :red[x] $x$ :material/home:'
+HOSTILE = (
+    '<a href="https://evil.example">x</a> ![x](https://evil.example/p.png) **bold** :red[x] $x$ '
+    ":material/home:"
+)
 
 
 def _unescape_markdown(text: str) -> str:

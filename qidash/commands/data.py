@@ -122,7 +122,8 @@ def _outcome_line(report, dry_run: bool) -> str:
     if outcome == "unchanged":
         return f"\nNothing changed: the database already holds these rows (import {report.import_batch_id})."
     charts = report.measures_analysed
-    return f"\nLoaded (import {report.import_batch_id}); {charts:,} chart{'s' if charts != 1 else ''} re-analysed."
+    plural = "s" if charts != 1 else ""
+    return f"\nLoaded (import {report.import_batch_id}); {charts:,} chart{plural} re-analysed."
 
 
 # --- export -----------------------------------------------------------------------------------------

@@ -38,8 +38,8 @@ body {{ font-family: Arial, Helvetica, sans-serif; color: #212B32; margin: 0; ba
 header.report {{ background: {NHS_BLUE}; color: white; padding: 18px 32px; }}
 header.report h1 {{ margin: 0; font-size: 30px; }}
 header.report p {{ margin: 4px 0 0; font-size: 15px; }}
-section.slide {{ background: white; margin: 18px auto; max-width: 1180px; padding: 26px 34px; border-radius: 4px;
-  break-after: page; page-break-after: always; }}
+section.slide {{ background: white; margin: 18px auto; max-width: 1180px; padding: 26px 34px;
+  border-radius: 4px; break-after: page; page-break-after: always; }}
 section.slide:last-of-type {{ break-after: auto; page-break-after: auto; }}
 h2 {{ color: {NHS_DARK_BLUE}; font-size: 30px; margin: 0 0 4px; }}
 .sub {{ color: {NHS_GREY}; font-size: 15px; margin: 0 0 14px; }}
@@ -60,16 +60,18 @@ svg {{ max-width: 100%; height: auto; }}
 .ba .better b {{ color: {NHS_GREEN}; }} .ba .worse b {{ color: {NHS_ORANGE}; }}
 .story {{ font-size: 19px; line-height: 1.4; }}
 .quiet .story {{ font-size: 24px; }}
-h3 {{ font-size: 16px; color: {NHS_DARK_BLUE}; margin: 14px 0 4px; text-transform: uppercase; letter-spacing: .03em; }}
+h3 {{ font-size: 16px; color: {NHS_DARK_BLUE}; margin: 14px 0 4px; text-transform: uppercase;
+  letter-spacing: .03em; }}
 ul.orgs {{ margin: 0; padding-left: 18px; font-size: 14px; }}
-.chip {{ display: inline-block; background: {NHS_PALE_GREY}; border-radius: 10px; padding: 2px 10px; margin: 2px 4px 2px 0;
-  font-size: 13px; }}
-.badge {{ display: inline-block; background: {NHS_GREEN}; color: white; border-radius: 3px; padding: 2px 8px; font-size: 13px;
-  font-weight: bold; vertical-align: middle; }}
+.chip {{ display: inline-block; background: {NHS_PALE_GREY}; border-radius: 10px; padding: 2px 10px;
+  margin: 2px 4px 2px 0; font-size: 13px; }}
+.badge {{ display: inline-block; background: {NHS_GREEN}; color: white; border-radius: 3px; padding: 2px 8px;
+  font-size: 13px; font-weight: bold; vertical-align: middle; }}
 table.board {{ border-collapse: collapse; width: 100%; font-size: 13px; }}
 table.board th {{ text-align: left; border-bottom: 2px solid {NHS_DARK_BLUE}; padding: 4px 6px; }}
 table.board td {{ border-bottom: 1px solid {NHS_PALE_GREY}; padding: 3px 6px; vertical-align: middle; }}
-.icons-key {{ display: flex; flex-wrap: wrap; gap: 10px 18px; font-size: 12px; color: {NHS_GREY}; margin-top: 10px; }}
+.icons-key {{ display: flex; flex-wrap: wrap; gap: 10px 18px; font-size: 12px; color: {NHS_GREY};
+  margin-top: 10px; }}
 .icons-key span {{ display: inline-flex; align-items: center; gap: 4px; }}
 footer {{ text-align: center; color: {NHS_GREY}; font-size: 12px; padding: 10px; }}
 @media print {{ body {{ background: white; }} header.report {{ display: none; }}
@@ -77,7 +79,8 @@ footer {{ text-align: center; color: {NHS_GREY}; font-size: 12px; padding: 10px;
   section.slide {{ height: {PAGE_HEIGHT_MM}mm; overflow: hidden; }}
   footer {{ display: none; }} .story {{ font-size: 16px; }} .quiet .story {{ font-size: 20px; }}
   .story.long {{ font-size: 13px; }} .quiet .story.long {{ font-size: 16px; }} details {{ display: none; }}
-  table.board {{ font-size: 11px; }} table.board td {{ padding: 1px 6px; }} table.board .sub {{ font-size: 9px; }}
+  table.board {{ font-size: 11px; }} table.board td {{ padding: 1px 6px; }}
+  table.board .sub {{ font-size: 9px; }}
   table.board svg {{ width: 22px; height: 22px; }} table.board tr.more {{ display: none; }}
   .print-only {{ display: block; }} }}
 .print-only {{ display: none; }}
@@ -183,7 +186,8 @@ def _project(p: ProjectSlide) -> str:
         # The story takes the wide column; the chart sits beside it, not under the team.
         body = f'<div class="cols quiet"><div>{story}{_team_and_orgs(p)}</div><div>{chart}</div></div>'
     else:
-        body = f'<div class="cols"><div>{chart or story}</div><div>{_team_and_orgs(p)}{story if chart else ""}</div></div>'
+        side = f"{_team_and_orgs(p)}{story if chart else ''}"
+        body = f'<div class="cols"><div>{chart or story}</div><div>{side}</div></div>'
     return head + body
 
 
@@ -194,7 +198,10 @@ def _annotation_list(p: ProjectSlide) -> str:
         f"<li>{'PDSA' if a.kind == 'pdsa' else 'Change'} {a.number} ({_e(a.day)}): {_e(a.title)}</li>"
         for a in p.chart.annotations
     )
-    return f'<details><summary class="sub">PDSA cycles and changes on the chart</summary><ol class="orgs">{items}</ol></details>'
+    return (
+        '<details><summary class="sub">PDSA cycles and changes on the chart</summary>'
+        f'<ol class="orgs">{items}</ol></details>'
+    )
 
 
 def _impact(sc: Showcase) -> str:
@@ -297,6 +304,8 @@ def render(sc: Showcase, board_only: bool = False) -> str:
         f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>"
         f'<header class="report"><h1>{_e(sc.programme)}</h1><p>{_e(sc.subtitle)}</p>{note}</header>'
         + "".join(sections)
-        + f"<footer>Made with qidash · {_e(sc.subtitle)}{' · ' + _e(sc.public_note) if sc.public else ''}</footer>"
+        + f"<footer>Made with qidash · {_e(sc.subtitle)}"
+        + (f" · {_e(sc.public_note)}" if sc.public else "")
+        + "</footer>"
         "</body></html>\n"
     )

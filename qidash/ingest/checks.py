@@ -66,7 +66,10 @@ class _Known:
         """Why ``code`` cannot be used: not known, or its own row was rejected."""
         noun = NOUNS[entity]
         if code in self.rejected[entity]:
-            return f'The {noun} "{clip(str(code))}" is in this load, but its own row was rejected (see {entity}).'
+            return (
+                f'The {noun} "{clip(str(code))}" is in this load, but its own row was rejected '
+                f"(see {entity})."
+            )
         reason = f'There is no {noun} with the code "{clip(str(code))}", in the database or in this load.'
         if isinstance(code, str):
             if entity not in self._lowered:
@@ -88,7 +91,8 @@ class _Item:
 
 
 def validate(session: Session, batch: Batch) -> Checked:
-    """Check ``batch`` against the database and itself; returns the rows that can be written and all problems."""
+    """Check ``batch`` against the database and itself; returns the rows that can be written and all
+    problems."""
     problems = list(batch.problems)
     known = _Known(session)
     frames: dict[str, list[dict]] = {}
@@ -227,7 +231,10 @@ def _reference_problems(entity: str, item: _Item, known: _Known):
         and not known.has("measures", (project, measure))
     ):
         if (project, measure) in known.rejected["measures"]:
-            reason = f'The measure "{measure}" of project "{project}" is in this load, but its own row was rejected.'
+            reason = (
+                f'The measure "{measure}" of project "{project}" is in this load, '
+                "but its own row was rejected."
+            )
         else:
             reason = f'Project "{project}" has no measure "{measure}", in the database or in this load.'
         yield Problem(entity, item.file, item.row, "measure_code", measure, reason)

@@ -35,7 +35,8 @@ class _RawTable:
 
 
 def read_upload(files: list[tuple[str, bytes]], max_bytes: int | None = MAX_UPLOAD_BYTES) -> Batch:
-    """Read uploaded files (CSV or XLSX) into a :class:`Batch`; raises UnusableInput, naming every bad file."""
+    """Read uploaded files (CSV or XLSX) into a :class:`Batch`; raises UnusableInput, naming every bad
+    file."""
     if not files:
         raise UnusableInput(["No file was given."])
     # A name is shown on pages and kept in the audit: control characters in it are written out.
@@ -275,7 +276,10 @@ def _check_workbook_size(name: str, data: bytes) -> None:
     )
     if declared > MAX_WORKBOOK_UNPACKED_BYTES:
         raise UnusableInput([too_big])
-    too_many = f"{name} holds more than {MAX_WORKBOOK_CELLS:,} cells, too many to read from a workbook safely. {split}"
+    too_many = (
+        f"{name} holds more than {MAX_WORKBOOK_CELLS:,} cells, too many to read from a workbook safely. "
+        f"{split}"
+    )
     inflated = cells = 0
     for member in members:
         if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):

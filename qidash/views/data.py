@@ -36,7 +36,8 @@ def plural(n: int, word: str) -> str:
 
 @dataclass(frozen=True)
 class LoadPlan:
-    """What a preview allows: ``changes`` rows would be written, ``valid`` rows passed, ``rejected`` failed."""
+    """What a preview allows: ``changes`` rows would be written, ``valid`` rows passed, ``rejected``
+    failed."""
 
     changes: int
     valid: int

@@ -67,7 +67,8 @@ def estimate_words(e: Estimate) -> str:
     if not e.estimated:
         return f"not estimated: {e.reason}"
     if e.counted:
-        return f"{impact.range_words(e.value, e.low, e.high)} {impact.phrase(e.unit, e.direction, e.chart in ('c', 'u'))}"
+        counted = e.chart in ("c", "u")
+        return f"{impact.range_words(e.value, e.low, e.high)} {impact.phrase(e.unit, e.direction, counted)}"
     return f"centre line {impact.shift_words(e)}"
 
 

@@ -58,7 +58,8 @@ def stop_server(proc) -> None:
 
 def start_server(env_extra: dict | None = None, extra_args: list[str] | None = None, port: int | None = None,
                  script: Path | None = None):
-    """Start ``streamlit run app.py`` (or ``script``) on a free port; return (process, base URL). Caller stops it."""
+    """Start ``streamlit run app.py`` (or ``script``) on a free port; return (process, base URL). The
+    caller stops it."""
     port = port or free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("QIDASH_DB_URL", "QIDASH_AUTH")}
     env["QIDASH_DEMO_DIR"] = env.get("QIDASH_DEMO_DIR") or tempfile.mkdtemp(prefix="qidash-e2e-")
@@ -185,7 +186,8 @@ def wait_idle(page, timeout_ms: int = 90_000) -> None:
 
 
 def assert_clean(page) -> None:
-    """No console errors, no failed responses (but Streamlit's expected probes), no request left this machine."""
+    """No console errors, no failed responses (but Streamlit's expected probes), no request left this
+    machine."""
     bad = [r for r in page.watch.bad_responses if not _expected_probe(r)]
     assert not bad, bad
     errors = [

@@ -20,8 +20,16 @@ from tests.e2e.conftest import assert_clean, start_server, stop_server, wait_idl
 
 pytestmark = pytest.mark.e2e
 
-BAD = b"ods_code,name,kind,sector,beds\nBN9001,Quayside Lodge,care_home_residential,independent,18\nBN9002,Moorland Rise,care_home_nursing,independent,-3\n"
-GOOD = b"ods_code,name,kind,sector,beds\nBN9001,Quayside Lodge,care_home_residential,independent,18\nBN9002,Moorland Rise,care_home_nursing,independent,30\n"
+BAD = (
+    b"ods_code,name,kind,sector,beds\n"
+    b"BN9001,Quayside Lodge,care_home_residential,independent,18\n"
+    b"BN9002,Moorland Rise,care_home_nursing,independent,-3\n"
+)
+GOOD = (
+    b"ods_code,name,kind,sector,beds\n"
+    b"BN9001,Quayside Lodge,care_home_residential,independent,18\n"
+    b"BN9002,Moorland Rise,care_home_nursing,independent,30\n"
+)
 
 
 @pytest.fixture(scope="module")

@@ -30,11 +30,13 @@ APPS = Path(__file__).parent / "apps"
 
 # Every link, image or script in the page whose address names the attacker's host (SVG <a> included).
 EVIL_ELEMENTS = """() => [...document.querySelectorAll('a, img, script, iframe, image, use, link')]
-    .map(e => e.tagName + ' ' + (e.getAttribute('href') || e.getAttribute('xlink:href') || e.getAttribute('src') || ''))
+    .map(e => e.tagName + ' '
+        + (e.getAttribute('href') || e.getAttribute('xlink:href') || e.getAttribute('src') || ''))
     .filter(t => t.includes('evil'))"""
 # Markup that would come from the text: formats, headings, quotes, lists, LaTeX, colours, icons.
 FORMATTED = """() => [...document.querySelectorAll('[data-testid="stMarkdownContainer"]')]
-    .flatMap(c => [...c.querySelectorAll('strong, em, del, code, blockquote, ul, ol, img, a, .katex, span[style*="color"], [data-testid="stIconMaterial"]')])
+    .flatMap(c => [...c.querySelectorAll('strong, em, del, code, blockquote, ul, ol, img, a, .katex, '
+        + 'span[style*="color"], [data-testid="stIconMaterial"]')])
     .map(e => e.tagName + ' ' + e.textContent)"""
 
 

@@ -159,7 +159,8 @@ MEASURE = """() => {
         .filter(e => e.bottom > window.innerHeight + 1);
     // Containers that scroll within themselves would hide what is cut off.
     const inner = Array.from(document.querySelectorAll('.st-key-slide_body *'))
-        .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowY) && e.scrollHeight > e.clientHeight + 1)
+        .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowY)
+            && e.scrollHeight > e.clientHeight + 1)
         .map(e => (e.dataset.testid || e.className || e.tagName).toString().slice(0, 60));
     return {scroll: main.scrollHeight, client: main.clientHeight, below, inner};
 }"""
@@ -222,14 +223,16 @@ def test_setting_up_shows_every_chosen_project_and_the_whole_board(server, page)
     # The running order: a chip per chosen project, each wholly inside the picker, none scrolled away.
     picker = page.evaluate(
         """() => {
-            const box = document.querySelector('.st-key-showcase_projects [data-testid="stMultiSelectTagsContainer"]');
+            const box = document.querySelector(
+                '.st-key-showcase_projects [data-testid="stMultiSelectTagsContainer"]');
             const outer = box.getBoundingClientRect();
             const chips = Array.from(box.querySelectorAll('[role=group] > span'));
             return {scrolls: box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1,
                     chips: chips.map(c => c.innerText),
                     outside: chips.filter(c => { const r = c.getBoundingClientRect();
                         return r.top < outer.top - 1 || r.bottom > outer.bottom + 1
-                            || r.left < outer.left - 1 || r.right > outer.right + 1; }).map(c => c.innerText)};
+                            || r.left < outer.left - 1 || r.right > outer.right + 1; })
+                        .map(c => c.innerText)};
         }"""
     )
     assert [c.split(" · ")[0] for c in picker["chips"]] == [p.code for p in sc.projects], picker
