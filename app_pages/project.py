@@ -11,6 +11,7 @@ from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, label
 from qidash.text import markdown_literal
 from qidash.ui import components, data
+from qidash.views.impact import measure_impact
 from qidash.views.project import download_table, measure_summary, phase_note, project_data
 
 engine = data.current_engine()
@@ -126,6 +127,9 @@ for measure in view.measures:
             st.markdown(note)
         if measure["improving"]:
             st.markdown(f":green[**Improving:**] {measure['improving_reason']}.")
+        shading, impact_words = measure_impact(measure)
+        if impact_words:
+            st.caption(markdown_literal(impact_words))
         suggestion = measure["suggestion"]
         if suggestion is not None:
             with st.container(border=True):
@@ -166,7 +170,7 @@ for measure in view.measures:
             components.chart(
                 spc_charts.spc_chart(
                     result, changes=measure["changes"], target=measure["target"], unit=measure["unit"],
-                    suggestion=suggestion,
+                    suggestion=suggestion, impact=shading,
                 ),
                 f"chart_{measure['code']}",
             )
