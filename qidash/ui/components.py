@@ -19,9 +19,16 @@ PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "se
 log = logging.getLogger(__name__)
 
 
-def chart(fig: go.Figure, key: str) -> None:
-    """A plotly figure, full width, with the toolbar trimmed."""
+def chart(fig: go.Figure, key: str, summary: str | None = None, table: pd.DataFrame | None = None) -> None:
+    """A plotly figure, full width, with the toolbar trimmed; then its text alternative (WCAG 1.1.1): a
+    one-line ``summary`` in words (names in it are imported text, shown as written) and the numbers behind
+    it, ``table``, one click away."""
     st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+    if summary:
+        st.caption(markdown_literal(summary))
+    if table is not None:
+        with st.expander("Numbers behind this chart"):
+            st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_numbers")
 
 
 def named_images(images: list[tuple[str, str]], width: int) -> None:

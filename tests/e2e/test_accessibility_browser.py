@@ -91,3 +91,15 @@ def test_showcase_presenting_has_no_serious_violation(server, tab):
     tab.goto(f"{server}/showcase?scenario=barnet&slide=2&present=1")
     bad = serious(tab)
     assert not bad, _describe(bad)
+
+
+def test_accessibility_statement_is_in_the_menu_and_passes(server, tab):
+    tab.goto(f"{server}/?scenario=somerset")
+    wait_idle(tab)
+    tab.locator('[data-testid="stSidebarNav"] a', has_text="Accessibility").click()
+    tab.wait_for_url("**/accessibility**")
+    bad = serious(tab)
+    assert not bad, _describe(bad)
+    for heading in ("Accessibility statement", "How accessible this dashboard is", "Does not meet AA yet",
+                    "What to do if you cannot use part of this dashboard", "Enforcement procedure"):
+        assert tab.get_by_text(heading, exact=True).count() == 1, heading
