@@ -100,6 +100,6 @@ def test_accessibility_statement_is_in_the_menu_and_passes(server, tab):
     tab.wait_for_url("**/accessibility**")
     bad = serious(tab)
     assert not bad, _describe(bad)
-    for heading in ("Accessibility statement", "How accessible this dashboard is", "Does not meet AA yet",
+    for heading in ("Accessibility statement", "How accessible this dashboard is", "Does not meet AA yet:",
                     "What to do if you cannot use part of this dashboard", "Enforcement procedure"):
         assert tab.get_by_text(heading, exact=True).count() == 1, heading
