@@ -22,10 +22,11 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
 
 **Meets WCAG 2.2 AA (checked on every release):**
 
-- Every page of the dashboard, on each of the five demonstration programmes, in demonstration mode and on
-  a configured database, and the Showcase while presenting, has no serious or critical failure of the
-  WCAG 2.0, 2.1 and 2.2 level A and AA rules that axe-core checks automatically in the browser.
-- Text, including captions, hints and help, has a contrast ratio of at least 4.5:1 with its background.
+- Every page of the dashboard on each of the five demonstration programmes, the Overview, Project and
+  Data pages on a configured database, and the Showcase while presenting have no serious or critical
+  failure of the WCAG 2.0, 2.1 and 2.2 level A and AA rules that axe-core checks in the browser.
+- Text on the page, including captions, hints and help, has a contrast ratio of at least 4.5:1 with its
+  background.
 - The Making Data Count icons have text names ("Variation: improvement (high)",
   "Assurance: consistently passing"), and every icon is shown beside its name or meaning in words.
 - Every filter is an ordinary control that can be reached and changed with the keyboard, and the
@@ -35,13 +36,18 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
 
 **Does not meet AA yet:**
 
-- Charts: not every chart has a one-line summary in words and a table of the numbers behind it. Until it
-  has, the numbers are available from the Data page's export (programme admins) or on request.
+- Charts: the Overview's charts have a one-line summary in words and a table of the numbers behind them;
+  the other pages' charts do not yet, nor have all the charts' colours been checked at 3:1. Until then the
+  numbers are available from the Data page's export (programme admins) or on request.
 - Capability map: organisations are drawn as points coloured by their stage; the stage is named in each
-  point's tooltip and in the table, but not by shape on the map itself (WCAG 1.4.1, use of colour).
-  Map points can only be reached with a mouse; the table below the map lists the same organisations.
-- The keyboard journey (choose a programme, set the filters, open a PCN, open a project, present the
-  Showcase and download it) has not yet been tested end to end with a keyboard alone.
+  point's tooltip, but not by shape on the map itself (WCAG 1.4.1, use of colour). Points can only be
+  reached with a mouse; the tables below the map give the numbers per PCN and list the organisations
+  with nobody trained, but not every organisation's stage.
+- Keyboard: choosing a programme, setting the filters, picking a PCN from the list and opening a project
+  are tested with a keyboard alone, with a visible focus; presenting the Showcase and downloading it are
+  not yet.
+- Showcase: while presenting, captions and the board table are smaller than 24 pixels on a 1920 by 1080
+  screen, which is hard to read from the back of a room.
 - Automated checks find about a third to a half of accessibility problems; the dashboard has not yet been
   audited by people who use assistive technology every day.
 
