@@ -31,6 +31,7 @@ PAGES = [
     ("app_pages/project.py", "Project", ":material/insights:", False, None),
     ("app_pages/showcase.py", "Showcase", ":material/slideshow:", False, None),
     ("app_pages/data.py", "Data", ":material/upload_file:", False, ("admin",)),
+    ("app_pages/accessibility.py", "Accessibility", ":material/accessibility:", False, None),
 ]
 
 # Who may look is settled before any data is read: a configured database with sign-in missing or broken

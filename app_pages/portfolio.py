@@ -215,12 +215,13 @@ if charts_tab.open:
                 result = results.get(measure.measure_id)
                 with cells[i % PER_ROW].container(border=True):
                     st.markdown(f"**{markdown_literal(measure.project)}** · {markdown_literal(measure.name)}")
-                    st.image(
+                    variation, assurance = measure.variation_icon, measure.assurance_icon
+                    components.named_images(
                         [
-                            icons.variation_svg(measure.variation_icon),
-                            icons.assurance_svg(measure.assurance_icon),
+                            (icons.variation_svg(variation), icons.variation_name(variation)),
+                            (icons.assurance_svg(assurance), icons.assurance_name(assurance)),
                         ],
-                        width=30,
+                        30,
                     )
                     st.caption(
                         f"{icons.variation_label(measure.variation_icon)} · "

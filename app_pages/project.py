@@ -161,9 +161,10 @@ for measure in view.measures:
                     )
         side, chart = st.columns([1, 5])
         with side:
-            st.image(icons.variation_svg(measure["variation_icon"]), width=56)
+            variation, assurance = measure["variation_icon"], measure["assurance_icon"]
+            components.named_images([(icons.variation_svg(variation), icons.variation_name(variation))], 56)
             st.caption(icons.variation_meaning(measure["variation_icon"]))
-            st.image(icons.assurance_svg(measure["assurance_icon"]), width=56)
+            components.named_images([(icons.assurance_svg(assurance), icons.assurance_name(assurance))], 56)
             st.caption(icons.assurance_meaning(measure["assurance_icon"]))
         with chart:
             components.chart(
