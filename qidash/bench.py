@@ -1,7 +1,7 @@
 """Scale benchmark: how the cost of every page grows with the data, on SQLite and PostgreSQL.
 
 For each database kind and scale, :func:`run` builds the cornwall demo at that scale, then times every
-page of ``app.PAGES`` that exists, plus an ``empty`` page (the frame and nothing else), with
+page of ``qidash.ui.pages.PAGES`` that exists, plus an ``empty`` page (the frame and nothing else), with
 Streamlit's AppTest against that database (``QIDASH_DB_URL``, not demo mode):
 
 - ``cold_s``: the first run in a fresh Python process (no imports, engine or caches yet). Each page is
@@ -24,7 +24,6 @@ Run as ``python -m qidash bench``; ``python -m qidash.bench PAGE`` is the intern
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import resource
@@ -64,13 +63,12 @@ class BenchError(Exception):
 
 
 def app_pages() -> list[str]:
-    """Page scripts listed in ``app.PAGES`` that exist, in menu order (read from app.py, not imported)."""
-    tree = ast.parse(APP.read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
-            pages = ast.literal_eval(node.value)
-            return [entry[0] for entry in pages if (APP.parent / entry[0]).exists()]
-    raise BenchError("app.py has no PAGES list.")
+    """Page scripts of ``qidash.ui.pages.PAGES`` that exist, in menu order."""
+    # Imported here, not above: importing qidash.ui freezes the objects alive at that moment (see
+    # qidash/ui/__init__.py), which must happen in a measured process as it does in the app's.
+    from qidash.ui.pages import PAGES
+
+    return [page.path for page in PAGES if (APP.parent / page.path).exists()]
 
 
 def page_name(path: str) -> str:
