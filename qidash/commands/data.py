@@ -63,7 +63,7 @@ def _import(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
     _print_report(report)
-    print(_outcome_line(report, args.dry_run))
+    print(outcome_line(report, args.dry_run))
     return EXIT_REJECTED if report.has_rejections else EXIT_OK
 
 
@@ -84,11 +84,11 @@ def _print_report(report) -> None:
     print(f"{'entity':<16} {'new':>8} {'updated':>8} {'unchanged':>10} {'rejected':>9}")
     for r in counts.itertuples(index=False):
         print(f"{r.entity:<16} {r.new:>8,} {r.updated:>8,} {r.unchanged:>10,} {r.rejected:>9,}")
-    _print_problems("Rejected rows", report.messages())
-    _print_problems("Notes (these rows still load)", report.messages(report.notes))
+    print_problems("Rejected rows", report.messages())
+    print_problems("Notes (these rows still load)", report.messages(report.notes))
 
 
-def _print_problems(title: str, lines: list[str]) -> None:
+def print_problems(title: str, lines: list[str]) -> None:
     if not lines:
         return
     print(f"\n{title}:")
@@ -98,7 +98,7 @@ def _print_problems(title: str, lines: list[str]) -> None:
         print(f"  ... and {len(lines) - SHOWN_PROBLEMS:,} more.")
 
 
-def _outcome_line(report, dry_run: bool) -> str:
+def outcome_line(report, dry_run: bool) -> str:
     rejected = report.rows_rejected
     rows = f"{rejected:,} row{'s' if rejected != 1 else ''}"
     if dry_run:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from qidash.cli import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, command, engine_for, runs
-from qidash.commands.data import _outcome_line, _print_problems
+from qidash.commands.data import outcome_line, print_problems
 
 SHOWN_NAMES = 8  # names listed per change; the rest are counted
 
@@ -64,9 +64,9 @@ def _registers(args: argparse.Namespace) -> int:
         except ingest.ImportFailed as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    _print_problems("Rejected rows", report.messages())
-    _print_problems("Notes (these rows still load)", report.messages(report.notes))
-    print(_outcome_line(report, args.dry_run))
+    print_problems("Rejected rows", report.messages())
+    print_problems("Notes (these rows still load)", report.messages(report.notes))
+    print(outcome_line(report, args.dry_run))
     return EXIT_REJECTED if report.has_rejections else EXIT_OK
 
 

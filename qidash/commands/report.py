@@ -79,7 +79,7 @@ def _measures(args: argparse.Namespace) -> int:
     from qidash.scope import Scope, UnknownCode
 
     as_of = parse_as_of(args.as_of) if args.as_of is not None else None
-    engine = _existing_database(args.db)
+    engine = existing_database(args.db)
     scope = Scope(locality=args.locality, pcn=args.pcn, kind=args.kind, sector=args.sector)
     try:
         scope.validate(engine)
@@ -96,7 +96,7 @@ def _measures(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _existing_database(url: str | None):
+def existing_database(url: str | None):
     """An engine on a database that already holds the qidash schema (migrated if older); asking for
     measures must not create an empty database where a path was mistyped."""
     from qidash import db
@@ -174,7 +174,7 @@ def _portfolio(args: argparse.Namespace) -> int:
     from qidash.views.portfolio import portfolio_report
 
     as_of = parse_as_of(args.as_of) if args.as_of is not None else None
-    engine = _existing_database(args.db)
+    engine = existing_database(args.db)
     scope = Scope(locality=args.locality, pcn=args.pcn, kind=args.kind, sector=args.sector)
     try:
         scope.validate(engine)

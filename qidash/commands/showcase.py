@@ -87,7 +87,7 @@ def check_projects(conn, codes: tuple[str, ...], available: set[str], as_of) -> 
 @runs("showcase")
 def _showcase(args: argparse.Namespace) -> int:
     from qidash import auth, measures
-    from qidash.commands.report import _existing_database, parse_as_of
+    from qidash.commands.report import existing_database, parse_as_of
     from qidash.exports import html_report, images, pptx_deck
     from qidash.scope import Scope, UnknownCode
     from qidash.views.showcase import project_choices, showcase_data
@@ -104,7 +104,7 @@ def _showcase(args: argparse.Namespace) -> int:
         raise UserError(str(images.NoChromium()))
     as_of = parse_as_of(args.as_of) if args.as_of is not None else None
     codes = _codes(args.projects)
-    engine = _existing_database(args.db)
+    engine = existing_database(args.db)
     scope = Scope(locality=args.locality, pcn=args.pcn, kind=args.kind, sector=args.sector)
     try:
         scope.validate(engine)
