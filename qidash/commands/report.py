@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from qidash.cli import EXIT_OK, UserError, add_scope_flags, command, runs
+from qidash.cli import EXIT_OK, UserError, add_command, add_scope_flags
 
 # One line per key of the report, for --help (the measures' definitions are DESIGN.md section 4).
 KEY_HELP = {
@@ -50,7 +50,6 @@ def _epilog() -> str:
     )
 
 
-@command("measures", "the section 4 measures for a scope and an as-of date, as JSON or a table")
 def _measures_args(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = _epilog()
@@ -73,7 +72,6 @@ def parse_as_of(text: str) -> dt.date:
         raise UserError(f"--as-of: {exc}") from None
 
 
-@runs("measures")
 def _measures(args: argparse.Namespace) -> int:
     from qidash import measures
     from qidash.scope import Scope, UnknownCode
@@ -153,7 +151,6 @@ def table(result: dict, indent: int = 0) -> str:
     return "\n".join(f"{label:<{width}}{value}".rstrip() for label, value in rows)
 
 
-@command("portfolio", "every project in scope with its measures' Making Data Count icons, as JSON or a table")
 def _portfolio_args(p: argparse.ArgumentParser) -> None:
     p.epilog = (
         "A project is improving when one of its measures is: special-cause improvement at its latest point "
@@ -167,7 +164,6 @@ def _portfolio_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("json", "table"), required=True, help="output format")
 
 
-@runs("portfolio")
 def _portfolio(args: argparse.Namespace) -> int:
     from qidash import measures
     from qidash.scope import Scope, UnknownCode
@@ -206,3 +202,21 @@ def portfolio_table(result: dict) -> str:
                 f"{'improved since baseline' if mm['improved_since_baseline'] else ''}".rstrip()
             )
     return "\n".join(lines) or "(no project started by the date)"
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add this module's sub-commands to the parser's ``commands`` (see qidash.cli.build_parser)."""
+    add_command(
+        commands,
+        "measures",
+        "the section 4 measures for a scope and an as-of date, as JSON or a table",
+        _measures_args,
+        _measures,
+    )
+    add_command(
+        commands,
+        "portfolio",
+        "every project in scope with its measures' Making Data Count icons, as JSON or a table",
+        _portfolio_args,
+        _portfolio,
+    )
