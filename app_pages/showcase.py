@@ -11,7 +11,7 @@ import dataclasses
 
 import streamlit as st
 
-from qidash import catalog, icons, maps, spc_charts, tier_charts
+from qidash import catalog, maps, spc_charts, tier_charts
 from qidash.exports import html_report, images
 from qidash.text import markdown_literal as literal
 from qidash.text import plotly_literal
@@ -80,6 +80,13 @@ if not presenting:
             f"Not in this view, so left out: {literal(', '.join(unknown))} (unknown, outside the filters, or not started "
             f"by {filters.as_of:%d %B %Y})."
         )
+    # The running order shows every chosen project: the picker grows with its chips rather than scrolling
+    # them out of sight.
+    st.html(
+        "<style>.st-key-showcase_projects div:has(> [data-testid='stMultiSelectTagsContainer']),"
+        ".st-key-showcase_projects [data-testid='stMultiSelectTagsContainer']"
+        "{ max-height: none; overflow: visible; }</style>"
+    )
     with st.container(border=True):
         pick, options = st.columns([4, 1])
         with pick:
@@ -89,6 +96,7 @@ if not presenting:
                 format_func=names.get,
                 key="showcase_projects",
                 placeholder="Choose projects",
+                wrap=True,  # every chosen project in view, a row of chips per line
                 help="Listed best first: projects whose charts show sustained improvement (an improving latest "
                 "phase, or a new phase better than the first), by latest progress score; then quiet wins, "
                 "projects with a story to tell but no improving chart yet.",
@@ -163,6 +171,32 @@ for key in ("public", "present"):
 
 
 # --- the slides ---------------------------------------------------------------------------------------------
+# Presenting, a slide fills the screen and never scrolls: the controls are one slim row at the top, the
+# slide takes the rest of the window's height (CSS, so it follows the screen the slides are shown on), and
+# its chart, map, funnel or table stretches into whatever the words leave (height="stretch").
+BAR_REM = 5.2  # the controls' row and the space around the slide
+PRESENTING_STYLE = f"""<style>
+header[data-testid="stHeader"] {{ display: none; }}
+[data-testid="stMainBlockContainer"] {{ padding: 0.6rem 2.5rem 0 2.5rem; max-width: none; }}
+[data-testid="stLayoutWrapper"]:has(> .st-key-slide_body) {{
+  height: calc(100dvh - {BAR_REM}rem); flex: none; }}
+.st-key-slide_body {{ height: 100%; }}
+.st-key-slide_body h1 {{ font-size: 2.1rem; padding: 0 0 0.2rem 0; }}
+.st-key-slide_body h3 {{ font-size: 1.4rem; padding: 0.1rem 0; }}
+.st-key-slide_body h4 {{ font-size: 1.2rem; padding: 0.1rem 0; }}
+.st-key-slide_body h5 {{ font-size: 0.95rem; padding: 0.3rem 0 0 0; }}
+[data-testid="stLayoutWrapper"]:has(> .st-key-slide_left) {{ flex: 3 1 0; min-width: 0; }}
+[data-testid="stLayoutWrapper"]:has(> .st-key-slide_right) {{ flex: 2 1 0; min-width: 0; }}
+.st-key-slide_medians [data-testid="stMetricValue"] {{ font-size: 1.9rem; }}
+.st-key-slide_numbers [data-testid="stMetricValue"] {{ font-size: 3rem; }}
+.st-key-slide_words h4 {{ font-weight: 500; }}
+.st-key-slide_board {{ flex: 1 1 0; min-height: 0; overflow-y: auto; }}
+.st-key-slide_board table.board {{ font-size: 0.85rem; line-height: 1.3; }}
+.st-key-slide_board table.board td {{ padding: 0.05rem 0.5rem; }}
+</style>"""
+fill = "stretch" if presenting else "content"
+
+
 def heading(text: str) -> None:
     st.markdown(f"##### {literal(text.upper())}", anchors=False)
 
@@ -170,8 +204,9 @@ def heading(text: str) -> None:
 def numbers_slide() -> None:
     st.title(literal(slide.title), anchor=False)
     st.caption(literal(f"{view.programme} · {view.subtitle}"))
+    tiles = st.container(key="slide_numbers")
     for row in range(0, len(view.numbers), 4):
-        for col, n in zip(st.columns(4), view.numbers[row : row + 4], strict=False):
+        for col, n in zip(tiles.columns(4), view.numbers[row : row + 4], strict=False):
             with col.container(border=True):
                 st.metric(n.label, n.text)  # fixed words and numbers, none imported
                 st.caption(n.note or " ")
@@ -182,19 +217,23 @@ def funnel_slide() -> None:
     st.caption(literal(f"{view.programme} · {view.subtitle}"))
     ladders = {ladder["name"]: ladder["tiers"] for ladder in data.query(engine, catalog.frameworks)}
     funnels = the_funnels()
-    for k, f in enumerate(funnels):
-        if len(funnels) > 1:
-            st.subheader(literal(f.framework), anchor=False)
-        fig = tier_charts.tier_funnel(ladders[f.framework], {s.code: s.value or 0 for s in f.stages})
-        # The words come from the story model, so public mode's "<5" holds on the chart too.
-        fig.update_traces(
-            text=[plotly_literal(s.text + (f" · {s.conversion}" if s.conversion else "")) for s in f.stages],
-            hovertext=[plotly_literal(f"{s.text} reached {s.name} or beyond") for s in f.stages],
-            textfont_size=22,
-        )
-        fig.update_layout(height=120 + 110 * len(f.stages), font_size=20)
-        fig.update_yaxes(tickfont_size=22)
-        components.chart(fig, f"funnel_{k}")
+    with st.container(height=fill, horizontal=len(funnels) > 1, key="slide_funnels"):
+        for k, f in enumerate(funnels):
+            with st.container(height=fill):
+                if len(funnels) > 1:
+                    st.subheader(literal(f.framework), anchor=False)
+                fig = tier_charts.tier_funnel(ladders[f.framework], {s.code: s.value or 0 for s in f.stages})
+                # The words come from the story model, so public mode's "<5" holds on the chart too.
+                fig.update_traces(
+                    text=[plotly_literal(s.text + (f" · {s.conversion}" if s.conversion else "")) for s in f.stages],
+                    hovertext=[plotly_literal(f"{s.text} reached {s.name} or beyond") for s in f.stages],
+                    textfont_size=22,
+                )
+                fig.update_layout(height=120 + 110 * len(f.stages), font_size=20)
+                fig.update_yaxes(tickfont_size=22)
+                st.plotly_chart(
+                    fig, key=f"funnel_{k}", config=components.PLOTLY_CONFIG, width="stretch", height=fill
+                )
     st.caption(
         "People who reached at least each tier; the percentage is the share of the tier before who went "
         "on to this one."
@@ -208,29 +247,32 @@ def map_slide() -> None:
         st.info("No organisation in this scope has a location or a boundary to draw.")
         return
     st.subheader(mv.headline, anchor=False)
-    drawing, key = st.columns([4, 1])
-    with drawing:
-        st.pydeck_chart(
-            maps.capability_deck(mv.areas, mv.values, mv.edges, mv.tips, mv.orgs, size_by=mv.size_by),
-            height=620,
-            key="showcase_map",
-            alt="Map of the PCN areas coloured by coverage, with organisations as points coloured by stage.",
-        )
-    with key:
-        lines = ["**Coverage** per PCN"]
-        lines += [f'<span style="color:{c}">&#9608;</span> {text}' for c, text in mv.legend]
-        lines += ["", "**Organisations** by stage"]
-        lines += [f'<span style="color:{c}">&#11044;</span> {name} ({n:,})' for _s, name, c, n in mv.stages]
-        st.markdown("  \n".join(lines), unsafe_allow_html=True)
-        if mv.note:
-            st.caption(mv.note)
+    with st.container(horizontal=True, height=fill, gap="medium"):
+        with st.container(height=fill, key="slide_left"):
+            st.pydeck_chart(
+                maps.capability_deck(mv.areas, mv.values, mv.edges, mv.tips, mv.orgs, size_by=mv.size_by),
+                height="stretch" if presenting else 620,
+                key="showcase_map",
+                alt="Map of the PCN areas coloured by coverage, with organisations as points coloured by "
+                "stage.",
+            )
+        with st.container(width=320):
+            lines = ["**Coverage** per PCN"]
+            lines += [f'<span style="color:{c}">&#9608;</span> {text}' for c, text in mv.legend]
+            lines += ["", "**Organisations** by stage"]
+            lines += [
+                f'<span style="color:{c}">&#11044;</span> {name} ({n:,})' for _s, name, c, n in mv.stages
+            ]
+            st.markdown("  \n".join(lines), unsafe_allow_html=True)
+            if mv.note:
+                st.caption(mv.note)
 
 
 def before_and_after(p) -> None:
     ba = p.before_after
     if ba is None:
         return
-    a, b, c = st.columns(3)
+    a, b, c = st.container(key="slide_medians").columns(3)
     a.metric(f"Median, {ba.before_label.lower()}", ba.before_text)
     a.caption(ba.before_period)
     b.metric(f"Median, {ba.after_label.lower()}", ba.after_text)
@@ -240,6 +282,45 @@ def before_and_after(p) -> None:
         c.caption(f"{ba.moved}: {ba.verdict}")
     if ba.change:
         st.caption(f"Compared before and after the change “{literal(ba.change)}”.")
+
+
+def project_chart(p, height: int) -> None:
+    ch = p.chart
+    heading(ch.name)
+    fig = spc_charts.spc_chart(
+        ch.result,
+        changes=[{"day": a.day, "title": a.title, "kind": a.kind} for a in ch.annotations],
+        target=ch.target_raw,
+        unit=ch.unit,
+        height=height,
+    )
+    fig.update_layout(font_size=15)
+    if presenting:  # as high as the screen leaves it
+        fig.update_layout(height=None)
+    with st.container(height=fill):
+        st.plotly_chart(
+            fig, key=f"chart_{p.code}", config=components.PLOTLY_CONFIG, width="stretch", height=fill
+        )
+    if ch.improving_reason:
+        st.caption(f"Improving: {literal(ch.improving_reason)}")
+
+
+def team_and_organisations(p, most: int) -> None:
+    heading("Team")
+    team = literal(p.team.in_words()) or "Not recorded"
+    extras = [x for x in (f"team of {p.team.size}" if p.team.size else "", p.team.patient_partners) if x]
+    st.markdown(f"{team}" + (f" · {literal(' · '.join(extras))}" if extras else ""))
+    heading("Organisations")
+    badges = [f":gray-badge[{s}]" for s in p.sectors]
+    if p.cross_boundary:
+        badges.insert(0, ":blue-badge[:material/handshake: Across boundaries]")
+    st.markdown(" ".join(badges))
+    st.markdown(
+        "  \n".join(
+            literal(f"{o.name} · {o.kind}{' (lead)' if o.role == 'lead' else ''}") for o in p.organisations[:most]
+        )
+        + (f"  \nand {len(p.organisations) - most} more" if len(p.organisations) > most else "")
+    )
 
 
 def project_slide() -> None:
@@ -252,110 +333,124 @@ def project_slide() -> None:
     if p.quiet_win:
         st.badge("Quiet win: celebrated for the team's story", icon=":material/favorite:", color="green")
     if p.aim:
-        st.subheader(f"Aim: {literal(p.aim)}", anchor=False)
+        st.markdown(f"#### Aim: {literal(p.aim)}", anchors=False)
     story = [
         ("The story", literal(p.story) if p.story else "*No story recorded yet.*"),
         ("What the team learned", literal(p.lessons) if p.lessons else "*Not recorded yet.*"),
     ]
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        if p.quiet_win:
+    # The story beside the chart: the longer it is, the smaller it is set, so the slide still fits.
+    length = sum(len(text) for _t, text in story)
+    size = "###" if p.quiet_win and length < 400 else "####" if length < 520 else ""
+
+    def words() -> None:
+        with st.container(key="slide_words"):
             for title, text in story:
                 heading(title)
-                st.subheader(text, anchor=False)
+                st.markdown(f"{size} {text}".strip(), anchors=False)
+
+    def chart() -> None:
         if p.chart:
-            ch = p.chart
-            heading(ch.name)
-            fig = spc_charts.spc_chart(
-                ch.result,
-                changes=[{"day": a.day, "title": a.title, "kind": a.kind} for a in ch.annotations],
-                target=ch.target_raw,
-                unit=ch.unit,
-                height=360 if p.quiet_win else 470,
-            )
-            fig.update_layout(font_size=15)
-            components.chart(fig, f"chart_{p.code}")
-            if ch.improving_reason:
-                st.caption(f"Improving: {ch.improving_reason}")
+            project_chart(p, 360 if p.quiet_win else 470)
             before_and_after(p)
-    with right:
-        heading("Team")
-        team = literal(p.team.in_words()) or "Not recorded"
-        st.markdown(f"### {team}" if len(team) < 60 else f"#### {team}", anchors=False)
-        extras = [x for x in (f"team of {p.team.size}" if p.team.size else "", p.team.patient_partners) if x]
-        if extras:
-            st.caption(literal(" · ".join(extras)))
-        heading("Organisations")
-        if p.cross_boundary:
-            st.badge("Across boundaries", icon=":material/handshake:", color="blue")
-        st.markdown(" ".join(f":gray-badge[{s}]" for s in p.sectors))
-        st.markdown(
-            "  \n".join(
-                literal(f"{o.name} · {o.kind}{' (lead)' if o.role == 'lead' else ''}") for o in p.organisations[:8]
-            )
-            + (f"  \nand {len(p.organisations) - 8} more" if len(p.organisations) > 8 else "")
-        )
-        if not p.quiet_win:
-            for title, text in story:
-                heading(title)
-                st.markdown(f"#### {text}", anchors=False)
+
+    # A quiet win leads with its story (the chart beside it); otherwise the chart leads, the story beside.
+    with st.container(horizontal=True, height=fill, gap="large"):
+        with st.container(height=fill, key="slide_left"):
+            if p.quiet_win:
+                words()
+                team_and_organisations(p, 4 if presenting else 8)
+            else:
+                chart()
+        with st.container(height=fill, key="slide_right"):
+            if p.quiet_win:
+                chart()
+            else:
+                team_and_organisations(p, 5 if presenting else 8)
+                words()
+
+
+# The board's table on the page: the report's own table (titles and measures wrap, never cut short), in the
+# page's type.
+BOARD_STYLE = """<style>
+table.board { border-collapse: collapse; width: 100%; font-size: 0.95rem; }
+table.board th { text-align: left; border-bottom: 2px solid #003087; padding: 0.25rem 0.5rem; }
+table.board td { border-bottom: 1px solid #E8EDEE; padding: 0.15rem 0.5rem; vertical-align: middle; }
+table.board img { display: block; }
+table.board .sub { display: block; color: #4C6272; font-size: 0.78em; line-height: 1.25; }
+.print-only { display: none; }
+.icons-key { display: flex; flex-wrap: wrap; gap: 0.3rem 1.2rem; font-size: 0.85rem; color: #4C6272;
+  margin-top: 0.4rem; }
+.icons-key span { display: inline-flex; align-items: center; gap: 0.3rem; }
+</style>"""
 
 
 def board_slide() -> None:
     st.title(literal(slide.title), anchor=False)
     st.caption(literal(f"{view.programme} · {view.subtitle}"))
-    for col, n in zip(st.columns(4), view.numbers[:4], strict=False):
-        col.metric(n.label, n.text, border=True)
-    st.dataframe(
-        {
-            "Project": [r.project for r in view.board],
-            "Title": [r.title for r in view.board],
-            "Measure": [r.measure for r in view.board],
-            "Variation": [icons.variation_uri(r.variation_icon) for r in view.board],
-            "Assurance": [icons.assurance_uri(r.assurance_icon) for r in view.board],
-            "In words": [
-                f"{icons.variation_label(r.variation_icon)}; {icons.assurance_label(r.assurance_icon)}"
-                + (f"; improving: {r.improving}" if r.improving else "")
-                for r in view.board
-            ],
-            "Median before → after": [r.before_after for r in view.board],
-            "Progress score": [r.latest_score for r in view.board],
-        },
-        hide_index=True,
-        width="stretch",
-        row_height=48,
-        height=min(40 + 48 * len(view.board), 640),
-        column_config={
-            "Project": st.column_config.TextColumn(width="small"),
-            "Title": st.column_config.TextColumn(width="medium"),
-            "Measure": st.column_config.TextColumn(width="medium"),
-            "Variation": st.column_config.ImageColumn(width=70),
-            "Assurance": st.column_config.ImageColumn(width=70),
-            "In words": st.column_config.TextColumn(width="medium"),
-        },
-    )
+    if presenting:  # the headline numbers in one line, leaving the screen to the measures
+        st.markdown(" · ".join(f"{literal(n.label)} **{literal(n.text)}**" for n in view.numbers[:4]))
+    else:
+        with st.container(horizontal=True, gap="small"):
+            for n in view.numbers[:4]:
+                st.metric(n.label, n.text, border=True)
+    # Presenting, the table takes the height left, and scrolls within itself only when the measures
+    # chosen are more than a screen holds.
+    with st.container(height=fill, key="slide_board"):
+        st.html(BOARD_STYLE + html_report.board_table(view, 26 if presenting else 34, as_images=True))
+    st.html(BOARD_STYLE + html_report.icons_key(view, 24, as_images=True))
     st.caption(
-        "Variation: what the latest point shows (blue improvement, orange concern, grey common cause). "
-        "Assurance: whether the process will meet its target (P pass, F fail, ? hit and miss)."
+        "Variation: what the latest point shows. Assurance: whether the process, as it runs now, will meet "
+        "its target. Hover over an icon for what it means."
     )
+
+
+def controls() -> None:
+    """Previous and Next (and Exit, presenting): one row, at the top of the screen when presenting."""
+    if presenting:
+        where, back, ahead, leave = st.columns([6, 1, 1, 1], vertical_alignment="center")
+        where.caption(
+            f"{literal(view.programme)} · **{number} / {len(slides)}** · {literal(slide.title)}"
+            + (" · public mode" if view.public else "")
+        )
+    else:
+        back, where, ahead = st.columns([1, 4, 1], vertical_alignment="center")
+        where.markdown(f"**{number} / {len(slides)}** · {literal(slide.title)}", text_alignment="center")
+    back.button(
+        "Previous",
+        on_click=_step,
+        args=(-1,),
+        shortcut="Left",
+        disabled=number == 1,
+        width="stretch",
+        key="previous",
+    )
+    ahead.button(
+        "Next",
+        on_click=_step,
+        args=(1,),
+        shortcut="Right",
+        disabled=number == len(slides),
+        width="stretch",
+        key="next",
+        type="primary",
+    )
+    if presenting:
+        leave.button(
+            "Exit",
+            on_click=_present,
+            args=(False,),
+            shortcut="Esc",
+            width="stretch",
+            key="exit",
+            help="Back to setting up the showcase.",
+        )
 
 
 if presenting:
-    top = st.columns([6, 1], vertical_alignment="center")
-    top[0].caption(
-        literal(f"{view.programme} · slide {number} of {len(slides)}" + (" · public mode" if view.public else ""))
-    )
-    top[1].button(
-        "Exit",
-        on_click=_present,
-        args=(False,),
-        shortcut="Esc",
-        width="stretch",
-        key="exit",
-        help="Back to setting up the showcase.",
-    )
+    st.html(PRESENTING_STYLE)
+    controls()
 
-with st.container(key="slide_body"):
+with st.container(key="slide_body", gap="small" if presenting else "medium"):
     if slide.kind == KIND_NUMBERS:
         numbers_slide()
     elif slide.kind == KIND_FUNNEL:
@@ -369,27 +464,8 @@ with st.container(key="slide_body"):
     if view.public:
         st.caption(literal(view.public_note))
 
-back, where, ahead = st.columns([1, 4, 1], vertical_alignment="center")
-back.button(
-    "Previous",
-    on_click=_step,
-    args=(-1,),
-    shortcut="Left",
-    disabled=number == 1,
-    width="stretch",
-    key="previous",
-)
-where.markdown(f"**{number} / {len(slides)}** · {literal(slide.title)}", text_alignment="center")
-ahead.button(
-    "Next",
-    on_click=_step,
-    args=(1,),
-    shortcut="Right",
-    disabled=number == len(slides),
-    width="stretch",
-    key="next",
-    type="primary",
-)
+if not presenting:
+    controls()
 
 # --- exports (hidden while presenting) -------------------------------------------------------------------------
 if not presenting:

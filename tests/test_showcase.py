@@ -5,15 +5,18 @@ report (nothing to fetch), chart images, the ``showcase`` command and the page o
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import zipfile
 from html import escape
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pptx import Presentation
 from sqlalchemy import update
 
-from qidash import auth, db, ingest, measures, scenarios, spc
+from qidash import auth, db, icons, ingest, measures, scenarios, spc
 from qidash import models as m
 from qidash.cli import main
 from qidash.exports import html_report, images, pptx_deck, svg
@@ -275,13 +278,99 @@ def check_deck(path: Path, sc: sv.Showcase) -> None:
                     assert labels == list(p.chart.marks(kind))
         if want.kind == sv.KIND_BOARD:
             icons_drawn = [s for s in slide.shapes if s.shape_type == 6]  # groups: one per icon
-            assert len(icons_drawn) == 2 * min(len(sc.board), pptx_deck.BOARD_ROWS) + 6
+            key = sv.board_key(sc.board)
+            assert len(icons_drawn) == 2 * pptx_deck.board_rows_shown(sc) + len(key)
+            texts = {s.text_frame.text for s in slide.shapes if s.has_text_frame}
+            for kind, code in key:  # the key names every icon the board draws
+                label_ = icons.variation_label(code) if kind == "variation" else icons.assurance_label(code)
+                assert label_ in texts, (label_, key)
+
+
+# OOXML positions and sizes are whole EMUs (ST_Coordinate, ST_PositiveCoordinate): a decimal makes
+# PowerPoint offer a repair. The attributes that hold them, wherever they appear in a slide.
+GEOMETRY = re.compile(r"<(a:off|a:ext|a:chOff|a:chExt|p:xfrm|a:pt|a:moveTo|a:lnTo|a:path)\b[^>]*>")
+DECIMAL = re.compile(r'\b(x|y|cx|cy|w|h)="-?\d*\.\d*"')
+
+
+def walk(shapes):
+    for shape in shapes:
+        yield shape
+        if shape.shape_type == 6:  # a group: its own shapes too
+            yield from walk(shape.shapes)
+
+
+def check_whole_emus(data: bytes) -> None:
+    """Every slide's geometry in ``data`` (a .pptx) is whole EMUs, and every shape reads back."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for name in z.namelist():
+            if name.startswith("ppt/") and name.endswith(".xml"):
+                xml = z.read(name).decode("utf-8")
+                bad = [m.group(0) for m in GEOMETRY.finditer(xml) if DECIMAL.search(m.group(0))]
+                assert not bad, (name, bad[:3])
+    prs = Presentation(io.BytesIO(data))
+    assert isinstance(prs.slide_width, int) and isinstance(prs.slide_height, int)
+    for number, slide in enumerate(prs.slides, start=1):
+        for shape in walk(slide.shapes):
+            box = (shape.left, shape.top, shape.width, shape.height)
+            assert all(isinstance(v, int) for v in box), (number, shape.name, box)
+            assert shape.width >= 0 and shape.height >= 0, (number, shape.name, box)
+            if shape.has_chart:  # its parts read back too
+                assert [s.values for p in shape.chart.plots for s in p.series]
+
+
+def test_a_fractional_emu_is_caught_by_the_deck_check():
+    # What a division of lengths used to leave in the funnel slide: <a:off x="457200.0" .../>.
+    prs = Presentation()
+    prs.slides.add_slide(prs.slide_layouts[6]).shapes.add_textbox(0, 0, 100, 100)
+    buf = io.BytesIO()
+    prs.save(buf)
+    check_whole_emus(buf.getvalue())
+    broken = io.BytesIO()
+    with zipfile.ZipFile(buf) as z, zipfile.ZipFile(broken, "w") as w:
+        for item in z.infolist():
+            xml = z.read(item.filename)
+            if item.filename == "ppt/slides/slide1.xml":
+                xml = xml.replace(b'<a:off x="0" y="0"/>', b'<a:off x="457200.0" y="0"/>')
+            w.writestr(item, xml)
+    with pytest.raises(AssertionError, match="457200.0"):
+        check_whole_emus(broken.getvalue())
+
+
+def test_the_board_key_explains_every_icon_used_and_no_other():
+    rows = (
+        sv.BoardRow("A", "Falls", "Falls", "neutral_high", None, "", ""),
+        sv.BoardRow("B", "Sepsis", "Screened", "improvement_low", "consistent_pass", "", ""),
+        sv.BoardRow("B", "Sepsis", "Treated", None, "consistent_pass", "", ""),
+    )
+    key = sv.board_key(rows)
+    assert key == (
+        ("variation", "improvement_low"),
+        ("variation", "neutral_high"),  # purple: special cause with no preferred direction
+        ("variation", None),
+        ("assurance", "consistent_pass"),
+        ("assurance", None),
+    )
+    html = html_report.icons_key(SimpleNamespace(board=rows))
+    assert html.count("<svg") == len(key)
+    for words in ("Improvement (low)", "Special cause (high)", "Consistently passing", "Not assessed"):
+        assert words in html
+    assert "Concern" not in html and "Common cause" not in html
+
+
+def test_the_printed_board_lists_what_fits_a_page_and_says_how_many_more():
+    row = sv.BoardRow("A", "Falls", "Falls", "common_cause", None, "", "")
+    many = SimpleNamespace(board=(row,) * (html_report.PRINT_BOARD_ROWS + 2))
+    html = html_report.board_table(many)
+    assert html.count("<tr>") == 1 + html_report.PRINT_BOARD_ROWS  # the heading and the rows printed
+    assert html.count('<tr class="more">') == 2 and "and 2 more measures" in html
+    assert "more measure" not in html_report.board_table(SimpleNamespace(board=(row,) * 3))
 
 
 def test_the_deck_opens_with_a_slide_per_slide_and_the_models_chart_series(base, tmp_path):
     sc = model(base)
     path = tmp_path / "deck.pptx"
     path.write_bytes(pptx_deck.to_bytes(sc))
+    check_whole_emus(path.read_bytes())
     assert [s.kind for s in sc.slides] == ["numbers", "funnel", "map", "project", "project", "board"]
     check_deck(path, sc)
     prs = Presentation(str(path))
@@ -369,6 +458,8 @@ def test_every_programme_tells_its_story_in_the_model_deck_and_report(any_demo, 
     path = tmp_path / f"{scenario}.pptx"
     path.write_bytes(pptx_deck.to_bytes(sc))
     check_deck(path, sc)
+    check_whole_emus(path.read_bytes())
+    check_whole_emus(pptx_deck.to_bytes(public))
     check_self_contained(html_report.render(sc))
 
 
@@ -509,6 +600,7 @@ def test_the_command_writes_the_deck_and_the_report_and_refuses_what_it_cannot_d
     with base.connect() as conn:
         exports = auth.audit_events(conn, action="export")
     assert {e["detail"]["kind"] for e in exports} == {"showcase"} and len(exports) == 3
+    assert all(e["actor"].startswith("cli:") for e in exports), [e["actor"] for e in exports]
 
 
 # --- the page ------------------------------------------------------------------------------------------------------

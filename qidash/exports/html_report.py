@@ -18,10 +18,20 @@ from qidash.views.showcase import (
     KIND_PROJECT,
     ProjectSlide,
     Showcase,
+    board_key,
 )
 
+# Printed, each slide is one page: A4 landscape less the margins is 190 mm high, and a slide a little
+# shorter than that can never spill onto a second page (what it holds is sized to fit; tests check that
+# nothing is cut off). The printed board lists its first PRINT_BOARD_ROWS measures and says how many more
+# the report holds.
+PAGE_MARGIN_MM = 10
+PAGE_HEIGHT_MM = 210 - 2 * PAGE_MARGIN_MM - 2
+LONG_STORY = 500  # characters of story and lessons together
+PRINT_BOARD_ROWS = 12
+
 STYLE = f"""
-@page {{ size: A4 landscape; margin: 10mm; }}
+@page {{ size: A4 landscape; margin: {PAGE_MARGIN_MM}mm; }}
 * {{ box-sizing: border-box; }}
 body {{ font-family: Arial, Helvetica, sans-serif; color: #212B32; margin: 0; background: {NHS_PALE_GREY}; }}
 header.report {{ background: {NHS_BLUE}; color: white; padding: 18px 32px; }}
@@ -60,7 +70,14 @@ table.board td {{ border-bottom: 1px solid {NHS_PALE_GREY}; padding: 3px 6px; ve
 .icons-key span {{ display: inline-flex; align-items: center; gap: 4px; }}
 footer {{ text-align: center; color: {NHS_GREY}; font-size: 12px; padding: 10px; }}
 @media print {{ body {{ background: white; }} header.report {{ display: none; }}
-  section.slide {{ margin: 0; max-width: none; padding: 0; }} footer {{ display: none; }} }}
+  section.slide {{ margin: 0; max-width: none; padding: 0; }}
+  section.slide {{ height: {PAGE_HEIGHT_MM}mm; overflow: hidden; }}
+  footer {{ display: none; }} .story {{ font-size: 16px; }} .quiet .story {{ font-size: 20px; }}
+  .story.long {{ font-size: 13px; }} .quiet .story.long {{ font-size: 16px; }} details {{ display: none; }}
+  table.board {{ font-size: 11px; }} table.board td {{ padding: 1px 6px; }} table.board .sub {{ font-size: 9px; }}
+  table.board svg {{ width: 22px; height: 22px; }} table.board tr.more {{ display: none; }}
+  .print-only {{ display: block; }} }}
+.print-only {{ display: none; }}
 """
 
 
@@ -143,9 +160,11 @@ def _project(p: ProjectSlide) -> str:
     head = f'<h2>{_e(p.title)}{badge}</h2><p class="sub">{_e(facts)}{_e(score)}</p>' + (
         f'<p class="aim"><b>Aim:</b> {_e(p.aim)}</p>' if p.aim else ""
     )
+    # A long story prints smaller, so the slide still fits its page.
+    story_class = "story long" if len(p.story or "") + len(p.lessons or "") > LONG_STORY else "story"
     story = (
-        f'<h3>The story</h3><p class="story">{_e(p.story or "No story recorded yet.")}</p>'
-        f'<h3>What the team learned</h3><p class="story">{_e(p.lessons or "Not recorded yet.")}</p>'
+        f'<h3>The story</h3><p class="{story_class}">{_e(p.story or "No story recorded yet.")}</p>'
+        f'<h3>What the team learned</h3><p class="{story_class}">{_e(p.lessons or "Not recorded yet.")}</p>'
     )
     chart = ""
     if p.chart:
@@ -158,7 +177,8 @@ def _project(p: ProjectSlide) -> str:
             + _annotation_list(p)
         )
     if p.quiet_win:
-        body = f'<div class="cols quiet"><div>{story}</div><div>{_team_and_orgs(p)}{chart}</div></div>'
+        # The story takes the wide column; the chart sits beside it, not under the team.
+        body = f'<div class="cols quiet"><div>{story}{_team_and_orgs(p)}</div><div>{chart}</div></div>'
     else:
         body = f'<div class="cols"><div>{chart or story}</div><div>{_team_and_orgs(p)}{story if chart else ""}</div></div>'
     return head + body
@@ -174,34 +194,65 @@ def _annotation_list(p: ProjectSlide) -> str:
     return f'<details><summary class="sub">PDSA cycles and changes on the chart</summary><ol class="orgs">{items}</ol></details>'
 
 
-def _board(sc: Showcase) -> str:
+def _icon(kind: str, code: str | None, px: int, as_image: bool) -> str:
+    """One Making Data Count icon: inline SVG (the report: nothing to fetch), or an image from a data URI
+    with the icon's name as its text (a page, whose HTML may not hold SVG)."""
+    if not as_image:
+        return svg.variation_icon(code, px) if kind == "variation" else svg.assurance_icon(code, px)
+    uri = icons.variation_uri(code) if kind == "variation" else icons.assurance_uri(code)
+    name = icons.variation_label(code) if kind == "variation" else icons.assurance_label(code)
+    return f'<img src="{uri}" width="{px}" height="{px}" alt="{_e(name)}">'
+
+
+def board_table(sc: Showcase, icon_px: int = 30, as_images: bool = False) -> str:
+    """The board's table: a row per measure, with its Making Data Count icons. Cells wrap, so no title or
+    measure is cut short."""
     rows = "".join(
-        f"<tr><td><b>{_e(r.project)}</b> {_e(r.title)}</td><td>{_e(r.measure)}"
+        ("<tr>" if i < PRINT_BOARD_ROWS else '<tr class="more">')
+        + f"<td><b>{_e(r.project)}</b> {_e(r.title)}</td><td>{_e(r.measure)}"
         + (f'<br><span class="sub">Improving: {_e(r.improving)}</span>' if r.improving else "")
         + "</td>"
-        f'<td title="{_e(icons.variation_meaning(r.variation_icon))}">{svg.variation_icon(r.variation_icon, 30)}</td>'
-        f'<td title="{_e(icons.assurance_meaning(r.assurance_icon))}">{svg.assurance_icon(r.assurance_icon, 30)}</td>'
+        f'<td title="{_e(icons.variation_meaning(r.variation_icon))}">'
+        f"{_icon('variation', r.variation_icon, icon_px, as_images)}</td>"
+        f'<td title="{_e(icons.assurance_meaning(r.assurance_icon))}">'
+        f"{_icon('assurance', r.assurance_icon, icon_px, as_images)}</td>"
         f"<td>{_e(r.before_after)}</td><td>{_e(r.latest_score)}</td></tr>"
-        for r in sc.board
+        for i, r in enumerate(sc.board)
     )
-    key = "".join(
-        f"<span>{svg.variation_icon(code, 22)}{_e(name)}</span>"
-        for code, (name, _m) in icons.VARIATION.items()
-    ) + "".join(
-        f"<span>{svg.assurance_icon(code, 22)}{_e(name)}</span>"
-        for code, (name, _m) in icons.ASSURANCE.items()
+    more = len(sc.board) - PRINT_BOARD_ROWS
+    return (
+        '<table class="board"><thead><tr><th>Project</th><th>Measure</th><th>Variation</th><th>Assurance</th>'
+        f"<th>Median before → after</th><th>Progress score</th></tr></thead><tbody>{rows}</tbody></table>"
+        + (
+            f'<p class="sub print-only">and {more} more measure{"s" if more != 1 else ""}: the HTML report '
+            "lists them all</p>"
+            if more > 0
+            else ""
+        )
     )
+
+
+def icons_key(sc: Showcase, icon_px: int = 22, as_images: bool = False) -> str:
+    """A key to every icon the board uses (each colour and letter on it), and no other."""
+    parts = []
+    for kind, code in board_key(sc.board):
+        if kind == "variation":
+            name, meaning = icons.variation_label(code), icons.variation_meaning(code)
+        else:
+            name, meaning = icons.assurance_label(code), icons.assurance_meaning(code)
+        what = "Variation" if kind == "variation" else "Assurance"
+        icon = _icon(kind, code, icon_px, as_images)
+        parts.append(f'<span title="{_e(meaning)}">{icon}{what}: {_e(name)}</span>')
+    return f'<div class="icons-key">{"".join(parts)}</div>'
+
+
+def _board(sc: Showcase) -> str:
     tiles = "".join(
         f'<div class="tile"><div class="value" style="font-size:28px">{_e(n.text)}</div>'
         f'<div class="label" style="font-size:13px">{_e(n.label)}</div></div>'
         for n in sc.numbers[:4]
     )
-    return (
-        f'<div class="tiles" style="margin-bottom:12px">{tiles}</div>'
-        '<table class="board"><thead><tr><th>Project</th><th>Measure</th><th>Variation</th><th>Assurance</th>'
-        f"<th>Median before → after</th><th>Progress score</th></tr></thead><tbody>{rows}</tbody></table>"
-        f'<div class="icons-key">{key}</div>'
-    )
+    return f'<div class="tiles" style="margin-bottom:12px">{tiles}</div>{board_table(sc)}{icons_key(sc)}'
 
 
 def render(sc: Showcase, board_only: bool = False) -> str:

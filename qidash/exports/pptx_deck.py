@@ -40,6 +40,7 @@ from qidash.views.showcase import (
     ChartSeries,
     ProjectSlide,
     Showcase,
+    board_key,
 )
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)
@@ -50,6 +51,7 @@ FUNNEL_SERIES = "People who reached at least this tier"
 PDSA_SERIES = "PDSA cycles"
 CHANGE_SERIES = "Changes adopted"
 BOARD_ROWS = 10
+KEY_PER_ROW = 6
 MID_GREY = "#768692"
 FUNNEL_NOTE = (
     "People who reached at least each tier; the percentage is the share of the tier before who went on "
@@ -115,7 +117,8 @@ def _header(slide, title: str, subtitle: str, badge: str | None = None):
         Inches(0.25),
         WIDTH - 2 * MARGIN,
         Inches(0.75),
-        [(title, 30 if len(title) < 60 else 24, True, NHS_DARK_BLUE)],
+        # Two lines at most within the band above the subtitle.
+        [(title, 30 if len(title) < 60 else 22 if len(title) < 100 else 18, True, NHS_DARK_BLUE)],
         anchor=MSO_ANCHOR.MIDDLE,
     )
     _text(slide, MARGIN, Inches(0.98), WIDTH - 2 * MARGIN, Inches(0.4), [(subtitle, 13, False, NHS_GREY)])
@@ -169,7 +172,7 @@ def _notes(slide, text: str):
 def _numbers_slide(slide, sc: Showcase):
     cols, gap = 4, Inches(0.25)
     top = Inches(1.6)
-    w = (WIDTH - 2 * MARGIN - gap * (cols - 1)) / cols
+    w = Emu((WIDTH - 2 * MARGIN - gap * (cols - 1)) // cols)
     h = Inches(2.35)
     for i, n in enumerate(sc.numbers):
         r, c = divmod(i, cols)
@@ -190,7 +193,7 @@ def _numbers_slide(slide, sc: Showcase):
 def _funnel_slide(slide, sc: Showcase):
     k = len(sc.funnels)
     gap = Inches(0.3)
-    w = (WIDTH - 2 * MARGIN - gap * (k - 1)) / k
+    w = Emu((WIDTH - 2 * MARGIN - gap * (k - 1)) // k)
     for i, f in enumerate(sc.funnels):
         x = MARGIN + i * (w + gap)
         if k > 1:
@@ -626,11 +629,18 @@ def add_icon(slide, svg_text: str, x, y, size) -> None:
     group.name = root.find(f"{SVG_NS}title").text if root.find(f"{SVG_NS}title") is not None else "Icon"
 
 
+def board_rows_shown(sc: Showcase) -> int:
+    """How many of the board's rows the slide has room for: BOARD_ROWS, one fewer per extra row of the
+    icons' key."""
+    key_rows = -(-len(board_key(sc.board)) // KEY_PER_ROW)
+    return min(len(sc.board), BOARD_ROWS - max(0, key_rows - 1))
+
+
 def _board_slide(slide, sc: Showcase):
     # The headline numbers first, in a strip.
     strip = sc.numbers[:4]
     gap = Inches(0.2)
-    w = (WIDTH - 2 * MARGIN - gap * (len(strip) - 1)) / max(len(strip), 1)
+    w = Emu((WIDTH - 2 * MARGIN - gap * (len(strip) - 1)) // max(len(strip), 1))
     for i, n in enumerate(strip):
         x = MARGIN + i * (w + gap)
         _rect(slide, x, Inches(1.4), w, Inches(0.85), TILE, MSO_SHAPE.ROUNDED_RECTANGLE).adjustments[0] = 0.08
@@ -661,7 +671,8 @@ def _board_slide(slide, sc: Showcase):
     line.line.color.rgb, line.line.width = _rgb(NHS_DARK_BLUE), Pt(1.5)
     row_h = Inches(0.36)
     y += Inches(0.38)
-    shown = sc.board[:BOARD_ROWS]
+    key = board_key(sc.board)
+    shown = sc.board[: board_rows_shown(sc)]
     for r in shown:
         x = MARGIN
         cells = [f"{r.project} {r.title}", r.measure, None, None, r.before_after, r.latest_score]
@@ -674,16 +685,20 @@ def _board_slide(slide, sc: Showcase):
                 )
                 add_icon(slide, svg_text, x + Inches(0.25), y, row_h - Inches(0.02))
             else:
-                text = cell if len(cell) <= int(inches * 13) else cell[: int(inches * 13) - 1] + "…"
-                _text(
+                # Two lines of 9 pt to a row: a title is cut short only past what two lines hold.
+                room = 2 * int(inches * 14)
+                text = cell if len(cell) <= room else cell[: room - 1] + "…"
+                box = _text(
                     slide,
                     x,
                     y,
                     Inches(inches),
                     row_h,
-                    [(text, 10, name == "Project", TEXT)],
+                    [(text, 9, name == "Project", TEXT)],
                     anchor=MSO_ANCHOR.MIDDLE,
                 )
+                box.text_frame.margin_top = box.text_frame.margin_bottom = 0
+                box.text_frame.paragraphs[0].space_after = 0
             x += Inches(inches)
         y += row_h
     if len(sc.board) > len(shown):
@@ -695,29 +710,24 @@ def _board_slide(slide, sc: Showcase):
             Inches(0.3),
             [(f"and {len(sc.board) - len(shown)} more measures in the HTML report", 10, False, NHS_GREY)],
         )
-    # A key to the icons along the bottom.
-    kx, ky = MARGIN, HEIGHT - Inches(0.85)
-    for code in (
-        "improvement_high",
-        "concern_high",
-        "common_cause",
-        "consistent_pass",
-        "consistent_fail",
-        "inconsistent",
-    ):
-        svg_text = icons.variation_svg(code) if code in icons.VARIATION else icons.assurance_svg(code)
-        name = icons.variation_label(code) if code in icons.VARIATION else icons.assurance_label(code)
+    # A key to every icon the board uses, along the bottom, KEY_PER_ROW to a row.
+    key_rows = -(-len(key) // KEY_PER_ROW)
+    for i, (kind, code) in enumerate(key):
+        r, c = divmod(i, KEY_PER_ROW)
+        kx = MARGIN + c * Inches(2.05)
+        ky = HEIGHT - Inches(0.55) - (key_rows - r) * Inches(0.32)
+        svg_text = icons.variation_svg(code) if kind == "variation" else icons.assurance_svg(code)
+        name = icons.variation_label(code) if kind == "variation" else icons.assurance_label(code)
         add_icon(slide, svg_text, kx, ky, Inches(0.3))
         _text(
             slide,
             kx + Inches(0.33),
             ky,
-            Inches(1.75),
+            Inches(1.72),
             Inches(0.3),
             [(name, 9, False, NHS_GREY)],
             anchor=MSO_ANCHOR.MIDDLE,
         )
-        kx += Inches(2.05)
     _notes(
         slide,
         "\n".join(

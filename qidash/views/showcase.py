@@ -27,7 +27,7 @@ from itertools import pairwise
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from qidash import catalog, db, geo, maps, measures, spc, spc_charts
+from qidash import catalog, db, geo, icons, maps, measures, spc, spc_charts
 from qidash import models as m
 from qidash.palette import fmt_int, fmt_pct, in_sentence, label
 from qidash.scope import Scope
@@ -324,6 +324,17 @@ class BoardRow:
     before_after: str
     latest_score: str
     improving: str = ""  # which meaning of improving applies, in words ("" when not improving)
+
+
+def board_key(board: tuple[BoardRow, ...]) -> tuple[tuple[str, str | None], ...]:
+    """The icons a board uses, as ("variation" | "assurance", icon code or None for not assessed), in
+    the order of :data:`icons.VARIATION` then :data:`icons.ASSURANCE`: what its key must explain."""
+    used_v = {r.variation_icon for r in board}
+    used_a = {r.assurance_icon for r in board}
+    return tuple(
+        [("variation", c) for c in (*icons.VARIATION, None) if c in used_v]
+        + [("assurance", c) for c in (*icons.ASSURANCE, None) if c in used_a]
+    )
 
 
 @dataclass(frozen=True)

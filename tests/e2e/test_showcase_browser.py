@@ -10,7 +10,7 @@ from qidash import db, measures, scenarios
 from qidash.exports import html_report
 from qidash.scope import Scope
 from qidash.views.showcase import showcase_data
-from tests.e2e.conftest import assert_clean, wait_idle
+from tests.e2e.conftest import PageWatch, assert_clean, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -111,3 +111,143 @@ def test_the_html_report_opened_offline_requests_nothing(browser, tmp_path):
     assert page.locator("section.slide").count() == len(barnet().slides)
     assert page.locator("section.slide svg").count() >= 3
     context.close()
+
+
+# A4 landscape less the report's 10 mm margins, in CSS pixels (96 per inch).
+PRINTED_WIDTH_PX = round((297 - 2 * html_report.PAGE_MARGIN_MM) / 25.4 * 96)
+PRINTED_HEIGHT_PX = round((210 - 2 * html_report.PAGE_MARGIN_MM) / 25.4 * 96)
+
+
+@pytest.mark.parametrize("scenario", scenarios.NAMES)
+def test_the_printed_report_cuts_nothing_off_its_one_page_slides(browser, databases, scenario, tmp_path):
+    # Printed, each slide is one page high with anything beyond hidden (so one page per slide holds): what
+    # the slide holds must end within it.
+    with databases.demo("sqlite", scenario).connect() as conn:
+        sc = showcase_data(conn, Scope(), measures.default_as_of(conn))
+    path = tmp_path / "showcase.html"
+    path.write_text(html_report.render(sc), encoding="utf-8")
+    context = browser.new_context(
+        offline=True, viewport={"width": PRINTED_WIDTH_PX, "height": PRINTED_HEIGHT_PX}
+    )
+    page = context.new_page()
+    page.goto(path.as_uri())
+    page.emulate_media(media="print")
+    slides = page.evaluate(
+        """() => Array.from(document.querySelectorAll('section.slide')).map(s => {
+            const box = s.getBoundingClientRect();
+            const inside = Array.from(s.querySelectorAll('*')).filter(e => e.getClientRects().length);
+            return {kind: s.dataset.kind, height: box.height,
+                    content: Math.max(...inside.map(e => e.getBoundingClientRect().bottom)) - box.top,
+                    clipped: getComputedStyle(s).overflowY === 'hidden'};
+        })"""
+    )
+    context.close()
+    assert len(slides) == len(sc.slides)
+    for number, s in enumerate(slides, start=1):
+        assert s["clipped"] and s["height"] <= PRINTED_HEIGHT_PX, (number, s)
+        assert s["content"] <= s["height"] + 0.5, (number, s)
+
+
+# --- presenting: every slide fits the screen -------------------------------------------------------------
+SCREENS = ((1440, 900), (1920, 1080))
+MEASURE = """() => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    const elements = '[data-testid="stMain"] [data-testid="stElementContainer"]';
+    const below = Array.from(document.querySelectorAll(elements))
+        .filter(e => e.getClientRects().length && e.getBoundingClientRect().height > 0)
+        .map(e => ({bottom: e.getBoundingClientRect().bottom, text: (e.innerText || '').slice(0, 60)}))
+        .filter(e => e.bottom > window.innerHeight + 1);
+    // Containers that scroll within themselves would hide what is cut off.
+    const inner = Array.from(document.querySelectorAll('.st-key-slide_body *'))
+        .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowY) && e.scrollHeight > e.clientHeight + 1)
+        .map(e => (e.dataset.testid || e.className || e.tagName).toString().slice(0, 60));
+    return {scroll: main.scrollHeight, client: main.clientHeight, below, inner};
+}"""
+
+
+def default_showcase(scenario: str):
+    """The scenario's showcase as the server builds it by default (same demo folder as the server)."""
+    engine = db.make_engine(db.demo_url(scenario))
+    if db.is_empty(engine):
+        db.migrate(engine)
+        scenarios.load_demo(engine, scenario)
+    with engine.connect() as conn:
+        sc = showcase_data(conn, Scope(), measures.default_as_of(conn))
+    engine.dispose()
+    return sc
+
+
+@pytest.mark.parametrize(
+    "scenario, screen",
+    [(scenario, screen) for scenario in ("cornwall", "barnet") for screen in SCREENS]
+    + [("fylde", SCREENS[0])],  # the longest titles and measures on its board
+    ids=lambda v: f"{v[0]}x{v[1]}" if isinstance(v, tuple) else v,
+)
+def test_every_slide_fits_the_screen_when_presenting(server, browser, scenario, screen, tmp_path):
+    slides = default_showcase(scenario).slides
+    width, height = screen
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.watch = PageWatch(page)
+    page.goto(f"{server}/showcase?scenario={scenario}&slide=1&present=1")
+    wait_idle(page)
+    ahead = page.get_by_role("button", name="Next")
+    for number, slide in enumerate(slides, start=1):
+        if number > 1:
+            ahead.click()
+            page.wait_for_url(f"**slide={number}&**")
+            wait_idle(page)
+        if slide.kind == "map":
+            page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=30_000)
+        expect(heading(page, slide.title)).to_be_visible()
+        expect(page.get_by_text(f"{number} / {len(slides)}")).to_be_visible()
+        seen = page.evaluate(MEASURE)
+        shot = tmp_path / f"{scenario}-{width}-{number}.png"
+        fits = seen["scroll"] <= seen["client"] + 1 and not seen["below"] and not seen["inner"]
+        if not fits:
+            page.screenshot(path=str(shot))
+        assert fits, (number, slide.title, seen, str(shot))
+        expect(ahead).to_be_in_viewport(ratio=1)
+        expect(page.get_by_role("button", name="Previous")).to_be_in_viewport(ratio=1)
+    expect(ahead).to_be_disabled()  # the last slide
+    assert_clean(page)
+    context.close()
+
+
+def test_setting_up_shows_every_chosen_project_and_the_whole_board(server, page):
+    sc = default_showcase("cornwall")
+    assert len(sc.projects) >= 6  # enough to have overflowed the picker
+    page.goto(f"{server}/showcase?scenario=cornwall&slide={len(sc.slides)}")  # the board summary
+    wait_idle(page)
+    # The running order: a chip per chosen project, each wholly inside the picker, none scrolled away.
+    picker = page.evaluate(
+        """() => {
+            const box = document.querySelector('.st-key-showcase_projects [data-testid="stMultiSelectTagsContainer"]');
+            const outer = box.getBoundingClientRect();
+            const chips = Array.from(box.querySelectorAll('[role=group] > span'));
+            return {scrolls: box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1,
+                    chips: chips.map(c => c.innerText),
+                    outside: chips.filter(c => { const r = c.getBoundingClientRect();
+                        return r.top < outer.top - 1 || r.bottom > outer.bottom + 1
+                            || r.left < outer.left - 1 || r.right > outer.right + 1; }).map(c => c.innerText)};
+        }"""
+    )
+    assert [c.split(" · ")[0] for c in picker["chips"]] == [p.code for p in sc.projects], picker
+    assert not picker["scrolls"] and not picker["outside"], picker
+    # The board: every title and measure in full, no cell cut short.
+    board = page.evaluate(
+        """() => {
+            const cells = Array.from(document.querySelectorAll('table.board td'));
+            return {text: document.querySelector('table.board').innerText,
+                    cut: cells.filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.innerText),
+                    key: Array.from(document.querySelectorAll('.icons-key img')).map(i => i.alt),
+                    icons: Array.from(document.querySelectorAll('table.board img')).map(i => i.alt)};
+        }"""
+    )
+    assert not board["cut"], board["cut"]
+    for r in sc.board:
+        assert r.title in board["text"] and r.measure in board["text"], r
+    # The key explains every icon the board shows (its colour and letter), and only those.
+    assert set(board["key"]) == set(board["icons"]), board
+    assert len(board["icons"]) == 2 * len(sc.board)
+    assert_clean(page)
