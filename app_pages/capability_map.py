@@ -3,7 +3,7 @@ filter to it, and the gaps (homes with nobody trained) with the nearest coach (l
 
 import streamlit as st
 
-from qidash import geo, maps
+from qidash import geo, map_groups, maps
 from qidash.palette import fmt_int, fmt_pct
 from qidash.registers.lookups import ATTRIBUTION as registers_attribution
 from qidash.ui import components, data
@@ -91,6 +91,13 @@ def _filter_to_clicked_pcn() -> None:
 
 
 scale = colour_scale(view, measure) if measure else None
+# A national map holds too many points to send and draw one by one: those that would overlap are
+# drawn as groups, and every organisation is one click away.
+crowded = map_groups.is_crowded(orgs)
+every_point = crowded and st.toggle(
+    "Every organisation as its own point", key="every_point",
+    help="Slower: sends every organisation and its tooltip to the browser.",
+)
 deck = maps.capability_deck(
     areas,
     scale.values if scale else {},
@@ -100,6 +107,7 @@ deck = maps.capability_deck(
     size_by=size_by,
     selected_pcn=filters.scope.pcn,
     geography=geography,
+    group_overlapping=crowded and not every_point,
 )
 map_key = f"capability_map_{st.session_state.get('_map_clicks', 0)}"
 map_col, legend_col = st.columns([4, 1])
@@ -128,6 +136,9 @@ with legend_col:
     st.markdown("  \n".join(lines), unsafe_allow_html=True)
     size_note = f"Point size: {SIZE_BY[size_by].lower()}." if sizes else "Points: organisations."
     st.caption(f"{size_note} Dark outlines: localities. Click an area to filter to it.")
+    if crowded and not every_point:
+        st.caption("Organisations close together at this zoom are drawn as one larger point; its tooltip "
+                   "counts them by stage. Click it to show its PCN's organisations one by one.")
     if filters.scope.pcn:
         st.caption("The chosen PCN has a black outline; clear it with the PCN filter in the sidebar.")
 

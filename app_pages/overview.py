@@ -4,11 +4,13 @@ import datetime as dt
 
 import streamlit as st
 
-from qidash import catalog, charts
+from qidash import catalog, charts, impact
 from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, fmt_num, fmt_pct, label
+from qidash.text import markdown_literal
 from qidash.ui import components, data
 from qidash.ui.context import page_context
+from qidash.views import impact as impact_view
 from qidash.views.overview import overview_data
 
 ctx = page_context()
@@ -71,6 +73,21 @@ if reach["target_value"] is not None:
 else:
     tiles[4].metric("Reach against target", "No target", help="No people_trained target is set for this scope.")
 
+st.subheader("Impact so far")
+estimated = data.query(engine, impact.impact_report, filters.scope, filters.as_of)
+shown = impact_view.lines(estimated.totals)
+if shown:
+    for line in shown:
+        st.markdown(f"- {markdown_literal(line.words)}")
+else:
+    st.info("No measure in this scope has a sustained improvement to estimate yet.")
+METHOD = (
+    "Estimated against each measure's baseline, from the change that began its improved phase to the "
+    "date; totals add only like with like; the range reflects the baseline's uncertainty. Per project "
+    "and priority, and over time, on the Portfolio's Impact tab."
+)
+st.caption(" ".join(filter(None, [impact_view.not_estimated_note(estimated), METHOD])))
+
 left, right = st.columns([3, 2])
 with left:
     st.subheader("Reach over time")
@@ -115,3 +132,4 @@ with right:
         st.info("No project in this scope has started by this date.")
     else:
         components.chart(charts.projects_by_priority(view.by_priority, priority_names), "priorities")
+

@@ -3,13 +3,14 @@ measure with drill-down to its chart, and small multiples of the charts, improvi
 
 import streamlit as st
 
-from qidash import icons, spc_charts
+from qidash import charts, icons, impact, spc_charts
 from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, label
 from qidash.text import markdown_literal
 from qidash.ui import components, data
 from qidash.ui.context import page_context
 from qidash.ui.filters import url_selectbox
+from qidash.views import impact as impact_view
 from qidash.views.portfolio import (
     SHOW,
     STATUSES,
@@ -130,8 +131,8 @@ def _project_picker(frame, key: str, **kw) -> None:
 
 # Only the open tab is built: the others' charts and tables would be made and sent unseen (a
 # page of small multiples is a dozen figures). Switching tab reruns the page.
-icons_tab, charts_tab, list_tab = st.tabs(
-    ["Icon grid", "Charts", "Project list"], key="portfolio_tab", on_change="rerun"
+icons_tab, charts_tab, list_tab, impact_tab = st.tabs(
+    ["Icon grid", "Charts", "Project list", "Impact"], key="portfolio_tab", on_change="rerun"
 )
 
 if icons_tab.open:
@@ -249,3 +250,40 @@ if list_tab.open:
             "project_list",
             column_config={"Scored on": st.column_config.DateColumn("Scored on", format="D MMM YYYY")},
         )
+
+if impact_tab.open:
+    with impact_tab:
+        report = data.query(engine, impact.impact_report, filters.scope, filters.as_of)
+        # The page's own filters (priority, status, show) narrow the projects; totals are over those.
+        report = impact.narrowed(report, set(projects["code"]))
+        st.caption(
+            "What the sustained improvements added up to: for each measure improved since its baseline, "
+            "the benefit from the change that began its improved phase to the date, against the baseline, "
+            "with a range from the baseline's uncertainty. Totals add only like with like; shifts in "
+            "measurement data (XmR and run charts) are never added up."
+        )
+        if not report.totals and not any(e.estimated for e in report.estimates):
+            st.info("No measure of these projects has a sustained improvement to estimate yet.")
+        else:
+            for line in impact_view.lines(report.totals, limit=None):
+                st.markdown(f"- {markdown_literal(line.words)}")
+            if report.totals:
+                st.markdown("**Over time**")
+                labels = {impact_view.unit_label(t): t for t in report.totals}
+                chosen = st.selectbox("Unit", list(labels), key="impact_unit")
+                total = labels[chosen]
+                components.chart(
+                    charts.cumulative_impact(
+                        impact_view.cumulative_frame(report, total), chosen, total.low, total.high
+                    ),
+                    "impact_over_time",
+                )
+            st.markdown("**By priority**")
+            st.dataframe(impact_view.priority_rows(report, view.priorities), hide_index=True, width="stretch")
+            st.markdown("**By project**")
+            _project_picker(
+                impact_view.project_rows(report, view.priorities),
+                "impact_projects",
+                column_config={"Since": st.column_config.DateColumn("Since", format="D MMM YYYY")},
+            )
+        st.caption(impact_view.not_estimated_note(report))

@@ -12,6 +12,7 @@ from qidash.palette import fmt_int, label
 from qidash.text import markdown_literal
 from qidash.ui import components, data
 from qidash.ui.context import page_context
+from qidash.views.impact import measure_impact
 from qidash.views.project import download_table, measure_summary, phase_note, project_data
 
 ctx = page_context()
@@ -125,6 +126,9 @@ for measure in view.measures:
             st.markdown(note)
         if measure["improving"]:
             st.markdown(f":green[**Improving:**] {measure['improving_reason']}.")
+        shading, impact_words = measure_impact(measure)
+        if impact_words:
+            st.caption(markdown_literal(impact_words))
         suggestion = measure["suggestion"]
         if suggestion is not None:
             with st.container(border=True):
@@ -164,7 +168,7 @@ for measure in view.measures:
             components.chart(
                 spc_charts.spc_chart(
                     result, changes=measure["changes"], target=measure["target"], unit=measure["unit"],
-                    suggestion=suggestion,
+                    suggestion=suggestion, impact=shading,
                 ),
                 f"chart_{measure['code']}",
             )

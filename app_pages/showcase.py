@@ -20,6 +20,7 @@ from qidash.ui.context import page_context
 from qidash.views.showcase import (
     KIND_BOARD,
     KIND_FUNNEL,
+    KIND_IMPACT,
     KIND_MAP,
     KIND_NUMBERS,
     SUPPRESS_BELOW,
@@ -384,6 +385,19 @@ table.board .sub { display: block; color: #4C6272; font-size: 0.78em; line-heigh
 </style>"""
 
 
+def impact_slide() -> None:
+    st.title(slide.title, anchor=False)
+    st.caption(f"{view.programme} · {view.subtitle}")
+    for line in view.impact:
+        with st.container(border=True):
+            st.markdown(f"## {literal(line.words[:1].upper() + line.words[1:])}", anchors=False)
+    st.caption(
+        "Each measure improved since its baseline is estimated against that baseline, from the change "
+        "that began its improved phase to the date, in its own unit; only like is added to like. The "
+        "range reflects the uncertainty of the baseline. " + view.impact_note
+    )
+
+
 def board_slide() -> None:
     st.title(literal(slide.title), anchor=False)
     st.caption(literal(f"{view.programme} · {view.subtitle}"))
@@ -457,6 +471,8 @@ with st.container(key="slide_body", gap="small" if presenting else "medium"):
         funnel_slide()
     elif slide.kind == KIND_MAP:
         map_slide()
+    elif slide.kind == KIND_IMPACT:
+        impact_slide()
     elif slide.kind == KIND_BOARD:
         board_slide()
     else:

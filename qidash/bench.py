@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,13 +63,19 @@ class BenchError(Exception):
 # --- pages ----------------------------------------------------------------------------------------------
 
 
-def app_pages() -> list[str]:
-    """Page scripts of ``qidash.ui.pages.PAGES`` that exist, in menu order."""
+def app_page_entries() -> list:
+    """The entries of ``qidash.ui.pages.PAGES`` (path, title, icon, default, roles) whose script exists, in
+    menu order."""
     # Imported here, not above: importing qidash.ui freezes the objects alive at that moment (see
     # qidash/ui/__init__.py), which must happen in a measured process as it does in the app's.
     from qidash.ui.pages import PAGES
 
-    return [page.path for page in PAGES if (APP.parent / page.path).exists()]
+    return [page for page in PAGES if (APP.parent / page.path).exists()]
+
+
+def app_pages() -> list[str]:
+    """Page scripts listed in ``qidash.ui.pages.PAGES`` that exist, in menu order."""
+    return [page.path for page in app_page_entries()]
 
 
 def page_name(path: str) -> str:
@@ -380,6 +387,260 @@ def run(
                 finally:
                     engine.dispose()
     return result
+
+
+# --- in a real browser ---------------------------------------------------------------------------------
+# What a person waits for is not the script but the page drawn: charts laid out, the map painted. This
+# part opens each page in headless Chromium (Debian's, through Playwright) and times it against a bare
+# two-page Streamlit app served in the same run, so the results are ratios to the floor any page of any
+# Streamlit app stands on, and a busy spell on the machine falls on both.
+
+CHROMIUM_ARGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+)
+VIEWPORT = {"width": 1440, "height": 900}
+# Drawn: the script run is over, no skeleton placeholder is left, every plotly chart has drawn its SVG
+# and every deck.gl map its canvas.
+DRAWN_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+  const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
+  const maps = [...document.querySelectorAll('[data-testid="stDeckGlJsonChart"]')];
+  return charts.every(c => c.querySelector('.main-svg')) && maps.every(m => m.querySelector('canvas'));
+}"""
+# A first run may be followed by a rerun (a widget settling its value): the page counts as drawn when
+# it has stayed drawn this long, and the time kept is when it was last found drawn.
+STEADY_MS = 400
+BROWSER_TIMEOUT_MS = 120_000
+# The bare app: two pages with a title each (the floor the ratios are taken to), and two more that
+# show what Streamlit itself costs a page that draws one tiny plotly chart or one one-point deck.gl map
+# (their front-end code is fetched and started only when a page first shows one).
+BARE_SCRIPTS = {
+    "app.py": 'import streamlit as st\nst.set_page_config(layout="wide")\n'
+              'st.navigation([st.Page("alpha.py", title="Alpha", default=True), st.Page("beta.py", title="Beta"),'
+              ' st.Page("chart.py", title="One chart"), st.Page("map.py", title="One map")]).run()\n',
+    "alpha.py": 'import streamlit as st\nst.title("Alpha")\n',
+    "beta.py": 'import streamlit as st\nst.title("Beta")\n',
+    "chart.py": 'import plotly.graph_objects as go\nimport streamlit as st\nst.title("One chart")\n'
+                'st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[1, 3, 2])))\n',
+    "map.py": 'import pydeck as pdk\nimport streamlit as st\nst.title("One map")\n'
+              'st.pydeck_chart(pdk.Deck(layers=[pdk.Layer("ScatterplotLayer", data=[{"p": [-5.0, 50.3]}], '
+              'id="points", get_position="p", get_radius=500)], map_style=None,'
+              ' initial_view_state=pdk.ViewState(latitude=50.3, longitude=-5.0, zoom=8)))\n',
+}
+
+
+@dataclass(frozen=True)
+class BrowserPage:
+    name: str  # the script's file name without .py, as in --pages and the JSON
+    url_path: str  # "" for the default page, served at the root
+    title: str  # its label in the menu
+
+
+BARE_PAGES = (BrowserPage("alpha", "", "Alpha"), BrowserPage("beta", "beta", "Beta"))
+FLOOR_PAGES = (BrowserPage("one_chart", "chart", "One chart"), BrowserPage("one_map", "map", "One map"))
+
+
+def browser_pages(names: list[str] | None = None) -> list[BrowserPage]:
+    """The app's pages from ``qidash.ui.pages.PAGES`` (those whose script exists), or only ``names``, in
+    menu order."""
+    pages = [BrowserPage(page.name, "" if page.default else page.name, page.title) for page in app_page_entries()]
+    if names is None:
+        return pages
+    known = {p.name: p for p in pages}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise BenchError(f"Unknown page {', '.join(unknown)}. Pages present: {', '.join(known)}.")
+    return [known[n] for n in names]
+
+
+@contextmanager
+def streamlit_server(script: Path, env: dict, log: Path) -> Iterator[str]:
+    """``streamlit run script`` on a free loopback port; yield its base URL; stop it afterwards."""
+    port = free_port()
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+             "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
+             "--browser.gatherUsageStats", "false"],
+            cwd=script.parent, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise BenchError(f"The Streamlit server for {script.name} stopped at start; see {log}.")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
+                    if answer.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise BenchError(f"The Streamlit server for {script.name} did not answer; see {log}.")
+            time.sleep(0.25)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _until_drawn(page) -> float:
+    """Wait until the page is drawn and stays drawn; return the clock reading when it was last found
+    drawn (a rerun that starts while waiting moves it later)."""
+    page.wait_for_timeout(150)  # a click's rerun may not have started yet
+    while True:
+        page.wait_for_function(DRAWN_JS, timeout=BROWSER_TIMEOUT_MS, polling=50)
+        drawn_at = time.perf_counter()
+        page.wait_for_timeout(STEADY_MS)
+        if page.evaluate(DRAWN_JS):
+            return drawn_at
+
+
+def _received_bytes(page) -> list[int]:
+    """A list that grows by the size of every WebSocket message the page receives from the server."""
+    sizes: list[int] = []
+
+    def on_socket(ws):
+        ws.on("framereceived", lambda payload: sizes.append(len(payload)))
+
+    page.on("websocket", on_socket)
+    return sizes
+
+
+def time_page(browser, base: str, page: BrowserPage, other: BrowserPage) -> dict:
+    """One fresh-tab opening of ``page`` (a new browser context: no cache, no session) and one menu move
+    to it from ``other``: seconds each, and the bytes the server sent for the fresh tab."""
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        tab = context.new_page()
+        sizes = _received_bytes(tab)
+        started = time.perf_counter()
+        tab.goto(f"{base}/{page.url_path}")
+        fresh_s = _until_drawn(tab) - started
+        received = sum(sizes)
+        menu = tab.locator('[data-testid="stSidebarNav"] a')
+        menu.filter(has_text=other.title).first.click(timeout=BROWSER_TIMEOUT_MS)
+        _until_drawn(tab)
+        started = time.perf_counter()
+        menu.filter(has_text=page.title).first.click(timeout=BROWSER_TIMEOUT_MS)
+        move_s = _until_drawn(tab) - started
+    finally:
+        context.close()
+    return {"fresh_s": fresh_s, "move_s": move_s, "received_kb": received / 1024}
+
+
+def _summary(samples: list[dict]) -> dict:
+    """Medians with every sample, rounded for reading."""
+    out: dict = {}
+    for key in ("fresh_s", "move_s", "received_kb"):
+        values = [s[key] for s in samples]
+        out[key] = round(statistics.median(values), 3 if key != "received_kb" else 1)
+        if key != "received_kb":
+            out[key.replace("_s", "_samples")] = [round(v, 3) for v in values]
+    return out
+
+
+def time_app(browser, base: str, pages, every_page, runs: int, say: Callable[[str], None]) -> dict[str, dict]:
+    """Each of ``pages`` ``runs`` times, after one untimed first view (a restarted server builds its
+    caches once; the users after the first find them warm). The menu move to a page starts from the
+    first of ``every_page`` that is not it."""
+    throwaway = browser.new_context(viewport=VIEWPORT)
+    try:
+        tab = throwaway.new_page()
+        tab.goto(f"{base}/{every_page[0].url_path}")
+        _until_drawn(tab)
+    finally:
+        throwaway.close()
+    out = {}
+    for page in pages:
+        other = next(p for p in every_page if p != page)
+        out[page.name] = _summary([time_page(browser, base, page, other) for _ in range(runs)])
+        say(f"  {page.name}: fresh {out[page.name]['fresh_s']:.2f} s, move {out[page.name]['move_s']:.2f} s")
+    return out
+
+
+def run_browser(db_url: str, runs: int = 3, pages: list[BrowserPage] | None = None,
+                say: Callable[[str], None] = lambda _msg: None) -> dict:
+    """Time the bare app, then the app on ``db_url`` (read, never changed), in one run; return
+    ``{"db", "runs", "bare": {...}, "floors": {...}, "pages": {name: {...}}}``: each page's medians,
+    samples and ratios to the bare app (fresh tab to the bare fresh tab, menu move to the bare menu
+    move); ``floors`` are the bare app's pages with one chart and with one map, on the same terms."""
+    if runs < 1:
+        raise BenchError("runs must be at least 1")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        raise BenchError("Chromium was not found (on Debian: apt-get install chromium).")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        raise BenchError("Playwright is not installed (pip install -r requirements-dev.txt).") from exc
+    every_page = browser_pages()
+    pages = pages if pages is not None else every_page
+    base_env = {k: v for k, v in os.environ.items() if k not in ("QIDASH_DB_URL", "QIDASH_AUTH", "QIDASH_DEMO_DIR")}
+    # Sign-in off on purpose: the bench times pages as the role switcher's admin.
+    app_env = {**base_env, "QIDASH_DB_URL": db_url, "QIDASH_AUTH": "off"}
+    result: dict = {"db": db.redact(db_url), "runs": runs}
+    with tempfile.TemporaryDirectory(prefix="qidash-browser-") as tmp, sync_playwright() as pw:
+        tmp_path = Path(tmp)
+        for name, source in BARE_SCRIPTS.items():
+            (tmp_path / name).write_text(source)
+        browser = pw.chromium.launch(executable_path=chromium, args=list(CHROMIUM_ARGS))
+        try:
+            say("bare two-page Streamlit app")
+            with streamlit_server(tmp_path / "app.py", base_env, tmp_path / "bare.log") as base:
+                bare = time_app(browser, base, BARE_PAGES, BARE_PAGES, runs, say)
+                floors = time_app(browser, base, FLOOR_PAGES, BARE_PAGES, runs, say)
+            say(f"the app on {result['db']}")
+            with streamlit_server(APP, app_env, tmp_path / "app.log") as base:
+                timed = time_app(browser, base, pages, every_page, runs, say)
+        finally:
+            browser.close()
+    floor = {key: round(statistics.median(v[key] for v in bare.values()), 3) for key in ("fresh_s", "move_s")}
+    result["bare"] = {"fresh_s": floor["fresh_s"], "move_s": floor["move_s"],
+                      "fresh_samples": sorted(s for v in bare.values() for s in v["fresh_samples"]),
+                      "move_samples": sorted(s for v in bare.values() for s in v["move_samples"])}
+    def with_ratios(rows):
+        return {name: {**row, "fresh_ratio": round(row["fresh_s"] / floor["fresh_s"], 2),
+                       "move_ratio": round(row["move_s"] / floor["move_s"], 2)} for name, row in rows.items()}
+
+    result["floors"] = with_ratios(floors)
+    result["pages"] = with_ratios(timed)
+    return result
+
+
+def browser_table(result: dict) -> str:
+    """The browser timings as a text table: medians, min-max of the samples, ratios to the bare app."""
+    def spread(samples):
+        return f"{min(samples):.2f}-{max(samples):.2f}"
+
+    head = f"{'page':<16}{'fresh s':>8}{'(min-max)':>12}{'x bare':>8}{'move s':>8}{'(min-max)':>12}{'x bare':>8}" \
+           f"{'sent KB':>9}"
+    bare = result["bare"]
+    bare_line = (f"{'bare app':<16}{bare['fresh_s']:>8.2f}{spread(bare['fresh_samples']):>12}{1:>8.1f}"
+                 f"{bare['move_s']:>8.2f}{spread(bare['move_samples']):>12}{1:>8.1f}")
+    lines = [head, "-" * len(head), bare_line]
+    floors = list(result.get("floors", {}).items())
+    for name, row in [*floors, *([("", None)] if floors else []), *result["pages"].items()]:
+        if row is None:
+            lines.append("")
+            continue
+        lines.append(
+            f"{name:<16}{row['fresh_s']:>8.2f}{spread(row['fresh_samples']):>12}{row['fresh_ratio']:>8.1f}"
+            f"{row['move_s']:>8.2f}{spread(row['move_samples']):>12}{row['move_ratio']:>8.1f}"
+            f"{row['received_kb']:>9,.0f}")
+    worst = max(result["pages"].values(), key=lambda r: r["fresh_ratio"])
+    worst_move = max(result["pages"].values(), key=lambda r: r["move_ratio"])
+    lines.append(f"worst: fresh tab {worst['fresh_ratio']:.1f}x, menu move {worst_move['move_ratio']:.1f}x the bare "
+                 f"app ({result['runs']} run(s) per page, medians)")
+    return "\n".join(lines)
 
 
 # --- output -------------------------------------------------------------------------------------------

@@ -159,3 +159,26 @@ def projects_by_priority(by_priority: pd.DataFrame, names: dict[str, str]) -> go
         go.Bar(y=frame["label"], x=frame["projects"] - frame["improving"], orientation="h", name="Not (yet) showing improvement", marker_color=NHS_PALE_GREY),
     ]
     return figure(traces, height=max(220, 70 + 40 * len(frame)), barmode="stack", xaxis=dict(title="Projects started"))
+
+
+def cumulative_impact(frame: pd.DataFrame, label: str, low: float, high: float) -> go.Figure:
+    """The running total of one like-for-like impact (``frame``: period, cumulative) by month, with the
+    final estimate's range as a bar at its end (docs/impact.md). ``label`` (imported words) is shown as
+    written."""
+    label = plotly_literal(label)
+    traces = []
+    if not frame.empty:
+        traces.append(go.Scatter(
+            x=list(frame["period"]), y=list(frame["cumulative"]), mode="lines+markers", name=label,
+            line=dict(color=NHS_BLUE, width=3), marker=dict(size=5),
+            hovertemplate="%{x|%b %Y}: %{y:,.0f} " + label + "<extra></extra>",
+        ))
+        last, value = frame["period"].iloc[-1], frame["cumulative"].iloc[-1]
+        traces.append(go.Scatter(
+            x=[last], y=[value], mode="markers", name="Range of the estimate", showlegend=True,
+            marker=dict(color=NHS_DARK_BLUE, size=9),
+            error_y=dict(type="data", symmetric=False, array=[high - value], arrayminus=[value - low],
+                         color=NHS_DARK_BLUE, thickness=2, width=8),
+            hovertemplate=f"{value:,.0f} ({low:,.0f} to {high:,.0f})<extra>estimate and range</extra>",
+        ))
+    return figure(traces, height=300, yaxis=dict(title="Running total", rangemode="tozero"))

@@ -25,7 +25,7 @@ import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 from pydeck.types import String
 
-from qidash import palette
+from qidash import map_groups, palette
 from qidash.geo import Areas, Geography
 from qidash.text import deck_literal
 
@@ -374,6 +374,40 @@ def _size_word(size_by: str) -> str:
     return "beds" if size_by == "beds" else "staff"
 
 
+def group_rows(groups: pd.DataFrame) -> JsonRows:
+    """One row per group of overlapping organisations (:func:`map_groups.group_overlapping`), with the
+    fields of :func:`org_rows`: ``position``, ``fill`` (the stage most have reached), ``radius`` (by
+    how many it holds), the tooltip's ``title`` and ``line1``..``line3`` (counts by stage), ``pcn`` (so
+    a click filters to the PCN most belong to), ``stage``, and ``count``; ``ods_code`` is null."""
+    text = _json_text  # the PCN code is imported text: kept text for deck.gl
+    most = max(int(groups["count"].max()), 2) if len(groups) else 2
+    rows = []
+    for g in groups.itertuples(index=False):
+        by_stage = [(STAGE_LABELS[s], getattr(g, s)) for s in reversed(STAGE_COLOURS) if getattr(g, s)]
+        scale = math.sqrt((g.count - 1) / (most - 1))
+        rows.append({
+            "count": str(int(g.count)),
+            "fill": json.dumps(rgba(STAGE_COLOURS[g.stage]), separators=(",", ":")),
+            "line1": text(" · ".join(f"{label} {palette.fmt_int(n)}" for label, n in by_stage)),
+            "line2": text(f"People trained in post: {palette.fmt_int(int(g.trained_in_post))}"),
+            "line3": text("Click to show this PCN's organisations one by one" if isinstance(g.pcn, str)
+                          else "Zoom in to tell them apart"),
+            "ods_code": "null",
+            "pcn": text(g.pcn) if isinstance(g.pcn, str) else "null",
+            "position": f"[{round(float(g.longitude), 5)!r},{round(float(g.latitude), 5)!r}]",
+            "radius": repr(round(POINT_MIN_PX + 1 + (POINT_MAX_PX - POINT_MIN_PX - 1) * scale, 2)),
+            "stage": text(g.stage),
+            "title": text(f"{palette.fmt_int(int(g.count))} organisations close together"),
+        })
+    return _written(rows)
+
+
+def _joined(*arrays: JsonRows) -> JsonRows:
+    """Several rows' JSON arrays as one."""
+    items = [a.text[1:-1] for a in arrays if a.text != "[]"]
+    return JsonRows("[" + ",".join(items) + "]")
+
+
 def capability_deck(
     areas: Areas,
     values: Mapping[str, float | None],
@@ -383,6 +417,7 @@ def capability_deck(
     size_by: str = "beds",
     selected_pcn: str | None = None,
     geography: Geography | None = None,
+    group_overlapping: bool = False,
 ) -> Deck:
     """The Capability map.
 
@@ -391,8 +426,17 @@ def capability_deck(
     organisations in scope (``measures.org_stages`` rows) drawn as points sized by ``size_by``
     (``beds`` or ``staff_headcount``). The view fits the organisations and the PCN areas in scope.
     ``geography`` (qidash.geo.registers_geography) adds the ICB's outline and local authorities
-    under the areas and its main towns' names on top.
+    under the areas and its main towns' names on top. With ``group_overlapping``, organisations whose
+    points would overlap in the view are drawn as groups (:mod:`qidash.map_groups`); the others keep
+    their own points.
     """
+    bounds = _union_bounds(points_bounds(orgs), *(area_bounds(a) for a in areas.pcns if a.code in values))
+    view = fit_view(bounds)
+    if group_overlapping:
+        alone, groups = map_groups.group_overlapping(orgs, view.zoom)
+        points = _joined(org_rows(alone, size_by), group_rows(groups))
+    else:
+        points = org_rows(orgs, size_by)
     layers = geography_layers(geography) if geography else []
     layers += [
         pdk.Layer(
@@ -416,7 +460,7 @@ def capability_deck(
     )
     layers.append(
         pdk.Layer(
-            "ScatterplotLayer", id=ORGS_ID, data=org_rows(orgs, size_by),
+            "ScatterplotLayer", id=ORGS_ID, data=points,
             get_position="position", get_fill_color="fill", get_radius="radius", radius_units=PIXELS,
             stroked=True, get_line_color=rgba("#FFFFFF"), line_width_units=PIXELS, get_line_width=1,
             pickable=True, auto_highlight=True, highlight_color=rgba(SELECTED_LINE, 120),
@@ -424,10 +468,7 @@ def capability_deck(
     )
     if geography and geography.towns:
         layers.append(town_layer(geography.towns))
-    bounds = _union_bounds(points_bounds(orgs), *(area_bounds(a) for a in areas.pcns if a.code in values))
-    return Deck(
-        layers=layers, initial_view_state=fit_view(bounds), map_provider=None, tooltip=TOOLTIP,
-    )
+    return Deck(layers=layers, initial_view_state=view, map_provider=None, tooltip=TOOLTIP)
 
 
 # --- real geography ----------------------------------------------------------------------------------

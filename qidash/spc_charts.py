@@ -191,6 +191,7 @@ def spc_chart(
     unit: str | None = None,
     height: int = 420,
     suggestion: dict | None = None,
+    impact: dict | None = None,
 ) -> go.Figure:
     """The run or control chart of one measure from its stored result.
 
@@ -200,6 +201,9 @@ def spc_chart(
     top of the chart with their titles on hover, one marker per change. ``target`` is a dashed line.
     ``suggestion`` (:func:`qidash.analysis.suggested_recalculation`) is drawn as a proposal: a dashed
     line where the suggested phase would start and a pale band over it, nothing recalculated.
+    ``impact`` (``start``, ``baseline``, ``later`` on the engine's scale, and ``words``: the estimate
+    of :func:`qidash.impact.benefit` in words) shades the gap between the baseline's centre line and
+    the later phase's over that phase, labelled with the estimate and its range.
     """
     kind = result.get("kind") or "run"
     s = scale_of(kind)
@@ -328,6 +332,17 @@ def spc_chart(
         annotations.append(dict(x=start, y=0.86, xref="x", yref="paper", text="Suggested new phase",
                                 showarrow=False, xanchor="left", yanchor="top",
                                 font=dict(size=11, color=NHS_DARK_BLUE)))
+    if impact is not None and x:
+        start, end = x[impact["start"]], x[-1]
+        low, high = sorted((impact["baseline"] * s, impact["later"] * s))
+        shapes.append(dict(type="rect", xref="x", yref="y", x0=start, x1=end, y0=low, y1=high,
+                           fillcolor=NHS_GREEN, opacity=0.18, line=dict(width=0), layer="below"))
+        shapes.append(dict(type="line", xref="x", yref="y", x0=start, x1=end, y0=impact["baseline"] * s,
+                           y1=impact["baseline"] * s, line=dict(color=NHS_GREY, width=1.5, dash="dot")))
+        annotations.append(dict(x=start, y=impact["baseline"] * s, xref="x", yref="y",
+                                text=plotly_literal(impact["words"]), showarrow=False, xanchor="left",
+                                yanchor="bottom" if impact["later"] < impact["baseline"] else "top",
+                                font=dict(size=12, color=NHS_DARK_BLUE), bgcolor="rgba(255,255,255,0.8)"))
     value_range = _value_range(
         y, cl, lcl, ucl, [shown] if shown is not None else [], headroom=0.16 if changes else 0
     )

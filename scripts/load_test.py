@@ -11,11 +11,17 @@ and writes them as JSON with ``--out``.
 session, asks for the page and is timed until the server reports the script finished. That measures
 the server alone; on a small machine the browsers' drawing otherwise takes most of the CPU.
 
-Bounded on purpose: at most 20 sessions, 10 loads per session and 120 seconds in all; loopback only.
+``--replicas N`` starts N servers, as a deployment runs one replica per core behind a sticky proxy,
+and spreads the sessions over them in turn (each session stays on its replica, as the proxy keeps
+it); the CPU time reported is all replicas' together, and per page view.
+
+Bounded on purpose: at most 50 sessions, 4 replicas, 10 loads per session and 120 seconds in all;
+loopback only.
 
     python scripts/load_test.py --sessions 5 --pages "/,tiers" --rounds 2
     python scripts/load_test.py --db postgresql+psycopg://app@127.0.0.1:5432/qidash --sessions 10
     python scripts/load_test.py --client ws --sessions 20 --pages "/,tiers,portfolio" --rounds 3
+    python scripts/load_test.py --client ws --replicas 2 --sessions 50 --pages "/,tiers,showcase"
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
-MAX_SESSIONS = 20
+MAX_SESSIONS = 50
+MAX_REPLICAS = 4
 MAX_LOADS_PER_SESSION = 10
 MAX_SECONDS = 120
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -55,14 +62,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db_url: str | None, log_path: Path) -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` on a free loopback port; demo mode unless ``db_url`` is given."""
+def start_server(db_url: str | None, log_path: Path, demo_dir: str | None = None) -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` on a free loopback port; demo mode unless ``db_url`` is given (replicas
+    in demo mode share ``demo_dir``, as replicas share one database)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "QIDASH_DB_URL"}
     if db_url:
         env["QIDASH_DB_URL"] = db_url
         env["QIDASH_AUTH"] = "off"  # a configured database needs sign-in; the load test turns it off on purpose
-    env.setdefault("QIDASH_DEMO_DIR", tempfile.mkdtemp(prefix="qidash-load-"))
+    env.setdefault("QIDASH_DEMO_DIR", demo_dir or tempfile.mkdtemp(prefix="qidash-load-"))
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
@@ -159,43 +167,56 @@ async def ws_load(base: str, url: str, deadline: float) -> dict:
     return row
 
 
-async def ws_session(base: str, index: int, urls: list[str], deadline: float) -> list[dict]:
+async def ws_session(base: str, index: int, pages: list[str], deadline: float) -> list[dict]:
     rows = []
-    for url in urls:
+    for page in pages:
+        url = f"{base}/{page}"
         if time.monotonic() > deadline:
-            rows.append({"url": url, "seconds": None, "error": "not started: time limit reached"})
+            rows.append({"page": page, "url": url, "seconds": None, "error": "not started: time limit reached"})
             continue
-        rows.append({"session": index, **await ws_load(base, url, deadline)})
+        rows.append({"session": index, "page": page, **await ws_load(base, url, deadline)})
     return rows
 
 
-async def session(browser, index: int, urls: list[str], deadline: float) -> list[dict]:
+async def session(browser, base: str, index: int, pages: list[str], deadline: float) -> list[dict]:
     context = await browser.new_context(viewport={"width": 1280, "height": 1000})
-    page = await context.new_page()
+    tab = await context.new_page()
     rows = []
     try:
-        for url in urls:
+        for page in pages:
+            url = f"{base}/{page}"
             if time.monotonic() > deadline:
-                rows.append({"url": url, "seconds": None, "error": "not started: time limit reached"})
+                rows.append({"page": page, "url": url, "seconds": None, "error": "not started: time limit reached"})
                 continue
-            rows.append({"session": index, **await load(page, url, deadline)})
+            rows.append({"session": index, "page": page, **await load(tab, url, deadline)})
     finally:
         await context.close()
     return rows
 
 
+def total_cpu(pids: list[int]) -> float | None:
+    """The CPU seconds of all the servers together, or None when any cannot be read."""
+    used = [cpu_seconds(pid) for pid in pids]
+    return None if not pids or None in used else sum(used)
+
+
 async def run(
-    base: str, pages: list[str], sessions: int, rounds: int, seconds: float, warm_up: bool,
-    server_pid: int | None, client: str = "browser",
+    bases: list[str], pages: list[str], sessions: int, rounds: int, seconds: float, warm_up: bool,
+    server_pids: list[int], client: str = "browser",
 ) -> dict:
-    urls = [f"{base}/{p}" for _ in range(rounds) for p in pages]
+    """Session i loads ``pages`` ``rounds`` times on replica i mod len(bases)."""
+    visits = [p for _ in range(rounds) for p in pages]
     deadline = time.monotonic() + seconds
     if client == "ws":
-        warm = await ws_session(base, -1, [f"{base}/{page}" for page in pages], deadline) if warm_up else []
-        began, cpu_before = time.perf_counter(), cpu_seconds(server_pid)
-        results = await asyncio.gather(*(ws_session(base, i, urls, deadline) for i in range(sessions)))
-        wall, cpu_after = time.perf_counter() - began, cpu_seconds(server_pid)
-        return summarise(client, base, pages, sessions, rounds, warm, results, wall, cpu_before, cpu_after)
+        warm = []
+        if warm_up:  # one session per replica first, so imports and caches are warm, as on a running system
+            for base in bases:
+                warm += await ws_session(base, -1, pages, deadline)
+        began, cpu_before = time.perf_counter(), total_cpu(server_pids)
+        results = await asyncio.gather(
+            *(ws_session(bases[i % len(bases)], i, visits, deadline) for i in range(sessions)))
+        wall, cpu_after = time.perf_counter() - began, total_cpu(server_pids)
+        return summarise(client, bases, pages, sessions, rounds, warm, results, wall, cpu_before, cpu_after)
 
     from playwright.async_api import async_playwright
 
@@ -206,32 +227,36 @@ async def run(
         browser = await p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             warm = []
-            if warm_up:  # one session first, so imports and caches are warm, as on a running system
-                warm = await session(browser, -1, [f"{base}/{page}" for page in pages], deadline)
-            began, cpu_before = time.perf_counter(), cpu_seconds(server_pid)
-            results = await asyncio.gather(*(session(browser, i, urls, deadline) for i in range(sessions)))
-            wall, cpu_after = time.perf_counter() - began, cpu_seconds(server_pid)
+            if warm_up:  # one session per replica first, so imports and caches are warm, as on a running system
+                for base in bases:
+                    warm += await session(browser, base, -1, pages, deadline)
+            began, cpu_before = time.perf_counter(), total_cpu(server_pids)
+            results = await asyncio.gather(
+                *(session(browser, bases[i % len(bases)], i, visits, deadline) for i in range(sessions)))
+            wall, cpu_after = time.perf_counter() - began, total_cpu(server_pids)
         finally:
             await browser.close()
-    return summarise(client, base, pages, sessions, rounds, warm, results, wall, cpu_before, cpu_after)
+    return summarise(client, bases, pages, sessions, rounds, warm, results, wall, cpu_before, cpu_after)
 
 
-def summarise(client, base, pages, sessions, rounds, warm, results, wall, cpu_before, cpu_after) -> dict:
-    """p50 / p95 page times overall and per page, and the errors."""
+def summarise(client, bases, pages, sessions, rounds, warm, results, wall, cpu_before, cpu_after) -> dict:
+    """p50 / p95 page times overall and per page, the errors, and the servers' CPU time."""
     rows = [row for rows in results for row in rows]
     times = [r["seconds"] for r in rows if r["seconds"] is not None and not r["error"]]
     per_page = {}
     for page in pages:
-        page_times = [r["seconds"] for r in rows if r["url"] == f"{base}/{page}" and r["seconds"] and not r["error"]]
+        page_times = [r["seconds"] for r in rows if r["page"] == page and r["seconds"] and not r["error"]]
         per_page[page] = {"n": len(page_times), "p50_s": _round(percentile(page_times, 50)),
                           "p95_s": _round(percentile(page_times, 95))}
+    cpu = None if cpu_before is None or cpu_after is None else round(cpu_after - cpu_before, 2)
     return {
-        "client": client, "base": base, "sessions": sessions, "rounds": rounds, "pages": pages,
-        "loads": len(rows), "ok": len(times), "errors": [r for r in rows if r["error"]],
+        "client": client, "bases": bases, "replicas": len(bases), "sessions": sessions, "rounds": rounds,
+        "pages": pages, "loads": len(rows), "ok": len(times), "errors": [r for r in rows if r["error"]],
         "p50_s": _round(percentile(times, 50)), "p95_s": _round(percentile(times, 95)),
         "max_s": _round(max(times) if times else None), "wall_s": round(wall, 2),
-        # The server's CPU time over the concurrent loads: near wall_s means one core was saturated.
-        "server_cpu_s": None if cpu_before is None or cpu_after is None else round(cpu_after - cpu_before, 2),
+        # The servers' CPU time over the concurrent loads: near wall_s x replicas means every core was busy.
+        "server_cpu_s": cpu,
+        "cpu_s_per_view": round(cpu / len(times), 3) if cpu is not None and times else None,
         "per_page": per_page, "warm_up": warm, "rows": rows,
     }
 
@@ -245,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="target a running server (loopback only), instead of starting one")
     parser.add_argument("--db", metavar="URL", help="database for the server this script starts (default: demo mode)")
     parser.add_argument("--sessions", type=int, default=5, help=f"concurrent sessions (1-{MAX_SESSIONS})")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help=f"servers to start, sessions spread over them in turn (1-{MAX_REPLICAS}; not with --url)")
     parser.add_argument("--pages", default="/", help="comma-separated page paths with any query, "
                         "e.g. '/,tiers?locality=NORTH'; / is the default page, the Overview (default /)")
     parser.add_argument("--rounds", type=int, default=2, help="times each session loads every page")
@@ -265,26 +292,34 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--seconds must be more than 0 and at most {MAX_SECONDS}")
     if args.url and urlparse(args.url).hostname not in LOOPBACK:
         parser.error("--url must be a server on this machine (127.0.0.1, localhost or ::1)")
+    if not 1 <= args.replicas <= MAX_REPLICAS or (args.url and args.replicas != 1):
+        parser.error(f"--replicas must be between 1 and {MAX_REPLICAS}, and 1 with --url")
 
-    proc = None
-    log = Path(tempfile.mkstemp(prefix="qidash-load-", suffix=".log")[1])
+    procs: list[subprocess.Popen] = []
+    demo_dir = tempfile.mkdtemp(prefix="qidash-load-")
     try:
         if args.url:
-            base = args.url.rstrip("/")
+            bases = [args.url.rstrip("/")]
         else:
-            proc, base = start_server(args.db, log)
-        result = asyncio.run(run(base, pages, args.sessions, args.rounds, args.seconds, not args.no_warm_up,
-                                 proc.pid if proc else None, args.client))
+            bases = []
+            for _ in range(args.replicas):
+                log = Path(tempfile.mkstemp(prefix="qidash-load-", suffix=".log")[1])
+                proc, base = start_server(args.db, log, demo_dir)
+                procs.append(proc)
+                bases.append(base)
+        result = asyncio.run(run(bases, pages, args.sessions, args.rounds, args.seconds, not args.no_warm_up,
+                                 [p.pid for p in procs], args.client))
     finally:
-        if proc is not None:
+        for proc in procs:
             proc.terminate()
             try:
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
     print(f"{result['client']}: {result['sessions']} sessions x {len(pages)} page(s) x {args.rounds} round(s) "
-          f"against {base}: {result['ok']}/{result['loads']} loads ok in {result['wall_s']} s"
-          + (f" (server CPU {result['server_cpu_s']} s)" if result["server_cpu_s"] is not None else ""))
+          f"against {', '.join(bases)}: {result['ok']}/{result['loads']} loads ok in {result['wall_s']} s"
+          + (f" (servers' CPU {result['server_cpu_s']} s, {result['cpu_s_per_view']} s per page view)"
+             if result["server_cpu_s"] is not None else ""))
     print(f"page time p50 {result['p50_s']} s, p95 {result['p95_s']} s, max {result['max_s']} s")
     for page, figures in result["per_page"].items():
         print(f"  {page or '/':<30} n={figures['n']:<3} p50 {figures['p50_s']} s  p95 {figures['p95_s']} s")

@@ -161,6 +161,32 @@ def test_bench_combines_a_pages_processes_by_median_and_largest_peak():
     assert failed["error"] == "boom" and failed["cold_s"] is None
 
 
+def test_the_browser_bench_opens_the_pages_of_app_py():
+    # One list of pages: app.PAGES, in menu order; the default page is served at the root URL.
+    pages = bench.browser_pages()
+    assert [p.name for p in pages] == [bench.page_name(path) for path in bench.app_pages()]
+    assert pages[0].url_path == "" and all(p.url_path == p.name for p in pages[1:])
+    assert [p.name for p in bench.browser_pages(["tiers", "overview"])] == ["tiers", "overview"]
+    with pytest.raises(bench.BenchError, match="Unknown page nowhere"):
+        bench.browser_pages(["nowhere"])
+
+
+def test_the_browser_table_gives_medians_spread_and_ratios():
+    result = {"runs": 3, "bare": {"fresh_s": 1.0, "move_s": 0.2, "fresh_samples": [0.9, 1.0, 1.2],
+                                  "move_samples": [0.2, 0.2, 0.3]},
+              "pages": {"tiers": {"fresh_s": 2.5, "fresh_samples": [2.4, 2.5, 3.1], "move_s": 0.5,
+                                  "move_samples": [0.4, 0.5, 0.9], "received_kb": 88.0,
+                                  "fresh_ratio": 2.5, "move_ratio": 2.5}}}
+    lines = bench.browser_table(result).splitlines()
+    assert lines[2].split() == ["bare", "app", "1.00", "0.90-1.20", "1.0", "0.20", "0.20-0.30", "1.0"]
+    assert lines[3].split() == ["tiers", "2.50", "2.40-3.10", "2.5", "0.50", "0.40-0.90", "2.5", "88"]
+    assert "fresh tab 2.5x" in lines[-1]
+    # The floors, when measured, come between the bare app and the pages, set apart by a blank line.
+    result["floors"] = {"one_chart": {**result["pages"]["tiers"], "received_kb": 4.0}}
+    lines = bench.browser_table(result).splitlines()
+    assert lines[3].split()[0] == "one_chart" and lines[4] == "" and lines[5].split()[0] == "tiers"
+
+
 def test_bench_command_line_errors(capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["bench", "--scale", "1,ten"])
@@ -171,6 +197,14 @@ def test_bench_command_line_errors(capsys):
         assert exc.value.code == 2
     assert cli.main(["bench", "--pages", "no_such_page", "--dbs", "sqlite"]) == cli.EXIT_USAGE
     assert "Unknown page no_such_page" in capsys.readouterr().err
+    # The browser bench reads a database the user names; it never falls back to the configured one.
+    assert cli.main(["bench", "--browser"]) == cli.EXIT_USAGE
+    assert "--browser needs --db" in capsys.readouterr().err
+    assert cli.main(["bench", "--browser", "--db", "sqlite:///x.db", "--pages", "nowhere"]) == cli.EXIT_USAGE
+    assert "Unknown page nowhere" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["bench", "--browser", "--runs", "0"])
+    assert exc.value.code == 2
 
 
 @pytest.mark.pg

@@ -47,7 +47,9 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
         "Builds the cornwall demo at each scale in a scratch database of each kind (a temp SQLite file; "
         "a throwaway local PostgreSQL server, or the PostgreSQL database given with --db, whose contents "
         "are REPLACED) and times every page, plus an empty page for comparison. "
-        "QIDASH_DB_URL is never used, so the bench cannot overwrite the configured database by accident."
+        "QIDASH_DB_URL is never used, so the bench cannot overwrite the configured database by accident. "
+        "With --browser it instead opens every page in headless Chromium on the database given with --db "
+        "(read, not changed) and compares each with a bare Streamlit app."
     )
     p.add_argument("--scale", type=_scales, default=[1, 10, 50], metavar="N,N,...",
                    help="copies of the system to measure (default 1,10,50)")
@@ -62,11 +64,37 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
                    help="warm runs per process (median kept; default 3)")
     p.add_argument("--out", metavar="FILE.json", help="also write the results as JSON")
     p.add_argument("--strict", action="store_true", help="exit 1 when a page misses the targets")
+    p.add_argument("--browser", action="store_true",
+                   help="instead: time each page in headless Chromium, opened in a fresh tab until every chart "
+                   "and map is drawn and reached by the menu, against a bare two-page Streamlit app in the same "
+                   "run; reads the database given with --db (a demo, say), which it does not change")
+    p.add_argument("--runs", type=_at_least_one, default=3, metavar="N",
+                   help="with --browser: fresh tabs and menu moves per page (median kept; default 3)")
+
+
+def _browser(args: argparse.Namespace) -> int:
+    from qidash import bench
+
+    if not args.db:
+        raise UserError("--browser needs --db: the database to open the pages on, e.g. a demo made with "
+                        "python -m qidash demo --scenario cornwall --db sqlite:////tmp/cornwall.db.")
+    try:
+        pages = bench.browser_pages([n.strip() for n in args.pages.split(",") if n.strip()] if args.pages else None)
+        result = bench.run_browser(args.db, args.runs, pages, say=lambda msg: print(msg, file=sys.stderr, flush=True))
+    except bench.BenchError as exc:
+        raise UserError(str(exc)) from exc
+    print(bench.browser_table(result))
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"Wrote {args.out}")
+    return EXIT_OK
 
 
 def _bench(args: argparse.Namespace) -> int:
     from qidash import bench
 
+    if args.browser:
+        return _browser(args)
     pages = bench.app_pages()
     if args.pages:
         wanted = [name.strip() for name in args.pages.split(",") if name.strip()]

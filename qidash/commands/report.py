@@ -204,6 +204,65 @@ def portfolio_table(result: dict) -> str:
     return "\n".join(lines) or "(no project started by the date)"
 
 
+def _impact_args(p: argparse.ArgumentParser) -> None:
+    p.epilog = (
+        "For each measure improved since its baseline (its latest phase, begun at a recorded change or "
+        "recalculation, has a better centre line than the first), the benefit from that change to the "
+        "date against the baseline, in the measure's own unit: c charts sum the baseline mean minus each "
+        "later count, u charts (baseline rate - rate) x exposure, p charts numerator - baseline proportion "
+        "x denominator; XmR and run charts give the shift of the centre line, never summed. low/high: the "
+        "estimate with the baseline's mean, rate or proportion 2 standard errors either way. Totals add "
+        "only counted estimates of the same unit and direction. Method: docs/impact.md."
+    )
+    add_scope_flags(p)
+    p.add_argument("--as-of", metavar="DATE", help="as for measures: what is dated on or before DATE")
+    p.add_argument("--format", choices=("json", "table"), required=True, help="output format")
+
+
+def _impact(args: argparse.Namespace) -> int:
+    from qidash import impact, measures
+    from qidash.scope import Scope, UnknownCode
+
+    as_of = parse_as_of(args.as_of) if args.as_of is not None else None
+    engine = existing_database(args.db)
+    scope = Scope(locality=args.locality, pcn=args.pcn, kind=args.kind, sector=args.sector)
+    try:
+        scope.validate(engine)
+    except UnknownCode as exc:
+        raise UserError(str(exc)) from exc
+    with engine.connect() as conn:
+        as_of = as_of or measures.default_as_of(conn)
+        report = impact.impact_report(conn, scope, as_of)
+    if args.format == "json":
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        print(f"Impact for {scope.label()}, as of {as_of.isoformat()}")
+        print(impact_table(report))
+    return EXIT_OK
+
+
+def impact_table(report) -> str:
+    """The totals in words, then one line per measure: project, measure, estimate and range (or why
+    there is none)."""
+    from qidash import impact
+
+    lines = ["Totals (like with like):"]
+    lines += [f"  {impact.total_words(t)}" for t in report.totals] or ["  (nothing to add up yet)"]
+    lines.append("Measures:")
+    for e in report.estimates:
+        if not e.estimated:
+            said = f"not estimated: {e.reason}"
+        elif e.counted:
+            said = (f"{impact.range_words(e.value, e.low, e.high)} "
+                    f"{impact.phrase(e.unit, e.direction, e.chart in ('c', 'u'))} since {e.since:%d %b %Y}")
+        else:
+            said = f"centre line {impact.shift_words(e)} since {e.since:%d %b %Y}"
+        lines.append(f"  {e.project_code:<12} {e.measure_code:<14} {said}")
+    if not report.estimates:
+        lines.append("  (no project with measures started by the date)")
+    return "\n".join(lines)
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Add this module's sub-commands to the parser's ``commands`` (see qidash.cli.build_parser)."""
     add_command(
@@ -219,4 +278,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "every project in scope with its measures' Making Data Count icons, as JSON or a table",
         _portfolio_args,
         _portfolio,
+    )
+    add_command(
+        commands,
+        "impact",
+        "the cumulative benefit of sustained improvements, per measure and totalled like with like",
+        _impact_args,
+        _impact,
     )

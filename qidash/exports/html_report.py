@@ -13,6 +13,7 @@ from qidash.palette import NHS_BLUE, NHS_DARK_BLUE, NHS_GREEN, NHS_GREY, NHS_ORA
 from qidash.views.showcase import (
     KIND_BOARD,
     KIND_FUNNEL,
+    KIND_IMPACT,
     KIND_MAP,
     KIND_NUMBERS,
     KIND_PROJECT,
@@ -48,6 +49,8 @@ h2 {{ color: {NHS_DARK_BLUE}; font-size: 30px; margin: 0 0 4px; }}
 .tile .value {{ font-size: 40px; font-weight: bold; color: {NHS_BLUE}; }}
 .tile .label {{ font-size: 16px; font-weight: bold; margin-top: 4px; }}
 .tile .note {{ font-size: 13px; color: {NHS_GREY}; margin-top: 4px; }}
+.impact .tile {{ margin-bottom: 12px; }}
+.impact .label {{ font-size: 22px; color: {NHS_DARK_BLUE}; }}
 .cols {{ display: grid; grid-template-columns: 3fr 2fr; gap: 22px; }}
 .cols.quiet {{ grid-template-columns: 3fr 2fr; }}
 svg {{ max-width: 100%; height: auto; }}
@@ -194,6 +197,16 @@ def _annotation_list(p: ProjectSlide) -> str:
     return f'<details><summary class="sub">PDSA cycles and changes on the chart</summary><ol class="orgs">{items}</ol></details>'
 
 
+def _impact(sc: Showcase) -> str:
+    items = "".join(f'<div class="tile"><div class="label">{_e(line.words)}</div></div>' for line in sc.impact)
+    return (
+        f'<div class="impact">{items}</div>'
+        '<p class="sub">Each measure improved since its baseline is estimated against that baseline, from the '
+        "change that began its improved phase to the date, in its own unit; only like is added to like. The "
+        f"range reflects the uncertainty of the baseline. {_e(sc.impact_note)}</p>"
+    )
+
+
 def _icon(kind: str, code: str | None, px: int, as_image: bool) -> str:
     """One Making Data Count icon: inline SVG (the report: nothing to fetch), or an image from a data URI
     with the icon's name as its text (a page, whose HTML may not hold SVG)."""
@@ -268,6 +281,7 @@ def render(sc: Showcase, board_only: bool = False) -> str:
                 KIND_NUMBERS: _numbers,
                 KIND_FUNNEL: _funnel,
                 KIND_MAP: _map,
+                KIND_IMPACT: _impact,
                 KIND_BOARD: _board,
             }[slide.kind](sc)
         sections.append(f'<section class="slide" id="slide-{i}" data-kind="{slide.kind}">{body}</section>')

@@ -34,6 +34,7 @@ from qidash.tier_charts import tier_colour
 from qidash.views.showcase import (
     KIND_BOARD,
     KIND_FUNNEL,
+    KIND_IMPACT,
     KIND_MAP,
     KIND_NUMBERS,
     KIND_PROJECT,
@@ -188,6 +189,28 @@ def _numbers_slide(slide, sc: Showcase):
             [(n.text, size, True, NHS_BLUE), (n.label, 16, True, TEXT), (n.note, 12, False, NHS_GREY)],
         )
     _notes(slide, "\n".join(f"{n.label}: {n.text}" + (f" ({n.note})" if n.note else "") for n in sc.numbers))
+
+
+IMPACT_METHOD = (
+    "Each measure improved since its baseline is estimated against that baseline, from the change that "
+    "began its improved phase to the date, in its own unit; only like is added to like. The range "
+    "reflects the uncertainty of the baseline."
+)
+
+
+def _impact_slide(slide, sc: Showcase):
+    """The largest like-for-like impact totals, one band each, and the method underneath."""
+    top, gap, h = Inches(1.6), Inches(0.2), Inches(1.0)
+    w = int(WIDTH - 2 * MARGIN)
+    for i, line in enumerate(sc.impact):
+        y = int(top + i * (h + gap))
+        _rect(slide, MARGIN, y, w, h, TILE, MSO_SHAPE.ROUNDED_RECTANGLE).adjustments[0] = 0.08
+        words = line.words[:1].upper() + line.words[1:]
+        _text(slide, int(MARGIN + Inches(0.2)), y, int(w - Inches(0.4)), h, [(words, 22, True, NHS_DARK_BLUE)],
+              anchor=MSO_ANCHOR.MIDDLE)
+    y = int(top + len(sc.impact) * (h + gap))
+    _text(slide, MARGIN, y, w, Inches(0.9), [(f"{IMPACT_METHOD} {sc.impact_note}", 13, False, NHS_GREY)])
+    _notes(slide, "\n".join(line.words for line in sc.impact) + f"\n{IMPACT_METHOD} {sc.impact_note}")
 
 
 def _funnel_slide(slide, sc: Showcase):
@@ -755,6 +778,7 @@ def build(sc: Showcase, board_only: bool = False) -> Presentation:
                 KIND_NUMBERS: _numbers_slide,
                 KIND_FUNNEL: _funnel_slide,
                 KIND_MAP: _map_slide,
+                KIND_IMPACT: _impact_slide,
                 KIND_BOARD: _board_slide,
             }[s.kind](slide, sc)
         _footer(slide, sc, number, len(slides))

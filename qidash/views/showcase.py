@@ -27,10 +27,11 @@ from itertools import pairwise
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from qidash import catalog, db, geo, icons, maps, measures, spc, spc_charts
+from qidash import catalog, db, geo, icons, impact, maps, measures, spc, spc_charts
 from qidash import models as m
 from qidash.palette import fmt_int, fmt_pct, in_sentence, label
 from qidash.scope import Scope
+from qidash.views import impact as impact_view
 from qidash.views import project as project_view
 from qidash.views.capability_map import capability_map_data
 from qidash.views.portfolio import REANALYSIS_COLUMNS, reanalysed
@@ -55,6 +56,8 @@ KIND_FUNNEL = "funnel"
 KIND_MAP = "map"
 KIND_PROJECT = "project"
 KIND_BOARD = "board"
+KIND_IMPACT = "impact"
+IMPACT_TITLE = "What the improvements added up to"
 
 
 # --- the one place public mode is applied ---------------------------------------------------------------
@@ -363,6 +366,10 @@ class Showcase:
     # Likewise built without its funnels (``with_funnels=False``) but with someone trained to show
     # on them: :func:`showcase_funnels` draws them when their slide is reached.
     funnels_deferred: bool = False
+    # The largest like-for-like impact totals (qidash.views.impact.lines, public mode applied) and how
+    # many measures were and were not estimated (docs/impact.md); no slide when there is none.
+    impact: tuple = ()
+    impact_note: str = ""
 
     @property
     def subtitle(self) -> str:
@@ -379,6 +386,8 @@ class Showcase:
             out.append(Slide(KIND_FUNNEL, "From learning to leading: the tier funnel"))
         if self.map is not None or self.map_deferred:
             out.append(Slide(KIND_MAP, "Where QI capability has reached"))
+        if self.impact:
+            out.append(Slide(KIND_IMPACT, IMPACT_TITLE))
         for p in self.projects:
             out.append(Slide(KIND_PROJECT, p.title, p.code))
         out.append(Slide(KIND_BOARD, "Board summary: Making Data Count"))
@@ -992,6 +1001,7 @@ def showcase_data(
     report = measures.report(conn, scope, as_of, REPORT_KEYS if with_funnels else NUMBER_KEYS)
     split = measures.people_trained_split(conn, scope, as_of)
     slides = project_slides(conn, codes, as_of, public, can_see_people, threshold)
+    estimated = impact.impact_report(conn, scope, as_of)
     return Showcase(
         programme=db.get_setting(conn, "scenario_title") or "QI capability",
         scope_label=scope.label(),
@@ -1007,4 +1017,6 @@ def showcase_data(
         map_deferred=not with_map and _map_to_draw(conn, scope),
         # A framework's funnel shows when someone reached one of its tiers: someone was trained.
         funnels_deferred=not with_funnels and report["people_trained"] > 0,
+        impact=impact_view.lines(estimated.totals, public, threshold),
+        impact_note=impact_view.not_estimated_note(estimated),
     )

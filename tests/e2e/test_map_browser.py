@@ -77,7 +77,7 @@ def test_map_draws_shows_tooltips_and_filters_on_click(server, page):
     code = page.url.split("pcn=")[1].split("&")[0]  # (Cornwall is the default programme: not in the URL)
     name = pcn_name("cornwall", code)
     caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
-    assert f"pcn {name}" in caption
+    assert f"PCN {name}" in caption
     page.wait_for_selector(f"{MAP} canvas", timeout=30_000)
 
     # The link opens the same filtered map.
@@ -85,5 +85,5 @@ def test_map_draws_shows_tooltips_and_filters_on_click(server, page):
     page.goto("about:blank")
     open_map(page, link)
     caption = page.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]').first.inner_text()
-    assert f"pcn {name}" in caption
+    assert f"PCN {name}" in caption
     assert_clean(page)  # no console error, no failed response, nothing fetched from outside
