@@ -3,12 +3,11 @@ shape NHS services publish under the Public Sector Bodies Accessibility Regulati
 
 import streamlit as st
 
-from qidash.ui import components, data
+from qidash.ui import components
+from qidash.ui.context import page_context
 
-engine = data.current_engine()
-programme = data.setting(engine, "scenario_title") or "QI capability"
-
-components.page_header("Accessibility statement", programme, st.session_state["_filters"])
+ctx = page_context()
+components.page_header("Accessibility statement", ctx.programme, ctx.filters)
 
 st.markdown(
     """

@@ -9,14 +9,14 @@ from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, fmt_num, fmt_pct, label
 from qidash.text import markdown_literal
 from qidash.ui import components, data
+from qidash.ui.context import page_context
 from qidash.views import impact as impact_view
 from qidash.views.overview import overview_data
 
-engine = data.current_engine()
-filters = st.session_state["_filters"]
+ctx = page_context()
+engine, filters, programme = ctx.engine, ctx.filters, ctx.programme
 view = data.query(engine, overview_data, filters.scope, filters.as_of)
 priority_names = data.query(engine, catalog.priorities)
-programme = data.setting(engine, "scenario_title") or "QI capability"
 
 components.page_header("Overview", programme, filters)
 

@@ -8,6 +8,7 @@ from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, label
 from qidash.text import markdown_literal
 from qidash.ui import components, data
+from qidash.ui.context import page_context
 from qidash.ui.filters import url_selectbox
 from qidash.views import impact as impact_view
 from qidash.views.portfolio import (
@@ -33,10 +34,9 @@ if "_open_project" in st.session_state:  # a row was selected in one of the tabl
         query_params={**st.query_params.to_dict(), "project": st.session_state.pop("_open_project")},
     )
 
-engine = data.current_engine()
-filters = st.session_state["_filters"]
+ctx = page_context()
+engine, filters, programme = ctx.engine, ctx.filters, ctx.programme
 view = data.query(engine, portfolio_data, filters.scope, filters.as_of)
-programme = data.setting(engine, "scenario_title") or "QI capability"
 
 components.page_header("Portfolio", programme, filters)
 

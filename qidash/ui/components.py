@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from qidash import auth, icons, tabular
 from qidash.text import markdown_literal
+from qidash.ui.context import page_context
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 log = logging.getLogger(__name__)
@@ -87,7 +88,8 @@ def file_download(
     """A download button whose file is made when clicked (not on every run of the page) and recorded in
     the audit trail with the viewer's identity: ``what`` the file is, its name and ``detail``. ``where``:
     the container to draw in (a column; the page by default)."""
-    engine, viewer = st.session_state["_engine"], st.session_state["_viewer"]
+    ctx = page_context()
+    engine, viewer = ctx.engine, ctx.viewer
     detail = {"what": what, "file": file_name, **(detail or {})}
     (where or st).download_button(
         label,

@@ -122,7 +122,7 @@ def measure_impact(measure: dict) -> tuple[dict | None, str | None]:
     result = measure["result"]
     found = impact.benefit(result)
     if isinstance(found, str):
-        improved = bool(result and result.get("y")) and impact._good(result.get("improvement_direction")) != 0 \
+        improved = bool(result and result.get("y")) and impact.good_sign(result.get("improvement_direction")) != 0 \
             and impact.spc.improvement(result)["improved_since_baseline"]
         return None, (f"Improved since baseline, but not estimated: {found}." if improved else None)
     e = Estimate(

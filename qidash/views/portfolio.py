@@ -74,7 +74,7 @@ def reanalysed(conn: Connection, rows: list[dict], as_of: dt.date) -> dict[int, 
     if not rows:
         return {}
     ids = [r["measure_id"] for r in rows]
-    series = analysis._series_by_measure(conn, ids, as_of)
+    series = analysis.series_by_measure(conn, ids, as_of)
     keys = [_MeasureKey(r["measure_id"], r["project_id"]) for r in rows]
     rebases = analysis.rebase_changes(conn, keys)
     out: dict[int, tuple[dict, dict] | None] = {}
