@@ -7,6 +7,7 @@ from qidash import geo, map_groups, maps
 from qidash.palette import fmt_int, fmt_pct
 from qidash.registers.lookups import ATTRIBUTION as registers_attribution
 from qidash.ui import components, data
+from qidash.ui.context import page_context
 from qidash.ui.filters import ALL, url_selectbox
 from qidash.views.capability_map import (
     COLOUR_MEASURES,
@@ -24,14 +25,14 @@ from qidash.views.capability_map import (
     size_options,
 )
 
-engine = data.current_engine()
-filters = st.session_state["_filters"]
-viewer = st.session_state["_viewer"]
-view = data.query(engine, capability_map_data, filters.scope, filters.as_of, viewer.can_see_people)
+ctx = page_context()
+engine, filters, viewer, programme = ctx.engine, ctx.filters, ctx.viewer, ctx.programme
+view = data.query(
+    engine, capability_map_data, filters.scope, filters.as_of, can_see_people=viewer.can_see_people
+)
 # A lead sees the areas of their own area only: no other PCN is drawn or named in a tooltip.
 areas = geo.within_area(data.query(engine, geo.pcn_areas, geo.boundary_stamp()), filters.scope)
 geography = data.query(engine, geo.registers_geography)
-programme = data.setting(engine, "scenario_title") or "QI capability"
 
 components.page_header("Capability map", programme, filters)
 

@@ -14,18 +14,18 @@ from qidash.models import ROLES
 from qidash.scope import Scope
 from qidash.text import markdown_literal
 from qidash.ui import components, data
+from qidash.ui.context import page_context
 from qidash.views import data as view
 from qidash.views import registers as registers_view
 
-engine = data.current_engine()
-viewer = st.session_state["_viewer"]
-filters = st.session_state["_filters"]
+ctx = page_context()
+engine, viewer, filters = ctx.engine, ctx.viewer, ctx.filters
 
 if not viewer.is_admin:  # the frame does not register this page for other roles; this is a second lock
     st.error("The Data page is for programme admins.")
     st.stop()
 
-components.page_header("Data", data.setting(engine, "scenario_title") or "QI capability", filters)
+components.page_header("Data", ctx.programme, filters)
 
 MB = 1024 * 1024
 # Streamlit checks each file against this before it reaches us; ingest checks the total.

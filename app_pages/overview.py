@@ -4,19 +4,19 @@ import datetime as dt
 
 import streamlit as st
 
-from qidash import catalog, charts, impact
+from qidash import catalog, charts, impact, summaries
 from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, fmt_num, fmt_pct, label
 from qidash.text import markdown_literal
 from qidash.ui import components, data
+from qidash.ui.context import page_context
 from qidash.views import impact as impact_view
 from qidash.views.overview import overview_data
 
-engine = data.current_engine()
-filters = st.session_state["_filters"]
+ctx = page_context()
+engine, filters, programme = ctx.engine, ctx.filters, ctx.programme
 view = data.query(engine, overview_data, filters.scope, filters.as_of)
 priority_names = data.query(engine, catalog.priorities)
-programme = data.setting(engine, "scenario_title") or "QI capability"
 
 components.page_header("Overview", programme, filters)
 
@@ -91,13 +91,19 @@ st.caption(" ".join(filter(None, [impact_view.not_estimated_note(estimated), MET
 left, right = st.columns([3, 2])
 with left:
     st.subheader("Reach over time")
-    components.chart(charts.reach_vs_target(view.reach, reach, filters.as_of), "reach")
+    components.chart(
+        charts.reach_vs_target(view.reach, reach, filters.as_of), "reach",
+        *summaries.reach(view.reach, reach, filters.as_of),
+    )
 with right:
     st.subheader("Coverage by locality")
     if view.coverage_by_locality.empty:
         st.info("No organisation in this scope belongs to a locality.")
     else:
-        components.chart(charts.coverage_by_area(view.coverage_by_locality), "coverage")
+        components.chart(
+            charts.coverage_by_area(view.coverage_by_locality), "coverage",
+            *summaries.coverage(view.coverage_by_locality),
+        )
 
 left, right = st.columns(2)
 with left:
@@ -131,5 +137,8 @@ with right:
     if view.by_priority["projects"].sum() == 0:
         st.info("No project in this scope has started by this date.")
     else:
-        components.chart(charts.projects_by_priority(view.by_priority, priority_names), "priorities")
+        components.chart(
+            charts.projects_by_priority(view.by_priority, priority_names), "priorities",
+            *summaries.improving_by_priority(view.by_priority, priority_names),
+        )
 

@@ -8,6 +8,7 @@ from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, label
 from qidash.text import markdown_literal
 from qidash.ui import components, data
+from qidash.ui.context import page_context
 from qidash.ui.filters import url_selectbox
 from qidash.views import impact as impact_view
 from qidash.views.portfolio import (
@@ -33,10 +34,9 @@ if "_open_project" in st.session_state:  # a row was selected in one of the tabl
         query_params={**st.query_params.to_dict(), "project": st.session_state.pop("_open_project")},
     )
 
-engine = data.current_engine()
-filters = st.session_state["_filters"]
+ctx = page_context()
+engine, filters, programme = ctx.engine, ctx.filters, ctx.programme
 view = data.query(engine, portfolio_data, filters.scope, filters.as_of)
-programme = data.setting(engine, "scenario_title") or "QI capability"
 
 components.page_header("Portfolio", programme, filters)
 
@@ -215,12 +215,13 @@ if charts_tab.open:
                 result = results.get(measure.measure_id)
                 with cells[i % PER_ROW].container(border=True):
                     st.markdown(f"**{markdown_literal(measure.project)}** · {markdown_literal(measure.name)}")
-                    st.image(
+                    variation, assurance = measure.variation_icon, measure.assurance_icon
+                    components.named_images(
                         [
-                            icons.variation_svg(measure.variation_icon),
-                            icons.assurance_svg(measure.assurance_icon),
+                            (icons.variation_svg(variation), icons.variation_name(variation)),
+                            (icons.assurance_svg(assurance), icons.assurance_name(assurance)),
                         ],
-                        width=30,
+                        30,
                     )
                     st.caption(
                         f"{icons.variation_label(measure.variation_icon)} · "

@@ -11,13 +11,12 @@ from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, label
 from qidash.text import markdown_literal
 from qidash.ui import components, data
+from qidash.ui.context import page_context
 from qidash.views.impact import measure_impact
 from qidash.views.project import download_table, measure_summary, phase_note, project_data
 
-engine = data.current_engine()
-filters = st.session_state["_filters"]
-viewer = st.session_state["_viewer"]
-programme = data.setting(engine, "scenario_title") or "QI capability"
+ctx = page_context()
+engine, filters, viewer, programme = ctx.engine, ctx.filters, ctx.viewer, ctx.programme
 options = data.query(engine, catalog.projects, filters.scope, filters.as_of)
 
 components.page_header("Project", programme, filters)
@@ -48,7 +47,7 @@ code = st.selectbox(
 )
 st.query_params["project"] = code
 
-view = data.query(engine, project_data, code, filters.as_of, viewer.can_see_people)
+view = data.query(engine, project_data, code, filters.as_of, can_see_people=viewer.can_see_people)
 about = view.about
 
 st.header(markdown_literal(about["title"]), anchor=False)
@@ -161,9 +160,10 @@ for measure in view.measures:
                     )
         side, chart = st.columns([1, 5])
         with side:
-            st.image(icons.variation_svg(measure["variation_icon"]), width=56)
+            variation, assurance = measure["variation_icon"], measure["assurance_icon"]
+            components.named_images([(icons.variation_svg(variation), icons.variation_name(variation))], 56)
             st.caption(icons.variation_meaning(measure["variation_icon"]))
-            st.image(icons.assurance_svg(measure["assurance_icon"]), width=56)
+            components.named_images([(icons.assurance_svg(assurance), icons.assurance_name(assurance))], 56)
             st.caption(icons.assurance_meaning(measure["assurance_icon"]))
         with chart:
             components.chart(

@@ -16,6 +16,7 @@ from qidash.exports import html_report, images
 from qidash.text import markdown_literal as literal
 from qidash.text import plotly_literal
 from qidash.ui import components, data
+from qidash.ui.context import page_context
 from qidash.views.showcase import (
     KIND_BOARD,
     KIND_FUNNEL,
@@ -30,10 +31,8 @@ from qidash.views.showcase import (
     suggested_codes,
 )
 
-engine = data.current_engine()
-filters = st.session_state["_filters"]
-viewer = st.session_state["_viewer"]
-programme = data.setting(engine, "scenario_title") or "QI capability"
+ctx = page_context()
+engine, filters, viewer, programme = ctx.engine, ctx.filters, ctx.viewer, ctx.programme
 choices = data.query(engine, project_choices, filters.scope, filters.as_of)
 names = {c.code: c.label() for c in choices}
 
@@ -125,25 +124,29 @@ view = data.query(
     showcase_data,
     filters.scope,
     filters.as_of,
-    tuple(st.session_state["showcase_projects"]),
-    st.session_state["public"],
-    viewer.can_see_people,
-    SUPPRESS_BELOW,
-    # with_map, with_funnels: the map and the funnels are drawn when their slide is reached (see
-    # map_slide and funnel_slide), not on opening
-    False,
-    False,
+    projects=tuple(st.session_state["showcase_projects"]),
+    public=st.session_state["public"],
+    can_see_people=viewer.can_see_people,
+    threshold=SUPPRESS_BELOW,
+    # the map and the funnels are drawn when their slide is reached (see map_slide and funnel_slide), not
+    # on opening
+    with_map=False,
+    with_funnels=False,
 )
 view = dataclasses.replace(view, scope_label=filters.label)  # names, not codes, on slides and exports
 slides = view.slides
 
 
 def the_map():
-    return data.query(engine, showcase_map, filters.scope, filters.as_of, view.public, view.threshold)
+    return data.query(
+        engine, showcase_map, filters.scope, filters.as_of, public=view.public, threshold=view.threshold
+    )
 
 
 def the_funnels():
-    return data.query(engine, showcase_funnels, filters.scope, filters.as_of, view.public, view.threshold)
+    return data.query(
+        engine, showcase_funnels, filters.scope, filters.as_of, public=view.public, threshold=view.threshold
+    )
 
 
 def with_map():

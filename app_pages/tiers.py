@@ -10,6 +10,7 @@ from qidash.measures.common import PATIENT_GROUP
 from qidash.palette import fmt_int, fmt_num, fmt_ratio_pct, in_sentence, label
 from qidash.text import markdown_literal as literal
 from qidash.ui import components, data
+from qidash.ui.context import page_context
 from qidash.ui.filters import url_selectbox
 from qidash.views.tiers import (
     COMPARE_BY,
@@ -32,10 +33,9 @@ from qidash.views.tiers import (
 
 MAX_AREAS = 15
 
-engine = data.current_engine()
-filters = st.session_state["_filters"]
+ctx = page_context()
+engine, filters, programme = ctx.engine, ctx.filters, ctx.programme
 view = data.query(engine, tiers_data, filters.scope, filters.as_of)
-programme = data.setting(engine, "scenario_title") or "QI capability"
 day = f"{filters.as_of:%d %B %Y}"
 
 components.page_header("Tiers", programme, filters)

@@ -61,14 +61,14 @@ def analyse_series(
 
 def analyse_points(chart: str, improvement: str, target: float | None, points: list, rebase_dates=()):
     """:func:`analyse_series` on one measure's ``(period, value, denominator)`` points, as
-    :func:`_series_by_measure` gives them."""
+    :func:`series_by_measure` gives them."""
     return analyse_series(
         chart, [p for p, _, _ in points], [v for _, v, _ in points], [d for _, _, d in points],
         improvement, target, rebase_dates,
     )
 
 
-def _series_by_measure(session: Session, measure_ids: list[int], until: dt.date | None = None):
+def series_by_measure(session: Session, measure_ids: list[int], until: dt.date | None = None):
     """Measure id -> [(period, value, denominator)] by period (only periods up to ``until`` if given)."""
     q = (
         select(m.Observation.measure_id, m.Observation.period, m.Observation.value, m.Observation.denominator)
@@ -191,7 +191,7 @@ def rebuild_measure_analysis(session: Session, measure_ids: list[int] | None = N
         chunk = measures[i : i + CHUNK]
         ids = [mm.id for mm in chunk]
         session.execute(delete(m.MeasureAnalysis).where(m.MeasureAnalysis.measure_id.in_(ids)))
-        series = _series_by_measure(session, ids)
+        series = series_by_measure(session, ids)
         rebases = rebase_changes(session, chunk)
         rows = []
         for mm in chunk:
@@ -254,7 +254,7 @@ def refresh_past_status(session: Session, day: dt.date | None = None) -> int:
             .join(ma, ma.measure_id == m.Measure.id)
             .where(m.Measure.id.in_(ids))
         ).all()
-        series = _series_by_measure(session, ids)
+        series = series_by_measure(session, ids)
         rebases = _rebase_dates(session, chunk)
         rows = [
             {
@@ -293,7 +293,7 @@ def improving_as_of(conn, measure_ids: list[int], as_of: dt.date) -> set[int]:
                 m.Measure.id, m.Measure.project_id, m.Measure.chart, m.Measure.improvement, m.Measure.target
             ).where(m.Measure.id.in_(ids))
         ).all()
-        series = _series_by_measure(conn, ids, as_of)
+        series = series_by_measure(conn, ids, as_of)
         rebases = _rebase_dates(conn, measures)
         for mm in measures:
             if mm.project_id in improving:
@@ -415,7 +415,7 @@ def reanalysed(conn: Connection, rows: list[dict], as_of: dt.date) -> dict[int, 
     if not rows:
         return {}
     ids = [r["measure_id"] for r in rows]
-    series = _series_by_measure(conn, ids, as_of)
+    series = series_by_measure(conn, ids, as_of)
     keys = [_MeasureKey(r["measure_id"], r["project_id"]) for r in rows]
     rebases = rebase_changes(conn, keys)
     out: dict[int, tuple[dict, dict] | None] = {}

@@ -1,7 +1,7 @@
 """Scale benchmark: how the cost of every page grows with the data, on SQLite and PostgreSQL.
 
 For each database kind and scale, :func:`run` builds the cornwall demo at that scale, then times every
-page of ``app.PAGES`` that exists, plus an ``empty`` page (the frame and nothing else), with
+page of ``qidash.ui.pages.PAGES`` that exists, plus an ``empty`` page (the frame and nothing else), with
 Streamlit's AppTest against that database (``QIDASH_DB_URL``, not demo mode):
 
 - ``cold_s``: the first run in a fresh Python process (no imports, engine or caches yet). Each page is
@@ -24,7 +24,6 @@ Run as ``python -m qidash bench``; ``python -m qidash.bench PAGE`` is the intern
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import resource
@@ -64,20 +63,19 @@ class BenchError(Exception):
 # --- pages ----------------------------------------------------------------------------------------------
 
 
-def app_page_entries() -> list[tuple]:
-    """``app.PAGES`` entries (path, title, icon, default, roles) whose script exists, in menu order
-    (read from app.py, not imported: importing it would start the Streamlit frame)."""
-    tree = ast.parse(APP.read_text())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
-            pages = ast.literal_eval(node.value)
-            return [tuple(entry) for entry in pages if (APP.parent / entry[0]).exists()]
-    raise BenchError("app.py has no PAGES list.")
+def app_page_entries() -> list:
+    """The entries of ``qidash.ui.pages.PAGES`` (path, title, icon, default, roles) whose script exists, in
+    menu order."""
+    # Imported here, not above: importing qidash.ui freezes the objects alive at that moment (see
+    # qidash/ui/__init__.py), which must happen in a measured process as it does in the app's.
+    from qidash.ui.pages import PAGES
+
+    return [page for page in PAGES if (APP.parent / page.path).exists()]
 
 
 def app_pages() -> list[str]:
-    """Page scripts listed in ``app.PAGES`` that exist, in menu order."""
-    return [entry[0] for entry in app_page_entries()]
+    """Page scripts listed in ``qidash.ui.pages.PAGES`` that exist, in menu order."""
+    return [page.path for page in app_page_entries()]
 
 
 def page_name(path: str) -> str:
@@ -447,9 +445,9 @@ FLOOR_PAGES = (BrowserPage("one_chart", "chart", "One chart"), BrowserPage("one_
 
 
 def browser_pages(names: list[str] | None = None) -> list[BrowserPage]:
-    """The app's pages from ``app.PAGES`` (those whose script exists), or only ``names``, in menu order."""
-    pages = [BrowserPage(Path(path).stem, "" if default else Path(path).stem, title)
-             for path, title, _icon, default, _roles in app_page_entries()]
+    """The app's pages from ``qidash.ui.pages.PAGES`` (those whose script exists), or only ``names``, in
+    menu order."""
+    pages = [BrowserPage(page.name, "" if page.default else page.name, page.title) for page in app_page_entries()]
     if names is None:
         return pages
     known = {p.name: p for p in pages}

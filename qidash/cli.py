@@ -17,11 +17,6 @@ from qidash.scenarios import ScenarioError
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
-COMMANDS: dict[
-    str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
-] = {}
-
-
 class UserError(Exception):
     """A problem the user can fix; printed as one line, exit status 2."""
 
@@ -29,36 +24,28 @@ class UserError(Exception):
 DB_HELP = "database URL (default: $QIDASH_DB_URL or data/qidash.db)"
 
 
-def command(name: str, help_text: str, db_help: str = DB_HELP):
-    """Register a sub-command: the decorated function adds arguments; ``run`` is attached after.
-    ``db_help`` is what ``--db`` means for it, when not the configured database."""
-
-    def wrap(add_args):
-        add_args.help_text = help_text
-        add_args.db_help = db_help
-        COMMANDS[name] = (add_args, None)
-        return add_args
-
-    return wrap
-
-
-def runs(name: str):
-    def wrap(fn):
-        COMMANDS[name] = (COMMANDS[name][0], fn)
-        return fn
-
-    return wrap
+def add_command(
+    commands: argparse._SubParsersAction,
+    name: str,
+    help_text: str,
+    add_args: Callable[[argparse.ArgumentParser], None],
+    run: Callable[[argparse.Namespace], int],
+    db_help: str = DB_HELP,
+) -> argparse.ArgumentParser:
+    """Add the sub-command ``name``: ``add_args`` adds its arguments, ``run(args)`` carries it out and
+    returns the exit status. ``db_help`` is what ``--db`` means for it, when not the configured database."""
+    p = commands.add_parser(name, help=help_text, description=help_text)
+    p.add_argument("--db", metavar="URL", help=db_help)
+    add_args(p)
+    p.set_defaults(func=run)
+    return p
 
 
 def add_scope_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--locality", metavar="CODE", help="only this locality (code)")
     parser.add_argument("--pcn", metavar="CODE", help="only this PCN (code)")
-    parser.add_argument(
-        "--kind", metavar="KIND", help="only organisations of this kind, e.g. care_home_nursing"
-    )
-    parser.add_argument(
-        "--sector", metavar="SECTOR", help="only this sector: nhs, independent, local_authority, vcse"
-    )
+    parser.add_argument("--kind", metavar="KIND", help="only organisations of this kind, e.g. care_home_nursing")
+    parser.add_argument("--sector", metavar="SECTOR", help="only this sector: nhs, independent, local_authority, vcse")
 
 
 def engine_for(args: argparse.Namespace, migrate: bool = True):
@@ -74,33 +61,27 @@ def engine_for(args: argparse.Namespace, migrate: bool = True):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    # Importing the modules of qidash.commands registers their sub-commands.
+    # Each module of qidash.commands adds its sub-commands, in the order of the modules' names.
     import importlib
     import pkgutil
 
     from qidash import commands
-
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        importlib.import_module(f"qidash.commands.{info.name}")
 
     parser = argparse.ArgumentParser(
         prog="python -m qidash",
         description="qidash: QI capability across an Integrated Care System, from the command line.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (add_args, _run) in COMMANDS.items():
-        p = sub.add_parser(name, help=add_args.help_text, description=add_args.help_text)
-        p.add_argument("--db", metavar="URL", help=add_args.db_help)
-        add_args(p)
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+        importlib.import_module(f"qidash.commands.{info.name}").add_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _add_args, run = COMMANDS[args.command]
     try:
-        return run(args)
+        return args.func(args)
     except (UserError, db.DatabaseError, ScenarioError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

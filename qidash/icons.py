@@ -99,6 +99,16 @@ def assurance_meaning(icon: str | None) -> str:
     return ASSURANCE.get(icon, NOT_ASSESSED)[1]
 
 
+def variation_name(icon: str | None) -> str:
+    """The variation icon's accessible name, for a screen reader: "Variation: improvement (high)"."""
+    return f"Variation: {variation_label(icon)[:1].lower()}{variation_label(icon)[1:]}"
+
+
+def assurance_name(icon: str | None) -> str:
+    """The assurance icon's accessible name, for a screen reader: "Assurance: consistently passing"."""
+    return f"Assurance: {assurance_label(icon)[:1].lower()}{assurance_label(icon)[1:]}"
+
+
 def _frame(colour: str, body: str, title: str, dashed: bool = False) -> str:
     dash = ' stroke-dasharray="4 3"' if dashed else ""
     return (

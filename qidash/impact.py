@@ -154,7 +154,8 @@ def rounded(x: float | None) -> float | None:
 # --- the pure estimate on one stored result ----------------------------------------------------------
 
 
-def _good(direction: str | None) -> int:
+def good_sign(direction: str | None) -> int:
+    """+1 when a measure improves by going up, -1 by going down, 0 when it has no direction."""
     return {"increase": 1, "decrease": -1}.get(direction or "increase", 0)
 
 
@@ -163,7 +164,7 @@ def benefit(result: dict) -> Benefit | str:
 
     The result is the chart of the data up to the as-of date. The later phase is the latest one; only
     its periods count (from the change that began it), against the first phase (the baseline)."""
-    good = _good(result.get("improvement_direction"))
+    good = good_sign(result.get("improvement_direction"))
     if good == 0:
         return NO_DIRECTION
     y = result.get("y") or []
@@ -348,7 +349,7 @@ def _since(result: dict, start: int, rebases) -> dt.date | None:
 
 def _no_result_reason(direction: str, rebases, last_period: dt.date | None) -> str:
     """The reason of a measure whose stored analysis says it has not improved since its baseline."""
-    if _good(direction) == 0:
+    if good_sign(direction) == 0:
         return NO_DIRECTION
     if last_period is None:
         return NO_DATA
@@ -386,7 +387,7 @@ def impact_report(conn: Connection, scope: Scope, as_of: dt.date) -> ImpactRepor
     past = [dict(r) for r in rows if r["last_period"] is not None and db.as_date(r["last_period"]) > as_of]
     again = reanalysed(conn, past, as_of)
     wanted = [r["measure_id"] for r in rows if r["improved_since_baseline"] and r["measure_id"] not in again
-              and _good(r["improvement"])]
+              and good_sign(r["improvement"])]
     stored: dict[int, dict] = {}
     for i in range(0, len(wanted), 500):
         stored.update(conn.execute(

@@ -46,7 +46,7 @@ def _literal_names(tiers: list[dict]) -> list[dict]:
     return [{**t, "name": plotly_literal(t["name"])} for t in tiers]
 
 
-def _text_on(fill: str) -> str:
+def text_on(fill: str) -> str:
     """Dark text on light fills, white on dark ones."""
     return TEXT if fill in LIGHT_FILLS else "white"
 
@@ -105,7 +105,7 @@ def tier_funnel(
         text=text,
         textinfo="text",
         textposition="auto",
-        insidetextfont=dict(color=[_text_on(f) for f in fills]),
+        insidetextfont=dict(color=[text_on(f) for f in fills]),
         outsidetextfont=dict(color=TEXT),
         hovertext=hover,
         hoverinfo="text",

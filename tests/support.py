@@ -31,6 +31,13 @@ def open_page(page: str | None = None, scenario: str = "cornwall", **params) -> 
     return at
 
 
+def viewer_of(at: AppTest):
+    """Who the frame took the visitor of ``at``'s last run to be (the page context's viewer)."""
+    from qidash.ui.context import CONTEXT_KEY
+
+    return at.session_state[CONTEXT_KEY].viewer
+
+
 def engine_url(engine) -> str:
     """The engine's URL with its password, for ``--db`` and ``QIDASH_DB_URL``."""
     return engine.url.render_as_string(hide_password=False)

@@ -7,7 +7,7 @@ from qidash import auth, measures, scenarios
 from qidash import models as m
 from qidash.auth import AccessError, Viewer
 from qidash.scope import Scope
-from tests.support import engine_url, no_exceptions, open_page
+from tests.support import engine_url, no_exceptions, open_page, viewer_of
 
 
 @pytest.fixture(scope="module")
@@ -241,17 +241,17 @@ def test_half_configured_sign_in_stops_the_app_naming_the_key_not_its_value(corn
 
 
 def test_sign_in_off_shows_the_switcher_and_says_so_on_every_page(cornwall, monkeypatch):
-    from app import PAGES  # noqa: F401 - the frame's list of pages
     from qidash.ui.auth import SIGN_IN_OFF
+    from qidash.ui.pages import PAGES  # the frame's list of pages
 
     at = run_frame(monkeypatch, engine_url(cornwall), setting="off")
     no_exceptions(at)
     assert any(s.label == "View as" for s in at.selectbox)
-    assert at.session_state["_viewer"].email == "sign-in-off@qidash.local"
-    for page in ("overview", "capability_map", "tiers", "portfolio", "project", "showcase", "data"):
-        at.switch_page(f"app_pages/{page}.py").run()
-        assert not at.exception, page
-        assert SIGN_IN_OFF in [w.value for w in at.main.warning], page
+    assert viewer_of(at).email == "sign-in-off@qidash.local"
+    for page in PAGES:
+        at.switch_page(page.path).run()
+        assert not at.exception, page.name
+        assert SIGN_IN_OFF in [w.value for w in at.main.warning], page.name
 
 
 def test_demo_mode_keeps_its_switcher_without_a_banner(monkeypatch):
@@ -367,7 +367,7 @@ def test_an_unverified_admin_email_gets_a_clear_page_not_the_admin(cornwall, mon
     signed = run_frame(monkeypatch, engine_url(cornwall), secrets={"auth": AUTH},
                        user=claims("boss-1", "boss@example.nhs.uk", True))
     no_exceptions(signed)
-    assert signed.session_state["_viewer"].is_admin
+    assert viewer_of(signed).is_admin
     assert any("Signed in as Boss" in c.value for c in signed.sidebar.caption)
 
 
@@ -411,7 +411,7 @@ def test_the_data_page_refuses_a_lead_without_an_area(cornwall, monkeypatch):
 def test_the_demo_switcher_always_gives_a_lead_an_area(monkeypatch):
     at = run_frame(monkeypatch, None, demo_role="locality_lead")
     no_exceptions(at)
-    viewer = at.session_state["_viewer"]
+    viewer = viewer_of(at)
     assert viewer.role == "locality_lead" and viewer.localities
 
 

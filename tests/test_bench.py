@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import threading
 import time
 
@@ -125,8 +126,10 @@ def test_bench_measures_a_page_against_the_empty_page(any_engine, tmp_path):
         assert len(samples) == 2 and row["cold_s"] == pytest.approx(sum(samples) / 2, abs=1e-3)
         assert row["db_size_mb"] > 0
     empty, overview = runs
-    # The page draws charts from the database: it costs more than the frame alone.
-    assert overview["cold_s"] > empty["cold_s"] and overview["cold_ratio"] > 1
+    # Each page's ratio is to the empty page of the same run (how fast either was is the bench's
+    # output, not something a test on a shared machine can assert).
+    assert empty["cold_ratio"] == 1.0
+    assert overview["cold_ratio"] == round(overview["cold_s"] / empty["cold_s"], 2)
     assert result["builds"][0]["homes"] > 100
     out = tmp_path / "bench.json"
     out.write_text(json.dumps(result))
@@ -257,15 +260,24 @@ def test_bench_database_kinds_as_the_help_names_them():
         _kinds("mysql")
 
 
-def test_qidash_raises_only_the_collectors_first_threshold():
-    """Importing qidash sets the young generation's threshold to 20,000 (a page's first view ran the
-    collector about 480 times at Python's 700) and leaves the older generations' as they were."""
+def test_the_app_raises_only_the_collectors_first_threshold(tmp_path):
+    """Running the frame (app.py, as the server and the bench's page runs do) sets the young generation's
+    threshold to 20,000 (a page's first view ran the collector about 480 times at Python's 700) and
+    leaves the older generations' as they were; importing qidash alone changes nothing."""
     import subprocess
     import sys
 
-    script = "import gc; before = gc.get_threshold(); import qidash; print(before, gc.get_threshold())"
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    before, after = (tuple(int(n) for n in part.strip("() ").split(",")) for part in out.strip().split(") ("))
+    script = (
+        "import gc; before = gc.get_threshold(); import qidash; imported = gc.get_threshold()\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"AppTest.from_file({str(db.REPO_ROOT / 'app.py')!r}, default_timeout=120).run()\n"
+        "print(before, imported, gc.get_threshold())"
+    )
+    env = {**os.environ, "QIDASH_DB_URL": db.sqlite_url(tmp_path / "empty.db"), "QIDASH_AUTH": "off"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env=env, cwd=db.REPO_ROOT).stdout.strip().splitlines()[-1]
+    before, imported, after = (tuple(int(n) for n in part.strip("() ").split(",")) for part in out.split(") ("))
+    assert imported == before
     assert after == (20_000, *before[1:])
 
 

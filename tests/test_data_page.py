@@ -17,6 +17,7 @@ from qidash import models as m
 from qidash.auth import Viewer
 from qidash.scope import Scope
 from qidash.text import markdown_literal
+from qidash.ui.context import CONTEXT_KEY, DEFAULT_PROGRAMME, PageContext
 from qidash.ui.filters import Filters
 from tests.support import ROOT, TIMEOUT, open_page, programme_rows
 
@@ -376,9 +377,12 @@ def test_other_roles_cannot_reach_the_data_page(programme):
             at.switch_page("app_pages/data.py")
     # Run on its own (say if a frame ever registered it for everyone), the page still refuses.
     page = AppTest.from_file(str(ROOT / "app_pages" / "data.py"), default_timeout=TIMEOUT)
-    page.session_state["_engine"] = programme
-    page.session_state["_viewer"] = Viewer(email="exec@example.nhs.uk", role="executive")
-    page.session_state["_filters"] = Filters(Scope(), dt.date(2024, 6, 30))
+    page.session_state[CONTEXT_KEY] = PageContext(
+        programme,
+        Viewer(email="exec@example.nhs.uk", role="executive"),
+        Filters(Scope(), dt.date(2024, 6, 30)),
+        DEFAULT_PROGRAMME,
+    )
     page.run()
     assert [e.value for e in page.error] == ["The Data page is for programme admins."]
     assert not page.file_uploader and not page.get("download_button")

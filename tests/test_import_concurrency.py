@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text
 from qidash import auth, db, ingest, store
 from qidash import models as m
 from qidash.cli import main
-from tests.support import ROOT, TIMEOUT, engine_url, programme_rows
+from tests.support import ROOT, TIMEOUT, engine_url, programme_rows, viewer_of
 from tests.test_ingest import BASE
 
 NEW_HOMES = (
@@ -355,7 +355,7 @@ def test_the_data_page_records_its_signed_in_viewer_and_explains_a_failure(tmp_p
     load.click().run()
     assert not at.exception
     record = latest_import(engine)
-    assert record.outcome == "failed" and record.imported_by == at.session_state["_viewer"].email
+    assert record.outcome == "failed" and record.imported_by == viewer_of(at).email
     assert [e.value for e in at.error] == [
         (
             f"The load failed, so nothing was written (import {record.id} in the import history). "

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from qidash import catalog, db, ingest
 from qidash import models as m
 from qidash.cli import main
-from tests.support import ROOT, TIMEOUT, engine_url, programme_rows
+from tests.support import ROOT, TIMEOUT, engine_url, programme_rows, viewer_of
 from tests.test_ingest import BASE
 
 
@@ -507,7 +507,7 @@ def test_the_data_page_explains_a_zip_bomb(programme, monkeypatch):
 
     with programme.connect() as conn:
         [event] = auth.audit_events(conn, 1, "import")
-    assert (event["actor"], event["detail"]["outcome"]) == (at.session_state["_viewer"].email, "unusable")
+    assert (event["actor"], event["detail"]["outcome"]) == (viewer_of(at).email, "unusable")
 
 
 def test_an_active_project_without_a_start_date_loads(programme):

@@ -8,32 +8,22 @@ The checks read everything a page puts in front of the user: text, metrics, tabl
 
 from __future__ import annotations
 
-import ast
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from qidash import models as m
 from qidash.models import ROLES
+from qidash.ui import pages as app_pages
 from tests.support import demo_engine, no_exceptions, open_page
 
 SCENARIO = "cornwall"
 AREA = "EAST"
 
 
-def _registered_pages() -> list[tuple[str, tuple[str, ...] | None]]:
-    """(page name, roles that may open it or None for everyone), read from app.py's PAGES list."""
-    tree = ast.parse((Path(__file__).parents[1] / "app.py").read_text())
-    listed = next(
-        node.value for node in tree.body
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets)
-    )
-    return [(Path(path).stem, roles) for path, _title, _icon, _default, roles in ast.literal_eval(listed)]
-
-
-PAGES = _registered_pages()
+# (page name, roles that may open it or None for everyone), as the frame registers them.
+PAGES = [(page.name, page.roles) for page in app_pages.PAGES]
 
 
 def _text(at) -> str:

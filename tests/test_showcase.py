@@ -267,7 +267,7 @@ def check_deck(path: Path, sc: sv.Showcase) -> None:
             assert list(got) == list(expected)
             for name, values in expected.items():
                 assert all(close(a, b) for a, b in zip(got[name], values, strict=True)), name
-            assert list(chart.plots[0].categories) == [svg._month_short(d) for d in p.chart.periods]
+            assert list(chart.plots[0].categories) == [svg.month_short(d) for d in p.chart.periods]
             for name, kind in ((pptx_deck.PDSA_SERIES, "pdsa"), (pptx_deck.CHANGE_SERIES, "change")):
                 if name in got:  # each marker is labelled with its cycles' numbers
                     series = next(s for s in chart.plots[0].series if s.name == name)

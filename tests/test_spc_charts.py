@@ -269,3 +269,12 @@ def test_phase_change_says_which_way_the_centre_line_moved():
     )
     assert spc_charts.phase_change(worse)["better"] is False
     assert spc_charts.phase_change(shifted_run_chart()) is None  # one phase
+
+
+def test_icons_have_names_a_screen_reader_can_say():
+    from qidash import icons
+
+    assert icons.variation_name("improvement_high") == "Variation: improvement (high)"
+    assert icons.assurance_name("consistent_pass") == "Assurance: consistently passing"
+    assert icons.variation_name(None) == "Variation: not assessed"
+    assert icons.assurance_name(None) == "Assurance: not assessed"

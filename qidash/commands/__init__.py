@@ -1,1 +1,1 @@
-"""One module per group of sub-commands; each registers itself with qidash.cli."""
+"""One module per group of sub-commands; each adds its own with ``add_commands`` (see qidash.cli)."""

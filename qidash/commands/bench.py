@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from qidash.cli import EXIT_OK, EXIT_REJECTED, UserError, command, runs
+from qidash.cli import EXIT_OK, EXIT_REJECTED, UserError, add_command
 
 KINDS = ("sqlite", "postgresql")
 
@@ -42,12 +42,6 @@ def _at_least_one(value: str) -> int:
     return n
 
 
-@command(
-    "bench",
-    "time every page cold and warm, with peak memory, at several data scales",
-    db_help="a scratch database to build in, its contents REPLACED (default: a temp SQLite file and a "
-    "throwaway PostgreSQL server; never $QIDASH_DB_URL)",
-)
 def _bench_args(p: argparse.ArgumentParser) -> None:
     p.description = (
         "Builds the cornwall demo at each scale in a scratch database of each kind (a temp SQLite file; "
@@ -96,7 +90,6 @@ def _browser(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@runs("bench")
 def _bench(args: argparse.Namespace) -> int:
     from qidash import bench
 
@@ -128,3 +121,16 @@ def _bench(args: argparse.Namespace) -> int:
     if failed or (args.strict and missed):
         return EXIT_REJECTED
     return EXIT_OK
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add this module's sub-commands to the parser's ``commands`` (see qidash.cli.build_parser)."""
+    add_command(
+        commands,
+        "bench",
+        "time every page cold and warm, with peak memory, at several data scales",
+        _bench_args,
+        _bench,
+        db_help="a scratch database to build in, its contents REPLACED (default: a temp SQLite file and a "
+        "throwaway PostgreSQL server; never $QIDASH_DB_URL)",
+    )

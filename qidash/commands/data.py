@@ -6,16 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from qidash.cli import (
-    EXIT_OK,
-    EXIT_REJECTED,
-    EXIT_USAGE,
-    UserError,
-    add_scope_flags,
-    command,
-    engine_for,
-    runs,
-)
+from qidash.cli import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, UserError, add_command, add_scope_flags, engine_for
 
 SHOWN_PROBLEMS = 200  # a file with thousands of bad rows needs the first ones fixed, not a wall of text
 
@@ -23,7 +14,6 @@ SHOWN_PROBLEMS = 200  # a file with thousands of bad rows needs the first ones f
 # --- import -----------------------------------------------------------------------------------------
 
 
-@command("import", "load CSV or XLSX files in the import format; nothing is written if a row is rejected")
 def _import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="CSV or XLSX files, or folders of them")
     p.add_argument("--dry-run", action="store_true", help="check and report what would change; write nothing")
@@ -36,7 +26,6 @@ def _import_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-@runs("import")
 def _import(args: argparse.Namespace) -> int:
     from qidash import ingest
 
@@ -67,7 +56,7 @@ def _import(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
     _print_report(report)
-    print(_outcome_line(report, args.dry_run))
+    print(outcome_line(report, args.dry_run))
     return EXIT_REJECTED if report.has_rejections else EXIT_OK
 
 
@@ -88,11 +77,11 @@ def _print_report(report) -> None:
     print(f"{'entity':<16} {'new':>8} {'updated':>8} {'unchanged':>10} {'rejected':>9}")
     for r in counts.itertuples(index=False):
         print(f"{r.entity:<16} {r.new:>8,} {r.updated:>8,} {r.unchanged:>10,} {r.rejected:>9,}")
-    _print_problems("Rejected rows", report.messages())
-    _print_problems("Notes (these rows still load)", report.messages(report.notes))
+    print_problems("Rejected rows", report.messages())
+    print_problems("Notes (these rows still load)", report.messages(report.notes))
 
 
-def _print_problems(title: str, lines: list[str]) -> None:
+def print_problems(title: str, lines: list[str]) -> None:
     if not lines:
         return
     print(f"\n{title}:")
@@ -102,7 +91,7 @@ def _print_problems(title: str, lines: list[str]) -> None:
         print(f"  ... and {len(lines) - SHOWN_PROBLEMS:,} more.")
 
 
-def _outcome_line(report, dry_run: bool) -> str:
+def outcome_line(report, dry_run: bool) -> str:
     rejected = report.rows_rejected
     rows = f"{rejected:,} row{'s' if rejected != 1 else ''}"
     if dry_run:
@@ -129,7 +118,6 @@ def _outcome_line(report, dry_run: bool) -> str:
 # --- export -----------------------------------------------------------------------------------------
 
 
-@command("export", "save the database, or a scope of it, as an XLSX workbook in the import format")
 def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="FILE.xlsx", help="the workbook to write")
     add_scope_flags(p)
@@ -139,7 +127,6 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     )
 
 
-@runs("export")
 def _export(args: argparse.Namespace) -> int:
     from qidash import auth, export
     from qidash.scope import Scope, UnknownCode
@@ -163,3 +150,21 @@ def _export(args: argparse.Namespace) -> int:
     auth.audit(engine, auth.cli_actor(args.user), "export", detail)  # a failure is logged, not raised
     print(f"Wrote {out} ({len(data) / 1024:,.0f} KB, {scope.label()}).")
     return EXIT_OK
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add this module's sub-commands to the parser's ``commands`` (see qidash.cli.build_parser)."""
+    add_command(
+        commands,
+        "import",
+        "load CSV or XLSX files in the import format; nothing is written if a row is rejected",
+        _import_args,
+        _import,
+    )
+    add_command(
+        commands,
+        "export",
+        "save the database, or a scope of it, as an XLSX workbook in the import format",
+        _export_args,
+        _export,
+    )

@@ -6,13 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from qidash.cli import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, command, engine_for, runs
-from qidash.commands.data import _outcome_line, _print_problems
+from qidash.cli import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, add_command, engine_for
+from qidash.commands.data import outcome_line, print_problems
 
 SHOWN_NAMES = 8  # names listed per change; the rest are counted
 
 
-@command("registers", "load an ICB's care homes, GP practices, PCNs and trusts from the public registers")
 def _registers_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--icb", required=True, metavar="CODE", help="the ICB's ODS code, e.g. QT6 or QJK")
     p.add_argument("--cqc", metavar="FILE", help='CQC "HSCA Active Locations" (.ods, .xlsx or .csv)')
@@ -28,7 +27,6 @@ def _registers_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--user", help="a note for the audit record, kept after your login name")
 
 
-@runs("registers")
 def _registers(args: argparse.Namespace) -> int:
     from qidash import auth, registers
 
@@ -66,9 +64,9 @@ def _registers(args: argparse.Namespace) -> int:
         except ingest.ImportFailed as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_USAGE
-    _print_problems("Rejected rows", report.messages())
-    _print_problems("Notes (these rows still load)", report.messages(report.notes))
-    print(_outcome_line(report, args.dry_run))
+    print_problems("Rejected rows", report.messages())
+    print_problems("Notes (these rows still load)", report.messages(report.notes))
+    print(outcome_line(report, args.dry_run))
     return EXIT_REJECTED if report.has_rejections else EXIT_OK
 
 
@@ -100,3 +98,14 @@ def print_plan(plan, dry_run: bool) -> None:
         )
     for note in plan.notes:
         print(f"\nNote: {note}")
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add this module's sub-commands to the parser's ``commands`` (see qidash.cli.build_parser)."""
+    add_command(
+        commands,
+        "registers",
+        "load an ICB's care homes, GP practices, PCNs and trusts from the public registers",
+        _registers_args,
+        _registers,
+    )

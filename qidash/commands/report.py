@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from qidash.cli import EXIT_OK, UserError, add_scope_flags, command, runs
+from qidash.cli import EXIT_OK, UserError, add_command, add_scope_flags
 
 # One line per key of the report, for --help (the measures' definitions are DESIGN.md section 4).
 KEY_HELP = {
@@ -50,7 +50,6 @@ def _epilog() -> str:
     )
 
 
-@command("measures", "the section 4 measures for a scope and an as-of date, as JSON or a table")
 def _measures_args(p: argparse.ArgumentParser) -> None:
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = _epilog()
@@ -73,13 +72,12 @@ def parse_as_of(text: str) -> dt.date:
         raise UserError(f"--as-of: {exc}") from None
 
 
-@runs("measures")
 def _measures(args: argparse.Namespace) -> int:
     from qidash import measures
     from qidash.scope import Scope, UnknownCode
 
     as_of = parse_as_of(args.as_of) if args.as_of is not None else None
-    engine = _existing_database(args.db)
+    engine = existing_database(args.db)
     scope = Scope(locality=args.locality, pcn=args.pcn, kind=args.kind, sector=args.sector)
     try:
         scope.validate(engine)
@@ -96,7 +94,7 @@ def _measures(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _existing_database(url: str | None):
+def existing_database(url: str | None):
     """An engine on a database that already holds the qidash schema (migrated if older); asking for
     measures must not create an empty database where a path was mistyped."""
     from qidash import db
@@ -153,7 +151,6 @@ def table(result: dict, indent: int = 0) -> str:
     return "\n".join(f"{label:<{width}}{value}".rstrip() for label, value in rows)
 
 
-@command("portfolio", "every project in scope with its measures' Making Data Count icons, as JSON or a table")
 def _portfolio_args(p: argparse.ArgumentParser) -> None:
     p.epilog = (
         "A project is improving when one of its measures is: special-cause improvement at its latest point "
@@ -167,14 +164,13 @@ def _portfolio_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("json", "table"), required=True, help="output format")
 
 
-@runs("portfolio")
 def _portfolio(args: argparse.Namespace) -> int:
     from qidash import measures
     from qidash.scope import Scope, UnknownCode
     from qidash.views.portfolio import portfolio_report
 
     as_of = parse_as_of(args.as_of) if args.as_of is not None else None
-    engine = _existing_database(args.db)
+    engine = existing_database(args.db)
     scope = Scope(locality=args.locality, pcn=args.pcn, kind=args.kind, sector=args.sector)
     try:
         scope.validate(engine)
@@ -208,9 +204,6 @@ def portfolio_table(result: dict) -> str:
     return "\n".join(lines) or "(no project started by the date)"
 
 
-@command(
-    "impact", "the cumulative benefit of sustained improvements, per measure and totalled like with like"
-)
 def _impact_args(p: argparse.ArgumentParser) -> None:
     p.epilog = (
         "For each measure improved since its baseline (its latest phase, begun at a recorded change or "
@@ -226,13 +219,12 @@ def _impact_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=("json", "table"), required=True, help="output format")
 
 
-@runs("impact")
 def _impact(args: argparse.Namespace) -> int:
     from qidash import impact, measures
     from qidash.scope import Scope, UnknownCode
 
     as_of = parse_as_of(args.as_of) if args.as_of is not None else None
-    engine = _existing_database(args.db)
+    engine = existing_database(args.db)
     scope = Scope(locality=args.locality, pcn=args.pcn, kind=args.kind, sector=args.sector)
     try:
         scope.validate(engine)
@@ -269,3 +261,28 @@ def impact_table(report) -> str:
     if not report.estimates:
         lines.append("  (no project with measures started by the date)")
     return "\n".join(lines)
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add this module's sub-commands to the parser's ``commands`` (see qidash.cli.build_parser)."""
+    add_command(
+        commands,
+        "measures",
+        "the section 4 measures for a scope and an as-of date, as JSON or a table",
+        _measures_args,
+        _measures,
+    )
+    add_command(
+        commands,
+        "portfolio",
+        "every project in scope with its measures' Making Data Count icons, as JSON or a table",
+        _portfolio_args,
+        _portfolio,
+    )
+    add_command(
+        commands,
+        "impact",
+        "the cumulative benefit of sustained improvements, per measure and totalled like with like",
+        _impact_args,
+        _impact,
+    )

@@ -6,17 +6,15 @@ import argparse
 import sys
 
 from qidash import db
-from qidash.cli import EXIT_OK, command, engine_for, runs
+from qidash.cli import EXIT_OK, add_command, engine_for
 
 # --- init -------------------------------------------------------------------------------------------
 
 
-@command("init", "create the database or migrate it to the newest schema")
 def _init_args(p: argparse.ArgumentParser) -> None:
     pass
 
 
-@runs("init")
 def _init(args: argparse.Namespace) -> int:
     engine = engine_for(args)
     print(f"Database ready at {db.redact(str(engine.url))} (schema up to date).")
@@ -26,7 +24,6 @@ def _init(args: argparse.Namespace) -> int:
 # --- demo -------------------------------------------------------------------------------------------
 
 
-@command("demo", "load a demo scenario (synthetic data for one of the five programmes)")
 def _demo_args(p: argparse.ArgumentParser) -> None:
     from qidash import scenarios
 
@@ -37,7 +34,6 @@ def _demo_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replace", action="store_true", help="delete what the database holds first")
 
 
-@runs("demo")
 def _demo(args: argparse.Namespace) -> int:
     import time
 
@@ -72,12 +68,10 @@ def _demo(args: argparse.Namespace) -> int:
 # --- info -------------------------------------------------------------------------------------------
 
 
-@command("info", "show the database, the scenario it holds and its row counts")
 def _info_args(p: argparse.ArgumentParser) -> None:
     pass
 
 
-@runs("info")
 def _info(args: argparse.Namespace) -> int:
     engine = db.make_engine(args.db)
     db.check_connection(engine)
@@ -102,3 +96,22 @@ def _info(args: argparse.Namespace) -> int:
     for table, n in db.row_counts(engine).items():
         print(f"  {table:<20} {n:>10,}")
     return EXIT_OK
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add this module's sub-commands to the parser's ``commands`` (see qidash.cli.build_parser)."""
+    add_command(commands, "init", "create the database or migrate it to the newest schema", _init_args, _init)
+    add_command(
+        commands,
+        "demo",
+        "load a demo scenario (synthetic data for one of the five programmes)",
+        _demo_args,
+        _demo,
+    )
+    add_command(
+        commands,
+        "info",
+        "show the database, the scenario it holds and its row counts",
+        _info_args,
+        _info,
+    )

@@ -9,12 +9,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from qidash.cli import EXIT_OK, UserError, add_scope_flags, command, runs
+from qidash.cli import EXIT_OK, UserError, add_command, add_scope_flags
 
 FORMATS = (".pptx", ".html", ".pdf")
 
 
-@command("showcase", "the celebration deck (.pptx), report (.html) or its PDF (.pdf) for a scope and date")
 def _showcase_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out",
@@ -84,10 +83,9 @@ def check_projects(conn, codes: tuple[str, ...], available: set[str], as_of) -> 
     raise UserError("--projects: " + "; ".join(parts) + ".")
 
 
-@runs("showcase")
 def _showcase(args: argparse.Namespace) -> int:
     from qidash import auth, measures
-    from qidash.commands.report import _existing_database, parse_as_of
+    from qidash.commands.report import existing_database, parse_as_of
     from qidash.exports import html_report, images, pptx_deck
     from qidash.scope import Scope, UnknownCode
     from qidash.views.showcase import project_choices, showcase_data
@@ -104,7 +102,7 @@ def _showcase(args: argparse.Namespace) -> int:
         raise UserError(str(images.NoChromium()))
     as_of = parse_as_of(args.as_of) if args.as_of is not None else None
     codes = _codes(args.projects)
-    engine = _existing_database(args.db)
+    engine = existing_database(args.db)
     scope = Scope(locality=args.locality, pcn=args.pcn, kind=args.kind, sector=args.sector)
     try:
         scope.validate(engine)
@@ -149,3 +147,14 @@ def _showcase(args: argparse.Namespace) -> int:
     if args.images:
         print(f"Wrote {len(written) - 1} chart images into {args.images}.")
     return EXIT_OK
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add this module's sub-commands to the parser's ``commands`` (see qidash.cli.build_parser)."""
+    add_command(
+        commands,
+        "showcase",
+        "the celebration deck (.pptx), report (.html) or its PDF (.pdf) for a scope and date",
+        _showcase_args,
+        _showcase,
+    )

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 
 from qidash import auth
-from qidash.cli import EXIT_OK, UserError, command, engine_for, runs
+from qidash.cli import EXIT_OK, UserError, add_command, engine_for
 from qidash.models import ROLES
 
 
-@command("users", "list, add or deactivate the people who may sign in, with their role and area")
 def _users_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("action", choices=("list", "add", "deactivate", "audit"), help="what to do")
     p.add_argument("email", nargs="?", help="the user's sign-in email (add, deactivate)")
@@ -26,7 +25,6 @@ def _codes(text: str) -> tuple[str, ...]:
     return tuple(c.strip() for c in text.split(";") if c.strip())
 
 
-@runs("users")
 def _users(args: argparse.Namespace) -> int:
     engine = engine_for(args)
     if args.action == "list":
@@ -73,3 +71,14 @@ def _users(args: argparse.Namespace) -> int:
     except auth.AccessError as exc:
         raise UserError(str(exc)) from exc
     return EXIT_OK
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    """Add this module's sub-commands to the parser's ``commands`` (see qidash.cli.build_parser)."""
+    add_command(
+        commands,
+        "users",
+        "list, add or deactivate the people who may sign in, with their role and area",
+        _users_args,
+        _users,
+    )

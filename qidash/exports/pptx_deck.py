@@ -383,7 +383,7 @@ def add_spc_chart(slide, chart: ChartSeries, x, y, w, h, font_pt: int = 11, lege
     """A native line chart of ``chart`` (see :func:`chart_lines`)."""
     lines = chart_lines(chart)
     data = CategoryChartData()
-    data.categories = [svg._month_short(p) for p in chart.periods]
+    data.categories = [svg.month_short(p) for p in chart.periods]
     for name, values in lines.items():
         data.add_series(name, values)
     frame = slide.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, x, y, w, h, data)

@@ -12,7 +12,7 @@ from html import escape
 
 from qidash import chart_geometry, icons, maps, spc_charts
 from qidash.palette import NHS_GREY, NHS_PALE_GREY
-from qidash.tier_charts import _text_on, tier_colour
+from qidash.tier_charts import text_on, tier_colour
 from qidash.views.showcase import ChartSeries, Funnel, MapView
 
 FONT = "Arial, Helvetica, sans-serif"
@@ -117,7 +117,7 @@ def spc_chart(chart: ChartSeries, width: int = 720, height: int = 400, legend: b
     out.append(f'<line x1="{left}" x2="{left + pw}" y1="{top + ph}" y2="{top + ph}" stroke="#AEB7BD"/>')
     step = max(1, math.ceil(n / 12))
     for i in range(0, n, step):
-        label = f"{_month_short(chart.periods[i])}"
+        label = f"{month_short(chart.periods[i])}"
         out.append(_text(x(i), top + ph + 16, label, 11, NHS_GREY, "middle"))
     out.append(
         _text(
@@ -258,7 +258,7 @@ def _runs(values, connect: bool) -> list[list[int]]:
     return [r for r in runs if r]
 
 
-def _month_short(iso: str) -> str:
+def month_short(iso: str) -> str:
     import datetime as dt
 
     return dt.date.fromisoformat(iso[:10]).strftime("%b %y")
@@ -304,7 +304,7 @@ def funnel(f: Funnel, width: int = 960, height: int | None = None) -> str:
                     y0 + bar_h / 2 + 8,
                     s.text,
                     22,
-                    _text_on(fill) if inside else TEXT,
+                    text_on(fill) if inside else TEXT,
                     "middle" if inside else "start",
                     "bold",
                 )

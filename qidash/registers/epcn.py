@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from qidash.registers.ods import _date
+from qidash.registers.ods import register_date
 from qidash.registers.tables import RegisterError, Source, find_header, normalise, sheet_names, sheet_rows
 
 DETAILS = "PCNDetails"
@@ -60,7 +60,7 @@ def read(source: Source) -> EpcnFile:
         code = get("code")
         if code:
             pcns[code] = PcnRow(
-                rowno, code, get("name") or code, get("sub_icb"), _date(get("closed_on") or "")
+                rowno, code, get("name") or code, get("sub_icb"), register_date(get("closed_on") or "")
             )
     members: dict[str, tuple[str, str]] = {}
     for _rowno, get in _rows(

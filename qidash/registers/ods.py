@@ -59,7 +59,7 @@ def read(source: Source, what: str) -> list[OdsRow]:
                 icb_code=cells[3],
                 address=tuple(c for c in cells[4:9] if c),
                 postcode=" ".join(cells[9].upper().split()) or None,
-                closed_on=_date(cells[11]),
+                closed_on=register_date(cells[11]),
                 status=cells[12],
                 sub_icb=cells[14] or None,
                 setting=cells[25] or None,
@@ -70,7 +70,8 @@ def read(source: Source, what: str) -> list[OdsRow]:
     return out
 
 
-def _date(text: str) -> dt.date | None:
+def register_date(text: str) -> dt.date | None:
+    """A register's date (YYYYMMDD), or None when blank or not a date."""
     if not text:
         return None
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import logging
 from collections.abc import Callable
 
@@ -11,16 +12,35 @@ import plotly.graph_objects as go
 import streamlit as st
 from sqlalchemy import Engine
 
-from qidash import auth, tabular
+from qidash import auth, icons, tabular
 from qidash.text import markdown_literal
+from qidash.ui.context import page_context
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 log = logging.getLogger(__name__)
 
 
-def chart(fig: go.Figure, key: str) -> None:
-    """A plotly figure, full width, with the toolbar trimmed."""
+def chart(fig: go.Figure, key: str, summary: str | None = None, table: pd.DataFrame | None = None) -> None:
+    """A plotly figure, full width, with the toolbar trimmed; then its text alternative (WCAG 1.1.1): a
+    one-line ``summary`` in words (names in it are imported text, shown as written) and the numbers behind
+    it, ``table``, one click away."""
     st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+    if summary:
+        st.caption(markdown_literal(summary))
+    if table is not None:
+        with st.expander("Numbers behind this chart"):
+            st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_numbers")
+
+
+def named_images(images: list[tuple[str, str]], width: int) -> None:
+    """Small SVG images (Making Data Count icons) in a row, each with its accessible name as alt text
+    (``st.image`` leaves the alt text empty, so a screen reader would skip the icon's meaning)."""
+    tags = "".join(
+        f'<img src="{icons.data_uri(svg)}" alt="{html.escape(name, quote=True)}" width="{width}" '
+        f'height="{width}"> '
+        for svg, name in images
+    )
+    st.html(f"<div>{tags}</div>")
 
 
 def delta(now, before) -> int | float | None:
@@ -68,7 +88,8 @@ def file_download(
     """A download button whose file is made when clicked (not on every run of the page) and recorded in
     the audit trail with the viewer's identity: ``what`` the file is, its name and ``detail``. ``where``:
     the container to draw in (a column; the page by default)."""
-    engine, viewer = st.session_state["_engine"], st.session_state["_viewer"]
+    ctx = page_context()
+    engine, viewer = ctx.engine, ctx.viewer
     detail = {"what": what, "file": file_name, **(detail or {})}
     (where or st).download_button(
         label,

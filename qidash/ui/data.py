@@ -106,30 +106,27 @@ def _demo_is_current(engine: Engine, scenario: str) -> bool:
         return db.get_setting(conn, "scenario_fingerprint") == scenarios.fingerprint(scenario)
 
 
-def current_engine() -> Engine:
-    """The engine the app frame chose for this run (see app.py)."""
-    return st.session_state["_engine"]
-
-
 def data_version(engine: Engine) -> str:
     return db.data_version(engine)
 
 
 @st.cache_data(**CACHE)
-def _cached_call(_engine: Engine, url: str, version: str, _fn, fn_name: str, args: tuple):
+def _cached_call(_engine: Engine, url: str, version: str, _fn, fn_name: str, args: tuple, kwargs: tuple):
     # One snapshot per loader: its queries never straddle an import that commits meanwhile.
     with db.snapshot(_engine) as conn:
-        return _fn(conn, *args)
+        return _fn(conn, *args, **dict(kwargs))
 
 
-def query(engine: Engine, fn, *args):
-    """``fn(conn, *args)`` for a core function, cached by database, data version, function and arguments.
+def query(engine: Engine, fn, *args, **kwargs):
+    """``fn(conn, *args, **kwargs)`` for a core function, cached by database, data version, function and
+    arguments (keyword arguments by name, whatever order they are given in).
 
     The cache is bounded (entries and age) and an import bumps the data version, so a page never shows
     numbers from before a load.
     """
     name = f"{fn.__module__}.{fn.__qualname__}"
-    return _cached_call(engine, str(engine.url), data_version(engine), fn, name, args)
+    named = tuple(sorted(kwargs.items()))
+    return _cached_call(engine, str(engine.url), data_version(engine), fn, name, args, named)
 
 
 def setting(engine: Engine, key: str) -> str | None:

@@ -125,7 +125,7 @@ def measure_impact(measure: dict) -> tuple[dict | None, str | None]:
     if isinstance(found, str):
         improved = (
             bool(result and result.get("y"))
-            and impact._good(result.get("improvement_direction")) != 0
+            and impact.good_sign(result.get("improvement_direction")) != 0
             and impact.spc.improvement(result)["improved_since_baseline"]
         )
         return None, (f"Improved since baseline, but not estimated: {found}." if improved else None)

@@ -1,0 +1,74 @@
+"""Accessibility statement: what meets WCAG 2.2 AA, what does not yet, and how to report a problem, in the
+shape NHS services publish under the Public Sector Bodies Accessibility Regulations 2018."""
+
+import streamlit as st
+
+from qidash.ui import components
+from qidash.ui.context import page_context
+
+ctx = page_context()
+components.page_header("Accessibility statement", ctx.programme, ctx.filters)
+
+st.markdown(
+    """
+This dashboard should be usable by as many people as possible: a board member using a screen reader, a
+locality lead with low vision who zooms the page to 200%, a faculty member presenting on a projector,
+someone who uses only a keyboard. It aims to meet the Web Content Accessibility Guidelines (WCAG) 2.2 at
+level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2) Accessibility Regulations
+2018 require.
+
+### How accessible this dashboard is
+
+**Meets WCAG 2.2 AA (checked on every release):**
+
+- Every page of the dashboard on each of the five demonstration programmes, the Overview, Project and
+  Data pages on a configured database, and the Showcase while presenting have no serious or critical
+  failure of the WCAG 2.0, 2.1 and 2.2 level A and AA rules that axe-core checks in the browser.
+- Text on the page, including captions, hints and help, has a contrast ratio of at least 4.5:1 with its
+  background.
+- The Making Data Count icons have text names ("Variation: improvement (high)",
+  "Assurance: consistently passing"), and every icon is shown beside its name or meaning in words.
+- Every filter is an ordinary control that can be reached and changed with the keyboard, and the
+  address of a page holds its filters, so a view can be shared as a link.
+- On the Capability map, the PCN areas can be chosen from a list as well as by clicking the map, and the
+  numbers behind the map are one click away as a table.
+
+**Does not meet AA yet:**
+
+- Charts: the Overview's charts have a one-line summary in words and a table of the numbers behind them;
+  the other pages' charts do not yet, nor have all the charts' colours been checked at 3:1. Until then the
+  numbers are available from the Data page's export (programme admins) or on request.
+- Capability map: organisations are drawn as points coloured by their stage; the stage is named in each
+  point's tooltip, but not by shape on the map itself (WCAG 1.4.1, use of colour). Points can only be
+  reached with a mouse; the tables below the map give the numbers per PCN and list the organisations
+  with nobody trained, but not every organisation's stage.
+- Keyboard: choosing a programme, setting the filters, picking a PCN from the list and opening a project
+  are tested with a keyboard alone, with a visible focus; presenting the Showcase and downloading it are
+  not yet.
+- Showcase: while presenting, captions and the board table are smaller than 24 pixels on a 1920 by 1080
+  screen, which is hard to read from the back of a room.
+- Automated checks find about a third to a half of accessibility problems; the dashboard has not yet been
+  audited by people who use assistive technology every day.
+
+### What to do if you cannot use part of this dashboard
+
+If you need information from the dashboard in a different format (a table, a large-print or plain-text
+report), or you find a problem that is not listed above, tell your programme's admin (the people who load
+the data). Say which page, what you were trying to do and what
+assistive technology you use, if any. The Showcase's downloads (PowerPoint deck, HTML report, PDF) are
+another way to read the same story.
+
+### Enforcement procedure
+
+The Equality and Human Rights Commission (EHRC) is responsible for enforcing the accessibility
+regulations. If you are not happy with how your organisation responds to your complaint, contact the
+Equality Advisory and Support Service (EASS).
+
+### How this dashboard was tested
+
+Each release runs axe-core (WCAG 2.0, 2.1 and 2.2, levels A and AA) in headless Chromium on every page
+of every demonstration programme, on a configured database with sign-in off, and on the Showcase while
+presenting; a serious or critical failure stops the release. The check lives in the project's browser
+tests (tests/e2e/test_accessibility_browser.py).
+"""
+)
