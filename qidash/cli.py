@@ -44,8 +44,12 @@ def add_command(
 def add_scope_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--locality", metavar="CODE", help="only this locality (code)")
     parser.add_argument("--pcn", metavar="CODE", help="only this PCN (code)")
-    parser.add_argument("--kind", metavar="KIND", help="only organisations of this kind, e.g. care_home_nursing")
-    parser.add_argument("--sector", metavar="SECTOR", help="only this sector: nhs, independent, local_authority, vcse")
+    parser.add_argument(
+        "--kind", metavar="KIND", help="only organisations of this kind, e.g. care_home_nursing"
+    )
+    parser.add_argument(
+        "--sector", metavar="SECTOR", help="only this sector: nhs, independent, local_authority, vcse"
+    )
 
 
 def engine_for(args: argparse.Namespace, migrate: bool = True):

@@ -55,8 +55,10 @@ def coverage(rows: pd.DataFrame, label_col: str = "name") -> tuple[str, pd.DataF
     if len(known) == 1:
         return f"Coverage in {hi[label_col]} is {fmt_pct(hi['coverage_pct'])}.", table
     return (
-        f"Coverage ranges from {fmt_pct(lo['coverage_pct'])} in {lo[label_col]} "
-        f"to {fmt_pct(hi['coverage_pct'])} in {hi[label_col]}, across {len(known)} areas.",
+        (
+            f"Coverage ranges from {fmt_pct(lo['coverage_pct'])} in {lo[label_col]} "
+            f"to {fmt_pct(hi['coverage_pct'])} in {hi[label_col]}, across {len(known)} areas."
+        ),
         table,
     )
 
@@ -76,5 +78,6 @@ def improving_by_priority(by_priority: pd.DataFrame, names: dict[str, str]) -> t
     text = f"{fmt_int(improving)} of {fmt_int(projects)} projects are showing improvement"
     if improving:
         top = shown.sort_values("improving", ascending=False, kind="stable").iloc[0]
-        text += f"; the most under {names.get(top['priority'], top['priority'])} ({fmt_int(top['improving'])})"
+        leader = names.get(top["priority"], top["priority"])
+        text += f"; the most under {leader} ({fmt_int(top['improving'])})"
     return text + ".", table

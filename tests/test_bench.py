@@ -276,7 +276,9 @@ def test_the_app_raises_only_the_collectors_first_threshold(tmp_path):
     env = {**os.environ, "QIDASH_DB_URL": db.sqlite_url(tmp_path / "empty.db"), "QIDASH_AUTH": "off"}
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                          env=env, cwd=db.REPO_ROOT).stdout.strip().splitlines()[-1]
-    before, imported, after = (tuple(int(n) for n in part.strip("() ").split(",")) for part in out.split(") ("))
+    before, imported, after = (
+        tuple(int(n) for n in part.strip("() ").split(",")) for part in out.split(") (")
+    )
     assert imported == before
     assert after == (20_000, *before[1:])
 

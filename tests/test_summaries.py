@@ -1,4 +1,5 @@
-"""Text alternatives for charts: each summary states the chart's numbers in words, and the table holds them."""
+"""Text alternatives for charts: each summary states the chart's numbers in words, and the table holds
+them."""
 
 import datetime as dt
 
@@ -12,16 +13,24 @@ from tests.support import no_exceptions, open_page
 
 def test_reach_says_where_it_started_where_it_is_and_the_target():
     frame = pd.DataFrame(
-        {"day": [dt.date(2024, 4, 1), dt.date(2025, 1, 9)], "cumulative": [32, 470], "patients_cumulative": [0, 12]}
+        {
+            "day": [dt.date(2024, 4, 1), dt.date(2025, 1, 9)],
+            "cumulative": [32, 470],
+            "patients_cumulative": [0, 12],
+        }
     )
     text, table = summaries.reach(frame, {"target_value": 600, "due_on": "2026-03-31"}, dt.date(2025, 3, 1))
     assert text == (
-        "People trained rose from 32 on 1 April 2024 to 470 by 1 March 2025, against a target of 600 by 31 March 2026."
+        "People trained rose from 32 on 1 April 2024 to 470 by 1 March 2025, "
+        "against a target of 600 by 31 March 2026."
     )
     assert table["People trained (total)"].tolist() == [32, 470]
     assert table["Of whom patients"].tolist() == [0, 12]
     empty = frame.iloc[0:0]
-    assert summaries.reach(empty, None, dt.date(2025, 3, 1))[0] == "Nobody in this scope had been trained by 1 March 2025."
+    assert (
+        summaries.reach(empty, None, dt.date(2025, 3, 1))[0]
+        == "Nobody in this scope had been trained by 1 March 2025."
+    )
 
 
 def test_coverage_names_the_lowest_and_highest_area():
@@ -36,7 +45,9 @@ def test_coverage_names_the_lowest_and_highest_area():
 
 
 def test_improving_by_priority_counts_and_names_the_leading_priority():
-    frame = pd.DataFrame({"priority": ["falls", "frailty", "dementia"], "projects": [5, 3, 0], "improving": [1, 2, 0]})
+    frame = pd.DataFrame(
+        {"priority": ["falls", "frailty", "dementia"], "projects": [5, 3, 0], "improving": [1, 2, 0]}
+    )
     text, table = summaries.improving_by_priority(frame, {"falls": "Falls", "frailty": "Frailty"})
     assert text == "3 of 8 projects are showing improvement; the most under Frailty (2)."
     assert table["Priority"].tolist() == ["Falls", "Frailty"]  # no row for a priority without projects

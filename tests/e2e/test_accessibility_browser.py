@@ -1,4 +1,5 @@
-"""Accessibility: axe-core's WCAG 2.0/2.1/2.2 A and AA rules find no serious or critical violation on any page.
+"""Accessibility: axe-core's WCAG 2.0/2.1/2.2 A and AA rules find no serious or critical violation on
+any page.
 
 Every page of every demo programme (7 pages x 5 demos) in demo mode, a configured database with sign-in
 off (the banner and no role switcher), and the Showcase presenting a slide. One server per mode and one
@@ -34,7 +35,10 @@ def _describe(violations) -> str:
     for v in violations:
         lines.append(f"{v['id']} ({v['impact']}): {v['help']}")
         for node in v["nodes"][:8]:
-            lines.append(f"    {' '.join(map(str, node['target']))}: {node.get('failureSummary', '').splitlines()[-1:]}")
+            lines.append(
+                f"    {' '.join(map(str, node['target']))}: "
+                f"{node.get('failureSummary', '').splitlines()[-1:]}"
+            )
     return "\n".join(lines)
 
 
