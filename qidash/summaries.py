@@ -78,3 +78,120 @@ def improving_by_priority(by_priority: pd.DataFrame, names: dict[str, str]) -> t
         top = shown.sort_values("improving", ascending=False, kind="stable").iloc[0]
         text += f"; the most under {names.get(top['priority'], top['priority'])} ({fmt_int(top['improving'])})"
     return text + ".", table
+
+
+def _share(n: int, total: int) -> str:
+    return fmt_pct(100 * n / total) if total else "–"
+
+
+def tier_funnel(tiers: list[dict], counts: dict[str, int], who: str = "people") -> tuple[str, pd.DataFrame]:
+    """The progression funnel: how many reached the first tier and how many of them the last. ``tiers``
+    are the ladder's tiers lowest first (``code``, ``name``); ``counts`` people reaching at least each."""
+    values = [int(counts.get(t["code"], 0)) for t in tiers]
+    table = pd.DataFrame(
+        {
+            "Tier": [t["name"] for t in tiers],
+            "Reached this tier or beyond": values,
+            "Of the first tier": [_share(v, values[0]) for v in values] if values else [],
+        }
+    )
+    if not values or not values[0]:
+        return f"No {who} in this scope had reached a tier.", table
+    first, last = tiers[0], tiers[-1]
+    text = f"{fmt_int(values[0])} {who} reached {first['name']} or beyond"
+    if len(tiers) > 1:
+        text += f"; {fmt_int(values[-1])} ({_share(values[-1], values[0])}) reached {last['name']}"
+    return text + ".", table
+
+
+def tier_comparison(groups: pd.DataFrame, first_tier: dict) -> str:
+    """The comparison across areas (its numbers are in the table beside it): the area with the most people
+    at the first tier. ``groups`` has ``name`` and one column of counts per tier code."""
+    code = first_tier["code"]
+    if groups.empty or code not in groups or not groups[code].sum():
+        return f"No area has people who reached {first_tier['name']}."
+    top = groups.sort_values(code, ascending=False, kind="stable").iloc[0]
+    return (
+        f"{fmt_int(groups[code].sum())} people across {len(groups)} areas reached {first_tier['name']}; "
+        f"the most in {top['name']} ({fmt_int(top[code])})."
+    )
+
+
+def reach_by_tier(reach: pd.DataFrame, tiers: list[dict], as_of: dt.date) -> tuple[str, pd.DataFrame]:
+    """Reach over time per tier: the total at each tier by the date, and since when. ``reach`` has
+    ``tier`` (a code), ``day`` and ``cumulative``."""
+    rows = []
+    for tier in tiers:
+        own = reach[reach["tier"] == tier["code"]]
+        rows.append(
+            {
+                "Tier": tier["name"],
+                "First reached": _day(own["day"].iloc[0]) if not own.empty else "–",
+                f"Reached by {_day(as_of)}": int(own["cumulative"].iloc[-1]) if not own.empty else 0,
+            }
+        )
+    table = pd.DataFrame(rows, columns=["Tier", "First reached", f"Reached by {_day(as_of)}"])
+    reached = [r for r in rows if r["First reached"] != "–"]
+    if not reached:
+        return f"Nobody in this scope had reached a tier by {_day(as_of)}.", table
+    parts = [f"{fmt_int(r[f'Reached by {_day(as_of)}'])} reached {r['Tier']}" for r in reached]
+    return f"By {_day(as_of)}: " + "; ".join(parts) + ".", table
+
+
+def session_attendance(sessions: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+    """One cohort's attendance per session: the first and the last session's attendance against the
+    register. ``sessions`` has ``session_no``, ``held_on``, ``attended`` and ``on_register``."""
+    table = pd.DataFrame(
+        {
+            "Session": sessions["session_no"].astype(int).tolist(),
+            "Held on": ["not recorded" if pd.isna(d) else _day(d) for d in sessions["held_on"]],
+            "Attended": sessions["attended"].astype(int).tolist(),
+            "On the register": sessions["on_register"].astype(int).tolist(),
+        }
+    )
+    if sessions.empty:
+        return "No session is recorded.", table
+    first, last = sessions.iloc[0], sessions.iloc[-1]
+    text = f"Session {int(first['session_no'])}: {int(first['attended'])} of {int(first['on_register'])} attended"
+    if len(sessions) > 1:
+        text += f"; session {int(last['session_no'])}: {int(last['attended'])} of {int(last['on_register'])}"
+    return text + f" ({len(sessions)} sessions).", table
+
+
+def role_mix(roles: pd.DataFrame, names: dict[str, str]) -> tuple[str, pd.DataFrame]:
+    """Participants by role: the total and the largest role. ``roles`` has ``role`` (a code or None)
+    and ``people``, largest first."""
+    labels = ["Role not recorded" if pd.isna(r) else names.get(r, r) for r in roles["role"]]
+    people = roles["people"].astype(int).tolist()
+    total = sum(people)
+    table = pd.DataFrame({"Role": labels, "People": people, "Share": [_share(n, total) for n in people]})
+    if not total:
+        return "Nobody holds a place in a cohort.", table
+    top = max(range(len(people)), key=lambda i: people[i])
+    text = (
+        f"{fmt_int(total)} people with a place across {len(people)} roles; the most are "
+        f"{labels[top]} ({fmt_int(people[top])}, {_share(people[top], total)})."
+    )
+    return text, table
+
+
+def local_faculty(periods: pd.DataFrame, labels: list[str]) -> tuple[str, pd.DataFrame]:
+    """Cohorts per period by who taught them: the local share in the first and the latest period.
+    ``periods`` has ``cohorts``, ``local`` and ``share`` (0–1 or missing); ``labels`` name the periods."""
+    cohorts = periods["cohorts"].astype(int).tolist()
+    local = periods["local"].astype(int).tolist()
+    table = pd.DataFrame(
+        {
+            "Period": labels,
+            "Cohorts started": cohorts,
+            "Taught by local faculty": local,
+            "Taught by an external provider": [c - n for c, n in zip(cohorts, local, strict=True)],
+            "Local share": [_share(n, c) for n, c in zip(local, cohorts, strict=True)],
+        }
+    )
+    if not sum(cohorts):
+        return "No cohort had started.", table
+    text = f"Local faculty taught {_share(local[-1], cohorts[-1])} of cohorts in {labels[-1]}"
+    if len(labels) > 1:
+        text += f", against {_share(local[0], cohorts[0])} in {labels[0]}"
+    return text + f"; {fmt_int(sum(local))} of {fmt_int(sum(cohorts))} cohorts in all.", table

@@ -57,3 +57,70 @@ def test_overview_charts_carry_their_summaries_and_numbers(app_database):
     numbers = [e for e in at.expander if e.label == "Numbers behind this chart"]
     assert len(numbers) == 3
     assert numbers[0].dataframe[0].value["People trained (total)"].iloc[-1] == view.now["people_trained"]
+
+
+LADDER = [{"code": "t1", "name": "Bronze"}, {"code": "t2", "name": "Silver"}, {"code": "t3", "name": "Gold"}]
+
+
+def test_tier_funnel_says_how_many_started_and_how_many_reached_the_top():
+    text, table = summaries.tier_funnel(LADDER, {"t1": 200, "t2": 50, "t3": 8})
+    assert text == "200 people reached Bronze or beyond; 8 (4%) reached Gold."
+    assert table["Of the first tier"].tolist() == ["100%", "25%", "4%"]
+    assert summaries.tier_funnel(LADDER, {}, "patients")[0] == "No patients in this scope had reached a tier."
+
+
+def test_tier_comparison_names_the_area_with_most_people():
+    groups = pd.DataFrame({"name": ["East", "West"], "t1": [30, 45], "t2": [3, 4]})
+    assert summaries.tier_comparison(groups, LADDER[0]) == "75 people across 2 areas reached Bronze; the most in West (45)."
+    assert summaries.tier_comparison(groups.iloc[0:0], LADDER[0]) == "No area has people who reached Bronze."
+
+
+def test_reach_by_tier_gives_each_tiers_total_by_the_date():
+    reach = pd.DataFrame(
+        {"tier": ["t1", "t1", "t2"], "day": [dt.date(2024, 4, 1), dt.date(2024, 6, 2), dt.date(2024, 9, 5)],
+         "cumulative": [10, 25, 3]}
+    )
+    text, table = summaries.reach_by_tier(reach, LADDER, dt.date(2025, 1, 31))
+    assert text == "By 31 January 2025: 25 reached Bronze; 3 reached Silver."
+    assert table["First reached"].tolist() == ["1 April 2024", "5 September 2024", "–"]
+    assert table["Reached by 31 January 2025"].tolist() == [25, 3, 0]
+
+
+def test_session_attendance_compares_first_and_last_session_with_the_register():
+    sessions = pd.DataFrame(
+        {"session_no": [1, 2, 3], "held_on": [dt.date(2024, 5, 1), None, dt.date(2024, 7, 3)],
+         "attended": [18, 15, 12], "on_register": [20, 20, 19]}
+    )
+    text, table = summaries.session_attendance(sessions)
+    assert text == "Session 1: 18 of 20 attended; session 3: 12 of 19 (3 sessions)."
+    assert table["Held on"].tolist() == ["1 May 2024", "not recorded", "3 July 2024"]
+
+
+def test_role_mix_names_the_largest_role():
+    roles = pd.DataFrame({"role": ["nurse", None, "patient"], "people": [30, 5, 15]})
+    text, table = summaries.role_mix(roles, {"nurse": "Nurse", "patient": "Patient partner"})
+    assert text == "50 people with a place across 3 roles; the most are Nurse (30, 60%)."
+    assert table["Role"].tolist() == ["Nurse", "Role not recorded", "Patient partner"]
+
+
+def test_local_faculty_compares_the_latest_period_with_the_first():
+    periods = pd.DataFrame({"cohorts": [4, 2, 5], "local": [1, 0, 4], "share": [0.25, 0.0, 0.8]})
+    labels = ["Apr–Sep 2024", "Oct–Mar 2024", "Apr–Sep 2025"]
+    text, table = summaries.local_faculty(periods, labels)
+    assert text == "Local faculty taught 80% of cohorts in Apr–Sep 2025, against 25% in Apr–Sep 2024; 5 of 11 cohorts in all."
+    assert table["Taught by an external provider"].tolist() == [3, 2, 1]
+
+
+def test_every_tiers_chart_carries_a_summary_and_its_numbers(app_database):
+    app_database("cornwall")
+    at = open_page("tiers", "cornwall")
+    no_exceptions(at)
+    captions = [c.value for c in at.caption]
+    assert any(" people reached " in c and " or beyond" in c for c in captions)  # the funnel
+    assert any(c.startswith("By ") and " reached " in c for c in captions)  # reach over time
+    assert any(" people across " in c and " areas reached " in c for c in captions)  # the comparison
+    assert any(c.startswith("Session 1: ") for c in captions)
+    assert any(" people with a place across " in c for c in captions)
+    assert any(c.startswith("Local faculty taught ") for c in captions)
+    numbers = [e for e in at.expander if e.label == "Numbers behind this chart"]
+    assert len(numbers) >= 5
