@@ -3,7 +3,7 @@ measure with drill-down to its chart, and small multiples of the charts, improvi
 
 import streamlit as st
 
-from qidash import charts, icons, impact, spc_charts
+from qidash import charts, icons, impact, spc_charts, summaries
 from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, label
 from qidash.text import markdown_literal
@@ -103,10 +103,14 @@ if projects.empty:
 left, right = st.columns([3, 2])
 with left:
     st.subheader("Projects by priority and progress")
-    components.chart(spc_charts.projects_by_priority_and_score(projects, view.priorities), "by_priority")
+    components.chart(
+        spc_charts.projects_by_priority_and_score(projects, view.priorities),
+        "by_priority",
+        *summaries.projects_by_priority(projects, view.priorities),
+    )
 with right:
     st.subheader("Latest progress scores")
-    components.chart(spc_charts.latest_score_bars(projects), "scores")
+    components.chart(spc_charts.latest_score_bars(projects), "scores", *summaries.latest_scores(projects))
 
 
 def _open_selected(key: str, column: str, frame) -> None:

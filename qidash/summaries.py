@@ -195,3 +195,123 @@ def local_faculty(periods: pd.DataFrame, labels: list[str]) -> tuple[str, pd.Dat
     if len(labels) > 1:
         text += f", against {_share(local[0], cohorts[0])} in {labels[0]}"
     return text + f"; {fmt_int(sum(local))} of {fmt_int(sum(cohorts))} cohorts in all.", table
+
+
+def _score(value: float) -> str:
+    from qidash.spc_charts import IHI_SCORES
+
+    words = IHI_SCORES.get(float(value))
+    return f"{value:.1f}" + (f" ({words.lower()})" if words else "")
+
+
+def projects_by_priority(projects: pd.DataFrame, names: dict[str, str]) -> tuple[str, pd.DataFrame]:
+    """Projects per priority by the band of their latest progress score: how many score 3.0 or more
+    (improving), and the priority with the most projects. ``projects`` has ``priority`` (a code) and
+    ``latest_score`` (missing when unscored)."""
+    from qidash.spc_charts import NO_SCORE, SCORE_BANDS, score_band
+
+    bands = [NO_SCORE[0]] + [b for b, _, _ in SCORE_BANDS]
+    counts = pd.crosstab(projects["priority"], projects["latest_score"].map(score_band))
+    counts = counts.reindex(columns=bands, fill_value=0)
+    counts = counts.loc[counts.sum(axis=1).sort_values(ascending=False, kind="stable").index]
+    table = pd.DataFrame({"Priority": [names.get(c, c) for c in counts.index]})
+    for band in bands:
+        table[band] = counts[band].astype(int).tolist()
+    table["Projects"] = counts.sum(axis=1).astype(int).tolist()
+    if projects.empty:
+        return "No project matches these filters.", table
+    improving = int(sum(counts[b].sum() for b, low, _ in SCORE_BANDS if low >= 3.0))
+    top = table.iloc[0]
+    text = (
+        f"{fmt_int(improving)} of {fmt_int(len(projects))} projects score 3.0 or more (improving); "
+        f"the most projects are under {top['Priority']} ({fmt_int(top['Projects'])})."
+    )
+    return text, table
+
+
+def latest_scores(projects: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+    """Projects per latest progress score: the most common score and how many are not yet scored."""
+    from qidash.spc_charts import IHI_SCORES
+
+    scored = projects["latest_score"].dropna().astype(float)
+    counts = scored.value_counts()
+    table = pd.DataFrame(
+        {
+            "Latest progress score": [f"{v:.1f}" for v in IHI_SCORES],
+            "Meaning": list(IHI_SCORES.values()),
+            "Projects": [int(counts.get(v, 0)) for v in IHI_SCORES],
+        }
+    )
+    unscored = len(projects) - len(scored)
+    if scored.empty:
+        return f"None of the {fmt_int(len(projects))} projects has a progress score yet.", table
+    common = max(IHI_SCORES, key=lambda v: (counts.get(v, 0), -v))
+    text = (
+        f"The most common latest score is {_score(common)}, "
+        f"for {fmt_int(counts[common])} of {fmt_int(len(scored))} scored projects"
+    )
+    if unscored:
+        text += f"; {fmt_int(unscored)} not yet scored"
+    return text + ".", table
+
+
+def progress_history(scores: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+    """One project's progress scores over time: the first and the latest. ``scores`` has ``scored_on``
+    and ``score``, oldest first."""
+    from qidash.spc_charts import IHI_SCORES
+
+    table = pd.DataFrame(
+        {
+            "Date": [_day(d) for d in scores["scored_on"]],
+            "Score": [f"{v:.1f}" for v in scores["score"]],
+            "Meaning": [IHI_SCORES.get(float(v), "") for v in scores["score"]],
+        }
+    )
+    if scores.empty:
+        return "No progress score recorded.", table
+    first, last = scores.iloc[0], scores.iloc[-1]
+    if len(scores) == 1:
+        return f"Scored {_score(last['score'])} on {_day(last['scored_on'])}.", table
+    text = (
+        f"The progress score went from {_score(first['score'])} on {_day(first['scored_on'])} "
+        f"to {_score(last['score'])} on {_day(last['scored_on'])}, over {len(scores)} scores."
+    )
+    return text, table
+
+
+def _period(value) -> str:
+    try:
+        return _day(value)
+    except (ValueError, TypeError):
+        return str(value)
+
+
+def spc_measure(result: dict, variation: str, assurance: str) -> tuple[str, pd.DataFrame]:
+    """One measure's run or control chart: its span, the latest point against the centre line, and the
+    Making Data Count icons' names in words (``variation``, ``assurance``). ``result`` is the stored
+    chart result; the table is the chart's data on the chart's scale (percentages for p charts)."""
+    from qidash.spc_charts import chart_data, format_value, scale_of
+
+    kind = result.get("kind") or "run"
+    data = chart_data(result)
+    s = scale_of(kind)
+    table = pd.DataFrame(
+        {
+            "Period": [_period(p) for p in data["period"]],
+            "Value": [None if pd.isna(v) else v * s for v in data["y"]],
+            "Centre line": [None if pd.isna(v) else v * s for v in data["cl"]],
+            "Lower limit": [None if pd.isna(v) else v * s for v in data["lcl"]],
+            "Upper limit": [None if pd.isna(v) else v * s for v in data["ucl"]],
+            "Point": data["point_type"].tolist(),
+        }
+    )
+    if data.empty:
+        return "No points yet.", table
+    last = table.iloc[-1]
+    text = (
+        f"{len(table)} points from {table['Period'].iloc[0]} to {last['Period']}; "
+        f"the latest is {format_value(last['Value'], kind)}"
+    )
+    if last["Centre line"] is not None and not pd.isna(last["Centre line"]):
+        text += f" against a centre line of {format_value(last['Centre line'], kind)}"
+    return text + f". {variation}; {assurance}.", table

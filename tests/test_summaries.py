@@ -4,10 +4,12 @@ import datetime as dt
 
 import pandas as pd
 
-from qidash import measures, summaries
+from qidash import measures, spc, summaries
 from qidash.scope import Scope
+from qidash.views import project as pj
 from qidash.views.overview import overview_data
-from tests.support import no_exceptions, open_page
+from tests.support import demo_engine, no_exceptions, open_page
+from tests.test_project_page import busiest_project
 
 
 def test_reach_says_where_it_started_where_it_is_and_the_target():
@@ -124,3 +126,68 @@ def test_every_tiers_chart_carries_a_summary_and_its_numbers(app_database):
     assert any(c.startswith("Local faculty taught ") for c in captions)
     numbers = [e for e in at.expander if e.label == "Numbers behind this chart"]
     assert len(numbers) >= 5
+
+
+def test_projects_by_priority_counts_the_improving_and_names_the_largest_priority():
+    projects = pd.DataFrame(
+        {"priority": ["falls", "falls", "frailty", "falls"], "latest_score": [3.5, None, 4.0, 1.0]}
+    )
+    text, table = summaries.projects_by_priority(projects, {"falls": "Falls", "frailty": "Frailty"})
+    assert text == "2 of 4 projects score 3.0 or more (improving); the most projects are under Falls (3)."
+    assert table["Priority"].tolist() == ["Falls", "Frailty"]
+    assert table["No score yet"].tolist() == [1, 0]
+    assert table["Projects"].tolist() == [3, 1]
+
+
+def test_latest_scores_names_the_commonest_score_in_words():
+    projects = pd.DataFrame({"latest_score": [2.0, 2.0, 3.5, None]})
+    text, table = summaries.latest_scores(projects)
+    assert text == "The most common latest score is 2.0 (activity, but no changes), for 2 of 3 scored projects; 1 not yet scored."
+    assert table.loc[table["Latest progress score"] == "3.5", "Projects"].tolist() == [1]
+    assert summaries.latest_scores(projects.iloc[3:])[0] == "None of the 1 projects has a progress score yet."
+
+
+def test_progress_history_gives_the_first_and_latest_score():
+    scores = pd.DataFrame({"scored_on": [dt.date(2024, 2, 1), dt.date(2024, 8, 1)], "score": [1.0, 3.5]})
+    text, table = summaries.progress_history(scores)
+    assert text == (
+        "The progress score went from 1.0 (charter and team established) on 1 February 2024 "
+        "to 3.5 (improvement) on 1 August 2024, over 2 scores."
+    )
+    assert table["Meaning"].tolist() == ["Charter and team established", "Improvement"]
+
+
+def test_spc_measure_gives_the_span_the_latest_point_and_the_icons_in_words():
+    result = spc.analyse([10, 12, 11, 13, 12, 14, 13, 15, 14, 16, 15, 17], kind="xmr").to_dict()
+    result["periods"] = [f"2024-{m:02d}-01" for m in range(1, 13)]
+    text, table = summaries.spc_measure(result, "Common cause variation", "Assurance: no target")
+    centre = table["Centre line"].iloc[-1]
+    assert text == (
+        f"12 points from 1 January 2024 to 1 December 2024; the latest is 17 against a centre line of "
+        f"{centre:,.3g}. Common cause variation; Assurance: no target."
+    )
+    assert table["Value"].tolist()[:3] == [10, 12, 11]
+    assert len(table) == 12
+
+
+def test_portfolio_charts_carry_their_summaries_and_numbers():
+    at = open_page("portfolio", "cornwall")
+    no_exceptions(at)
+    captions = [c.value for c in at.caption]
+    assert any(" projects score 3.0 or more (improving); the most projects are under " in c for c in captions)
+    assert any(c.startswith("The most common latest score is ") for c in captions)
+    assert len([e for e in at.expander if e.label == "Numbers behind this chart"]) >= 2
+
+
+def test_project_charts_carry_their_summaries_and_numbers():
+    with demo_engine("cornwall").connect() as conn:
+        code = busiest_project(conn)
+        view = pj.project_data(conn, code, measures.default_as_of(conn))
+    at = open_page("project", "cornwall", project=code)
+    no_exceptions(at)
+    captions = [c.value for c in at.caption]
+    assert summaries.progress_history(view.scores)[0] in captions
+    charted = [c for c in captions if " points from " in c and "; the latest is " in c]
+    assert len(charted) == len(view.measures)
+    numbers = [e for e in at.expander if e.label == "Numbers behind this chart"]
+    assert len(numbers) == len(view.measures) + 1
