@@ -8,7 +8,7 @@ import datetime as dt
 
 import pandas as pd
 
-from qidash.palette import fmt_int, fmt_pct
+from qidash.palette import fmt_int, fmt_num, fmt_pct
 
 
 def _day(day) -> str:
@@ -315,3 +315,39 @@ def spc_measure(result: dict, variation: str, assurance: str) -> tuple[str, pd.D
     if last["Centre line"] is not None and not pd.isna(last["Centre line"]):
         text += f" against a centre line of {format_value(last['Centre line'], kind)}"
     return text + f". {variation}; {assurance}.", table
+
+
+def _words_list(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def capability_map(
+    stage_counts: dict[str, int],
+    stage_labels: dict[str, str],
+    by_pcn: pd.DataFrame,
+    measure: str | None = None,
+    measure_name: str = "",
+) -> str:
+    """The capability map in words: organisations at each stage (the points' colours, said in text) and,
+    when the areas are coloured by a measure, the PCNs with its lowest and highest value. ``by_pcn`` has
+    ``name`` and the measure's column; the per-PCN numbers are the page's table."""
+    total = sum(stage_counts.values())
+    if not total:
+        text = "No organisation is in this scope."
+    else:
+        parts = [f"{fmt_int(n)} {stage_labels[s].lower()}" for s, n in stage_counts.items() if n]
+        text = f"Of {fmt_int(total)} organisations: {_words_list(parts)}."
+    if measure and measure in by_pcn and len(by_pcn):
+        known = by_pcn.dropna(subset=[measure]).sort_values(measure, kind="stable")
+        if len(known) > 1:
+            def shown(v):
+                if measure == "coverage_pct":
+                    return fmt_pct(v)
+                return fmt_int(v) if float(v).is_integer() else fmt_num(v, 2)
+
+            lo, hi = known.iloc[0], known.iloc[-1]
+            text += (
+                f" {measure_name} per PCN ranges from {shown(lo[measure])} in {lo['name']} "
+                f"to {shown(hi[measure])} in {hi['name']}."
+            )
+    return text

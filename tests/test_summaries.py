@@ -191,3 +191,28 @@ def test_project_charts_carry_their_summaries_and_numbers():
     assert len(charted) == len(view.measures)
     numbers = [e for e in at.expander if e.label == "Numbers behind this chart"]
     assert len(numbers) == len(view.measures) + 1
+
+
+STAGE_LABELS = {"not_offered": "Not offered", "offered": "Offered training", "trained": "Trained"}
+
+
+def test_capability_map_says_the_stages_in_words_and_the_measures_range():
+    stages = {"not_offered": 12, "offered": 0, "trained": 3}
+    by_pcn = pd.DataFrame({"name": ["Looe", "Bodmin", "Truro"], "coverage_pct": [20.0, None, 75.0],
+                           "people_trained": [4, 9, 2]})
+    text = summaries.capability_map(stages, STAGE_LABELS, by_pcn, "coverage_pct", "Coverage")
+    assert text == "Of 15 organisations: 12 not offered and 3 trained. Coverage per PCN ranges from 20% in Looe to 75% in Truro."
+    assert summaries.capability_map(stages, STAGE_LABELS, by_pcn, "people_trained", "People trained").endswith(
+        "People trained per PCN ranges from 2 in Truro to 9 in Bodmin."
+    )
+    assert summaries.capability_map(dict.fromkeys(stages, 0), STAGE_LABELS, by_pcn.iloc[0:0]) == (
+        "No organisation is in this scope."
+    )
+
+
+def test_capability_map_page_says_the_stages_under_the_map():
+    at = open_page("capability_map", "cornwall")
+    no_exceptions(at)
+    said = [c.value for c in at.caption if c.value.startswith("Of ") and " organisations: " in c.value]
+    assert len(said) == 1
+    assert "not offered" in said[0] and " per PCN ranges from " in said[0]
