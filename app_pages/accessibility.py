@@ -50,8 +50,9 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
 - Keyboard: choosing a programme, setting the filters, picking a PCN from the list and opening a project
   are tested with a keyboard alone, with a visible focus; presenting the Showcase and downloading it are
   not yet.
-- Showcase: while presenting, captions and the board table are smaller than 24 pixels on a 1920 by 1080
-  screen, which is hard to read from the back of a room.
+- Showcase: while presenting on a 1920 by 1080 screen, the story and captions are 24 pixels, but the
+  board table, the small section headings, the icons' key and the charts' axis labels are smaller, which
+  is hard to read from the back of a room.
 - Automated checks find about a third to a half of accessibility problems; the dashboard has not yet been
   audited by people who use assistive technology every day.
 
