@@ -82,7 +82,8 @@ for ladder in ladders:
         if len(ladders) > 1:
             st.markdown(f"**{literal(ladder['name'])}**")
         funnel = tier_charts.tier_funnel(ladder["tiers"], view.funnel, view.conversion)
-        components.chart(funnel, f"funnel_{ladder['code']}", *summaries.tier_funnel(ladder["tiers"], view.funnel))
+        alternative = summaries.tier_funnel(ladder["tiers"], view.funnel)
+        components.chart(funnel, f"funnel_{ladder['code']}", *alternative)
     with right:
         # st.table reads Markdown in its cells: the tier names are shown as written.
         rows = conversion_rows(ladder, view.funnel, view.conversion)

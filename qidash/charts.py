@@ -158,7 +158,8 @@ def projects_by_priority(by_priority: pd.DataFrame, names: dict[str, str]) -> go
     traces = [
         go.Bar(y=frame["label"], x=frame["improving"], orientation="h",
                name="Improving (latest point or since baseline)", marker_color=NHS_GREEN),
-        go.Bar(y=frame["label"], x=frame["projects"] - frame["improving"], orientation="h", name="Not (yet) showing improvement", marker_color=NHS_MID_GREY),
+        go.Bar(y=frame["label"], x=frame["projects"] - frame["improving"], orientation="h",
+               name="Not (yet) showing improvement", marker_color=NHS_MID_GREY),
     ]
     return figure(traces, height=max(220, 70 + 40 * len(frame)), barmode="stack", xaxis=dict(title="Projects started"))
 

@@ -152,7 +152,10 @@ def session_attendance(sessions: pd.DataFrame) -> tuple[str, pd.DataFrame]:
     if sessions.empty:
         return "No session is recorded.", table
     first, last = sessions.iloc[0], sessions.iloc[-1]
-    text = f"Session {int(first['session_no'])}: {int(first['attended'])} of {int(first['on_register'])} attended"
+    text = (
+        f"Session {int(first['session_no'])}: "
+        f"{int(first['attended'])} of {int(first['on_register'])} attended"
+    )
     if len(sessions) > 1:
         text += f"; session {int(last['session_no'])}: {int(last['attended'])} of {int(last['on_register'])}"
     return text + f" ({len(sessions)} sessions).", table

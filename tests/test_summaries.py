@@ -73,7 +73,8 @@ def test_tier_funnel_says_how_many_started_and_how_many_reached_the_top():
 
 def test_tier_comparison_names_the_area_with_most_people():
     groups = pd.DataFrame({"name": ["East", "West"], "t1": [30, 45], "t2": [3, 4]})
-    assert summaries.tier_comparison(groups, LADDER[0]) == "75 people across 2 areas reached Bronze; the most in West (45)."
+    said = summaries.tier_comparison(groups, LADDER[0])
+    assert said == "75 people across 2 areas reached Bronze; the most in West (45)."
     assert summaries.tier_comparison(groups.iloc[0:0], LADDER[0]) == "No area has people who reached Bronze."
 
 
@@ -109,7 +110,10 @@ def test_local_faculty_compares_the_latest_period_with_the_first():
     periods = pd.DataFrame({"cohorts": [4, 2, 5], "local": [1, 0, 4], "share": [0.25, 0.0, 0.8]})
     labels = ["Apr–Sep 2024", "Oct–Mar 2024", "Apr–Sep 2025"]
     text, table = summaries.local_faculty(periods, labels)
-    assert text == "Local faculty taught 80% of cohorts in Apr–Sep 2025, against 25% in Apr–Sep 2024; 5 of 11 cohorts in all."
+    assert text == (
+        "Local faculty taught 80% of cohorts in Apr–Sep 2025, against 25% in Apr–Sep 2024; "
+        "5 of 11 cohorts in all."
+    )
     assert table["Taught by an external provider"].tolist() == [3, 2, 1]
 
 
@@ -142,7 +146,10 @@ def test_projects_by_priority_counts_the_improving_and_names_the_largest_priorit
 def test_latest_scores_names_the_commonest_score_in_words():
     projects = pd.DataFrame({"latest_score": [2.0, 2.0, 3.5, None]})
     text, table = summaries.latest_scores(projects)
-    assert text == "The most common latest score is 2.0 (activity, but no changes), for 2 of 3 scored projects; 1 not yet scored."
+    assert text == (
+        "The most common latest score is 2.0 (activity, but no changes), "
+        "for 2 of 3 scored projects; 1 not yet scored."
+    )
     assert table.loc[table["Latest progress score"] == "3.5", "Projects"].tolist() == [1]
     assert summaries.latest_scores(projects.iloc[3:])[0] == "None of the 1 projects has a progress score yet."
 
@@ -201,8 +208,12 @@ def test_capability_map_says_the_stages_in_words_and_the_measures_range():
     by_pcn = pd.DataFrame({"name": ["Looe", "Bodmin", "Truro"], "coverage_pct": [20.0, None, 75.0],
                            "people_trained": [4, 9, 2]})
     text = summaries.capability_map(stages, STAGE_LABELS, by_pcn, "coverage_pct", "Coverage")
-    assert text == "Of 15 organisations: 12 not offered and 3 trained. Coverage per PCN ranges from 20% in Looe to 75% in Truro."
-    assert summaries.capability_map(stages, STAGE_LABELS, by_pcn, "people_trained", "People trained").endswith(
+    assert text == (
+        "Of 15 organisations: 12 not offered and 3 trained. "
+        "Coverage per PCN ranges from 20% in Looe to 75% in Truro."
+    )
+    by_people = summaries.capability_map(stages, STAGE_LABELS, by_pcn, "people_trained", "People trained")
+    assert by_people.endswith(
         "People trained per PCN ranges from 2 in Truro to 9 in Bodmin."
     )
     assert summaries.capability_map(dict.fromkeys(stages, 0), STAGE_LABELS, by_pcn.iloc[0:0]) == (
