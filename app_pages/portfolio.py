@@ -238,6 +238,8 @@ if charts_tab.open:
                         components.chart(
                             spc_charts.small_multiple(result, target=measure.target),
                             f"sm_{measure.measure_id}",
+                            # The icons are named just above; the numbers are a click away on the project.
+                            summaries.spc_measure(result)[0],
                         )
                     st.page_link(
                         PROJECT_PAGE,

@@ -289,7 +289,7 @@ def _period(value) -> str:
         return str(value)
 
 
-def spc_measure(result: dict, variation: str, assurance: str) -> tuple[str, pd.DataFrame]:
+def spc_measure(result: dict, variation: str = "", assurance: str = "") -> tuple[str, pd.DataFrame]:
     """One measure's run or control chart: its span, the latest point against the centre line, and the
     Making Data Count icons' names in words (``variation``, ``assurance``). ``result`` is the stored
     chart result; the table is the chart's data on the chart's scale (percentages for p charts)."""
@@ -317,7 +317,8 @@ def spc_measure(result: dict, variation: str, assurance: str) -> tuple[str, pd.D
     )
     if last["Centre line"] is not None and not pd.isna(last["Centre line"]):
         text += f" against a centre line of {format_value(last['Centre line'], kind)}"
-    return text + f". {variation}; {assurance}.", table
+    icons = "; ".join(words for words in (variation, assurance) if words)
+    return text + "." + (f" {icons}." if icons else ""), table
 
 
 def _words_list(parts: list[str]) -> str:

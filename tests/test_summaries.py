@@ -9,6 +9,7 @@ from qidash.scope import Scope
 from qidash.views import project as pj
 from qidash.views.overview import overview_data
 from tests.support import demo_engine, no_exceptions, open_page
+from tests.test_portfolio import PAGE_SIZE, open_tab
 from tests.test_project_page import busiest_project
 
 
@@ -174,6 +175,7 @@ def test_spc_measure_gives_the_span_the_latest_point_and_the_icons_in_words():
         f"{centre:,.3g}. Common cause variation; Assurance: no target."
     )
     assert table["Value"].tolist()[:3] == [10, 12, 11]
+    assert summaries.spc_measure(result)[0].endswith(f"centre line of {centre:,.3g}.")  # icons said elsewhere
     assert len(table) == 12
 
 
@@ -184,6 +186,10 @@ def test_portfolio_charts_carry_their_summaries_and_numbers():
     assert any(" projects score 3.0 or more (improving); the most projects are under " in c for c in captions)
     assert any(c.startswith("The most common latest score is ") for c in captions)
     assert len([e for e in at.expander if e.label == "Numbers behind this chart"]) >= 2
+    open_tab(at, "Charts")
+    no_exceptions(at)
+    small = [c.value for c in at.caption if " points from " in c.value and "; the latest is " in c.value]
+    assert 2 < len(small) <= PAGE_SIZE
 
 
 def test_project_charts_carry_their_summaries_and_numbers():
