@@ -37,8 +37,7 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
 
 - Charts: the charts on the Overview, Tiers, Portfolio and Project pages have a one-line summary in words
   and a table of the numbers behind them (the Portfolio's small charts have the summary, and their table
-  on the project's page); the Portfolio's impact chart and the Showcase's charts do not yet (the
-  Showcase's downloads carry the same numbers).
+  on the project's page); the Showcase's charts do not yet (its downloads carry the same numbers).
 - Chart colours: bars, lines and points are checked at 3:1 against the white plot, but some marks are
   still lighter: the first tier's light blue, the yellow of the local-share line and the target star,
   the orange and grey of the Making Data Count points and the grey control limits (WCAG 1.4.11). The

@@ -279,11 +279,11 @@ if impact_tab.open:
                 labels = {impact_view.unit_label(t): t for t in report.totals}
                 chosen = st.selectbox("Unit", list(labels), key="impact_unit")
                 total = labels[chosen]
+                over_time = impact_view.cumulative_frame(report, total)
                 components.chart(
-                    charts.cumulative_impact(
-                        impact_view.cumulative_frame(report, total), chosen, total.low, total.high
-                    ),
+                    charts.cumulative_impact(over_time, chosen, total.low, total.high),
                     "impact_over_time",
+                    *summaries.cumulative_impact(over_time, chosen, total.low, total.high),
                 )
             st.markdown("**By priority**")
             st.dataframe(impact_view.priority_rows(report, view.priorities), hide_index=True, width="stretch")

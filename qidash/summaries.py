@@ -355,3 +355,22 @@ def capability_map(
                 f"to {shown(hi[measure])} in {hi['name']}."
             )
     return text
+
+
+def cumulative_impact(frame: pd.DataFrame, label: str, low: float, high: float) -> tuple[str, pd.DataFrame]:
+    """The running total of one like-for-like impact by month: the total by the last month with its
+    range. ``frame`` has ``period`` and ``cumulative``; ``label`` names the unit ("bed days saved")."""
+    table = pd.DataFrame(
+        {
+            "Month": [f"{pd.Timestamp(p):%B %Y}" for p in frame["period"]],
+            f"Total {label}": frame["cumulative"].round(1).tolist(),
+        }
+    )
+    if frame.empty:
+        return f"No {label} estimated yet.", table
+    first, last = table.iloc[0], table.iloc[-1]
+    text = (
+        f"The estimated total of {label} grew from {first[f'Total {label}']:,.0f} in {first['Month']} "
+        f"to {last[f'Total {label}']:,.0f} by {last['Month']} (range {low:,.0f} to {high:,.0f})."
+    )
+    return text, table

@@ -190,6 +190,9 @@ def test_portfolio_charts_carry_their_summaries_and_numbers():
     no_exceptions(at)
     small = [c.value for c in at.caption if " points from " in c.value and "; the latest is " in c.value]
     assert 2 < len(small) <= PAGE_SIZE
+    open_tab(at, "Impact")
+    no_exceptions(at)
+    assert any(c.value.startswith("The estimated total of ") for c in at.caption)
 
 
 def test_project_charts_carry_their_summaries_and_numbers():
@@ -233,3 +236,15 @@ def test_capability_map_page_says_the_stages_under_the_map():
     said = [c.value for c in at.caption if c.value.startswith("Of ") and " organisations: " in c.value]
     assert len(said) == 1
     assert "not offered" in said[0] and " per PCN ranges from " in said[0]
+
+
+def test_cumulative_impact_gives_the_running_total_and_its_range():
+    frame = pd.DataFrame({"period": ["2024-01-01", "2024-06-01"], "cumulative": [12.4, 150.6]})
+    text, table = summaries.cumulative_impact(frame, "bed days saved", 110.2, 190.7)
+    assert text == (
+        "The estimated total of bed days saved grew from 12 in January 2024 to 151 by June 2024 "
+        "(range 110 to 191)."
+    )
+    assert table["Month"].tolist() == ["January 2024", "June 2024"]
+    nothing = summaries.cumulative_impact(frame.iloc[0:0], "falls avoided", 0, 0)[0]
+    assert nothing == "No falls avoided estimated yet."
