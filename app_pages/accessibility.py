@@ -35,18 +35,24 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
 
 **Does not meet AA yet:**
 
-- Charts: the Overview's charts have a one-line summary in words and a table of the numbers behind them;
-  the other pages' charts do not yet, nor have all the charts' colours been checked at 3:1. Until then the
-  numbers are available from the Data page's export (programme admins) or on request.
+- Charts: the charts on the Overview, Tiers, Portfolio and Project pages have a one-line summary in words
+  and a table of the numbers behind them (the Portfolio's small charts have the summary, and their table
+  on the project's page); the Showcase's charts do not yet (its downloads carry the same numbers).
+- Chart colours: bars, lines and points are checked at 3:1 against the white plot, but some marks are
+  still lighter: the first tier's light blue, the yellow of the local-share line and the target star,
+  the orange and grey of the Making Data Count points and the grey control limits (WCAG 1.4.11). The
+  numbers they show are also given in words and tables.
 - Capability map: organisations are drawn as points coloured by their stage; the stage is named in each
-  point's tooltip, but not by shape on the map itself (WCAG 1.4.1, use of colour). Points can only be
-  reached with a mouse; the tables below the map give the numbers per PCN and list the organisations
-  with nobody trained, but not every organisation's stage.
+  point's tooltip and the count at each stage is said in words under the map, but not by shape on the
+  map itself (WCAG 1.4.1, use of colour). Points can only be reached with a mouse; the tables below the
+  map give the numbers per PCN and list the organisations with nobody trained, but not every
+  organisation's stage.
 - Keyboard: choosing a programme, setting the filters, picking a PCN from the list and opening a project
   are tested with a keyboard alone, with a visible focus; presenting the Showcase and downloading it are
   not yet.
-- Showcase: while presenting, captions and the board table are smaller than 24 pixels on a 1920 by 1080
-  screen, which is hard to read from the back of a room.
+- Showcase: while presenting on a 1920 by 1080 screen, the story and captions are 24 pixels, but the
+  board table, the small section headings, the icons' key and the charts' axis labels are smaller, which
+  is hard to read from the back of a room.
 - Automated checks find about a third to a half of accessibility problems; the dashboard has not yet been
   audited by people who use assistive technology every day.
 

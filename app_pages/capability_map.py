@@ -3,9 +3,10 @@ filter to it, and the gaps (homes with nobody trained) with the nearest coach (l
 
 import streamlit as st
 
-from qidash import geo, map_groups, maps
+from qidash import geo, map_groups, maps, summaries
 from qidash.palette import fmt_int, fmt_pct
 from qidash.registers.lookups import ATTRIBUTION as registers_attribution
+from qidash.text import markdown_literal as literal
 from qidash.ui import components, data
 from qidash.ui.context import page_context
 from qidash.ui.filters import ALL, url_selectbox
@@ -117,6 +118,15 @@ with map_col:
         height=maps.MAP_HEIGHT_PX,
         alt="Map of the system's PCN areas coloured by the chosen measure, with organisations as points "
         "coloured by stage.",
+    )
+    st.caption(
+        literal(
+            summaries.capability_map(
+                view.stage_counts, maps.STAGE_LABELS, view.by_pcn, measure,
+                COLOUR_MEASURES[measure][0] if measure else "",
+            )
+        )
+        + (" The numbers per PCN are in the table below the map." if len(view.by_pcn) else "")
     )
 with legend_col:
     lines = []

@@ -3,7 +3,7 @@ measure with drill-down to its chart, and small multiples of the charts, improvi
 
 import streamlit as st
 
-from qidash import charts, icons, impact, spc_charts
+from qidash import charts, icons, impact, spc_charts, summaries
 from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, label
 from qidash.text import markdown_literal
@@ -103,10 +103,14 @@ if projects.empty:
 left, right = st.columns([3, 2])
 with left:
     st.subheader("Projects by priority and progress")
-    components.chart(spc_charts.projects_by_priority_and_score(projects, view.priorities), "by_priority")
+    components.chart(
+        spc_charts.projects_by_priority_and_score(projects, view.priorities),
+        "by_priority",
+        *summaries.projects_by_priority(projects, view.priorities),
+    )
 with right:
     st.subheader("Latest progress scores")
-    components.chart(spc_charts.latest_score_bars(projects), "scores")
+    components.chart(spc_charts.latest_score_bars(projects), "scores", *summaries.latest_scores(projects))
 
 
 def _open_selected(key: str, column: str, frame) -> None:
@@ -234,6 +238,8 @@ if charts_tab.open:
                         components.chart(
                             spc_charts.small_multiple(result, target=measure.target),
                             f"sm_{measure.measure_id}",
+                            # The icons are named just above; the numbers are a click away on the project.
+                            summaries.spc_measure(result)[0],
                         )
                     st.page_link(
                         PROJECT_PAGE,
@@ -273,11 +279,11 @@ if impact_tab.open:
                 labels = {impact_view.unit_label(t): t for t in report.totals}
                 chosen = st.selectbox("Unit", list(labels), key="impact_unit")
                 total = labels[chosen]
+                over_time = impact_view.cumulative_frame(report, total)
                 components.chart(
-                    charts.cumulative_impact(
-                        impact_view.cumulative_frame(report, total), chosen, total.low, total.high
-                    ),
+                    charts.cumulative_impact(over_time, chosen, total.low, total.high),
                     "impact_over_time",
+                    *summaries.cumulative_impact(over_time, chosen, total.low, total.high),
                 )
             st.markdown("**By priority**")
             st.dataframe(impact_view.priority_rows(report, view.priorities), hide_index=True, width="stretch")

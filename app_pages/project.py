@@ -6,7 +6,7 @@ A link such as ``/project?project=CODE`` opens the project; the address bar alwa
 
 import streamlit as st
 
-from qidash import catalog, icons, recalculation, spc_charts
+from qidash import catalog, icons, recalculation, spc_charts, summaries
 from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, label
 from qidash.text import markdown_literal
@@ -100,7 +100,11 @@ with left:
     if view.scores.empty:
         st.info("No progress score recorded by this date.")
     else:
-        components.chart(spc_charts.progress_history(view.scores, filters.as_of), "progress")
+        components.chart(
+            spc_charts.progress_history(view.scores, filters.as_of),
+            "progress",
+            *summaries.progress_history(view.scores),
+        )
 with right:
     st.subheader("Quiet wins")
     with st.container(border=True):
@@ -172,6 +176,9 @@ for measure in view.measures:
                     suggestion=suggestion, impact=shading,
                 ),
                 f"chart_{measure['code']}",
+                *summaries.spc_measure(
+                    result, icons.variation_name(variation), icons.assurance_name(assurance)
+                ),
             )
         components.table_download(
             "Download the chart's data (CSV)",

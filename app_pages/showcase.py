@@ -193,6 +193,11 @@ header[data-testid="stHeader"] {{ display: none; }}
 .st-key-slide_words h4 {{ font-weight: 500; }}
 .st-key-slide_board {{ flex: 1 1 0; min-height: 0; overflow-y: auto; }}
 .st-key-slide_board table.board {{ font-size: 0.85rem; line-height: 1.3; }}
+/* Read from the back of a room: body text and captions grow with the screen, to 24 px at 1920 wide, and
+   keep their usual size at 1440, where the slides must still fit. */
+.st-key-slide_body [data-testid="stMarkdownContainer"] p, .st-key-slide_body li {{
+  font-size: max(1rem, calc(2.0834vw - 16px)); }}
+.st-key-slide_body [data-testid="stCaptionContainer"] {{ font-size: max(0.875rem, calc(2.0834vw - 16px)); }}
 .st-key-slide_board table.board td {{ padding: 0.05rem 0.5rem; }}
 </style>"""
 fill = "stretch" if presenting else "content"

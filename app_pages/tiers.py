@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from qidash import tier_charts
+from qidash import summaries, tier_charts
 from qidash.measures.common import PATIENT_GROUP
 from qidash.palette import fmt_int, fmt_num, fmt_ratio_pct, in_sentence, label
 from qidash.text import markdown_literal as literal
@@ -82,7 +82,8 @@ for ladder in ladders:
         if len(ladders) > 1:
             st.markdown(f"**{literal(ladder['name'])}**")
         funnel = tier_charts.tier_funnel(ladder["tiers"], view.funnel, view.conversion)
-        components.chart(funnel, f"funnel_{ladder['code']}")
+        alternative = summaries.tier_funnel(ladder["tiers"], view.funnel)
+        components.chart(funnel, f"funnel_{ladder['code']}", *alternative)
     with right:
         # st.table reads Markdown in its cells: the tier names are shown as written.
         rows = conversion_rows(ladder, view.funnel, view.conversion)
@@ -113,7 +114,9 @@ else:
     shown = comparison.groups.assign(name=area_names(comparison))
     nowhere = outside_name(comparison)
     components.chart(
-        tier_charts.tier_comparison(shown, first, MAX_AREAS, comparison.outside, nowhere), "comparison"
+        tier_charts.tier_comparison(shown, first, MAX_AREAS, comparison.outside, nowhere),
+        "comparison",
+        summaries.tier_comparison(shown, first[0]),
     )
     notes = []
     if len(shown) > MAX_AREAS:
@@ -133,7 +136,11 @@ else:
 
 st.subheader("Reach over time")
 target = view.target
-components.chart(tier_charts.reach_by_tier(view.reach, first, target, filters.as_of), "reach")
+components.chart(
+    tier_charts.reach_by_tier(view.reach, first, target, filters.as_of),
+    "reach",
+    *summaries.reach_by_tier(view.reach, first, filters.as_of),
+)
 if target["target_value"] is not None:
     verdict = "on track" if target["on_track"] else "behind target"
     st.caption(
@@ -238,7 +245,11 @@ else:
         if detail.sessions.empty:
             st.info("No register is recorded for this cohort by this date.")
         else:
-            components.chart(tier_charts.session_attendance(detail.sessions), "sessions")
+            components.chart(
+                tier_charts.session_attendance(detail.sessions),
+                "sessions",
+                *summaries.session_attendance(detail.sessions),
+            )
             st.caption(
                 f"{len(detail.sessions)} sessions held by {day}. "
                 f"Participants: {literal(roles_in_words(detail.roles)) or 'none in this scope'}."
@@ -249,7 +260,11 @@ else:
             st.info("Nobody in this scope holds a place in a cohort.")
         else:
             role_names = {r: role_label(r) for r in view.roles["role"]}
-            components.chart(tier_charts.role_mix(view.roles, role_names, PATIENT_GROUP), "roles")
+            components.chart(
+                tier_charts.role_mix(view.roles, role_names, PATIENT_GROUP),
+                "roles",
+                *summaries.role_mix(view.roles, role_names),
+            )
             st.caption("People with a place (not withdrawn) in any cohort started by the date, by role.")
 
 st.subheader("Self-sustainability")
@@ -302,7 +317,13 @@ st.markdown("**Who teaches the cohorts**")
 if view.local_share.empty:
     st.info(f"No cohort in this scope had started by {day}.")
 else:
-    components.chart(tier_charts.local_faculty_over_time(view.local_share, PERIOD_MONTHS), "local_faculty")
+    components.chart(
+        tier_charts.local_faculty_over_time(view.local_share, PERIOD_MONTHS),
+        "local_faculty",
+        *summaries.local_faculty(
+            view.local_share, tier_charts.period_labels(view.local_share["period_start"], PERIOD_MONTHS)
+        ),
+    )
     st.caption("Cohorts started in each half-year by who taught them, and the share taught by local faculty.")
 
 st.subheader("Patients trained")
@@ -313,7 +334,8 @@ if patients["trained"] or patients["enrolled"]:
             funnel = tier_charts.tier_funnel(
                 ladder["tiers"], patients["by_tier"], colour=tier_charts.PATIENT_COLOUR, name="Patients"
             )
-            components.chart(funnel, f"patients_{ladder['code']}")
+            alternative = summaries.tier_funnel(ladder["tiers"], patients["by_tier"], "patients")
+            components.chart(funnel, f"patients_{ladder['code']}", *alternative)
     with right:
         st.metric("Patient partners trained", fmt_int(patients["trained"]))
         st.metric("Patient partners with a place in a cohort", fmt_int(patients["enrolled"]))

@@ -17,9 +17,11 @@ from qidash.palette import (
     NHS_DARK_BLUE,
     NHS_GREEN,
     NHS_GREY,
-    NHS_LIGHT_BLUE,
+    NHS_MID_GREY,
+    NHS_ORANGE,
     NHS_PALE_GREY,
     NHS_WARM_YELLOW,
+    TEXT_SHADES,
 )
 from qidash.text import plotly_literal, plotly_literals
 
@@ -122,7 +124,7 @@ def sector_side_by_side(sectors: dict[str, dict], names: dict[str, str]) -> go.F
     """Grouped horizontal bars comparing sectors on one thing only: the percentage of each sector's
     organisations at each stage, each bar saying how many organisations it is a percentage of ("47% of
     120"). Per-bed and per-staff densities are not percentages, so they are left to the table."""
-    colours = [NHS_BLUE, NHS_WARM_YELLOW, NHS_GREEN, NHS_LIGHT_BLUE]
+    colours = [NHS_BLUE, TEXT_SHADES[NHS_ORANGE], NHS_GREEN, "#7C2855"]  # each at least 3:1 on white
     labels = [lab for _, lab in SIDE_BY_SIDE_STAGES][::-1]  # the first stage at the top
     traces = []
     # Horizontal groups stack their bars upwards: the last sector is added first to put the first on top.
@@ -156,7 +158,8 @@ def projects_by_priority(by_priority: pd.DataFrame, names: dict[str, str]) -> go
     traces = [
         go.Bar(y=frame["label"], x=frame["improving"], orientation="h",
                name="Improving (latest point or since baseline)", marker_color=NHS_GREEN),
-        go.Bar(y=frame["label"], x=frame["projects"] - frame["improving"], orientation="h", name="Not (yet) showing improvement", marker_color=NHS_PALE_GREY),
+        go.Bar(y=frame["label"], x=frame["projects"] - frame["improving"], orientation="h",
+               name="Not (yet) showing improvement", marker_color=NHS_MID_GREY),
     ]
     return figure(traces, height=max(220, 70 + 40 * len(frame)), barmode="stack", xaxis=dict(title="Projects started"))
 

@@ -11,6 +11,35 @@ NHS_ORANGE = "#ED8B00"
 NHS_RED = "#DA291C"
 NHS_GREY = "#425563"
 NHS_PALE_GREY = "#E8EDEE"
+NHS_MID_GREY = "#768692"
+
+# Darker shades for text in the NHS colours that fail 4.5:1 on white (WCAG 1.4.3): the light blue, green,
+# yellow and orange stay for marks and fills, their words take these.
+TEXT_SHADES = {
+    NHS_LIGHT_BLUE: "#00719E",
+    NHS_GREEN: "#007F3B",
+    NHS_WARM_YELLOW: "#7A5800",
+    NHS_ORANGE: "#A35200",
+}
+MARK_CONTRAST = 3.0  # chart marks against the white plot (WCAG 1.4.11)
+TEXT_CONTRAST = 4.5  # text against its background (WCAG 1.4.3)
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(colour: str, background: str = "#FFFFFF") -> float:
+    """The WCAG contrast ratio of two ``#RRGGBB`` colours, from 1 (none) to 21 (black on white)."""
+    light, dark = sorted((_luminance(colour), _luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def text_shade(colour: str) -> str:
+    """The colour to write words in for an NHS colour: itself, or its darker shade when it fails as text."""
+    return TEXT_SHADES.get(colour, colour)
 
 
 def fmt_int(value) -> str:

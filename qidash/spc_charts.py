@@ -23,6 +23,7 @@ from qidash.palette import (
     NHS_GREEN,
     NHS_GREY,
     NHS_LIGHT_BLUE,
+    NHS_MID_GREY,
     NHS_PALE_GREY,
 )
 from qidash.spc import point_types
@@ -50,12 +51,12 @@ IHI_SCORES = {
     5.0: "Outstanding sustainable results",
 }
 SCORE_BANDS = (  # (label, lowest score in band, colour); projects with no score form their own band
-    ("0.5–1.5 getting started", 0.5, "#AEB7BD"),
-    ("2.0–2.5 testing changes", 2.0, NHS_LIGHT_BLUE),
+    ("0.5–1.5 getting started", 0.5, NHS_MID_GREY),
+    ("2.0–2.5 testing changes", 2.0, "#2F8DD0"),  # a blue between the light and NHS blues, 3.6:1 on white
     ("3.0–3.5 improving", 3.0, NHS_BLUE),
     ("4.0–5.0 significant or sustained", 4.0, NHS_DARK_BLUE),
 )
-NO_SCORE = ("No score yet", NHS_PALE_GREY)
+NO_SCORE = ("No score yet", NHS_GREY)
 
 
 # --- units ---------------------------------------------------------------------------------------------

@@ -374,6 +374,11 @@ def local_faculty_over_time(periods: pd.DataFrame, months: int = 6) -> go.Figure
     )
 
 
+def period_labels(starts, months: int) -> list[str]:
+    """The periods' names on the local-faculty chart ("Apr–Sep 2024"), for its text alternative too."""
+    return [_period_label(d, months) for d in starts]
+
+
 def _period_label(start: dt.date, months: int) -> str:
     if months == 12:
         return f"{start:%Y}"

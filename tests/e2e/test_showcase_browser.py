@@ -162,8 +162,16 @@ MEASURE = """() => {
         .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowY)
             && e.scrollHeight > e.clientHeight + 1)
         .map(e => (e.dataset.testid || e.className || e.tagName).toString().slice(0, 60));
-    return {scroll: main.scrollHeight, client: main.clientHeight, below, inner};
+    // The body text's computed size: captions and paragraphs (the board table is not yet at 24 px: its
+    // rows would no longer fit the screen).
+    const body = '.st-key-slide_body [data-testid="stCaptionContainer"], '
+        + '.st-key-slide_body [data-testid="stMarkdownContainer"] p';
+    const sizes = Array.from(document.querySelectorAll(body))
+        .filter(e => e.getClientRects().length && (e.innerText || '').trim())
+        .map(e => parseFloat(getComputedStyle(e).fontSize));
+    return {scroll: main.scrollHeight, client: main.clientHeight, below, inner, sizes};
 }"""
+READABLE_PX = 24  # body text while presenting on a 1920 x 1080 screen, read from the back of a room
 
 
 def default_showcase(scenario: str):
@@ -208,6 +216,9 @@ def test_every_slide_fits_the_screen_when_presenting(server, browser, scenario, 
         if not fits:
             page.screenshot(path=str(shot))
         assert fits, (number, slide.title, seen, str(shot))
+        assert seen["sizes"], (number, slide.title)
+        if width >= 1920:
+            assert min(seen["sizes"]) >= READABLE_PX - 0.5, (number, slide.title, seen["sizes"])
         expect(ahead).to_be_in_viewport(ratio=1)
         expect(page.get_by_role("button", name="Previous")).to_be_in_viewport(ratio=1)
     expect(ahead).to_be_disabled()  # the last slide
