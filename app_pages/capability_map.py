@@ -48,7 +48,11 @@ st.markdown(
     f"**{fmt_int(counts['trained'])} of {fmt_int(counts['orgs'])}** organisations in scope have someone "
     f"trained still in post (coverage {fmt_pct(100 * counts['trained'] / counts['orgs'])}); "
     f"{fmt_int(view.stage_counts['with_project'])} have an active project"
-    + (f"; {fmt_int(not_offered)} have not been offered training yet." if not_offered else "; every one has been offered training.")
+    + (
+        f"; {fmt_int(not_offered)} have not been offered training yet."
+        if not_offered
+        else "; every one has been offered training."
+    )
 )
 
 # --- controls ----------------------------------------------------------------------------------------
@@ -69,7 +73,8 @@ with right:
     if len(sizes) > 1:
         size_by = st.segmented_control(
             "Size organisations by", list(sizes), format_func=sizes.get, default=size_by,
-            help="Point area grows with the number; organisations without one recorded are the smallest points.",
+            help="Point area grows with the number; organisations without one recorded are the smallest "
+                 "points.",
         ) or size_by
 
 
@@ -162,7 +167,9 @@ if areas.source == "derived":
 elif areas.source == "none":
     notes.append("No organisation in a PCN has a location, so no PCN area can be drawn.")
 if counts["without_pcn"]:
-    notes.append(f"Organisations in no PCN (trusts, councils), drawn as points only: {fmt_int(counts['without_pcn'])}.")
+    notes.append(
+        f"Organisations in no PCN (trusts, councils), drawn as points only: {fmt_int(counts['without_pcn'])}."
+    )
 if counts["unlocated"]:
     notes.append(f"Organisations with no location recorded, not drawn: {fmt_int(counts['unlocated'])}.")
 if geography:
@@ -222,7 +229,10 @@ else:
     components.table_download(
         "Download the gaps (CSV)",
         gaps,
-        file_name=f"gaps-{'care-homes' if among == 'care_home' else 'organisations'}-{filters.as_of.isoformat()}.csv",
+        file_name=(
+            f"gaps-{'care-homes' if among == 'care_home' else 'organisations'}"
+            f"-{filters.as_of.isoformat()}.csv"
+        ),
         what="gaps",
         detail={"scope": filters.label, "as_of": filters.as_of.isoformat(), "among": among},
     )

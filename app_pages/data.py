@@ -89,8 +89,8 @@ def show_record(batch_id: int, key: str) -> None:
         return
     st.markdown(
         f"**Import {record['id']}** · {record['outcome']} · by {markdown_literal(record['imported_by'])} on "
-        f"{record['imported_at']:%d %B %Y at %H:%M} UTC · {view.plural(record['rows_accepted'], 'row')} accepted, "
-        f"{record['rows_rejected']:,} rejected"
+        f"{record['imported_at']:%d %B %Y at %H:%M} UTC · {view.plural(record['rows_accepted'], 'row')} "
+        f"accepted, {record['rows_rejected']:,} rejected"
     )
     show_counts(record["counts"], key=f"{key}_counts")
     st.dataframe(
@@ -283,7 +283,12 @@ def register_plan(icb: str, given: dict) -> dict:
                     engine, icb, **{k: upload(v) for k, v in given.items() if v and k != "postcodes"},
                     postcodes=[upload(f) for f in given["postcodes"]] or None,
                 )
-                held = {"signature": signature, "plan": plan, "report": registers.preview(engine, plan), "error": None}
+                held = {
+                    "signature": signature,
+                    "plan": plan,
+                    "report": registers.preview(engine, plan),
+                    "error": None,
+                }
             except registers.RegisterError as exc:
                 held = {"signature": signature, "plan": None, "report": None, "error": str(exc)}
                 ingest.record_unusable(engine, viewer.email, [f.name for f in files], [str(exc)])
@@ -301,7 +306,10 @@ def show_register_plan(held: dict) -> None:
     for line in registers_view.plan_lines(plan):
         st.caption(line)
     if report.has_rejections:
-        st.error(f"{view.plural(report.rows_rejected, 'row')} rejected; nothing will be written until they are fixed.")
+        st.error(
+            f"{view.plural(report.rows_rejected, 'row')} rejected; "
+            "nothing will be written until they are fixed."
+        )
         show_problems(report.rejected, key="registers_rejected")
     elif plan.changes == 0:
         st.info("Nothing to load: the database already matches these registers.")
@@ -341,7 +349,7 @@ with import_tab, st.container(border=True):
             show_register_plan(register_plan(icb_code, given))
 
 
-# --- templates -----------------------------------------------------------------------------------------------
+# --- templates ----------------------------------------------------------------------------------------------
 
 with templates_tab:
     st.write(
@@ -387,7 +395,7 @@ with templates_tab:
     )
 
 
-# --- export ----------------------------------------------------------------------------------------------------
+# --- export -------------------------------------------------------------------------------------------------
 
 
 with export_tab:
@@ -415,7 +423,8 @@ with export_tab:
         st.markdown(f"**This view: {markdown_literal(filters.label)}**")
         if filters.scope.is_system:
             st.caption(
-                "Choose a locality, PCN, organisation kind or sector in the sidebar to export part of the system."
+                "Choose a locality, PCN, organisation kind or sector in the sidebar to export part of the "
+                "system."
             )
         else:
             st.caption(
@@ -435,7 +444,7 @@ with export_tab:
         )
 
 
-# --- import history ------------------------------------------------------------------------------------------
+# --- import history -----------------------------------------------------------------------------------------
 
 with history_tab:
     history = view.import_history(engine)
@@ -469,7 +478,7 @@ with history_tab:
             show_record(int(chosen), key="history")
 
 
-# --- data quality ----------------------------------------------------------------------------------------------
+# --- data quality -------------------------------------------------------------------------------------------
 
 with quality_tab:
     st.write(
@@ -478,7 +487,7 @@ with quality_tab:
     )
     lists = data.query(engine, view.quality_lists, filters.as_of)  # cached until the next load
     tiles = [*st.columns(3), *st.columns(3)]  # three to a row, so each label can be read whole
-    for tile, found in zip(tiles, lists):
+    for tile, found in zip(tiles, lists, strict=False):
         tile.metric(found.label, f"{found.count:,}", help=found.title, border=True)
     if not any(found.count for found in lists):
         st.success("Nothing to fix.")
@@ -488,12 +497,13 @@ with quality_tab:
                 st.dataframe(found.rows, hide_index=True, width="stretch")
 
 
-# --- users -------------------------------------------------------------------------------------------------------
+# --- users --------------------------------------------------------------------------------------------------
 
 with users_tab:
     if viewer.demo:
         st.info(
-            "No one signs in here (demo mode, or sign-in off), so these users take effect once sign-in is on.",
+            "No one signs in here (demo mode, or sign-in off), so these users take effect once sign-in is "
+            "on.",
             icon=":material/info:",
         )
     with engine.connect() as conn:

@@ -71,7 +71,9 @@ if reach["target_value"] is not None:
     due = dt.date.fromisoformat(str(reach["due_on"]))
     tiles[4].caption(f"Projected {fmt_int(reach['projected_at_due'])} by {due:%d %b %Y}: {verdict}")
 else:
-    tiles[4].metric("Reach against target", "No target", help="No people_trained target is set for this scope.")
+    tiles[4].metric(
+        "Reach against target", "No target", help="No people_trained target is set for this scope."
+    )
 
 st.subheader("Impact so far")
 estimated = data.query(engine, impact.impact_report, filters.scope, filters.as_of)
@@ -110,7 +112,9 @@ with left:
     st.subheader("NHS and independent settings, side by side")
     both_present = len(view.sectors) == 2 and all(r["orgs_in_scope"] for r in view.sectors.values())
     if both_present:
-        components.chart(charts.sector_side_by_side(view.sectors, {s: label(s) for s in view.sectors}), "sectors")
+        components.chart(
+            charts.sector_side_by_side(view.sectors, {s: label(s) for s in view.sectors}), "sectors"
+        )
         rows = {
             label(s): {
                 "Organisations": fmt_int(r["orgs_in_scope"]),

@@ -186,10 +186,10 @@ if icons_tab.open:
                     },
                 )
                 st.caption(
-                    "XmR charts follow NHS Making Data Count rules. For run, p, u and c charts the icon comes "
-                    "from the latest point: special cause when it is outside the limits or part of the longest "
-                    "run behind a runs signal. Assurance compares the target with the latest limits (run "
-                    "charts have none)."
+                    "XmR charts follow NHS Making Data Count rules. For run, p, u and c charts the icon "
+                    "comes from the latest point: special cause when it is outside the limits or part of "
+                    "the longest run behind a runs signal. Assurance compares the target with the latest "
+                    "limits (run charts have none)."
                 )
 
 if charts_tab.open:

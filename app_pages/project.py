@@ -35,8 +35,8 @@ def _project_to_url() -> None:
 wanted = st.query_params.get("project")
 if wanted and wanted not in options:
     st.warning(
-        f"Project {markdown_literal(wanted)} is not in this view: it is unknown, outside the filters, or not started by "
-        f"{filters.as_of:%d %B %Y}. Showing another project instead."
+        f"Project {markdown_literal(wanted)} is not in this view: it is unknown, outside the filters, or "
+        f"not started by {filters.as_of:%d %B %Y}. Showing another project instead."
     )
 elif wanted:
     st.session_state["project"] = wanted
@@ -109,7 +109,9 @@ with right:
     st.subheader("Quiet wins")
     with st.container(border=True):
         st.markdown(
-            f"**The story.** {markdown_literal(about['story'])}" if about["story"] else "*No story recorded yet.*"
+            f"**The story.** {markdown_literal(about['story'])}"
+            if about["story"]
+            else "*No story recorded yet.*"
         )
         st.markdown(
             f"**Lessons learned.** {markdown_literal(about['lessons'])}"

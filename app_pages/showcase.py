@@ -78,8 +78,8 @@ if not presenting:
     components.page_header("Showcase", programme, filters)
     if unknown:
         st.warning(
-            f"Not in this view, so left out: {literal(', '.join(unknown))} (unknown, outside the filters, or not started "
-            f"by {filters.as_of:%d %B %Y})."
+            f"Not in this view, so left out: {literal(', '.join(unknown))} (unknown, outside the filters, "
+            f"or not started by {filters.as_of:%d %B %Y})."
         )
     # The running order shows every chosen project: the picker grows with its chips rather than scrolling
     # them out of sight.
@@ -98,9 +98,9 @@ if not presenting:
                 key="showcase_projects",
                 placeholder="Choose projects",
                 wrap=True,  # every chosen project in view, a row of chips per line
-                help="Listed best first: projects whose charts show sustained improvement (an improving latest "
-                "phase, or a new phase better than the first), by latest progress score; then quiet wins, "
-                "projects with a story to tell but no improving chart yet.",
+                help="Listed best first: projects whose charts show sustained improvement (an improving "
+                "latest phase, or a new phase better than the first), by latest progress score; then quiet "
+                "wins, projects with a story to tell but no improving chart yet.",
             )
         with options:
             st.toggle(
@@ -231,7 +231,10 @@ def funnel_slide() -> None:
                 fig = tier_charts.tier_funnel(ladders[f.framework], {s.code: s.value or 0 for s in f.stages})
                 # The words come from the story model, so public mode's "<5" holds on the chart too.
                 fig.update_traces(
-                    text=[plotly_literal(s.text + (f" · {s.conversion}" if s.conversion else "")) for s in f.stages],
+                    text=[
+                        plotly_literal(s.text + (f" · {s.conversion}" if s.conversion else ""))
+                        for s in f.stages
+                    ],
                     hovertext=[plotly_literal(f"{s.text} reached {s.name} or beyond") for s in f.stages],
                     textfont_size=22,
                 )
@@ -323,7 +326,8 @@ def team_and_organisations(p, most: int) -> None:
     st.markdown(" ".join(badges))
     st.markdown(
         "  \n".join(
-            literal(f"{o.name} · {o.kind}{' (lead)' if o.role == 'lead' else ''}") for o in p.organisations[:most]
+            literal(f"{o.name} · {o.kind}{' (lead)' if o.role == 'lead' else ''}")
+            for o in p.organisations[:most]
         )
         + (f"  \nand {len(p.organisations) - most} more" if len(p.organisations) > most else "")
     )
@@ -488,7 +492,7 @@ with st.container(key="slide_body", gap="small" if presenting else "medium"):
 if not presenting:
     controls()
 
-# --- exports (hidden while presenting) -------------------------------------------------------------------------
+# --- exports (hidden while presenting) ----------------------------------------------------------------------
 if not presenting:
     st.divider()
     st.subheader("Take the story with you", anchor=False)
@@ -504,7 +508,8 @@ if not presenting:
     def export_button(where, kind: str, label: str, make, **kw) -> None:
         """A showcase file, made when the button is clicked, recorded for admins to review."""
         components.file_download(
-            label, make, what=f"showcase {kind}", action="export", detail={"kind": f"showcase {kind}", **about},
+            label, make, what=f"showcase {kind}", action="export",
+            detail={"kind": f"showcase {kind}", **about},
             where=where, width="stretch", **kw,
         )
 

@@ -58,7 +58,8 @@ for i, tier in enumerate(flat):
         literal(tier["name"]),
         fmt_int(view.funnel.get(tier["code"])),
         delta=components.delta(view.funnel.get(tier["code"]), view.funnel_year_ago.get(tier["code"])),
-        help=f"People who reached {literal(tier['name'])} or a higher tier by the date. The change is over 12 months.",
+        help=f"People who reached {literal(tier['name'])} or a higher tier by the date. The change is over "
+             "12 months.",
     )
 for lower, higher in tier_pairs(ladders):
     step = view.conversion.get(f"{lower['code']}->{higher['code']}") or {}
@@ -87,7 +88,9 @@ for ladder in ladders:
     with right:
         # st.table reads Markdown in its cells: the tier names are shown as written.
         rows = conversion_rows(ladder, view.funnel, view.conversion)
-        st.table([{**row, "From": literal(row["From"]), "To": literal(row["To"])} for row in rows], hide_index=True)
+        st.table(
+            [{**row, "From": literal(row["From"]), "To": literal(row["To"])} for row in rows], hide_index=True
+        )
         st.caption(
             "Conversion: people who reached the higher tier ÷ people who reached the lower one. Median time: "
             "days from the lower tier to the higher, over people who reached both in that order. Faculty who "
@@ -126,8 +129,8 @@ else:
     outside = comparison.outside.get(first[0]["code"], 0)
     if outside:
         notes.append(
-            f"{nowhere}: {fmt_int(outside)} people who reached {literal(first[0]['name'])} work for organisations in "
-            f"no {area} (trusts and system-wide bodies belong to no PCN)."
+            f"{nowhere}: {fmt_int(outside)} people who reached {literal(first[0]['name'])} work for "
+            f"organisations in no {area} (trusts and system-wide bodies belong to no PCN)."
         )
     if notes:
         st.caption(" ".join(notes))
@@ -147,7 +150,8 @@ if target["target_value"] is not None:
         f"Target: {fmt_int(target['target_value'])} people trained by "
         f"{dt.date.fromisoformat(target['due_on']):%d %B %Y}. "
         f"{fmt_int(target['people_trained'])} so far, projected {fmt_int(target['projected_at_due'])} at the "
-        f"rate of the last 6 months: {verdict}. The target counts everyone who reached {literal(first[0]['name'])}."
+        f"rate of the last 6 months: {verdict}. The target counts everyone who reached "
+        f"{literal(first[0]['name'])}."
     )
 else:
     st.caption("No people-trained target is set for this scope.")
@@ -283,7 +287,8 @@ tiles[0].metric(
 tiles[1].metric(
     literal(capacity_label(top["name"], below["name"])),
     fmt_num(now["lead_per_live"], 2),
-    help=f"People whose highest tier is {literal(top['name'])} ÷ people whose highest tier is {literal(below['name'])}: "
+    help=f"People whose highest tier is {literal(top['name'])} ÷ people whose highest tier is "
+    f"{literal(below['name'])}: "
     "the capacity to coach and teach.",
 )
 tiles[1].caption(

@@ -122,7 +122,7 @@ def throwaway_postgres(max_connections: int = 100) -> Iterator[str]:
              "--locale=C.UTF-8"],
             check=True, capture_output=True,
         )
-        for attempt in range(3):  # another process may take the free port before the server binds it
+        for _attempt in range(3):  # another process may take the free port before the server binds it
             port = free_port()
             options = (
                 f"-h 127.0.0.1 -p {port} -k {tmp} -c fsync=off -c synchronous_commit=off "
@@ -420,8 +420,9 @@ BROWSER_TIMEOUT_MS = 120_000
 # (their front-end code is fetched and started only when a page first shows one).
 BARE_SCRIPTS = {
     "app.py": 'import streamlit as st\nst.set_page_config(layout="wide")\n'
-              'st.navigation([st.Page("alpha.py", title="Alpha", default=True), st.Page("beta.py", title="Beta"),'
-              ' st.Page("chart.py", title="One chart"), st.Page("map.py", title="One map")]).run()\n',
+              'st.navigation([st.Page("alpha.py", title="Alpha", default=True), st.Page("beta.py", '
+              'title="Beta"), st.Page("chart.py", title="One chart"), '
+              'st.Page("map.py", title="One map")]).run()\n',
     "alpha.py": 'import streamlit as st\nst.title("Alpha")\n',
     "beta.py": 'import streamlit as st\nst.title("Beta")\n',
     "chart.py": 'import plotly.graph_objects as go\nimport streamlit as st\nst.title("One chart")\n'
@@ -447,7 +448,9 @@ FLOOR_PAGES = (BrowserPage("one_chart", "chart", "One chart"), BrowserPage("one_
 def browser_pages(names: list[str] | None = None) -> list[BrowserPage]:
     """The app's pages from ``qidash.ui.pages.PAGES`` (those whose script exists), or only ``names``, in
     menu order."""
-    pages = [BrowserPage(page.name, "" if page.default else page.name, page.title) for page in app_page_entries()]
+    pages = [
+        BrowserPage(page.name, "" if page.default else page.name, page.title) for page in app_page_entries()
+    ]
     if names is None:
         return pages
     known = {p.name: p for p in pages}
@@ -584,7 +587,9 @@ def run_browser(db_url: str, runs: int = 3, pages: list[BrowserPage] | None = No
         raise BenchError("Playwright is not installed (pip install -r requirements-dev.txt).") from exc
     every_page = browser_pages()
     pages = pages if pages is not None else every_page
-    base_env = {k: v for k, v in os.environ.items() if k not in ("QIDASH_DB_URL", "QIDASH_AUTH", "QIDASH_DEMO_DIR")}
+    base_env = {
+        k: v for k, v in os.environ.items() if k not in ("QIDASH_DB_URL", "QIDASH_AUTH", "QIDASH_DEMO_DIR")
+    }
     # Sign-in off on purpose: the bench times pages as the role switcher's admin.
     app_env = {**base_env, "QIDASH_DB_URL": db_url, "QIDASH_AUTH": "off"}
     result: dict = {"db": db.redact(db_url), "runs": runs}
@@ -621,8 +626,8 @@ def browser_table(result: dict) -> str:
     def spread(samples):
         return f"{min(samples):.2f}-{max(samples):.2f}"
 
-    head = f"{'page':<16}{'fresh s':>8}{'(min-max)':>12}{'x bare':>8}{'move s':>8}{'(min-max)':>12}{'x bare':>8}" \
-           f"{'sent KB':>9}"
+    head = (f"{'page':<16}{'fresh s':>8}{'(min-max)':>12}{'x bare':>8}{'move s':>8}{'(min-max)':>12}"
+            f"{'x bare':>8}{'sent KB':>9}")
     bare = result["bare"]
     bare_line = (f"{'bare app':<16}{bare['fresh_s']:>8.2f}{spread(bare['fresh_samples']):>12}{1:>8.1f}"
                  f"{bare['move_s']:>8.2f}{spread(bare['move_samples']):>12}{1:>8.1f}")
@@ -638,8 +643,8 @@ def browser_table(result: dict) -> str:
             f"{row['received_kb']:>9,.0f}")
     worst = max(result["pages"].values(), key=lambda r: r["fresh_ratio"])
     worst_move = max(result["pages"].values(), key=lambda r: r["move_ratio"])
-    lines.append(f"worst: fresh tab {worst['fresh_ratio']:.1f}x, menu move {worst_move['move_ratio']:.1f}x the bare "
-                 f"app ({result['runs']} run(s) per page, medians)")
+    lines.append(f"worst: fresh tab {worst['fresh_ratio']:.1f}x, menu move {worst_move['move_ratio']:.1f}x "
+                 f"the bare app ({result['runs']} run(s) per page, medians)")
     return "\n".join(lines)
 
 

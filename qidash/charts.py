@@ -54,16 +54,30 @@ def figure(
     return go.Figure(data=traces, layout=layout)
 
 
-def reach_vs_target(reach: pd.DataFrame, target: dict, as_of: dt.date, show_patients: bool = True) -> go.Figure:
+def reach_vs_target(
+    reach: pd.DataFrame, target: dict, as_of: dt.date, show_patients: bool = True
+) -> go.Figure:
     """Cumulative people trained over time, the target and the projection to its due date."""
     traces = []
     if not reach.empty:
         days = list(reach["day"]) + ([as_of] if reach["day"].iloc[-1] < as_of else [])
         cum = list(reach["cumulative"]) + ([reach["cumulative"].iloc[-1]] if len(days) > len(reach) else [])
-        traces.append(go.Scatter(x=days, y=cum, mode="lines", name="People trained", line=dict(color=NHS_BLUE, width=3, shape="hv")))
+        traces.append(
+            go.Scatter(
+                x=days, y=cum, mode="lines", name="People trained",
+                line=dict(color=NHS_BLUE, width=3, shape="hv"),
+            )
+        )
         if show_patients and reach["patients_cumulative"].iloc[-1] > 0:
-            pats = list(reach["patients_cumulative"]) + ([reach["patients_cumulative"].iloc[-1]] if len(days) > len(reach) else [])
-            traces.append(go.Scatter(x=days, y=pats, mode="lines", name="of whom patients", line=dict(color=NHS_GREEN, width=2, shape="hv")))
+            pats = list(reach["patients_cumulative"]) + (
+                [reach["patients_cumulative"].iloc[-1]] if len(days) > len(reach) else []
+            )
+            traces.append(
+                go.Scatter(
+                    x=days, y=pats, mode="lines", name="of whom patients",
+                    line=dict(color=NHS_GREEN, width=2, shape="hv"),
+                )
+            )
     if target.get("target_value") is not None:
         due = dt.date.fromisoformat(target["due_on"])
         if target.get("projected_at_due") is not None and due > as_of:
@@ -79,7 +93,9 @@ def reach_vs_target(reach: pd.DataFrame, target: dict, as_of: dt.date, show_pati
         traces.append(
             go.Scatter(
                 x=[due], y=[target["target_value"]], mode="markers+text", name="Target",
-                marker=dict(symbol="star", size=16, color=NHS_WARM_YELLOW, line=dict(color=NHS_DARK_BLUE, width=1)),
+                marker=dict(
+                    symbol="star", size=16, color=NHS_WARM_YELLOW, line=dict(color=NHS_DARK_BLUE, width=1)
+                ),
                 text=[f"Target {target['target_value']:,}"], textposition="top left", cliponaxis=False,
             )
         )
@@ -101,8 +117,8 @@ def coverage_by_area(rows: pd.DataFrame, label_col: str = "name") -> go.Figure:
                 marker_color=NHS_BLUE,
                 text=text, textposition="outside", cliponaxis=False, name="Coverage",
                 customdata=rows[["orgs_offered", "orgs_engaged", "orgs_trained", "orgs_in_scope"]].to_numpy(),
-                hovertemplate="%{y}<br>%{x:.0f}% trained<br>offered %{customdata[0]}, engaged %{customdata[1]}, "
-                "trained %{customdata[2]} of %{customdata[3]}<extra></extra>",
+                hovertemplate="%{y}<br>%{x:.0f}% trained<br>offered %{customdata[0]}, engaged "
+                "%{customdata[1]}, trained %{customdata[2]} of %{customdata[3]}<extra></extra>",
             )
         )
     return figure(
@@ -140,13 +156,16 @@ def sector_side_by_side(sectors: dict[str, dict], names: dict[str, str]) -> go.F
                 text=["–" if v is None else f"{v:.0f}% of {total:,}" for v in shares],
                 textposition="outside", cliponaxis=False,
                 customdata=counts,
-                hovertemplate=f"{plotly_literal(names.get(sector, sector))}: %{{customdata:,}} of {total:,} organisations "
+                hovertemplate=f"{plotly_literal(names.get(sector, sector))}: %{{customdata:,}} of "
+                f"{total:,} organisations "
                 "(%{x:.0f}%)<br>%{y}<extra></extra>",
             )
         )
     return figure(
         traces, height=360, barmode="group", legend=dict(traceorder="reversed"),
-        xaxis=dict(title="% of the sector's organisations in scope", range=[0, 135], tickvals=[0, 25, 50, 75, 100]),
+        xaxis=dict(
+            title="% of the sector's organisations in scope", range=[0, 135], tickvals=[0, 25, 50, 75, 100]
+        ),
     )
 
 
@@ -161,7 +180,9 @@ def projects_by_priority(by_priority: pd.DataFrame, names: dict[str, str]) -> go
         go.Bar(y=frame["label"], x=frame["projects"] - frame["improving"], orientation="h",
                name="Not (yet) showing improvement", marker_color=NHS_MID_GREY),
     ]
-    return figure(traces, height=max(220, 70 + 40 * len(frame)), barmode="stack", xaxis=dict(title="Projects started"))
+    return figure(
+        traces, height=max(220, 70 + 40 * len(frame)), barmode="stack", xaxis=dict(title="Projects started")
+    )
 
 
 def cumulative_impact(frame: pd.DataFrame, label: str, low: float, high: float) -> go.Figure:

@@ -38,13 +38,17 @@ VARIATION = {
     "concern_low": ("Concern (low)", "Special cause variation: concern, the latest point is unusually low."),
     "neutral_high": (
         "Special cause (high)",
-        "Special cause variation, unusually high, that is neither improvement nor concern "
-        "(no preferred direction, or signals both ways).",
+        (
+            "Special cause variation, unusually high, that is neither improvement nor concern "
+            "(no preferred direction, or signals both ways)."
+        ),
     ),
     "neutral_low": (
         "Special cause (low)",
-        "Special cause variation, unusually low, that is neither improvement nor concern "
-        "(no preferred direction, or signals both ways).",
+        (
+            "Special cause variation, unusually low, that is neither improvement nor concern "
+            "(no preferred direction, or signals both ways)."
+        ),
     ),
     "common_cause": ("Common cause", "Common cause variation: no significant change at the latest point."),
 }

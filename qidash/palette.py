@@ -60,7 +60,10 @@ def fmt_num(value, digits: int = 1) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
-WORDS = {"gp": "GP", "qi": "QI", "nhs": "NHS", "vcse": "VCSE", "icb": "ICB", "gp_practice": "GP practice", "pdsa": "PDSA"}
+WORDS = {
+    "gp": "GP", "qi": "QI", "nhs": "NHS", "vcse": "VCSE", "icb": "ICB",
+    "gp_practice": "GP practice", "pdsa": "PDSA",
+}
 
 
 def in_sentence(words: str) -> str:

@@ -203,7 +203,9 @@ def spc_chart(
     limit_shape, limit_dash = ("hvh", None) if g.stepped_limits else ("linear", "dash")
     for k, (a, b) in enumerate(bounds):
         phase = f" (phase {k + 1})" if len(bounds) > 1 else ""
-        fig.add_trace(_line(x[a:b], cl[a:b], centre_name, centre_style.colour, showlegend=k == 0, group="cl", width=2))
+        fig.add_trace(
+            _line(x[a:b], cl[a:b], centre_name, centre_style.colour, showlegend=k == 0, group="cl", width=2)
+        )
         fig.data[-1].hovertemplate = f"{centre_name}{phase}: %{{y:.3g}}<extra></extra>"
         for role, line in ((chart_geometry.UPPER, ucl), (chart_geometry.LOWER, lcl)):
             name = chart_geometry.LIMIT_NAMES[role]
@@ -260,7 +262,9 @@ def spc_chart(
                 yaxis="y2",
                 mode="markers",
                 name=name,
-                marker=dict(symbol=style.symbol, size=11, color=style.colour, line=dict(color="white", width=1)),
+                marker=dict(
+                    symbol=style.symbol, size=11, color=style.colour, line=dict(color="white", width=1)
+                ),
                 customdata=plotly_literals(c["title"] for c in mine),
                 hovertemplate=f"<b>{name}</b> %{{x|%d %b %Y}}<br>%{{customdata}}<extra></extra>",
             )
@@ -304,7 +308,8 @@ def spc_chart(
     if g.impact is not None:
         gap = g.impact
         start, end = x[gap.band.start], x[gap.band.end]
-        shapes.append(dict(type="rect", xref="x", yref="y", x0=start, x1=end, y0=gap.band.low, y1=gap.band.high,
+        shapes.append(dict(type="rect", xref="x", yref="y", x0=start, x1=end,
+                           y0=gap.band.low, y1=gap.band.high,
                            fillcolor=NHS_GREEN, opacity=0.18, line=dict(width=0), layer="below"))
         shapes.append(dict(type="line", xref="x", yref="y", x0=start, x1=end, y0=gap.baseline,
                            y1=gap.baseline, line=dict(color=NHS_GREY, width=1.5, dash="dot")))
@@ -322,7 +327,10 @@ def spc_chart(
         legend=dict(orientation="h", yanchor="top", y=-0.12, x=0),
         shapes=shapes,
         annotations=annotations,
-        yaxis=dict(title=plotly_literal(value_title(kind, unit)), gridcolor=NHS_PALE_GREY, zeroline=False, range=value_range),
+        yaxis=dict(
+            title=plotly_literal(value_title(kind, unit)), gridcolor=NHS_PALE_GREY, zeroline=False,
+            range=value_range,
+        ),
         yaxis2=dict(overlaying="y", range=[0, 1], visible=False, fixedrange=True),
         xaxis=dict(showgrid=False, linecolor=NHS_PALE_GREY),
         hovermode="closest",
@@ -350,7 +358,9 @@ def small_multiple(result: dict, *, target: float | None = None, height: int = 1
         return gx, gy
 
     traces = []
-    for values, role in ((g.cl, chart_geometry.CENTRE), (g.ucl, chart_geometry.UPPER), (g.lcl, chart_geometry.LOWER)):
+    for values, role in (
+        (g.cl, chart_geometry.CENTRE), (g.ucl, chart_geometry.UPPER), (g.lcl, chart_geometry.LOWER)
+    ):
         style = chart_geometry.LINE_STYLES[role]
         colour, dash = style.colour, "dash" if style.dashed else None
         if any(v is not None for v in values):
@@ -379,7 +389,9 @@ def small_multiple(result: dict, *, target: float | None = None, height: int = 1
                 y=[shown, shown],
                 mode="lines",
                 hoverinfo="skip",
-                line=dict(color=chart_geometry.LINE_STYLES[chart_geometry.TARGET].colour, width=1.2, dash="dot"),
+                line=dict(
+                    color=chart_geometry.LINE_STYLES[chart_geometry.TARGET].colour, width=1.2, dash="dot"
+                ),
             )
         )
     colours = [chart_geometry.point_colour(t) for t in types]

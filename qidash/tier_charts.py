@@ -2,7 +2,8 @@
 
 Tier names always come from the framework passed in (Learn / Live / Lead, IHI dosing levels, QSIR...),
 never from this module; like area and role names they are imported, so they go in through
-:func:`qidash.text.plotly_literal` and plotly shows them as written, never as markup. Colours are the NHS identity palette; tiers deepen in colour as they rise.
+:func:`qidash.text.plotly_literal` and plotly shows them as written, never as markup. Colours are the
+NHS identity palette; tiers deepen in colour as they rise.
 
 Columns reach plotly as plain lists (``.tolist()``): handed a pandas Series, plotly first loads its
 dataframe layer (narwhals' pandas support) and converts each one, which made a page's first bar chart
@@ -138,7 +139,9 @@ def tier_comparison(
         code = tier["code"]
         values = [int(v) for v in frame[code].fillna(0).tolist()] if code in frame else [0] * len(frame)
         share = [v / f if f else None for v, f in zip(values, frame[first], strict=True)]
-        bars = dict(orientation="h", name=tier["name"], textposition="outside", cliponaxis=False, offsetgroup=code)
+        bars = dict(
+            orientation="h", name=tier["name"], textposition="outside", cliponaxis=False, offsetgroup=code
+        )
         hover = (
             f"%{{y}}<br>%{{x:,}} reached {tier['name']}"
             + ("" if i == 0 else f" (%{{customdata}} of {tiers[0]['name']})")
@@ -157,7 +160,8 @@ def tier_comparison(
             )
         traces.append(
             go.Bar(
-                y=plotly_literals(frame["name"].tolist()), x=values, marker_color=tier_colour(i), text=[f"{v:,}" for v in values],
+                y=plotly_literals(frame["name"].tolist()), x=values, marker_color=tier_colour(i),
+                text=[f"{v:,}" for v in values],
                 customdata=[_pct(s) for s in share], hovertemplate=hover, **bars,
             )
         )
@@ -167,7 +171,10 @@ def tier_comparison(
         traces,
         max(260, 90 + 16 * frame_rows * max(1, len(tiers)) + 14 * frame_rows),
         # Room on the right for the numbers written after the longest bars ("no locality: 661").
-        xaxis=dict(title="People who reached at least this tier", range=[0, max(longest, 1) * (1.3 if extra else 1.1)]),
+        xaxis=dict(
+            title="People who reached at least this tier",
+            range=[0, max(longest, 1) * (1.3 if extra else 1.1)],
+        ),
         legend=dict(traceorder="reversed"),
         barmode="group",
         bargap=0.25,

@@ -18,7 +18,9 @@ def _scales(value: str) -> list[int]:
     except ValueError:
         scales = []
     if not scales or any(s < 1 for s in scales):
-        raise argparse.ArgumentTypeError(f"{value!r} is not a list of whole numbers of 1 or more, e.g. 1,10,50")
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a list of whole numbers of 1 or more, e.g. 1,10,50"
+        )
     return scales
 
 
@@ -65,9 +67,10 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="FILE.json", help="also write the results as JSON")
     p.add_argument("--strict", action="store_true", help="exit 1 when a page misses the targets")
     p.add_argument("--browser", action="store_true",
-                   help="instead: time each page in headless Chromium, opened in a fresh tab until every chart "
-                   "and map is drawn and reached by the menu, against a bare two-page Streamlit app in the same "
-                   "run; reads the database given with --db (a demo, say), which it does not change")
+                   help="instead: time each page in headless Chromium, opened in a fresh tab until every "
+                   "chart and map is drawn and reached by the menu, against a bare two-page Streamlit app "
+                   "in the same run; reads the database given with --db (a demo, say), which it does not "
+                   "change")
     p.add_argument("--runs", type=_at_least_one, default=3, metavar="N",
                    help="with --browser: fresh tabs and menu moves per page (median kept; default 3)")
 
@@ -79,8 +82,12 @@ def _browser(args: argparse.Namespace) -> int:
         raise UserError("--browser needs --db: the database to open the pages on, e.g. a demo made with "
                         "python -m qidash demo --scenario cornwall --db sqlite:////tmp/cornwall.db.")
     try:
-        pages = bench.browser_pages([n.strip() for n in args.pages.split(",") if n.strip()] if args.pages else None)
-        result = bench.run_browser(args.db, args.runs, pages, say=lambda msg: print(msg, file=sys.stderr, flush=True))
+        pages = bench.browser_pages(
+            [n.strip() for n in args.pages.split(",") if n.strip()] if args.pages else None
+        )
+        result = bench.run_browser(
+            args.db, args.runs, pages, say=lambda msg: print(msg, file=sys.stderr, flush=True)
+        )
     except bench.BenchError as exc:
         raise UserError(str(exc)) from exc
     print(bench.browser_table(result))

@@ -78,7 +78,8 @@ def current_viewer(engine: Engine, setup: SignInSetup) -> Viewer:
         if problem:
             _stop_with(
                 "qidash cannot start: the sign-in provider cannot be used",
-                f"The provider named in the secrets file ([auth] server_metadata_url) does not work: {problem}. "
+                "The provider named in the secrets file ([auth] server_metadata_url) does not work: "
+                f"{problem}. "
                 "Your admin has details in the server log.",
             )
         st.title("qidash")
@@ -131,7 +132,9 @@ def _switcher_viewer(engine: Engine, off: bool) -> Viewer:
                             format_func=ROLE_LABELS.get)
         area: tuple[str, ...] = ()
         if role in auth.ROLES_NEEDING_AREA:
-            chosen = st.selectbox("Lead for locality", list(localities), key="demo_area", format_func=localities.get)
+            chosen = st.selectbox(
+                "Lead for locality", list(localities), key="demo_area", format_func=localities.get
+            )
             area = (chosen or next(iter(localities)),)
     email = "sign-in-off@qidash.local" if off else "demo@qidash.local"
     return Viewer(email=email, role=role, name=ROLE_LABELS[role], localities=area, demo=True)

@@ -57,7 +57,7 @@ def page_header(title: str, subtitle: str, filters) -> None:
     st.caption(markdown_literal(f"{subtitle} · {filters.label} · as of {filters.as_of:%d %B %Y}"))
 
 
-# --- downloads ------------------------------------------------------------------------------------------------
+# --- downloads ----------------------------------------------------------------------------------------------
 
 
 def delivered(engine: Engine, actor: str, action: str, detail: dict, make: Callable[[], bytes]) -> bytes:
@@ -68,7 +68,9 @@ def delivered(engine: Engine, actor: str, action: str, detail: dict, make: Calla
     try:
         auth.audit(engine, actor, action, {**detail, "bytes": len(data)})
     except Exception:  # the visitor still gets the file; the log keeps why it went unrecorded
-        log.exception("could not record the download of %s by %s in the audit trail", detail.get("file"), actor)
+        log.exception(
+            "could not record the download of %s by %s in the audit trail", detail.get("file"), actor
+        )
     return data
 
 

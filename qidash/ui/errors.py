@@ -43,7 +43,10 @@ def new_reference() -> str:
 
 
 def show_failure(exc: BaseException, where: str) -> str:
-    """Log ``exc`` with a new reference and show the visitor a plain message with it; returns the reference."""
+    """Log ``exc`` with a new reference and show the visitor a plain message with it.
+
+    Returns the reference.
+    """
     reference = new_reference()
     LOG.error("%s failed (reference %s)", where, reference, exc_info=(type(exc), exc, exc.__traceback__))
     message = DATABASE_UNREACHABLE if is_database_failure(exc) else PAGE_FAILED

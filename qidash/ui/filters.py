@@ -53,8 +53,8 @@ def url_selectbox(title: str, options: dict[str, str], key: str, default: str = 
         if asked is not None:
             # A pasted link that asks for something this database does not have: say so, once.
             st.warning(
-                f'The link asked for {in_sentence(title)} "{markdown_literal(asked)}", which is not here; showing '
-                f"{markdown_literal(options.get(default, default))} instead.",
+                f'The link asked for {in_sentence(title)} "{markdown_literal(asked)}", which is not here; '
+                f"showing {markdown_literal(options.get(default, default))} instead.",
                 icon=":material/link_off:",
             )
     value = st.selectbox(title, list(options), key=key, format_func=lambda c: options.get(c, c), **kw)
