@@ -52,6 +52,19 @@ def add_scope_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def scope_from_flags(engine, args: argparse.Namespace):
+    """The :class:`~qidash.scope.Scope` that ``add_scope_flags``' options name, checked against the
+    database: an unknown code is a UserError naming it (exit status 2), never a traceback."""
+    from qidash.scope import Scope, UnknownCode
+
+    scope = Scope(locality=args.locality, pcn=args.pcn, kind=args.kind, sector=args.sector)
+    try:
+        scope.validate(engine)
+    except UnknownCode as exc:
+        raise UserError(str(exc)) from exc
+    return scope
+
+
 def engine_for(args: argparse.Namespace, migrate: bool = True):
     """The engine for ``--db`` or the configured URL, migrated to the newest schema."""
     engine = db.make_engine(args.db)

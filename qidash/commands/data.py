@@ -6,7 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from qidash.cli import EXIT_OK, EXIT_REJECTED, EXIT_USAGE, UserError, add_command, add_scope_flags, engine_for
+from qidash.cli import (
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_USAGE,
+    UserError,
+    add_command,
+    add_scope_flags,
+    engine_for,
+    scope_from_flags,
+)
 
 SHOWN_PROBLEMS = 200  # a file with thousands of bad rows needs the first ones fixed, not a wall of text
 
@@ -129,7 +138,6 @@ def _export_args(p: argparse.ArgumentParser) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     from qidash import auth, export
-    from qidash.scope import Scope, UnknownCode
 
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
@@ -137,11 +145,7 @@ def _export(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise UserError(f"The folder {str(out.parent)!r} does not exist.")
     engine = engine_for(args)
-    scope = Scope(locality=args.locality, pcn=args.pcn, kind=args.kind, sector=args.sector)
-    try:
-        scope.validate(engine)
-    except UnknownCode as exc:
-        raise UserError(str(exc)) from exc
+    scope = scope_from_flags(engine, args)
     data = export.export_workbook(engine, scope)
     out.write_bytes(data)
     detail = {"file": out.name, "scope": scope.label(), "bytes": len(data)}

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from qidash.cli import EXIT_OK, UserError, add_command, add_scope_flags
+from qidash.cli import EXIT_OK, UserError, add_command, add_scope_flags, scope_from_flags
 
 # One line per key of the report, for --help (the measures' definitions are DESIGN.md section 4).
 KEY_HELP = {
@@ -72,20 +72,24 @@ def parse_as_of(text: str) -> dt.date:
         raise UserError(f"--as-of: {exc}") from None
 
 
-def _measures(args: argparse.Namespace) -> int:
+def scoped_report(args: argparse.Namespace, build):
+    """``(scope, as_of, build(conn, scope, as_of))`` for a report command: its ``--db`` (an existing
+    database), scope flags and ``--as-of`` (the data's own date when not given; checked before the
+    database is opened)."""
     from qidash import measures
-    from qidash.scope import Scope, UnknownCode
 
     as_of = parse_as_of(args.as_of) if args.as_of is not None else None
     engine = existing_database(args.db)
-    scope = Scope(locality=args.locality, pcn=args.pcn, kind=args.kind, sector=args.sector)
-    try:
-        scope.validate(engine)
-    except UnknownCode as exc:
-        raise UserError(str(exc)) from exc
+    scope = scope_from_flags(engine, args)
     with engine.connect() as conn:
         as_of = as_of or measures.default_as_of(conn)
-        result = measures.report(conn, scope, as_of)
+        return scope, as_of, build(conn, scope, as_of)
+
+
+def _measures(args: argparse.Namespace) -> int:
+    from qidash import measures
+
+    scope, as_of, result = scoped_report(args, measures.report)
     if args.format == "json":
         print(json.dumps(result, indent=2, default=_iso))
     else:
@@ -165,20 +169,9 @@ def _portfolio_args(p: argparse.ArgumentParser) -> None:
 
 
 def _portfolio(args: argparse.Namespace) -> int:
-    from qidash import measures
-    from qidash.scope import Scope, UnknownCode
     from qidash.views.portfolio import portfolio_report
 
-    as_of = parse_as_of(args.as_of) if args.as_of is not None else None
-    engine = existing_database(args.db)
-    scope = Scope(locality=args.locality, pcn=args.pcn, kind=args.kind, sector=args.sector)
-    try:
-        scope.validate(engine)
-    except UnknownCode as exc:
-        raise UserError(str(exc)) from exc
-    with engine.connect() as conn:
-        as_of = as_of or measures.default_as_of(conn)
-        result = portfolio_report(conn, scope, as_of)
+    scope, as_of, result = scoped_report(args, portfolio_report)
     if args.format == "json":
         print(json.dumps(result, indent=2))
     else:
@@ -220,19 +213,9 @@ def _impact_args(p: argparse.ArgumentParser) -> None:
 
 
 def _impact(args: argparse.Namespace) -> int:
-    from qidash import impact, measures
-    from qidash.scope import Scope, UnknownCode
+    from qidash import impact
 
-    as_of = parse_as_of(args.as_of) if args.as_of is not None else None
-    engine = existing_database(args.db)
-    scope = Scope(locality=args.locality, pcn=args.pcn, kind=args.kind, sector=args.sector)
-    try:
-        scope.validate(engine)
-    except UnknownCode as exc:
-        raise UserError(str(exc)) from exc
-    with engine.connect() as conn:
-        as_of = as_of or measures.default_as_of(conn)
-        report = impact.impact_report(conn, scope, as_of)
+    scope, as_of, report = scoped_report(args, impact.impact_report)
     if args.format == "json":
         print(json.dumps(report.as_json(), indent=2))
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from qidash.cli import EXIT_OK, UserError, add_command, add_scope_flags
+from qidash.cli import EXIT_OK, UserError, add_command, add_scope_flags, scope_from_flags
 
 FORMATS = (".pptx", ".html", ".pdf")
 
@@ -87,7 +87,6 @@ def _showcase(args: argparse.Namespace) -> int:
     from qidash import auth, measures
     from qidash.commands.report import existing_database, parse_as_of
     from qidash.exports import html_report, images, pptx_deck
-    from qidash.scope import Scope, UnknownCode
     from qidash.views.showcase import project_choices, showcase_data
 
     out = Path(args.out)
@@ -103,11 +102,7 @@ def _showcase(args: argparse.Namespace) -> int:
     as_of = parse_as_of(args.as_of) if args.as_of is not None else None
     codes = _codes(args.projects)
     engine = existing_database(args.db)
-    scope = Scope(locality=args.locality, pcn=args.pcn, kind=args.kind, sector=args.sector)
-    try:
-        scope.validate(engine)
-    except UnknownCode as exc:
-        raise UserError(str(exc)) from exc
+    scope = scope_from_flags(engine, args)
     with engine.connect() as conn:
         as_of = as_of or measures.default_as_of(conn)
         if codes is not None:
