@@ -178,25 +178,8 @@ def improving_project_ids(conn: Connection, scope: Scope, as_of: dt.date) -> set
 
 def projects_stale(conn: Connection, scope: Scope, as_of: dt.date) -> int:
     """Active projects with no observation and no progress score in the 90 days ending on ``as_of``."""
-    since = as_of - dt.timedelta(days=STALE_DAYS)
-    recent_obs = exists(
-        select(m.Observation.id)
-        .join(m.Measure, m.Measure.id == m.Observation.measure_id)
-        .where(
-            m.Measure.project_id == m.Project.id, m.Observation.period > since, m.Observation.period <= as_of
-        )
-    )
-    recent_score = exists(
-        select(m.ProgressScore.id).where(
-            m.ProgressScore.project_id == m.Project.id,
-            m.ProgressScore.scored_on > since,
-            m.ProgressScore.scored_on <= as_of,
-        )
-    )
     return conn.execute(
-        select(func.count()).where(
-            scope.project_condition(), active_project_condition(as_of), ~recent_obs, ~recent_score
-        )
+        select(func.count()).where(scope.project_condition(), stale_condition(as_of))
     ).scalar_one()
 
 
@@ -290,7 +273,7 @@ def projects_led_by_trained(conn: Connection, scope: Scope, as_of: dt.date) -> d
 # --- the Portfolio and Project pages ----------------------------------------------------------------------
 
 
-def _stale_condition(as_of: dt.date):
+def stale_condition(as_of: dt.date):
     """A condition on ``Project``: active on ``as_of`` with no observation and no progress score in the
     STALE_DAYS days ending on ``as_of`` (the definition :func:`projects_stale` counts)."""
     since = as_of - dt.timedelta(days=STALE_DAYS)
@@ -314,12 +297,12 @@ def _stale_condition(as_of: dt.date):
 def stale_project_ids(conn: Connection, scope: Scope, as_of: dt.date) -> set[int]:
     """Ids of the projects :func:`projects_stale` counts: active on ``as_of`` in scope, with no
     observation and no progress score in the 90 days ending on ``as_of``."""
-    return set(conn.scalars(select(m.Project.id).where(scope.project_condition(), _stale_condition(as_of))))
+    return set(conn.scalars(select(m.Project.id).where(scope.project_condition(), stale_condition(as_of))))
 
 
 def is_stale(conn: Connection, project_id: int, as_of: dt.date) -> bool:
     """Whether one project is among :func:`stale_project_ids` (whatever the scope), checking it alone."""
-    stale = select(m.Project.id).where(m.Project.id == project_id, _stale_condition(as_of))
+    stale = select(m.Project.id).where(m.Project.id == project_id, stale_condition(as_of))
     return conn.execute(stale).first() is not None
 
 
@@ -427,7 +410,7 @@ def portfolio_projects_query(scope: Scope, as_of: dt.date, with_last_observation
             m.Project.end_date,
             last_score.c.score.label("latest_score"),
             last_score.c.scored_on,
-            case((_stale_condition(as_of), True), else_=False).label("stale"),
+            case((stale_condition(as_of), True), else_=False).label("stale"),
             func.coalesce(measure_counts.c.n, 0).label("measures"),
             *((last_obs.c.day.label("last_observation"),) if with_last_observation else ()),
         )
