@@ -293,6 +293,31 @@ def databases(request, tmp_path_factory) -> Databases:
     return Databases(request, tmp_path_factory)
 
 
+IMPORT_BASE = Path(__file__).parent / "fixtures" / "import" / "base"
+
+
+@pytest.fixture(scope="module")
+def imported_base(backend, databases):
+    """The small programme of ``fixtures/import/base`` loaded through the import on each database, once
+    per module: a snapshot to copy, never a database to change."""
+    from qidash import ingest
+
+    engine = databases.new(backend)
+    result = ingest.commit(engine, ingest.read_paths([str(IMPORT_BASE)]), user="fixture")
+    assert result.outcome == "loaded", result.rejected
+    snapshot = databases.snapshot(engine)
+    databases.drop(engine)
+    return snapshot
+
+
+@pytest.fixture
+def imported_programme(imported_base, databases):
+    """This test's own copy of the imported small programme, on SQLite and on PostgreSQL."""
+    engine = databases.copy(imported_base)
+    yield engine
+    databases.drop(engine)
+
+
 @pytest.fixture(params=BACKENDS)
 def any_demo(request, databases):
     """``any_demo(scenario)``: the demo database of ``scenario`` on SQLite or PostgreSQL (the test runs once

@@ -31,21 +31,10 @@ NEW_HOMES = (
 )
 
 
-@pytest.fixture(scope="module")
-def base_db(backend, databases):
-    """The small programme of fixtures/import/base on each database (loaded once, copied per test)."""
-    engine = databases.new(backend)
-    assert ingest.commit(engine, ingest.read_paths([str(BASE)]), user="fixture").outcome == "loaded"
-    snapshot = databases.snapshot(engine)
-    databases.drop(engine)
-    return snapshot
-
-
 @pytest.fixture
-def programme(base_db, databases):
-    engine = databases.copy(base_db)
-    yield engine
-    databases.drop(engine)
+def programme(imported_programme):
+    """The small programme of fixtures/import/base, this test's own copy (tests/conftest.py)."""
+    return imported_programme
 
 
 def homes_batch() -> ingest.Batch:

@@ -20,23 +20,10 @@ FIXTURES = Path(__file__).parent / "fixtures" / "import"
 BASE = FIXTURES / "base"
 
 
-@pytest.fixture(scope="module")
-def base_db(backend, databases):
-    """The small programme of fixtures/import/base on each database (loaded once, copied per test)."""
-    engine = databases.new(backend)
-    result = ingest.commit(engine, ingest.read_paths([str(BASE)]), user="fixture")
-    assert result.outcome == "loaded", result.rejected
-    snapshot = databases.snapshot(engine)
-    databases.drop(engine)
-    return snapshot
-
-
 @pytest.fixture
-def programme(base_db, databases):
-    """A database holding the small programme, this test's own copy, on SQLite and on PostgreSQL."""
-    engine = databases.copy(base_db)
-    yield engine
-    databases.drop(engine)
+def programme(imported_programme):
+    """The small programme of fixtures/import/base, this test's own copy (tests/conftest.py)."""
+    return imported_programme
 
 
 def add_person_of_a_deleted_organisation(engine, person_ref: str) -> None:
