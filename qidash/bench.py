@@ -621,6 +621,32 @@ def run_browser(db_url: str, runs: int = 3, pages: list[BrowserPage] | None = No
     return result
 
 
+def run_browser_built(scales: list[int], kinds: tuple[str, ...] = ("sqlite", "postgresql"), runs: int = 3,
+                      pages: list[BrowserPage] | None = None,
+                      say: Callable[[str], None] = lambda _msg: None) -> dict:
+    """:func:`run_browser` on the cornwall demo built at each of ``scales`` in a scratch database of each
+    of ``kinds`` (a temp SQLite file, a throwaway PostgreSQL server), one after the other; return
+    ``{"scenario", "results": [{"kind", "scale", "build": {...}, **run_browser's result}]}``."""
+    out: dict = {"scenario": SCENARIO, "results": []}
+    with tempfile.TemporaryDirectory(prefix="qidash-bench-") as tmp:
+        for target in targets_for(None, kinds):
+            with _database(target, Path(tmp)) as url:
+                engine = db.make_engine(url)
+                try:
+                    db.check_connection(engine)
+                    db.migrate(engine)
+                    for scale in scales:
+                        say(f"{target.kind} scale {scale}: building the {SCENARIO} demo")
+                        facts = build(engine, scale)
+                        say(f"  {facts['rows']:,} rows in {facts['gen_s']} s")
+                        result = run_browser(url, runs, pages, say)
+                        out["results"].append({"kind": target.kind, "scale": scale, "build": facts, **result})
+                        say(browser_table(result))
+                finally:
+                    engine.dispose()
+    return out
+
+
 def browser_table(result: dict) -> str:
     """The browser timings as a text table: medians, min-max of the samples, ratios to the bare app."""
     def spread(samples):
