@@ -70,6 +70,12 @@ def test_overview_charts_carry_their_summaries_and_numbers(app_database):
     assert any(" projects are showing improvement" in c for c in captions)
     numbers = [e for e in at.expander if e.label == "Numbers behind this chart"]
     assert len(numbers) == 3
+    assert not any(e.dataframe for e in numbers)  # written only once opened
+    at.session_state["reach_numbers"] = True  # as a click on the expander does
+    at.run()
+    no_exceptions(at)
+    numbers = [e for e in at.expander if e.label == "Numbers behind this chart"]
+    assert [len(e.dataframe) for e in numbers] == [1, 0, 0]
     assert numbers[0].dataframe[0].value["People trained (total)"].iloc[-1] == view.now["people_trained"]
 
 

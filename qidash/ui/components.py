@@ -28,8 +28,13 @@ def chart(fig: go.Figure, key: str, summary: str | None = None, table: pd.DataFr
     if summary:
         st.caption(markdown_literal(summary))
     if table is not None:
-        with st.expander("Numbers behind this chart"):
-            st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_numbers")
+        # Written only once opened (opening reruns the page): a closed expander's table would still be
+        # sent and laid out, and the first table on a page makes a fresh tab fetch and start Streamlit's
+        # table component (1.3 MB of JavaScript) before anything on the page is shown.
+        numbers = st.expander("Numbers behind this chart", key=f"{key}_numbers", on_change="rerun")
+        if numbers.open:
+            with numbers:
+                st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_numbers_table")
 
 
 def named_images(images: list[tuple[str, str]], width: int) -> None:
