@@ -134,7 +134,9 @@ with left:
             }
             for s, r in view.sectors.items()
         }
-        st.dataframe(rows, width="stretch")
+        # A static table: two columns need no scrolling or sorting, and a page with no st.dataframe on
+        # its first view spares a fresh tab Streamlit's table component (1.3 MB of JavaScript).
+        st.table(rows)
     elif len(view.sectors) < 2:
         st.info("Clear the sector filter to compare NHS and independent settings.")
     else:

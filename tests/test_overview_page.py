@@ -130,8 +130,9 @@ def test_overview_sector_table_keeps_the_densities(app_database):
     specs = plotly_specs(at)
     sectors = next(s for s in specs if any(str(t.get("name", "")).startswith("NHS (") for t in s["data"]))
     assert all(" of " in text for t in sectors["data"] for text in t["text"])
-    table = next(d.value for d in at.dataframe if "Trained per 10 beds" in d.value.index)
+    table = next(t.value for t in at.table if "Trained per 10 beds" in t.value.index)
     assert "Trained per 100 staff" in table.index and list(table.columns) == ["NHS", "Independent"]
+    assert not at.dataframe  # no interactive table on the first view: its component is not fetched
 
 
 def test_the_coverage_chart_draws_the_lowest_areas_and_its_numbers_list_all(monkeypatch):
