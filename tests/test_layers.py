@@ -2,7 +2,8 @@
 
 The layers inside qidash are import-linter contracts in pyproject.toml (``lint-imports``). These tests add
 the top of the stack: pages hold no SQL and no database driver, and nothing in qidash imports a page or
-the frame.
+the frame. And a rule neither tool has: no module of qidash, no page and no script reaches another
+module's private (``_name``) names; what two modules share is public in the lower one.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py"))]
+OWN_CODE = [*SCRIPTS, *sorted((ROOT / "qidash").rglob("*.py")), *sorted((ROOT / "scripts").glob("*.py"))]
 DATABASE_MODULES = ("sqlalchemy", "sqlite3", "psycopg", "psycopg2")
 
 
@@ -61,3 +63,70 @@ def test_the_check_sees_an_import_of_each_kind(tmp_path):
     )
     names = imported_modules(page)
     assert reaches(names, "sqlalchemy") and reaches(names, "app_pages") and not reaches(names, "y")
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _module_of(path: Path, root: Path) -> str:
+    """``qidash/spc/limits.py`` -> ``qidash.spc.limits``; a package's ``__init__`` is the package."""
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def private_reaches(path: Path, root: Path = ROOT) -> list[str]:
+    """Each private name of one of the project's modules that ``path`` imports or reads through a module
+    it imported (``from qidash.x import _y``, ``from .x import _y``, ``x._y``), as "line: what"."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    here = _module_of(path, root)
+    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+    own = ("qidash", "app_pages", "app", "scripts")
+    modules: set[str] = set()  # local names bound to one of the project's modules
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            source = ".".join(p for p in (base, node.module) if p)
+            if source.split(".")[0] not in own:
+                continue
+            for alias in node.names:
+                if _private(alias.name):
+                    found.append(f"{node.lineno}: from {source} import {alias.name}")
+                else:
+                    modules.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in own:
+                    modules.add(alias.asname or alias.name.split(".")[0])
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _private(node.attr):
+            root = node.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in modules:
+                found.append(f"{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_no_private_name_is_imported_across_modules():
+    found = {str(path.relative_to(ROOT)): hits for path in OWN_CODE if (hits := private_reaches(path))}
+    assert found == {}, f"make a shared name public in the module it lives in: {found}"
+
+
+def test_the_private_check_sees_each_way_of_reaching_a_name(tmp_path):
+    package = tmp_path / "qidash" / "spc"
+    package.mkdir(parents=True)
+    module = package / "nhs.py"
+    module.write_text(
+        "import argparse\nfrom qidash import geo\nfrom qidash.spc.result import _sign, finite\n"
+        "from .limits import _less\nfrom . import result as r\n"
+        "geo._bounds(1)\nr._num(2)\nargparse._SubParsersAction\nfinite(3)\n",
+        encoding="utf-8",
+    )
+    assert private_reaches(module, tmp_path) == [
+        "3: from qidash.spc.result import _sign",
+        "4: from qidash.spc.limits import _less",
+        "6: geo._bounds",
+        "7: r._num",
+    ]
