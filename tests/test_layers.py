@@ -47,6 +47,68 @@ def test_pages_and_the_frame_import_no_database_library():
     assert found == {}, f"SQL belongs in qidash (views or measures), not in a page: {found}"
 
 
+# What pages and the frame may import from qidash (docs/developing.md, "What a page imports"). A name
+# is allowed when it or a package above it is listed: "qidash.ui" allows everything under qidash.ui.
+EVERY_PAGE = (
+    # the layers above the core: Streamlit helpers and the page context, what a page shows, its files
+    "qidash.ui", "qidash.views", "qidash.exports",
+    # pure presentation: data in, a figure, a map, words or a formatted number out; no database
+    "qidash.charts", "qidash.spc_charts", "qidash.tier_charts", "qidash.maps", "qidash.map_groups",
+    "qidash.summaries", "qidash.palette", "qidash.text", "qidash.icons",
+    # reads a page hands to ui.data.query, which caches them per data version: option lists, the impact
+    # report, the map's areas and geography
+    "qidash.catalog", "qidash.impact", "qidash.geo",
+    # named values a page shows or passes back
+    "qidash.analysis.IMPROVING_MEANING", "qidash.measures.common.PATIENT_GROUP",
+    "qidash.registers.lookups.ATTRIBUTION", "qidash.scope.Scope",
+)
+# Pages that change the database, and the frame, name the writers they call.
+ONE_PAGE = {
+    # loads files and registers (db: another load holds the writer), exports the data, manages users
+    "app_pages/data.py": (
+        "qidash.ingest", "qidash.registers", "qidash.export", "qidash.auth", "qidash.db",
+        "qidash.models.ROLES",
+    ),
+    # accepts or dismisses a suggested recalculation
+    "app_pages/project.py": ("qidash.recalculation",),
+    # chooses the database (a demo programme or QIDASH_DB_URL) before any page runs
+    "app.py": ("qidash.db", "qidash.scenarios", "qidash.registers.lookups"),
+}
+
+
+def qidash_names(path: Path) -> set[str]:
+    """What ``path`` takes from qidash, as full names: ``from qidash.scope import Scope`` gives
+    qidash.scope.Scope, ``from qidash import geo`` qidash.geo, ``import qidash.db`` qidash.db."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names if reaches({a.name}, "qidash"))
+        elif isinstance(node, ast.ImportFrom) and node.module and reaches({node.module}, "qidash"):
+            names.update(f"{node.module}.{a.name}" for a in node.names)
+    return names
+
+
+def test_pages_import_only_what_the_developer_guide_lists():
+    found = {}
+    for path in SCRIPTS:
+        allowed = EVERY_PAGE + ONE_PAGE.get(str(path.relative_to(ROOT)), ())
+        outside = sorted(n for n in qidash_names(path) if not any(reaches({n}, a) for a in allowed))
+        if outside:
+            found[str(path.relative_to(ROOT))] = outside
+    assert found == {}, (
+        f"a page reaches the core beyond docs/developing.md's list: {found}. Put the work in a view "
+        "(qidash/views) or qidash.ui, or list the module there and here with the reason."
+    )
+
+
+def test_the_page_rule_sees_a_core_import(tmp_path):
+    page = tmp_path / "page.py"
+    page.write_text("from qidash import store\nfrom qidash.ui import data\nimport qidash.db\n",
+                    encoding="utf-8")
+    assert qidash_names(page) == {"qidash.store", "qidash.ui.data", "qidash.db"}
+    assert not any(reaches({"qidash.store"}, a) for a in EVERY_PAGE)
+
+
 def test_qidash_never_imports_a_page_or_the_frame():
     found = {}
     for path in sorted((ROOT / "qidash").rglob("*.py")):
