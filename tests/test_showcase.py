@@ -16,7 +16,7 @@ import pytest
 from pptx import Presentation
 from sqlalchemy import update
 
-from qidash import auth, db, icons, ingest, measures, scenarios, spc
+from qidash import auth, chart_geometry, db, icons, ingest, measures, scenarios, spc
 from qidash import models as m
 from qidash.cli import main
 from qidash.exports import html_report, images, pptx_deck, svg
@@ -267,7 +267,8 @@ def check_deck(path: Path, sc: sv.Showcase) -> None:
             assert list(got) == list(expected)
             for name, values in expected.items():
                 assert all(close(a, b) for a, b in zip(got[name], values, strict=True)), name
-            assert list(chart.plots[0].categories) == [svg.month_short(d) for d in p.chart.periods]
+            labels = [chart_geometry.period_label(d) for d in p.chart.periods]
+            assert list(chart.plots[0].categories) == labels
             for name, kind in ((pptx_deck.PDSA_SERIES, "pdsa"), (pptx_deck.CHANGE_SERIES, "change")):
                 if name in got:  # each marker is labelled with its cycles' numbers
                     series = next(s for s in chart.plots[0].series if s.name == name)
