@@ -74,9 +74,20 @@ def test_every_renderer_draws_a_point_in_its_class_colour_and_shape():
     prs = Presentation()
     slide = prs.slides.add_slide(prs.slide_layouts[6])
     frame = pptx_deck.add_spc_chart(slide, chart, Inches(1), Inches(1), Inches(8), Inches(4))
-    xml = frame.chart.part.blob.decode()
-    points = set(re.findall(r'<c:dPt>.*?<c:symbol val="(\w+)"/>.*?<a:srgbClr val="([0-9A-F]{6})"', xml, re.S))
-    assert points == {("triangle", cg.ORANGE_MARK[1:]), ("square", cg.NHS_BLUE[1:])}
+    # a series of markers per class, in the legend with its words, on exactly the class's points
+    series = {s.name: s for s in frame.chart.plots[0].series}
+    drawn = {
+        (str(series[name].marker.format.fill.fore_color.rgb), series[name].marker.style)
+        for name in (cg.POINT_LABELS[spc.CONCERN], cg.POINT_LABELS[spc.IMPROVEMENT])
+    }
+    assert drawn == {
+        (cg.ORANGE_MARK[1:], pptx_deck.MARKERS[cg.TRIANGLE_UP]),
+        (cg.NHS_BLUE[1:], pptx_deck.MARKERS[cg.SQUARE]),
+    }
+    concern = series[cg.POINT_LABELS[spc.CONCERN]].values
+    assert [i for i, v in enumerate(concern) if v is not None] == [
+        i for i, t in enumerate(g.point_types) if t == spc.CONCERN
+    ]
 
 
 def test_a_changed_rule_reaches_every_renderer(monkeypatch):

@@ -365,10 +365,25 @@ def _hide_legend_entries(chart, indexes: list[int]) -> None:
         legend.insert(1 + indexes.index(idx), entry)  # after c:legendPos
 
 
+def point_series(chart: ChartSeries) -> dict[str, tuple[str, tuple]]:
+    """The special-cause points, a series of markers per class present, by its legend words: (class, the
+    value at each of its points, else None). A series of their own, as the page's chart has, gives each
+    class its entry in the legend, and LibreOffice draws a series' colour where it ignores a point's."""
+    out = {}
+    for t in chart_geometry.POINT_TYPES:
+        if chart_geometry.is_special(t) and t in chart.point_types:
+            pairs = zip(chart.values, chart.point_types, strict=True)
+            values = tuple(v if pt == t else None for v, pt in pairs)
+            out[chart_geometry.POINT_LABELS[t]] = (t, values)
+    return out
+
+
 def chart_lines(chart: ChartSeries) -> dict[str, tuple]:
-    """Every series the deck's chart holds, by name: :meth:`ChartSeries.lines`, then the PDSA cycles and
-    adopted changes as markers along the top, in the geometry's rows (the cycle's number as its label)."""
+    """Every series the deck's chart holds, by name: :meth:`ChartSeries.lines`, the special-cause points
+    by class (:func:`point_series`), then the PDSA cycles and adopted changes as markers along the top, in
+    the geometry's rows (the cycle's number as its label)."""
     out = dict(chart.lines())
+    out |= {name: values for name, (_t, values) in point_series(chart).items()}
     value = chart.axes().value
     for kind, name in (("pdsa", PDSA_SERIES), ("change", CHANGE_SERIES)):
         marks = chart.marks(kind)
@@ -422,6 +437,7 @@ def add_spc_chart(slide, chart: ChartSeries, x, y, w, h, font_pt: int = 11, lege
     hidden = []
     seen = set()
     roles = {line.name: line.role for line in chart.drawn_lines()}
+    points = {name: t for name, (t, _values) in point_series(chart).items()}
     styles = chart_geometry.LINE_STYLES
     for i, (name, series) in enumerate(zip(lines, c.plots[0].series, strict=True)):
         series.smooth = False
@@ -438,13 +454,12 @@ def add_spc_chart(slide, chart: ChartSeries, x, y, w, h, font_pt: int = 11, lege
             series.marker.format.fill.solid()
             series.marker.format.fill.fore_color.rgb = _rgb(data_colour)
             series.marker.format.line.fill.background()
-            for j, t in enumerate(chart.point_types):
-                if chart_geometry.is_special(t):
-                    pt = series.points[j]
-                    pt.marker.style, pt.marker.size = MARKERS[chart_geometry.point_symbol(t)], 9
-                    pt.marker.format.fill.solid()
-                    pt.marker.format.fill.fore_color.rgb = _rgb(chart_geometry.point_colour(t))
-                    pt.marker.format.line.fill.background()
+        elif name in points:  # drawn over the data's own small marker
+            fmt.line.fill.background()
+            series.marker.style, series.marker.size = MARKERS[chart_geometry.point_symbol(points[name])], 9
+            series.marker.format.fill.solid()
+            series.marker.format.fill.fore_color.rgb = _rgb(chart_geometry.point_colour(points[name]))
+            series.marker.format.line.fill.background()
         elif name in (PDSA_SERIES, CHANGE_SERIES):
             fmt.line.fill.background()
             kind = "pdsa" if name == PDSA_SERIES else "change"
@@ -461,7 +476,7 @@ def add_spc_chart(slide, chart: ChartSeries, x, y, w, h, font_pt: int = 11, lege
                     label.text_frame.text = numbers
                     label.position = XL_LABEL_POSITION.ABOVE
                     label.font.size, label.font.bold = Pt(font_pt - 1), True
-                    label.font.color.rgb = _rgb(colour)
+                    label.font.color.rgb = _rgb(text_shade(colour))  # 4.5:1 for the numbers
         else:
             series.marker.style = XL_MARKER_STYLE.NONE
             style = styles[role]
