@@ -159,7 +159,7 @@ if icons_tab.open:
                 ],
                 column_config={
                     "Project": st.column_config.TextColumn("Project", width="small"),
-                    "Measure": st.column_config.TextColumn("Measure", width="large"),
+                    "Measure": st.column_config.TextColumn("Measure", width="medium"),
                     "Variation": st.column_config.ImageColumn(
                         "Variation", width="small", help="Making Data Count variation icon"
                     ),
