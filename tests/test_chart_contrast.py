@@ -208,5 +208,14 @@ def test_numbers_written_on_bars_read_at_four_and_a_half_to_one_against_the_bar(
     bars = re.findall(r'<rect [^>]*fill="(#[0-9A-F]{6})"/><text [^>]*fill="(#[0-9A-F]{6}|white)"', drawn)
     assert len(bars) == len(stages)
     assert all(contrast_ratio("#FFFFFF" if t == "white" else t, f) >= TEXT_CONTRAST for f, t in bars)
+    # the attendance bars' numbers, written inside them
+    import pandas as pd
+
+    sessions = pd.DataFrame(
+        {"session_no": [1], "held_on": [D(2024, 1, 5)], "on_register": [9], "attended": [8]}
+    )
+    bars = tier_charts.session_attendance(sessions).data[0]
+    words = bars.insidetextfont.color.replace("white", "#FFFFFF")
+    assert contrast_ratio(words, bars.marker.color) >= TEXT_CONTRAST
     # the first tier's light blue with the old white numbers: the check would have caught it
     assert contrast_ratio("#FFFFFF", palette.NHS_LIGHT_BLUE) < TEXT_CONTRAST
