@@ -61,7 +61,8 @@ def test_a_locality_lead_sees_their_area_by_name_in_the_caption_and_the_filter()
 # Only the pages each role may open: a page not registered for a role is test_roles_on_every_page's case.
 @pytest.mark.parametrize(
     ("role", "page"),
-    [(role, name) for role in ("locality_lead", "admin") for name, roles in PAGES if not roles or role in roles],
+    [(role, name) for role in ("locality_lead", "admin") for name, roles in PAGES
+     if not roles or role in roles],
 )
 def test_no_page_shows_a_field_name_for_a_filter(page, role):
     """A PCN chosen, so every caption that names the scope names it; as a lead and as an admin."""
