@@ -14,6 +14,7 @@ import pytest
 import shapely
 
 from qidash import db, geo, maps, measures, scenarios
+from qidash.map_fast_paths import haversine_km
 from qidash.models import CARE_HOME_KINDS
 from qidash.scope import Scope
 from qidash.views import capability_map as view
@@ -234,7 +235,7 @@ def test_gaps_are_homes_with_nobody_in_post_largest_first_with_the_nearest_coach
     assert list(gaps["Stage"]) == ["Engaged", "With a project", "Engaged"]
     # H2 is nearest the trust's coach (not named: "a coach" at their organisation, never a bare job
     # title); H4 nearest the named Lead at G1. Distances by hand below.
-    km = [round(float(view.haversine_km(*SITES[home], *SITES[coach])), 1) for home, coach in (
+    km = [round(float(haversine_km(*SITES[home], *SITES[coach])), 1) for home, coach in (
         ("H2", "T1"), ("H4", "G1"), ("H3", "T1"),
     )]
     assert list(gaps["Nearest coach or Lead"]) == [
@@ -279,8 +280,8 @@ def test_pcn_measures_and_tooltips(conn):
 
 
 def test_haversine():
-    assert view.haversine_km(50, -5, 51, -5) == pytest.approx(111.2, abs=0.1)  # a degree of latitude
-    assert view.haversine_km(51.5074, -0.1278, 48.8566, 2.3522) == pytest.approx(
+    assert haversine_km(50, -5, 51, -5) == pytest.approx(111.2, abs=0.1)  # a degree of latitude
+    assert haversine_km(51.5074, -0.1278, 48.8566, 2.3522) == pytest.approx(
         343.6, abs=0.5
     )  # London–Paris
 
