@@ -77,14 +77,16 @@ class MapDeck(pdk.Deck):
         super().__init__(layers=layers, initial_view_state=view, map_provider=None, tooltip=tooltip)
 
     def to_json(self) -> str:
-        return deck_json(self.layers, self.initial_view_state)
+        return deck_json(self.layers, self.initial_view_state, self.map_style)
 
 
-def deck_json(layers: Sequence[MapLayer], view: pdk.ViewState) -> str:
-    """The deck as deck.gl JSON: one ``MapView`` with a controller, ``view`` as the initial view, and
-    ``layers`` bottom to top. Layer rows given as :class:`JsonRows` go in as written; everything else
-    is written by orjson, keys sorted, so the same deck always gives the same text (Streamlit keys
-    the map element by it)."""
+def deck_json(layers: Sequence[MapLayer], view: pdk.ViewState, map_style: str | None) -> str:
+    """The deck as deck.gl JSON: one ``MapView`` with a controller, ``view`` as the initial view,
+    ``layers`` bottom to top and ``map_style`` as pydeck set it (with no map provider, pydeck's
+    "no style" marker, which Streamlit reads as "draw no basemap": without it Streamlit would fetch
+    a basemap from the internet). Layer rows given as :class:`JsonRows` go in as written; everything
+    else is written by orjson, keys sorted, so the same deck always gives the same text (Streamlit
+    keys the map element by it)."""
     state = {
         key: value for key, value in (
             ("bearing", view.bearing), ("latitude", view.latitude), ("longitude", view.longitude),
@@ -99,7 +101,8 @@ def deck_json(layers: Sequence[MapLayer], view: pdk.ViewState) -> str:
         written.append('{"data":' + rows + "," + rest[1:])
     return (
         '{"initialViewState":' + _dumps(state) + ',"layers":[' + ",".join(written) + "],"
-        '"views":[{"@@type":"MapView","controller":true}]}'
+        + ('"mapStyle":' + _dumps(map_style) + "," if map_style is not None else "")
+        + '"views":[{"@@type":"MapView","controller":true}]}'
     )
 
 

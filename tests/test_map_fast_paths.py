@@ -57,10 +57,7 @@ def test_the_deck_is_the_json_pydeck_writes_for_the_same_layers():
         ],
         initial_view_state=view, map_provider=None, tooltip=TOOLTIP,
     )
-    expected = json.loads(theirs.to_json())
-    # pydeck's stand-in for "no map style", which Streamlit deletes before drawing: none is written.
-    assert expected.pop("mapStyle") == "__MAP_STYLE__"
-    assert json.loads(ours.to_json()) == expected
+    assert json.loads(ours.to_json()) == json.loads(theirs.to_json())
     assert ours.to_json() == ours.to_json()  # the same text each time: Streamlit keys the element by it
 
 
@@ -70,7 +67,11 @@ def test_streamlit_draws_the_deck_with_its_tooltip():
     (chart,) = at.get("deck_gl_json_chart")
     assert json.loads(chart.proto.tooltip) == maps.TOOLTIP
     spec = json.loads(chart.proto.json)
-    assert [layer["id"] for layer in spec["layers"]][-1] == maps.ORGS_ID and "mapStyle" not in spec
+    assert [layer["id"] for layer in spec["layers"]][-1] == maps.ORGS_ID
+    # pydeck's "no style" marker: without it Streamlit fetches a basemap from the internet.
+    assert spec["mapStyle"] == "__MAP_STYLE__"
+    legend = "".join(m.value for m in at.markdown)
+    assert all(mark.words in legend for mark in maps.STAGE_MARKS.values())  # the legend names each mark
 
 
 def test_rows_written_with_one_percent_are_their_json():
