@@ -46,9 +46,6 @@ class JsonRows:
     def __init__(self, text: str):
         self.text = text
 
-    def __len__(self) -> int:  # rows, as deck.gl will count them (parses the text: for tests)
-        return len(json.loads(self.text))
-
 
 def accessor(name: str) -> str:
     """A deck.gl accessor reading a row's field (``@@=position``)."""
