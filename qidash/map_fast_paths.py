@@ -82,8 +82,8 @@ def deck_json(layers: Sequence[MapLayer], view: pdk.ViewState, map_style: str | 
     ``layers`` bottom to top and ``map_style`` as pydeck set it (with no map provider, pydeck's
     "no style" marker, which Streamlit reads as "draw no basemap": without it Streamlit would fetch
     a basemap from the internet). Layer rows given as :class:`JsonRows` go in as written; everything
-    else is written by orjson, keys sorted, so the same deck always gives the same text (Streamlit
-    keys the map element by it)."""
+    else is written by orjson, keys sorted (each layer's data first), so the same deck always gives
+    the same text (Streamlit keys the map element by it)."""
     state = {
         key: value for key, value in (
             ("bearing", view.bearing), ("latitude", view.latitude), ("longitude", view.longitude),
