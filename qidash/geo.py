@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session
 from qidash import catalog
 from qidash import models as m
 from qidash.db import DATA_DIR
-from qidash.map_fast_paths import json_bounds, polygon_items, ring_items
+from qidash.map_fast_paths import json_bounds, json_value, polygon_items, ring_items
 from qidash.scope import Scope
 
 BOUNDARY_FILE = DATA_DIR / "boundaries" / "pcns.geojson"
@@ -102,7 +102,7 @@ class Area:
     def polygons_json(self) -> list[str]:
         """Each polygon as JSON (a list of rings of [longitude, latitude])."""
         if self._json is None:
-            return [json.dumps(polygon, separators=(",", ":")) for polygon in self._polygons]
+            return [json_value(polygon) for polygon in self._polygons]
         return polygon_items(self._json)
 
     def rings_json(self) -> list[str]:
