@@ -28,6 +28,10 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
   background.
 - The Making Data Count icons have text names ("Variation: improvement (high)",
   "Assurance: consistently passing"), and every icon is shown beside its name or meaning in words.
+- Chart colours: every bar, line and point, on the pages and in the Showcase's report and deck, has a
+  contrast of at least 3:1 with the white plot (the NHS light blue, warm yellow and orange are drawn in
+  darker shades); axis labels, legends and numbers written on bars have at least 4.5:1; and a Making
+  Data Count point shows its kind by its shape as well as its colour.
 - Every filter is an ordinary control that can be reached and changed with the keyboard, and the
   address of a page holds its filters, so a view can be shared as a link.
 - On the Capability map, the PCN areas can be chosen from a list as well as by clicking the map, and the
@@ -38,10 +42,6 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
 - Charts: the charts on the Overview, Tiers, Portfolio and Project pages have a one-line summary in words
   and a table of the numbers behind them (the Portfolio's small charts have the summary, and their table
   on the project's page); the Showcase's charts do not yet (its downloads carry the same numbers).
-- Chart colours: bars, lines and points are checked at 3:1 against the white plot, but some marks are
-  still lighter: the first tier's light blue, the yellow of the local-share line and the target star,
-  the orange and grey of the Making Data Count points and the grey control limits (WCAG 1.4.11). The
-  numbers they show are also given in words and tables.
 - Capability map: each stage is drawn with its own mark as well as its colour (a thin or thick ring, a
   filled disc, a thin or thick dark outline), named in the legend and each point's tooltip, and the
   marks stand out at least 3:1 from the land under them; but the three lightest classes of the PCN areas
