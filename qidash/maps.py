@@ -61,7 +61,8 @@ class StageMark:
 
 # Stages an organisation reaches (measures.ORG_STAGES), lowest first: rings while nothing or only an
 # offer has happened, filled discs once engaged, a dark outline once trained, a thick one with a
-# project. Each colour stands out 3:1 from the land under it (BASEMAP).
+# project. Each colour stands out 3:1 from the land under it (BASEMAP): darker than the charts' mark
+# shades (palette.MARK_SHADES), which are 3:1 on white but not on the land.
 STAGE_MARKS = {
     "not_offered": StageMark(palette.NHS_MID_GREY, True, palette.NHS_MID_GREY, 1.5, "thin ring"),
     "offered": StageMark("#A86F00", True, "#A86F00", 3.0, "thick ring"),  # a dark NHS warm yellow
