@@ -54,6 +54,9 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
 - Showcase: while presenting on a 1920 by 1080 screen, the story and captions are 24 pixels, but the
   board table, the small section headings, the icons' key and the charts' axis labels are smaller, which
   is hard to read from the back of a room.
+- Filters: the day and month of the "As of" date are drawn by the date field Streamlit provides as
+  parts about 18 by 20 pixels, 5 pixels apart, smaller than the 24 pixels WCAG 2.5.8 asks for. The date
+  can be typed with the keyboard (Tab reaches each part) or chosen from the calendar beside it.
 - Automated checks find about a third to a half of accessibility problems; the dashboard has not yet been
   audited by people who use assistive technology every day.
 
