@@ -28,6 +28,10 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
   background.
 - The Making Data Count icons have text names ("Variation: improvement (high)",
   "Assurance: consistently passing"), and every icon is shown beside its name or meaning in words.
+- Chart colours: every bar, line and point, on the pages and in the Showcase's report and deck, has a
+  contrast of at least 3:1 with the white plot (the NHS light blue, warm yellow and orange are drawn in
+  darker shades); axis labels, legends and numbers written on bars have at least 4.5:1; and a Making
+  Data Count point shows its kind by its shape as well as its colour.
 - Every filter is an ordinary control that can be reached and changed with the keyboard, and the
   address of a page holds its filters, so a view can be shared as a link.
 - On the Capability map, the PCN areas can be chosen from a list as well as by clicking the map, and the
@@ -38,21 +42,21 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
 - Charts: the charts on the Overview, Tiers, Portfolio and Project pages have a one-line summary in words
   and a table of the numbers behind them (the Portfolio's small charts have the summary, and their table
   on the project's page); the Showcase's charts do not yet (its downloads carry the same numbers).
-- Chart colours: bars, lines and points are checked at 3:1 against the white plot, but some marks are
-  still lighter: the first tier's light blue, the yellow of the local-share line and the target star,
-  the orange and grey of the Making Data Count points and the grey control limits (WCAG 1.4.11). The
-  numbers they show are also given in words and tables.
-- Capability map: organisations are drawn as points coloured by their stage; the stage is named in each
-  point's tooltip and the count at each stage is said in words under the map, but not by shape on the
-  map itself (WCAG 1.4.1, use of colour). Points can only be reached with a mouse; the tables below the
-  map give the numbers per PCN and list the organisations with nobody trained, but not every
-  organisation's stage.
+- Capability map: each stage is drawn with its own mark as well as its colour (a thin or thick ring, a
+  filled disc, a thin or thick dark outline), named in the legend and each point's tooltip, and the
+  marks stand out at least 3:1 from the land under them; but the three lightest classes of the PCN areas
+  do not (WCAG 1.4.11: each area's value is in its tooltip and the table below the map). Points can
+  only be reached with a mouse; the tables below the map give the numbers per PCN and list the
+  organisations with nobody trained, but not every organisation's stage.
 - Keyboard: choosing a programme, setting the filters, picking a PCN from the list and opening a project
   are tested with a keyboard alone, with a visible focus; presenting the Showcase and downloading it are
   not yet.
 - Showcase: while presenting on a 1920 by 1080 screen, the story and captions are 24 pixels, but the
   board table, the small section headings, the icons' key and the charts' axis labels are smaller, which
   is hard to read from the back of a room.
+- Filters: the day and month of the "As of" date are drawn by the date field Streamlit provides as
+  parts about 18 by 20 pixels, 5 pixels apart, smaller than the 24 pixels WCAG 2.5.8 asks for. The date
+  can be typed with the keyboard (Tab reaches each part) or chosen from the calendar beside it.
 - Automated checks find about a third to a half of accessibility problems; the dashboard has not yet been
   audited by people who use assistive technology every day.
 

@@ -73,8 +73,14 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
                    "in the same run; reads the database given with --db (a demo, say), which it does not "
                    "change, or without --db builds the cornwall demo at each --scale in a scratch database "
                    "of each of --dbs kinds (a temp SQLite file, a throwaway PostgreSQL server)")
-    p.add_argument("--runs", type=_at_least_one, default=3, metavar="N",
-                   help="with --browser: fresh tabs and menu moves per page (median kept; default 3)")
+    p.add_argument("--runs", type=_at_least_one, default=None, metavar="N",
+                   help="with --browser: fresh tabs and menu moves per page (median kept; default 3); "
+                   "with --paths: runs of each path (default 7)")
+    p.add_argument("--paths", action="store_true",
+                   help="instead: time the Capability map's hand-tuned hot paths (qidash/map_fast_paths.py: "
+                   "its deck's JSON and size, the stored areas, the nearest coach) in one process, on the "
+                   "database given with --db (read, not changed) or on the cornwall demo built at each "
+                   "--scale in a temp SQLite file")
 
 
 def _browser(args: argparse.Namespace) -> int:
@@ -88,10 +94,10 @@ def _browser(args: argparse.Namespace) -> int:
             [n.strip() for n in args.pages.split(",") if n.strip()] if args.pages else None
         )
         if args.db:
-            result = bench.run_browser(args.db, args.runs, pages, say=say)
+            result = bench.run_browser(args.db, args.runs or 3, pages, say=say)
             print(bench.browser_table(result))
         else:
-            result = bench.run_browser_built(args.scale or [1], args.dbs, args.runs, pages, say=say)
+            result = bench.run_browser_built(args.scale or [1], args.dbs, args.runs or 3, pages, say=say)
             for run in result["results"]:
                 print(f"{run['kind']}, {result['scenario']} x{run['scale']} ({run['build']['rows']:,} rows)")
                 print(bench.browser_table(run) + "\n")
@@ -103,11 +109,32 @@ def _browser(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _paths(args: argparse.Namespace) -> int:
+    from qidash import bench
+
+    if args.db and not args.db.startswith(("sqlite", "postgresql")):
+        raise UserError("--db must be a sqlite:// or postgresql+psycopg:// URL.")
+    try:
+        result = bench.run_paths(
+            args.scale or [1, 10, 50], args.db, args.runs or bench.PATH_RUNS,
+            say=lambda msg: print(msg, file=sys.stderr, flush=True),
+        )
+    except bench.BenchError as exc:
+        raise UserError(str(exc)) from exc
+    print(bench.paths_table(result))
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"Wrote {args.out}")
+    return EXIT_OK
+
+
 def _bench(args: argparse.Namespace) -> int:
     from qidash import bench
 
     if args.browser:
         return _browser(args)
+    if args.paths:
+        return _paths(args)
     pages = bench.app_pages()
     if args.pages:
         wanted = [name.strip() for name in args.pages.split(",") if name.strip()]
