@@ -636,6 +636,20 @@ def test_page_steps_through_every_slide_of_every_programme(scenario):
         seen.append(slide.kind)
         if slide.kind == sv.KIND_PROJECT and sc.project(slide.project).chart:
             assert any(el.proto.spec for el in at.get("plotly_chart"))
+        # Every chart and the map has its text alternative: the summary in words and the numbers behind it.
+        p = sc.project(slide.project) if slide.kind == sv.KIND_PROJECT else None
+        alternative = {
+            sv.KIND_FUNNEL: [sv.alternatives.funnel(f) for f in sc.funnels],
+            sv.KIND_MAP: [sv.alternatives.map_slide(sc.map)] if sc.map else [],
+            sv.KIND_PROJECT: [sv.alternatives.project_chart(p.chart, p.before_after)] if p and p.chart
+            else [],
+        }.get(slide.kind, [])
+        captions = [c.value for c in at.caption]
+        for summary, _table in alternative:
+            assert markdown_literal(summary) in captions, (number, summary, captions)
+        what = "map" if slide.kind == sv.KIND_MAP else "chart"
+        numbers = [e for e in at.expander if e.label == f"Numbers behind this {what}"]
+        assert len(numbers) == len(alternative), (number, slide.kind, [e.label for e in at.expander])
         if number < len(sc.slides):
             at.button(key="next").click().run()
             no_exceptions(at)

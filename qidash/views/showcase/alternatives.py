@@ -44,7 +44,8 @@ def funnel(f: Funnel) -> tuple[str, pd.DataFrame]:
 
 def _median_moved(ba: BeforeAfter) -> str:
     before = f"{ba.before_text} ({ba.before_label.lower()})"
-    after = f"{ba.after_text} ({ba.after_label.lower()})"
+    split = f" “{ba.change}”" if ba.change else ""
+    after = f"{ba.after_text} ({ba.after_label.lower()}{split})"
     if ba.after == ba.before:
         return f"the median stayed at {ba.after_text}, {ba.before_label.lower()} and {ba.after_label.lower()}"
     verb = "rose" if ba.after > ba.before else "fell"
@@ -58,8 +59,9 @@ def _median_moved(ba: BeforeAfter) -> str:
 
 def project_chart(ch: ChartSeries, ba: BeforeAfter | None) -> tuple[str, pd.DataFrame]:
     """A project's chart: its span, how its median moved (or its latest point when there is nothing to
-    compare) and the PDSA cycles and changes marked. The table is every line the chart draws, per period,
-    with the numbers of the cycles and changes marked in it."""
+    compare; the change it is split at named), the PDSA cycles and changes marked, and which meaning of
+    improving applies. The table is every line the chart draws, per period, with the numbers of the cycles
+    and changes marked in it."""
     table = pd.DataFrame({"Period": [_month(p) for p in ch.periods]})
     for name, values in ch.lines().items():
         table[name] = pd.array([None if v is None else round(v, 3) for v in values], dtype="Float64")
@@ -83,6 +85,8 @@ def project_chart(ch: ChartSeries, ba: BeforeAfter | None) -> tuple[str, pd.Data
     ]
     if marked:
         text += f"; {' and '.join(marked)} marked"
+    if ch.improving_reason:
+        text += f". Improving: {ch.improving_reason}"
     return text + ".", table
 
 
