@@ -184,7 +184,7 @@ PRESENTING_STYLE = f"""<style>
 header[data-testid="stHeader"] {{ display: none; }}
 /* The folded-away sidebar leaves the Tab order too (WCAG 2.4.3 and 2.4.11): its links would otherwise
    take the keyboard's focus out of sight before it reaches the slide's controls. */
-[data-testid="stSidebar"][data-collapsed="true"] {{ visibility: hidden; }}
+[data-testid="stSidebar"][data-collapsed="true"] {{ display: none; }}
 [data-testid="stMainBlockContainer"] {{ padding: 0.6rem 2.5rem 0 2.5rem; max-width: none; }}
 [data-testid="stLayoutWrapper"]:has(> .st-key-slide_body) {{
   height: calc(100dvh - {BAR_REM}rem); flex: none; }}
