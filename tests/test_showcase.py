@@ -357,6 +357,18 @@ def test_the_board_key_explains_every_icon_used_and_no_other():
     assert "Concern" not in html and "Common cause" not in html
 
 
+def test_presenting_cuts_the_board_into_screens_that_each_fit():
+    rows = tuple(sv.BoardRow(f"P{i}", "Title", "Measure", None, None, "", "–") for i in range(13))
+    sc = sv.Showcase("QI", "whole system", dt.date(2024, 1, 1), False, 5, False, (), (), None, (), rows)
+    screens = sc.screens(6)
+    boards = [s for s in screens if s.kind == sv.KIND_BOARD]
+    # 13 measures, six a screen: 6 + 6 + 1, each screen titled with its place.
+    assert [s.rows for s in boards] == [(0, 6), (6, 12), (12, 13)]
+    assert [s.title for s in boards] == [f"Board summary: Making Data Count ({k} of 3)" for k in (1, 2, 3)]
+    assert screens[: -len(boards)] == sc.slides[:-1]
+    assert sc.screens(13) == sc.slides and sc.slides[-1].rows is None  # a board that fits is one slide
+
+
 def test_the_printed_board_lists_what_fits_a_page_and_says_how_many_more():
     row = sv.BoardRow("A", "Falls", "Falls", "common_cause", None, "", "")
     many = SimpleNamespace(board=(row,) * (html_report.PRINT_BOARD_ROWS + 2))
