@@ -28,6 +28,10 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
   background.
 - The Making Data Count icons have text names ("Variation: improvement (high)",
   "Assurance: consistently passing"), and every icon is shown beside its name or meaning in words.
+- Chart colours: every bar, line and point, on the pages and in the Showcase's report and deck, has a
+  contrast of at least 3:1 with the white plot (the NHS light blue, warm yellow and orange are drawn in
+  darker shades); axis labels, legends and numbers written on bars have at least 4.5:1; and a Making
+  Data Count point shows its kind by its shape as well as its colour.
 - Every filter is an ordinary control that can be reached and changed with the keyboard, and the
   address of a page holds its filters, so a view can be shared as a link.
 - On the Capability map, the PCN areas can be chosen from a list as well as by clicking the map, and the
@@ -46,10 +50,6 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
 
 **Does not meet AA yet:**
 
-- Chart colours: bars, lines and points are checked at 3:1 against the white plot, but some marks are
-  still lighter: the first tier's light blue, the yellow of the local-share line and the target star,
-  the orange and grey of the Making Data Count points and the grey control limits (WCAG 1.4.11). The
-  numbers they show are also given in words and tables.
 - Capability map: organisations are drawn as points coloured by their stage; the stage is named in each
   point's tooltip and the count at each stage is said in words under the map, but not by shape on the
   map itself (WCAG 1.4.1, use of colour). Points can only be reached with a mouse; the tables below the

@@ -152,16 +152,22 @@ if icons_tab.open:
             _project_picker(
                 grid,
                 "icon_grid",
-                column_order=["Project", "Measure", "Variation", "Assurance", "Improving", "Stale"],
+                # Each icon beside its name in words: a picture in a table cell has no text of its own.
+                column_order=[
+                    "Project", "Measure", "Variation", "Variation in words",
+                    "Assurance", "Assurance in words", "Improving", "Stale",
+                ],
                 column_config={
                     "Project": st.column_config.TextColumn("Project", width="small"),
-                    "Measure": st.column_config.TextColumn("Measure", width="large"),
+                    "Measure": st.column_config.TextColumn("Measure", width="medium"),
                     "Variation": st.column_config.ImageColumn(
                         "Variation", width="small", help="Making Data Count variation icon"
                     ),
                     "Assurance": st.column_config.ImageColumn(
                         "Assurance", width="small", help="Making Data Count assurance icon"
                     ),
+                    "Variation in words": st.column_config.TextColumn("Variation, in words", width="medium"),
+                    "Assurance in words": st.column_config.TextColumn("Assurance, in words", width="medium"),
                     "Improving": st.column_config.TextColumn(
                         "Improving",
                         width="large",

@@ -4,32 +4,48 @@ The chart is drawn three times: plotly on the pages (:mod:`qidash.spc_charts`), 
 report (:mod:`qidash.exports.svg`) and a native PowerPoint chart in the deck
 (:mod:`qidash.exports.pptx_deck`). Each renderer translates a :class:`ChartGeometry` (or the lines of a
 :class:`qidash.views.showcase.ChartSeries`, made by :func:`chart_lines` here) into its own shapes, and
-reads every visual rule from this module: which colour and legend words a point class gets (the class
-is the engine's, :func:`qidash.spc.point_types`), how the data, centre line, limits and target look, how
-a PDSA cycle, adopted change or rebase is marked, and where a phase starts. A rule changes here once.
+reads every visual rule from this module: which colour, shape and legend words a point class gets (the
+class is the engine's, :func:`qidash.spc.point_types`), how the data, centre line, limits and target
+look, how and where along the top a PDSA cycle, adopted change or rebase is marked, where a phase starts,
+and the axes: the value axis's range, ticks and their words, and which periods are labelled
+(:func:`axes`). A rule changes here once.
 
 Pure Python: no plotly, SVG or PowerPoint here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass
 
 from qidash import spc
 from qidash.icons import MID_GREY, PURPLE
-from qidash.palette import NHS_BLUE, NHS_DARK_BLUE, NHS_GREEN, NHS_GREY, NHS_ORANGE
+from qidash.palette import LIMIT_GREY, NHS_BLUE, NHS_DARK_BLUE, NHS_GREEN, NHS_GREY, ORANGE_MARK
 from qidash.spc import COMMON, CONCERN, IMPROVEMENT, NEUTRAL_HIGH, NEUTRAL_LOW, POINT_TYPES
 
-LIMIT_GREY = "#9AA8B2"
+AXIS_LINE = MID_GREY  # the period axis's baseline
 
 # --- point classes ------------------------------------------------------------------------------------
 
+# The Making Data Count colours, the orange in its darker shade for marks (3:1 on white, WCAG 1.4.11)
 POINT_COLOURS = {
     COMMON: MID_GREY,
     IMPROVEMENT: NHS_BLUE,
-    CONCERN: NHS_ORANGE,
+    CONCERN: ORANGE_MARK,
     NEUTRAL_HIGH: PURPLE,
     NEUTRAL_LOW: PURPLE,
+}
+# Each class has its own shape too, so a point's class is never told by colour alone (WCAG 1.4.1):
+# concern a warning triangle, improvement a square, no direction a diamond, common cause a small circle.
+CIRCLE, SQUARE, DIAMOND = "circle", "square", "diamond"
+TRIANGLE_UP, TRIANGLE_DOWN = "triangle-up", "triangle-down"
+POINT_SYMBOLS = {
+    COMMON: CIRCLE,
+    IMPROVEMENT: SQUARE,
+    CONCERN: TRIANGLE_UP,
+    NEUTRAL_HIGH: DIAMOND,
+    NEUTRAL_LOW: DIAMOND,
 }
 POINT_LABELS = {
     COMMON: "Common cause",
@@ -43,6 +59,11 @@ POINT_LABELS = {
 def point_colour(point_type: str | None) -> str:
     """The colour of a point of this class (common-cause grey for a point with no class)."""
     return POINT_COLOURS.get(point_type, MID_GREY)
+
+
+def point_symbol(point_type: str | None) -> str:
+    """The shape of a point of this class (plotly's symbol names; the SVG and the deck map them)."""
+    return POINT_SYMBOLS.get(point_type, CIRCLE)
 
 
 def is_special(point_type: str | None) -> bool:
@@ -133,12 +154,13 @@ class MarkStyle:
     name: str  # in the legend
     symbol: str  # triangle-down | diamond | square
     colour: str
+    row: float  # where along the top: this fraction of the plot's height down from its top
 
 
 MARK_STYLES = {  # change kind -> how it is marked along the top of the chart
-    "pdsa": MarkStyle("PDSA cycle", "triangle-down", NHS_DARK_BLUE),
-    "change": MarkStyle("Change", "diamond", NHS_GREEN),
-    "rebase": MarkStyle("Rebase (new phase)", "square", NHS_GREY),
+    "pdsa": MarkStyle("PDSA cycle", TRIANGLE_DOWN, NHS_DARK_BLUE, 0.04),
+    "change": MarkStyle("Change", DIAMOND, NHS_GREEN, 0.11),
+    "rebase": MarkStyle("Rebase (new phase)", SQUARE, NHS_GREY, 0.11),
 }
 
 
@@ -201,6 +223,119 @@ def scaled(values, s: float) -> list:
     return [None if v is None else v * s for v in values]
 
 
+# --- axes -----------------------------------------------------------------------------------------------
+
+PERIOD_LABELS = 12  # at most this many period labels along the bottom
+VALUE_TICKS = 5  # about this many value ticks up the side
+# Padding below and above the values, as shares of their span (above: more with changes along the top).
+FOOT, HEADROOM, MARK_HEADROOM = 0.06, 0.08, 0.22
+
+
+@dataclass(frozen=True)
+class Tick:
+    at: float  # a value on the value axis; a period's index on the period axis
+    text: str
+
+
+@dataclass(frozen=True)
+class ValueAxis:
+    """The value (y) axis: its title, its range (from one tick to another), the step between ticks, the
+    decimals every tick label shows and the labelled ticks (a percentage axis labels none above 100%)."""
+
+    title: str
+    low: float
+    high: float
+    step: float
+    decimals: int
+    percent: bool
+    ticks: tuple[Tick, ...]
+
+    def y_of_mark(self, style: MarkStyle) -> float:
+        """Where a change of this style sits, on the value scale: its row down from the top."""
+        return self.high - style.row * (self.high - self.low)
+
+
+@dataclass(frozen=True)
+class PeriodAxis:
+    """The period (x) axis: every period's short label ("Oct 17"), and the ticks labelled (every
+    ``every``-th period, at most :data:`PERIOD_LABELS`)."""
+
+    labels: tuple[str, ...]
+    every: int
+    ticks: tuple[Tick, ...]
+
+
+@dataclass(frozen=True)
+class Axes:
+    value: ValueAxis
+    period: PeriodAxis
+
+
+def nice_step(low: float, high: float, count: int = VALUE_TICKS) -> float:
+    """A round step (1, 2, 2.5 or 5 times a power of ten) giving about ``count`` ticks over [low, high]."""
+    span = high - low
+    if span <= 0:
+        return 1.0
+    raw = span / count
+    mag = 10 ** math.floor(math.log10(raw))
+    return next(k * mag for k in (1, 2, 2.5, 5, 10) if k * mag >= raw * (1 - 1e-9))
+
+
+def step_decimals(step: float) -> int:
+    """The fewest decimals that write every multiple of ``step`` exactly (0.25: 2; 2.5: 1; 50: 0)."""
+    return next((d for d in range(7) if abs(round(step, d) - step) < 1e-9 * max(1.0, step)), 6)
+
+
+def value_label(v: float, decimals: int, percent: bool) -> str:
+    """A value axis's tick label: thousands separated, ``decimals`` places, "%" on a percentage axis."""
+    return f"{v:,.{decimals}f}" + ("%" if percent else "")
+
+
+def value_axis(kind: str, lines, *, marks: bool, title: str) -> ValueAxis:
+    """The value axis of a chart drawing ``lines`` (:class:`Line`: the data, centre lines, limits, target).
+
+    The values' span is padded by :data:`FOOT` below (never below zero when nothing drawn is) and by
+    :data:`HEADROOM` above, :data:`MARK_HEADROOM` when changes are ``marks``-ed along the top; the range
+    then widens to whole ticks of a :func:`nice_step`."""
+    vals = [v for line in lines for v in line.values if v is not None and math.isfinite(v)]
+    lo, hi = (min(vals), max(vals)) if vals else (0.0, 1.0)
+    span = (hi - lo) or abs(hi) or 1.0
+    low = lo - FOOT * span
+    if lo >= 0 > low:
+        low = 0.0
+    high = hi + (MARK_HEADROOM if marks else HEADROOM) * span
+    step = nice_step(low, high)
+    low = math.floor(low / step + 1e-9) * step
+    high = math.ceil(high / step - 1e-9) * step
+    decimals, percent = step_decimals(step), kind == "p"
+    ticks = []
+    for k in range(round((high - low) / step) + 1):
+        v = round(low + k * step, 10)
+        if not (percent and v > 100):  # headroom above 100% for the marks, not a share anyone can reach
+            ticks.append(Tick(v, value_label(v, decimals, percent)))
+    return ValueAxis(title, low, high, step, decimals, percent, tuple(ticks))
+
+
+def period_label(period) -> str:
+    """A period's short label: "Oct 17" for an ISO date, else the period as it is."""
+    try:
+        return dt.date.fromisoformat(str(period)[:10]).strftime("%b %y")
+    except ValueError:
+        return str(period)
+
+
+def period_axis(periods) -> PeriodAxis:
+    """Every period's label, and a tick on every ``every``-th period from the first."""
+    labels = tuple(period_label(p) for p in periods)
+    every = max(1, math.ceil(len(labels) / PERIOD_LABELS))
+    return PeriodAxis(labels, every, tuple(Tick(i, labels[i]) for i in range(0, len(labels), every)))
+
+
+def axes(kind: str, periods, lines, *, marks: bool, title: str) -> Axes:
+    """Both axes of a chart: :func:`value_axis` and :func:`period_axis`."""
+    return Axes(value_axis(kind, lines, marks=marks, title=title), period_axis(periods))
+
+
 @dataclass(frozen=True)
 class ChartGeometry:
     """What one chart draws, on the scale it is shown (p charts in %), from a stored engine result."""
@@ -242,6 +377,16 @@ class ChartGeometry:
             if idx:
                 out.append((t, idx))
         return out
+
+    def lines(self, data_name: str = "Data") -> tuple[Line, ...]:
+        """Every line the chart draws (:func:`chart_lines`)."""
+        return chart_lines(
+            data_name, self.centre_name, self.y, self.cl, self.ucl, self.lcl, list(self.bounds), self.target
+        )
+
+    def axes(self, title: str) -> Axes:
+        """The chart's axes (:func:`axes`), with headroom for its changes when it has any."""
+        return axes(self.kind, self.x, self.lines(), marks=bool(self.changes), title=title)
 
     def changes_by_kind(self) -> list[tuple[MarkStyle, list[dict]]]:
         out = []

@@ -21,6 +21,18 @@ TEXT_SHADES = {
     NHS_WARM_YELLOW: "#7A5800",
     NHS_ORANGE: "#A35200",
 }
+# Darker shades for marks in the NHS colours that fail 3:1 on white (WCAG 1.4.11): bars, lines and points
+# take these in every chart (plotly, SVG, PowerPoint); the Making Data Count icons keep the NHS standard
+# colours. Each ratio is palette.contrast_ratio against white.
+LIGHT_BLUE_MARK = "#379CC6"  # 3.12:1; the text colour #212B32 on it 4.62:1, so the first tier's number reads
+WARM_YELLOW_MARK = "#BC8611"  # 3.20:1
+ORANGE_MARK = "#CF7800"  # 3.31:1
+LIMIT_GREY = "#85919A"  # 3.22:1, control limits: lighter than the data line's Mid Grey (3.75:1), dashed
+MARK_SHADES = {
+    NHS_LIGHT_BLUE: LIGHT_BLUE_MARK,
+    NHS_WARM_YELLOW: WARM_YELLOW_MARK,
+    NHS_ORANGE: ORANGE_MARK,
+}
 MARK_CONTRAST = 3.0  # chart marks against the white plot (WCAG 1.4.11)
 TEXT_CONTRAST = 4.5  # text against its background (WCAG 1.4.3)
 
@@ -40,6 +52,18 @@ def contrast_ratio(colour: str, background: str = "#FFFFFF") -> float:
 def text_shade(colour: str) -> str:
     """The colour to write words in for an NHS colour: itself, or its darker shade when it fails as text."""
     return TEXT_SHADES.get(colour, colour)
+
+
+def mark_shade(colour: str) -> str:
+    """The colour to draw a chart mark in for an NHS colour: itself, or its darker shade when it fails
+    3:1 on white."""
+    return MARK_SHADES.get(colour, colour)
+
+
+def readable_on(fill: str, dark: str = "#212B32") -> str:
+    """The text colour for words drawn on ``fill`` (numbers on a bar): ``dark`` or white, whichever
+    stands out more (WCAG 1.4.3)."""
+    return dark if contrast_ratio(dark, fill) >= contrast_ratio("#FFFFFF", fill) else "#FFFFFF"
 
 
 def fmt_int(value) -> str:

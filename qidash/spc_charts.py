@@ -17,12 +17,13 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from qidash import chart_geometry, spc
+from qidash.charts import house_layout
 from qidash.palette import (
+    LIGHT_BLUE_MARK,
     NHS_BLUE,
     NHS_DARK_BLUE,
     NHS_GREEN,
     NHS_GREY,
-    NHS_LIGHT_BLUE,
     NHS_MID_GREY,
     NHS_PALE_GREY,
 )
@@ -117,8 +118,10 @@ def chart_data(result: dict) -> pd.DataFrame:
 
 
 def _layout_spec(height: int, **kw) -> dict:
-    """The layout every chart here shares, with ``kw`` on top."""
-    return {"height": height, "font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white", **kw}
+    """The layout every chart here shares, with ``kw`` on top, its axes in the house style
+    (:func:`qidash.charts.house_layout`)."""
+    layout = {"height": height, "font": FONT, "plot_bgcolor": "white", "paper_bgcolor": "white", **kw}
+    return house_layout(layout)
 
 
 def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
@@ -130,15 +133,6 @@ def _figure(traces: list, height: int, **kw) -> go.Figure:
     """A figure given its layout as it is made: plotly checks each property once, where building it
     and then updating the layout checks the whole layout again (several times slower)."""
     return go.Figure(data=traces, layout=_layout_spec(height, **kw))
-
-
-def _value_range(*series: list, headroom: float = 0.0) -> list[float] | None:
-    values = [v for s in series for v in s if v is not None and math.isfinite(v)]
-    if not values:
-        return None
-    lo, hi = min(values), max(values)
-    span = (hi - lo) or abs(hi) or 1.0
-    return [lo - 0.06 * span, hi + (0.06 + headroom) * span]
 
 
 def _line(x, y, name, colour, dash=None, width=1.5, shape="linear", showlegend=True, group=None, hover=True):
@@ -245,7 +239,8 @@ def spc_chart(
                 name=POINT_LABELS[t],
                 marker=dict(
                     color=chart_geometry.point_colour(t),
-                    size=9 if chart_geometry.is_special(t) else 7,
+                    symbol=chart_geometry.point_symbol(t),
+                    size=10 if chart_geometry.is_special(t) else 7,
                     line=dict(color="white", width=1),
                 ),
                 hovertemplate="%{x|%b %Y}: %{y:.3g}"
@@ -258,7 +253,7 @@ def spc_chart(
         fig.add_trace(
             go.Scatter(
                 x=[str(c["day"]) for c in mine],
-                y=[0.965] * len(mine),
+                y=[1 - style.row] * len(mine),
                 yaxis="y2",
                 mode="markers",
                 name=name,
@@ -299,7 +294,7 @@ def spc_chart(
     if g.suggestion is not None:
         start, end = x[g.suggestion.start], x[g.suggestion.end]
         shapes.append(dict(type="rect", xref="x", yref="paper", x0=start, x1=end, y0=0, y1=0.92,
-                           fillcolor=NHS_LIGHT_BLUE, opacity=0.12, line=dict(width=0), layer="below"))
+                           fillcolor=LIGHT_BLUE_MARK, opacity=0.12, line=dict(width=0), layer="below"))
         shapes.append(dict(type="line", xref="x", yref="paper", x0=start, x1=start, y0=0, y1=0.92,
                            line=dict(color=NHS_DARK_BLUE, width=2, dash="dash")))
         annotations.append(dict(x=start, y=0.86, xref="x", yref="paper", text="Suggested new phase",
@@ -317,9 +312,7 @@ def spc_chart(
                                 text=plotly_literal(gap.words), showarrow=False, xanchor="left",
                                 yanchor="bottom" if gap.later < gap.baseline else "top",
                                 font=dict(size=12, color=NHS_DARK_BLUE), bgcolor="rgba(255,255,255,0.8)"))
-    value_range = _value_range(
-        y, cl, lcl, ucl, [shown] if shown is not None else [], headroom=0.16 if g.changes else 0
-    )
+    axes = g.axes(value_title(kind, unit))
     _layout(
         fig,
         height,
@@ -327,12 +320,17 @@ def spc_chart(
         legend=dict(orientation="h", yanchor="top", y=-0.12, x=0),
         shapes=shapes,
         annotations=annotations,
+        # The axes are the geometry's (range, ticks and their words), as the SVG and the deck draw them.
         yaxis=dict(
-            title=plotly_literal(value_title(kind, unit)), gridcolor=NHS_PALE_GREY, zeroline=False,
-            range=value_range,
+            title=plotly_literal(axes.value.title), gridcolor=NHS_PALE_GREY, zeroline=False,
+            range=[axes.value.low, axes.value.high], tickmode="array",
+            tickvals=[t.at for t in axes.value.ticks], ticktext=[t.text for t in axes.value.ticks],
         ),
         yaxis2=dict(overlaying="y", range=[0, 1], visible=False, fixedrange=True),
-        xaxis=dict(showgrid=False, linecolor=NHS_PALE_GREY),
+        xaxis=dict(
+            showgrid=False, linecolor=chart_geometry.AXIS_LINE, tickmode="array",
+            tickvals=[x[t.at] for t in axes.period.ticks], ticktext=[t.text for t in axes.period.ticks],
+        ),
         hovermode="closest",
     )
     return fig
@@ -396,13 +394,14 @@ def small_multiple(result: dict, *, target: float | None = None, height: int = 1
         )
     colours = [chart_geometry.point_colour(t) for t in types]
     sizes = [6 if chart_geometry.is_special(t) else 4 for t in types]
+    symbols = [chart_geometry.point_symbol(t) for t in types]
     traces.append(
         go.Scatter(
             x=x,
             y=y,
             mode="lines+markers",
             line=dict(color=chart_geometry.LINE_STYLES[chart_geometry.DATA].colour, width=1),
-            marker=dict(color=colours, size=sizes),
+            marker=dict(color=colours, size=sizes, symbol=symbols),
             hovertemplate="%{x|%b %Y}: %{y:.3g}" + ("%" if kind == "p" else "") + "<extra></extra>",
         )
     )

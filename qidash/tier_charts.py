@@ -19,23 +19,27 @@ import plotly.graph_objects as go
 
 from qidash.charts import figure
 from qidash.palette import (
+    LIGHT_BLUE_MARK,
     NHS_BLUE,
     NHS_DARK_BLUE,
     NHS_GREEN,
     NHS_GREY,
-    NHS_LIGHT_BLUE,
+    NHS_MID_GREY,
     NHS_PALE_GREY,
-    NHS_WARM_YELLOW,
+    WARM_YELLOW_MARK,
     in_sentence,
+    readable_on,
+    text_shade,
 )
 from qidash.text import plotly_literal, plotly_literals
 
-# Light Blue, Blue, Dark Blue, then the identity's Dark Pink and Purple: tiers deepen as they rise.
-TIER_COLOURS = (NHS_LIGHT_BLUE, NHS_BLUE, NHS_DARK_BLUE, "#7C2855", "#330072")
-PATIENT_COLOUR = NHS_GREEN
-EXTERNAL_COLOUR = "#AEB7BD"  # NHS Mid Grey: cohorts taught by an external provider
+# Light Blue (its darker shade for marks, 3:1 on white), Blue, Dark Blue, then the identity's Dark Pink and
+# Purple: tiers deepen as they rise.
+TIER_COLOURS = (LIGHT_BLUE_MARK, NHS_BLUE, NHS_DARK_BLUE, "#7C2855", "#330072")
+# The green's darker shade (5.1:1): the patients' funnel writes its numbers in white on it.
+PATIENT_COLOUR = text_shade(NHS_GREEN)
+EXTERNAL_COLOUR = NHS_MID_GREY  # cohorts taught by an external provider
 TEXT = "#212B32"
-LIGHT_FILLS = {NHS_LIGHT_BLUE, NHS_WARM_YELLOW, EXTERNAL_COLOUR}
 
 
 def tier_colour(index: int) -> str:
@@ -48,8 +52,9 @@ def _literal_names(tiers: list[dict]) -> list[dict]:
 
 
 def text_on(fill: str) -> str:
-    """Dark text on light fills, white on dark ones."""
-    return TEXT if fill in LIGHT_FILLS else "white"
+    """The colour of numbers written on a bar of ``fill``: the text colour or white, whichever stands out
+    more (every bar colour here gives one of them 4.5:1)."""
+    return readable_on(fill, TEXT)
 
 
 def _pct(value) -> str:
@@ -116,8 +121,9 @@ def tier_funnel(
     return figure([funnel], max(200, 60 + 62 * len(tiers)), yaxis=dict(showgrid=False), showlegend=False)
 
 
-# Shades of grey, lightest first, for the people in no area: not an area, so not in the tiers' blues.
-OUTSIDE_COLOURS = ("#D8DDE0", EXTERNAL_COLOUR, NHS_GREY, "#2F3B42", "#1D262B")
+# Shades of grey, lightest first (3.75:1 on white), for the people in no area: not an area, so not in the
+# tiers' blues.
+OUTSIDE_COLOURS = (NHS_MID_GREY, NHS_GREY, "#2F3B42", "#1D262B")
 
 
 def tier_comparison(
@@ -217,7 +223,7 @@ def reach_by_tier(reach: pd.DataFrame, tiers: list[dict], target: dict, as_of: d
                 mode="markers+text",
                 name="Target (people trained)",
                 marker=dict(
-                    symbol="star", size=16, color=NHS_WARM_YELLOW, line=dict(color=NHS_DARK_BLUE, width=1)
+                    symbol="star", size=16, color=WARM_YELLOW_MARK, line=dict(color=NHS_DARK_BLUE, width=1)
                 ),
                 text=[f"Target {target['target_value']:,}"],
                 textposition="top left",
@@ -350,8 +356,8 @@ def local_faculty_over_time(periods: pd.DataFrame, months: int = 6) -> go.Figure
                 name="Local share",
                 mode="lines+markers+text",
                 yaxis="y2",
-                line=dict(color=NHS_WARM_YELLOW, width=3),
-                marker=dict(size=8, color=NHS_WARM_YELLOW, line=dict(color=NHS_DARK_BLUE, width=1)),
+                line=dict(color=WARM_YELLOW_MARK, width=3),
+                marker=dict(size=8, color=WARM_YELLOW_MARK, line=dict(color=NHS_DARK_BLUE, width=1)),
                 text=[_pct(None if s is None else s / 100) for s in share],
                 textposition="top center",
                 connectgaps=False,

@@ -381,8 +381,13 @@ def test_icon_grid_follows_the_sidebar_scope(app_database):
         improvement_icons, _ = stored_improvement_icons(conn, Scope(locality="EAST"), as_of)
         scoped = len(measures.measure_analyses(conn, Scope(locality="EAST"), as_of))
         whole = len(measures.measure_analyses(conn, Scope(), as_of))
-    grid = next(d.value for d in at.dataframe if "Variation" in d.value.columns)
+    shown = next(d for d in at.dataframe if "Variation" in d.value.columns)
+    grid = shown.value
     assert len(grid) == scoped < whole
+    # every icon is shown beside its name in words, never alone
+    order = list(shown.proto.column_order)
+    assert order[order.index("Variation") + 1] == "Variation in words"
+    assert order[order.index("Assurance") + 1] == "Assurance in words"
     assert int(grid["Variation in words"].str.startswith("Improvement").sum()) == improvement_icons
 
 

@@ -16,7 +16,7 @@ import pytest
 from pptx import Presentation
 from sqlalchemy import update
 
-from qidash import auth, db, icons, ingest, measures, scenarios, spc
+from qidash import auth, chart_geometry, db, icons, ingest, measures, scenarios, spc
 from qidash import models as m
 from qidash.cli import main
 from qidash.exports import html_report, images, pptx_deck, svg
@@ -267,7 +267,8 @@ def check_deck(path: Path, sc: sv.Showcase) -> None:
             assert list(got) == list(expected)
             for name, values in expected.items():
                 assert all(close(a, b) for a, b in zip(got[name], values, strict=True)), name
-            assert list(chart.plots[0].categories) == [svg.month_short(d) for d in p.chart.periods]
+            labels = [chart_geometry.period_label(d) for d in p.chart.periods]
+            assert list(chart.plots[0].categories) == labels
             for name, kind in ((pptx_deck.PDSA_SERIES, "pdsa"), (pptx_deck.CHANGE_SERIES, "change")):
                 if name in got:  # each marker is labelled with its cycles' numbers
                     series = next(s for s in chart.plots[0].series if s.name == name)
@@ -390,7 +391,9 @@ def test_the_deck_opens_with_a_slide_per_slide_and_the_models_chart_series(base,
     assert any(t.startswith("2 of 3\nOrganisations trained") for t in numbers)
     falls = prs.slides[3]
     names = {s.name for c in charts_of(falls) for s in c.plots[0].series}
-    assert names == {"Days between falls", "Mean", "Upper limit", "Lower limit", "Target"}  # no cycle on DAYS
+    # no cycle on DAYS; its special-cause points are a series of their own, named in the legend
+    assert names == {"Days between falls", "Mean", "Upper limit", "Lower limit", "Target",
+                     "Special cause: improvement"}
     board = pptx_deck.build(sc, board_only=True)
     assert len(board.slides) == 1
 

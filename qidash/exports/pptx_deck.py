@@ -13,7 +13,6 @@ presentation, in the same order, with native, editable charts.
 from __future__ import annotations
 
 import io
-import math
 import xml.etree.ElementTree as ET
 
 from pptx import Presentation
@@ -27,9 +26,9 @@ from pptx.oxml.ns import qn
 from pptx.oxml.xmlchemy import OxmlElement
 from pptx.util import Emu, Inches, Pt
 
-from qidash import chart_geometry, icons, maps, spc_charts
+from qidash import chart_geometry, icons, maps, palette, spc_charts
 from qidash.exports import svg
-from qidash.palette import NHS_BLUE, NHS_DARK_BLUE, NHS_GREEN, NHS_GREY, NHS_ORANGE, NHS_PALE_GREY
+from qidash.palette import NHS_BLUE, NHS_DARK_BLUE, NHS_GREEN, NHS_GREY, NHS_PALE_GREY, text_shade
 from qidash.tier_charts import tier_colour
 from qidash.views.showcase import (
     KIND_BOARD,
@@ -366,52 +365,79 @@ def _hide_legend_entries(chart, indexes: list[int]) -> None:
         legend.insert(1 + indexes.index(idx), entry)  # after c:legendPos
 
 
+def point_series(chart: ChartSeries) -> dict[str, tuple[str, tuple]]:
+    """The special-cause points, a series of markers per class present, by its legend words: (class, the
+    value at each of its points, else None). A series of their own, as the page's chart has, gives each
+    class its entry in the legend, and LibreOffice draws a series' colour where it ignores a point's."""
+    out = {}
+    for t in chart_geometry.POINT_TYPES:
+        if chart_geometry.is_special(t) and t in chart.point_types:
+            pairs = zip(chart.values, chart.point_types, strict=True)
+            values = tuple(v if pt == t else None for v, pt in pairs)
+            out[chart_geometry.POINT_LABELS[t]] = (t, values)
+    return out
+
+
 def chart_lines(chart: ChartSeries) -> dict[str, tuple]:
-    """Every series the deck's chart holds, by name: :meth:`ChartSeries.lines`, then the PDSA cycles and
-    adopted changes as markers along the top (the cycle's number as its label)."""
+    """Every series the deck's chart holds, by name: :meth:`ChartSeries.lines`, the special-cause points
+    by class (:func:`point_series`), then the PDSA cycles and adopted changes as markers along the top, in
+    the geometry's rows (the cycle's number as its label)."""
     out = dict(chart.lines())
-    top = chart.value_range()[1]
+    out |= {name: values for name, (_t, values) in point_series(chart).items()}
+    value = chart.axes().value
     for kind, name in (("pdsa", PDSA_SERIES), ("change", CHANGE_SERIES)):
         marks = chart.marks(kind)
         if any(v is not None for v in marks):
-            level = top - (0.04 if kind == "pdsa" else 0.11) * (top - chart.value_range()[0])
+            level = value.y_of_mark(chart_geometry.mark_style(kind))
             out[name] = tuple(None if v is None else level for v in marks)
     return out
+
+
+# The geometry's shapes as PowerPoint's markers (which have one triangle, pointing up).
+MARKERS = {
+    chart_geometry.CIRCLE: XL_MARKER_STYLE.CIRCLE,
+    chart_geometry.SQUARE: XL_MARKER_STYLE.SQUARE,
+    chart_geometry.DIAMOND: XL_MARKER_STYLE.DIAMOND,
+    chart_geometry.TRIANGLE_UP: XL_MARKER_STYLE.TRIANGLE,
+    chart_geometry.TRIANGLE_DOWN: XL_MARKER_STYLE.TRIANGLE,
+}
+
+
+def value_format(value: chart_geometry.ValueAxis) -> str:
+    """The number format writing the value axis's tick labels as the geometry words them: thousands
+    separated, its decimals, "%" on a percentage axis and no label above 100% there."""
+    number = "#,##0" + ("." + "0" * value.decimals if value.decimals else "")
+    return f'[<=100]{number}"%";""' if value.percent else number
 
 
 def add_spc_chart(slide, chart: ChartSeries, x, y, w, h, font_pt: int = 11, legend: bool = True):
     """A native line chart of ``chart`` (see :func:`chart_lines`)."""
     lines = chart_lines(chart)
+    axes = chart.axes()
     data = CategoryChartData()
-    data.categories = [svg.month_short(p) for p in chart.periods]
+    data.categories = list(axes.period.labels)
     for name, values in lines.items():
         data.add_series(name, values)
     frame = slide.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, x, y, w, h, data)
     c = frame.chart
     c.font.size, c.font.name = Pt(font_pt), "Arial"
-    low, high = chart.value_range()
-    ticks = svg.nice_ticks(low, high)
-    step = ticks[1] - ticks[0] if len(ticks) > 1 else (high - low) or 1
     va = c.value_axis
-    va.minimum_scale = math.floor(low / step + 1e-9) * step
-    va.maximum_scale = math.ceil(high / step - 1e-9) * step
-    va.major_unit = step
-    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
-    number = "0" + ("." + "0" * decimals if decimals else "")
+    va.minimum_scale, va.maximum_scale = axes.value.low, axes.value.high
+    va.major_unit = axes.value.step
     va.major_gridlines.format.line.color.rgb = _rgb(NHS_PALE_GREY)
     va.format.line.fill.background()
-    # A p chart's axis may run past 100% to make room for the PDSA markers: no label up there.
-    va.tick_labels.number_format = f'[<=100]{number}"%";""' if chart.chart == "p" else number
+    va.tick_labels.number_format = value_format(axes.value)
     va.tick_labels.number_format_is_linked = False
     va.has_title = True
-    va.axis_title.text_frame.text = chart.y_title
+    va.axis_title.text_frame.text = axes.value.title
     va.axis_title.text_frame.paragraphs[0].runs[0].font.size = Pt(font_pt)
     va.axis_title.text_frame.paragraphs[0].runs[0].font.bold = False
-    _set_tick_label_skip(c, max(1, -(-len(chart.periods) // 12)))
-    c.category_axis.format.line.color.rgb = _rgb("#AEB7BD")
+    _set_tick_label_skip(c, axes.period.every)
+    c.category_axis.format.line.color.rgb = _rgb(chart_geometry.AXIS_LINE)
     hidden = []
     seen = set()
     roles = {line.name: line.role for line in chart.drawn_lines()}
+    points = {name: t for name, (t, _values) in point_series(chart).items()}
     styles = chart_geometry.LINE_STYLES
     for i, (name, series) in enumerate(zip(lines, c.plots[0].series, strict=True)):
         series.smooth = False
@@ -428,18 +454,17 @@ def add_spc_chart(slide, chart: ChartSeries, x, y, w, h, font_pt: int = 11, lege
             series.marker.format.fill.solid()
             series.marker.format.fill.fore_color.rgb = _rgb(data_colour)
             series.marker.format.line.fill.background()
-            for j, t in enumerate(chart.point_types):
-                if chart_geometry.is_special(t):
-                    pt = series.points[j]
-                    pt.marker.style, pt.marker.size = XL_MARKER_STYLE.CIRCLE, 8
-                    pt.marker.format.fill.solid()
-                    pt.marker.format.fill.fore_color.rgb = _rgb(chart_geometry.point_colour(t))
-                    pt.marker.format.line.fill.background()
+        elif name in points:  # drawn over the data's own small marker
+            fmt.line.fill.background()
+            series.marker.style, series.marker.size = MARKERS[chart_geometry.point_symbol(points[name])], 9
+            series.marker.format.fill.solid()
+            series.marker.format.fill.fore_color.rgb = _rgb(chart_geometry.point_colour(points[name]))
+            series.marker.format.line.fill.background()
         elif name in (PDSA_SERIES, CHANGE_SERIES):
             fmt.line.fill.background()
             kind = "pdsa" if name == PDSA_SERIES else "change"
             colour = chart_geometry.mark_style(kind).colour
-            series.marker.style = XL_MARKER_STYLE.TRIANGLE if name == PDSA_SERIES else XL_MARKER_STYLE.DIAMOND
+            series.marker.style = MARKERS[chart_geometry.mark_style(kind).symbol]
             series.marker.size = 10
             series.marker.format.fill.solid()
             series.marker.format.fill.fore_color.rgb = _rgb(colour)
@@ -451,7 +476,7 @@ def add_spc_chart(slide, chart: ChartSeries, x, y, w, h, font_pt: int = 11, lege
                     label.text_frame.text = numbers
                     label.position = XL_LABEL_POSITION.ABOVE
                     label.font.size, label.font.bold = Pt(font_pt - 1), True
-                    label.font.color.rgb = _rgb(colour)
+                    label.font.color.rgb = _rgb(text_shade(colour))  # 4.5:1 for the numbers
         else:
             series.marker.style = XL_MARKER_STYLE.NONE
             style = styles[role]
@@ -475,7 +500,8 @@ def _before_after_tiles(slide, p: ProjectSlide, x, y, w):
     ba = p.before_after
     if ba is None:
         return
-    colour = {True: NHS_GREEN, False: NHS_ORANGE, None: TEXT}[ba.better]
+    # The green and orange in their text shades: 4.5:1 on the pale tile (WCAG 1.4.3)
+    colour = {True: text_shade(NHS_GREEN), False: text_shade(palette.NHS_ORANGE), None: TEXT}[ba.better]
     tiles = [
         (ba.before_text, f"median, {ba.before_label.lower()} ({ba.before_period})", TEXT),
         (ba.after_text, f"median, {ba.after_label.lower()} ({ba.after_period})", colour),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from qidash import chart_geometry, icons, maps, spc_charts
+from qidash import chart_geometry, icons, maps
 from qidash.palette import NHS_GREY, NHS_PALE_GREY
 from qidash.tier_charts import text_on, tier_colour
 from qidash.views.showcase import ChartSeries, Funnel, MapView
@@ -18,9 +18,9 @@ from qidash.views.showcase import ChartSeries, Funnel, MapView
 FONT = "Arial, Helvetica, sans-serif"
 TEXT = "#212B32"
 LIMIT_GREY = chart_geometry.LIMIT_GREY
-# Colours and which class is special are the chart geometry's; widths and dash patterns are this drawing's.
-CHANGE_MARKS = {kind: (name, chart_geometry.mark_style(kind).colour)
-                for kind, name in (("pdsa", "PDSA cycle"), ("change", "Change adopted"))}
+# Colours, shapes, axes and which class is special are the chart geometry's; widths and dash patterns are
+# this drawing's.
+CHANGE_MARKS = {"pdsa": "PDSA cycle", "change": "Change adopted"}
 LINE_WIDTHS = {  # role -> (stroke width, dash pattern or None)
     chart_geometry.DATA: (1.5, None),
     chart_geometry.CENTRE: (2, None),
@@ -67,26 +67,19 @@ def assurance_icon(icon: str | None, size: int = 40) -> str:
     )
 
 
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values covering [low, high]."""
-    span = high - low
-    if span <= 0:
-        return [low]
-    raw = span / count
-    mag = 10 ** math.floor(math.log10(raw))
-    step = next(s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw)
-    first = math.ceil(low / step) * step
-    ticks = []
-    v = first
-    while v <= high + 1e-9:
-        ticks.append(round(v, 10))
-        v += step
-    return ticks
-
-
-def _tick_label(v: float, chart: str) -> str:
-    text = f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.2f}".rstrip("0").rstrip(".")
-    return text + ("%" if chart == "p" else "")
+def marker(symbol: str, cx: float, cy: float, r: float, fill: str, extra: str = "", body: str = "") -> str:
+    """One point or mark in the geometry's shape (:data:`qidash.chart_geometry.POINT_SYMBOLS`), ``r``
+    from its centre to its edge, with ``body`` inside (a ``<title>``)."""
+    if symbol == chart_geometry.CIRCLE:
+        return f'<circle cx="{_num(cx)}" cy="{_num(cy)}" r="{r}" fill="{fill}"{extra}>{body}</circle>'
+    corners = {
+        chart_geometry.SQUARE: ((-0.85, -0.85), (0.85, -0.85), (0.85, 0.85), (-0.85, 0.85)),
+        chart_geometry.DIAMOND: ((0, -1.15), (1.15, 0), (0, 1.15), (-1.15, 0)),
+        chart_geometry.TRIANGLE_UP: ((0, -1.2), (1.15, 0.8), (-1.15, 0.8)),
+        chart_geometry.TRIANGLE_DOWN: ((-1.15, -0.8), (1.15, -0.8), (0, 1.2)),
+    }[symbol]
+    d = "M" + " L".join(f"{_num(cx + dx * r)},{_num(cy + dy * r)}" for dx, dy in corners) + " Z"
+    return f'<path d="{d}" fill="{fill}"{extra}>{body}</path>'
 
 
 def spc_chart(chart: ChartSeries, width: int = 720, height: int = 400, legend: bool = True) -> str:
@@ -97,7 +90,8 @@ def spc_chart(chart: ChartSeries, width: int = 720, height: int = 400, legend: b
     bottom = 34 + 20 * len(rows)
     pw, ph = width - left - right, height - top - bottom
     n = len(chart.periods)
-    low, high = chart.value_range()
+    axes = chart.axes()
+    low, high = axes.value.low, axes.value.high
 
     def x(i: float) -> float:
         return left + (i + 0.5) * pw / max(n, 1)
@@ -105,25 +99,24 @@ def spc_chart(chart: ChartSeries, width: int = 720, height: int = 400, legend: b
     def y(v: float) -> float:
         return top + ph - (v - low) / (high - low) * ph
 
-    out = [_open(width, height, f"{chart.name}: {spc_charts.value_title(chart.chart, chart.unit)} over time")]
-    for t in nice_ticks(low, high):
-        if chart.chart == "p" and t > 100:
-            continue  # headroom for the PDSA markers, not a percentage anyone can reach
+    out = [_open(width, height, f"{chart.name}: {axes.value.title} over time")]
+    for t in axes.value.ticks:
         out.append(
-            f'<line x1="{left}" x2="{left + pw}" y1="{_num(y(t))}" y2="{_num(y(t))}" '
+            f'<line x1="{left}" x2="{left + pw}" y1="{_num(y(t.at))}" y2="{_num(y(t.at))}" '
             f'stroke="{NHS_PALE_GREY}"/>'
         )
-        out.append(_text(left - 6, y(t) + 4, _tick_label(t, chart.chart), 11, NHS_GREY, "end"))
-    out.append(f'<line x1="{left}" x2="{left + pw}" y1="{top + ph}" y2="{top + ph}" stroke="#AEB7BD"/>')
-    step = max(1, math.ceil(n / 12))
-    for i in range(0, n, step):
-        label = f"{month_short(chart.periods[i])}"
-        out.append(_text(x(i), top + ph + 16, label, 11, NHS_GREY, "middle"))
+        out.append(_text(left - 6, y(t.at) + 4, t.text, 11, NHS_GREY, "end"))
+    out.append(
+        f'<line x1="{left}" x2="{left + pw}" y1="{top + ph}" y2="{top + ph}" '
+        f'stroke="{chart_geometry.AXIS_LINE}"/>'
+    )
+    for t in axes.period.ticks:
+        out.append(_text(x(t.at), top + ph + 16, t.text, 11, NHS_GREY, "middle"))
     out.append(
         _text(
             16,
             top + ph / 2,
-            chart.y_title,
+            axes.value.title,
             12,
             NHS_GREY,
             "middle",
@@ -150,31 +143,32 @@ def spc_chart(chart: ChartSeries, width: int = 720, height: int = 400, legend: b
     for i, (v, t) in enumerate(zip(chart.values, chart.point_types, strict=True)):
         if v is None:
             continue
-        colour = chart_geometry.point_colour(t)
-        r = 5 if chart_geometry.is_special(t) else 3.5
+        special = chart_geometry.is_special(t)
+        words = escape(f"{_month_long(chart.periods[i])}: {chart.fmt(v)}") + (
+            f" ({escape(chart_geometry.POINT_LABELS[t])})" if special else ""
+        )
         out.append(
-            f'<circle cx="{_num(x(i))}" cy="{_num(y(v))}" r="{r}" fill="{colour}" stroke="white" '
-            'stroke-width="1">'
-            f"<title>{escape(_month_long(chart.periods[i]))}: {escape(chart.fmt(v))}</title></circle>"
+            marker(
+                chart_geometry.point_symbol(t),
+                x(i),
+                y(v),
+                5 if special else 3.5,
+                chart_geometry.point_colour(t),
+                ' stroke="white" stroke-width="1"',
+                f"<title>{words}</title>",
+            )
         )
     stacked: dict[tuple[str, int], int] = {}
     for a in chart.annotations:
-        name, colour = CHANGE_MARKS.get(a.kind, CHANGE_MARKS["pdsa"])
-        # PDSA cycles along the top row, adopted changes a row below; several in one period stack down.
-        k = stacked[(a.kind, a.index)] = stacked.get((a.kind, a.index), -1) + 1
-        cx, cy = x(a.index), top + (10 if a.kind == "pdsa" else 28) + 36 * k
-        shape = (
-            f'<path d="M{_num(cx - 8)},{_num(cy - 7)} L{_num(cx + 8)},{_num(cy - 7)} '
-            f'L{_num(cx)},{_num(cy + 7)} Z"'
-            if a.kind == "pdsa"
-            else f'<path d="M{_num(cx)},{_num(cy - 8)} L{_num(cx + 8)},{_num(cy)} L{_num(cx)},{_num(cy + 8)} '
-            f'L{_num(cx - 8)},{_num(cy)} Z"'
-        )
-        out.append(
-            f'{shape} fill="{colour}"><title>{escape(name)} {a.number}: {escape(a.title)} '
-            f"({escape(a.day)})</title></path>"
-        )
-        out.append(_text(cx, cy + (0 if a.kind == "pdsa" else 3.5), a.number, 9, "white", "middle", "bold"))
+        kind = a.kind if a.kind in CHANGE_MARKS else "pdsa"
+        style = chart_geometry.mark_style(kind)
+        # PDSA cycles along the top row, adopted changes a row below (the geometry's rows); several in one
+        # period stack down.
+        k = stacked[(kind, a.index)] = stacked.get((kind, a.index), -1) + 1
+        cx, cy = x(a.index), top + style.row * ph + 36 * k
+        title = f"<title>{escape(CHANGE_MARKS[kind])} {a.number}: {escape(a.title)} ({escape(a.day)})</title>"
+        out.append(marker(style.symbol, cx, cy, 7, style.colour, body=title))
+        out.append(_text(cx, cy + (0 if kind == "pdsa" else 3.5), a.number, 9, "white", "middle", "bold"))
     for k, row in enumerate(rows):
         out.append(_legend(row, 12, top + ph + 40 + 20 * k))
     out.append("</svg>")
@@ -196,11 +190,14 @@ def _legend_items(chart: ChartSeries) -> list[tuple]:
     present = {t for t in chart.point_types if t}
     for t in chart_geometry.POINT_TYPES:
         if t in present and chart_geometry.is_special(t):
-            items.append(("dot", chart_geometry.point_colour(t), None, chart_geometry.POINT_LABELS[t]))
+            items.append((chart_geometry.point_symbol(t), chart_geometry.point_colour(t), None,
+                          chart_geometry.POINT_LABELS[t]))
     kinds = {a.kind for a in chart.annotations}
-    for kind, (_name, colour) in CHANGE_MARKS.items():
+    for kind in CHANGE_MARKS:
         if kind in kinds:
-            items.append(("mark", colour, None, {"pdsa": "PDSA cycles", "change": "Changes adopted"}[kind]))
+            style = chart_geometry.mark_style(kind)
+            plural = {"pdsa": "PDSA cycles", "change": "Changes adopted"}[kind]
+            items.append((style.symbol, style.colour, None, plural))
     return [
         (shape, colour, dash, name if len(name) <= 44 else name[:42] + "…")
         for shape, colour, dash, name in items
@@ -234,13 +231,8 @@ def _legend(items: list[tuple], x0: float, y0: float) -> str:
                 f'<line x1="{_num(x)}" x2="{_num(x + 22)}" y1="{y0 - 4}" y2="{y0 - 4}" stroke="{colour}" '
                 f'stroke-width="2"{d}/>'
             )
-        elif shape == "dot":
-            out.append(f'<circle cx="{_num(x + 11)}" cy="{y0 - 4}" r="5" fill="{colour}"/>')
         else:
-            out.append(
-                f'<path d="M{_num(x + 4)},{y0 - 10} L{_num(x + 18)},{y0 - 10} L{_num(x + 11)},{y0 + 2} Z" '
-                f'fill="{colour}"/>'
-            )
+            out.append(marker(shape, x + 11, y0 - 4, 5, colour))
         out.append(_text(x + 27, y0, name, 11, TEXT))
         x += _item_width(name)
     return "".join(out)
@@ -256,12 +248,6 @@ def _runs(values, connect: bool) -> list[list[int]]:
             continue
         runs[-1].append(i)
     return [r for r in runs if r]
-
-
-def month_short(iso: str) -> str:
-    import datetime as dt
-
-    return dt.date.fromisoformat(iso[:10]).strftime("%b %y")
 
 
 def _month_long(iso: str) -> str:

@@ -123,17 +123,12 @@ class ChartSeries:
                 out[a.index] = str(a.number) if out[a.index] is None else f"{out[a.index]}, {a.number}"
         return tuple(out)
 
-    def value_range(self) -> tuple[float, float]:
-        """(low, high) of what the chart draws, with headroom on top for the PDSA markers."""
-        vals = [v for line in self.lines().values() for v in line if v is not None]
-        if not vals:
-            return 0.0, 1.0
-        lo, hi = min(vals), max(vals)
-        span = (hi - lo) or abs(hi) or 1.0
-        low = lo - 0.06 * span
-        if lo >= 0 and low < 0:
-            low = 0.0
-        return low, hi + (0.22 if self.annotations else 0.08) * span
+    def axes(self) -> chart_geometry.Axes:
+        """The chart's axes (:func:`qidash.chart_geometry.axes`), with headroom on top for the PDSA cycles
+        and changes numbered there."""
+        return chart_geometry.axes(
+            self.chart, self.periods, self.drawn_lines(), marks=bool(self.annotations), title=self.y_title
+        )
 
     def fmt(self, value: float | None) -> str:
         return spc_charts.format_value(value, self.chart)
