@@ -201,7 +201,7 @@ header[data-testid="stHeader"] {{ display: none; }}
 /* A metric's label wraps rather than being cut short at the room's size. */
 .st-key-slide_body [data-testid="stMetricLabel"] * {{ white-space: normal; overflow: visible; }}
 .st-key-slide_board table.board {{ line-height: 1.3; }}
-/* Read from the back of a room (WCAG 1.4.4 and the Showcase's presenting check): body text, captions,
+/* Read from the back of a room (checked by tests/e2e/test_showcase_browser.py): body text, captions,
    metric labels, the board's cells, the icons' key and the section headings grow with the screen, to
    {ROOM_PX} px at 1920 wide (2.0834vw - 16px), and keep their usual size at 1440, where the slides must
    still fit. The headings keep their order above the body text. */
