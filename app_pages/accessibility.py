@@ -50,11 +50,12 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
 
 **Does not meet AA yet:**
 
-- Capability map: organisations are drawn as points coloured by their stage; the stage is named in each
-  point's tooltip and the count at each stage is said in words under the map, but not by shape on the
-  map itself (WCAG 1.4.1, use of colour). Points can only be reached with a mouse; the tables below the
-  map give the numbers per PCN and list the organisations with nobody trained, but not every
-  organisation's stage.
+- Capability map: each stage is drawn with its own mark as well as its colour (a thin or thick ring, a
+  filled disc, a thin or thick dark outline), named in the legend and each point's tooltip, and the
+  marks stand out at least 3:1 from the land under them; but the three lightest classes of the PCN areas
+  do not (WCAG 1.4.11: each area's value is in its tooltip and the table below the map). Points can
+  only be reached with a mouse; the tables below the map give the numbers per PCN and list the
+  organisations with nobody trained, but not every organisation's stage.
 - Automated checks find about a third to a half of accessibility problems; the dashboard has not yet been
   audited by people who use assistive technology every day.
 

@@ -122,7 +122,7 @@ with map_col:
         deck, on_select=_filter_to_clicked_pcn, selection_mode="single-object", key=map_key,
         height=maps.MAP_HEIGHT_PX,
         alt="Map of the system's PCN areas coloured by the chosen measure, with organisations as points "
-        "coloured by stage.",
+        "marked by stage: rings before training starts, filled discs once engaged, outlined once trained.",
     )
     st.caption(
         literal(
@@ -144,13 +144,10 @@ with legend_col:
         lines.append(f'<span style="color:{maps.OUTSIDE}">&#9608;</span> Outside the filters')
     lines.append("")
     lines.append("**Organisations** by stage")
-    lines += [
-        f'<span style="color:{maps.STAGE_COLOURS[s]}">&#11044;</span> {maps.STAGE_LABELS[s]} ({fmt_int(n)})'
-        for s, n in view.stage_counts.items()
-    ]
+    lines += maps.stage_legend(view.stage_counts)
     st.markdown("  \n".join(lines), unsafe_allow_html=True)
     size_note = f"Point size: {SIZE_BY[size_by].lower()}." if sizes else "Points: organisations."
-    st.caption(f"{size_note} Dark outlines: localities. Click an area to filter to it.")
+    st.caption(f"{size_note} Dark blue lines: localities. Click an area to filter to it.")
     if crowded and not every_point:
         st.caption("Organisations close together at this zoom are drawn as one larger point; its tooltip "
                    "counts them by stage. Click it to show its PCN's organisations one by one.")

@@ -284,16 +284,14 @@ def map_slide() -> None:
                 maps.capability_deck(mv.areas, mv.values, mv.edges, mv.tips, mv.orgs, size_by=mv.size_by),
                 height="stretch" if presenting else 620,
                 key="showcase_map",
-                alt="Map of the PCN areas coloured by coverage, with organisations as points coloured by "
+                alt="Map of the PCN areas coloured by coverage, with organisations as points marked by "
                 "stage.",
             )
         with st.container(width=320):
             lines = ["**Coverage** per PCN"]
             lines += [f'<span style="color:{c}">&#9608;</span> {text}' for c, text in mv.legend]
             lines += ["", "**Organisations** by stage"]
-            lines += [
-                f'<span style="color:{c}">&#11044;</span> {name} ({n:,})' for _s, name, c, n in mv.stages
-            ]
+            lines += maps.stage_legend({s: n for s, _name, _c, n in mv.stages})
             st.markdown("  \n".join(lines), unsafe_allow_html=True)
             if mv.note:
                 st.caption(mv.note)

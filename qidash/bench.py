@@ -648,6 +648,106 @@ def browser_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+# --- the Capability map's hot paths ---------------------------------------------------------------------
+# Each hand-tuned path of qidash/map_fast_paths.py, timed in this process on the data it serves at
+# scale: the median of a few runs in milliseconds of CPU (each path runs on one thread, so on a quiet
+# machine that is its wall time, and on a busy one it is far steadier), and the size of what the map
+# sends. The module's docstrings name the figure that guards each path.
+
+PATH_RUNS = 7
+PATH_FIGURES = ("stored_areas_ms", "deck_grouped_ms", "deck_grouped_mb", "deck_every_point_ms",
+                "deck_every_point_mb", "nearest_ms", "orgs", "coaches")
+
+
+def _median_ms(fn: Callable[[], object], runs: int) -> tuple[float, object]:
+    """The median CPU milliseconds of ``runs`` calls of ``fn``, and its last result."""
+    times, result = [], None
+    for _ in range(runs):
+        started = time.process_time()
+        result = fn()
+        times.append(time.process_time() - started)
+    return round(statistics.median(times) * 1000, 1), result
+
+
+def measure_paths(engine: Engine, runs: int = PATH_RUNS) -> dict:
+    """The map's hot paths on ``engine``'s data (read, never changed), for the whole system:
+    ``stored_areas_ms`` (the stored PCN areas read with their bounds), ``deck_grouped_ms`` and
+    ``deck_grouped_mb`` (the map's deck written as JSON, overlapping points grouped, as the page
+    opens at national scale), ``deck_every_point_*`` (every organisation its own point) and
+    ``nearest_ms`` (every located organisation's nearest coach)."""
+    from qidash import catalog, geo, maps, measures
+    from qidash.map_fast_paths import nearest
+    from qidash.scope import Scope
+    from qidash.views import capability_map as view
+
+    with engine.connect() as conn:
+        as_of = measures.default_as_of(conn)
+        data = view.capability_map_data(conn, Scope(), as_of, with_gaps=False)
+        coaches = measures.coaches(conn, Scope(), as_of)
+        geography = geo.registers_geography(conn)
+        pcns = catalog.pcn_localities(conn)
+        out: dict = {}
+        out["stored_areas_ms"], _ = _median_ms(lambda: geo.stored_areas(conn, pcns), runs)
+        areas = geo.pcn_areas(conn)
+    scale = view.colour_scale(data, "coverage_pct")
+    tips = view.pcn_tips(data)
+    for name, grouped in (("deck_grouped", True), ("deck_every_point", False)):
+        out[f"{name}_ms"], text = _median_ms(lambda grouped=grouped: maps.capability_deck(
+            areas, scale.values, scale.edges, tips, data.orgs, view.default_size_by(data),
+            geography=geography, group_overlapping=grouped,
+        ).to_json(), runs)
+        out[f"{name}_mb"] = round(len(text.encode()) / 1e6, 3)
+    located = data.orgs.dropna(subset=["latitude", "longitude"])
+    if coaches:
+        out["nearest_ms"], _ = _median_ms(lambda: nearest(
+            located["latitude"].to_numpy(), located["longitude"].to_numpy(),
+            [c["latitude"] for c in coaches], [c["longitude"] for c in coaches],
+        ), runs)
+    out["orgs"], out["coaches"] = len(located), len(coaches)
+    return out
+
+
+def run_paths(scales: list[int], db_url: str | None = None, runs: int = PATH_RUNS,
+              say: Callable[[str], None] = lambda _msg: None) -> dict:
+    """The map's hot paths (:func:`measure_paths`) on ``db_url`` as it is, or else on the cornwall
+    demo built at each of ``scales`` in a temp SQLite file; ``{"paths": [{"scale", ...figures}]}``
+    (scale None for a given database)."""
+    if runs < 1:
+        raise BenchError("runs must be at least 1")
+    result: dict = {"scenario": SCENARIO, "runs": runs, "paths": []}
+    if db_url:
+        engine = db.make_engine(db_url)
+        try:
+            db.check_connection(engine)
+            result["db"] = db.redact(db_url)
+            result["paths"].append({"scale": None, **measure_paths(engine, runs)})
+        finally:
+            engine.dispose()
+        return result
+    with tempfile.TemporaryDirectory(prefix="qidash-bench-") as tmp:
+        engine = db.make_engine(db.sqlite_url(Path(tmp) / "bench.db"))
+        try:
+            db.migrate(engine)
+            for scale in scales:
+                say(f"scale {scale}: building the {SCENARIO} demo")
+                build(engine, scale)
+                result["paths"].append({"scale": scale, **measure_paths(engine, runs)})
+        finally:
+            engine.dispose()
+    return result
+
+
+def paths_table(result: dict) -> str:
+    """The hot paths' figures as a text table, one line per scale (or the database given)."""
+    widths = {name: len(name) + 2 for name in PATH_FIGURES}
+    head = f"{'scale':>6}" + "".join(f"{name:>{widths[name]}}" for name in PATH_FIGURES)
+    lines = [head, "-" * len(head)]
+    for row in result["paths"]:
+        lines.append(f"{_cell(row['scale']) if row['scale'] else 'db':>6}"
+                     + "".join(f"{_cell(row.get(name)):>{widths[name]}}" for name in PATH_FIGURES))
+    return "\n".join(lines)
+
+
 # --- output -------------------------------------------------------------------------------------------
 
 COLUMNS = (("db", 10), ("scale", 5), ("page", 16), ("cold_s", 7), ("warm_s", 7), ("cold_ratio", 10),

@@ -37,7 +37,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +48,7 @@ from sqlalchemy.orm import Session
 from qidash import catalog
 from qidash import models as m
 from qidash.db import DATA_DIR
+from qidash.map_fast_paths import json_bounds, json_value, polygon_items, ring_items
 from qidash.scope import Scope
 
 BOUNDARY_FILE = DATA_DIR / "boundaries" / "pcns.geojson"
@@ -67,8 +67,9 @@ class Area:
 
     An area read back as stored (:func:`stored_areas`) keeps its polygons as the JSON they were
     stored as and parses them only when asked for: the map writes that JSON into its layers as it
-    is and needs only the bounds besides (750 PCNs at scale 50, where parsing and writing every
-    coordinate again took longer than anything else about the areas)."""
+    is and needs only the bounds besides (:mod:`qidash.map_fast_paths`, part 2: 750 PCNs at scale
+    50, where parsing and writing every coordinate again took longer than anything else about the
+    areas)."""
 
     __slots__ = ("_json", "_polygons", "bounds", "code", "locality", "name")
 
@@ -81,7 +82,7 @@ class Area:
         set_(self, "_polygons", polygons)
         set_(self, "_json", stored_json)
         if bounds is None:
-            bounds = _bounds(polygons) if stored_json is None else _json_bounds([stored_json])[0]
+            bounds = _bounds(polygons) if stored_json is None else json_bounds([stored_json])[0]
         set_(self, "bounds", bounds)
 
     def __setattr__(self, name, value):
@@ -101,12 +102,12 @@ class Area:
     def polygons_json(self) -> list[str]:
         """Each polygon as JSON (a list of rings of [longitude, latitude])."""
         if self._json is None:
-            return [json.dumps(polygon, separators=(",", ":")) for polygon in self._polygons]
-        return _json_items(self._json, _POLYGON_GAP, 3)
+            return [json_value(polygon) for polygon in self._polygons]
+        return polygon_items(self._json)
 
     def rings_json(self) -> list[str]:
         """Every ring of every polygon as JSON (a list of [longitude, latitude])."""
-        return [ring for polygon in self.polygons_json() for ring in _json_items(polygon, _RING_GAP, 2)]
+        return [ring for polygon in self.polygons_json() for ring in ring_items(polygon)]
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Area):
@@ -127,23 +128,6 @@ class Area:
 def _area(code, name, polygons, locality, stored_json, bounds) -> Area:
     """An Area as pickled (:meth:`Area.__reduce__`)."""
     return Area(code, name, polygons, locality, stored_json=stored_json, bounds=bounds)
-
-
-# Where one item of a JSON list of polygons (of rings, of points: arrays of numbers only) ends and
-# the next begins: only there do three brackets close ("]]]"), and only between rings two.
-_POLYGON_GAP = re.compile(r"\]\]\]\s*,\s*\[\[\[")
-_RING_GAP = re.compile(r"\]\]\s*,\s*\[\[")
-
-
-def _json_items(text: str, gap: re.Pattern, depth: int) -> list[str]:
-    """The items of a JSON list of polygons (``depth`` 3) or of a polygon's rings (2), as JSON."""
-    inner = text.strip()[1:-1].strip()
-    if not inner:
-        return []
-    parts = gap.split(inner)
-    close, open_ = "]" * depth, "[" * depth
-    last = len(parts) - 1
-    return [("" if i == 0 else open_) + part + ("" if i == last else close) for i, part in enumerate(parts)]
 
 
 def _bounds(polygons: list) -> tuple[float, float, float, float] | None:
@@ -243,7 +227,7 @@ def stored_areas(conn: Connection, pcns: list[dict]) -> Areas | None:
     ).all()
     if not rows:
         return None
-    boxes = _json_bounds([text for _level, _code, text in rows])
+    boxes = json_bounds([text for _level, _code, text in rows])
     stored = {(level, code): (text, box) for (level, code, text), box in zip(rows, boxes, strict=True)}
     pcn_areas_ = [
         Area(p["pcn"], p["pcn_name"], locality=p["locality"], stored_json=text, bounds=box)
@@ -257,31 +241,6 @@ def stored_areas(conn: Connection, pcns: list[dict]) -> Areas | None:
         if level == "locality" and code in names
     ]
     return Areas("derived", pcn_areas_, localities)
-
-
-def _json_bounds(texts: list[str]) -> list[tuple[float, float, float, float] | None]:
-    """(west, south, east, north) of each JSON list of polygons, read as one run of numbers: with
-    the brackets blanked out, the numbers are longitude, latitude, longitude... separated by commas,
-    so each text holds one more number than it has commas. (Holes lie inside their outline, so all
-    rings give the outline's bounds.)"""
-    blank = str.maketrans("[]", "  ")
-    counts = np.array([t.count(",") + 1 if "[[[" in t else 0 for t in texts], dtype=np.intp)
-    if not counts.any():
-        return [None] * len(texts)
-    numbers = np.fromstring(",".join(t.translate(blank) for t in texts if "[[[" in t), sep=",")
-    if len(numbers) != counts.sum() or (counts % 2).any():  # not lists of [lon, lat]: parse them
-        return [_bounds(json.loads(t)) for t in texts]
-    filled = np.flatnonzero(counts)
-    starts = (np.cumsum(counts) - counts)[filled] // 2
-    lon, lat = numbers[0::2], numbers[1::2]
-    boxes = np.column_stack((
-        np.minimum.reduceat(lon, starts), np.minimum.reduceat(lat, starts),
-        np.maximum.reduceat(lon, starts), np.maximum.reduceat(lat, starts),
-    )).tolist()
-    out: list = [None] * len(texts)
-    for i, box in zip(filled.tolist(), boxes, strict=True):
-        out[i] = tuple(box)
-    return out
 
 
 def read_boundary_file(path: Path, codes: set[str]) -> dict:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 CROWDED_ABOVE = 2_000  # located organisations in scope above which overlapping points are grouped
-CELL_PX = 6.0  # a point at the smallest size is 5 pixels across: closer centres overlap
+CELL_PX = 6.0  # the smallest point's disc is 5 pixels across: closer centres overlap (rings more)
 TILE_PX = 512  # deck.gl draws the world 512 pixels wide at zoom 0
 STAGES = ("not_offered", "offered", "engaged", "trained", "with_project")  # measures.ORG_STAGES
 

@@ -1,8 +1,10 @@
-"""Pure pydeck deck builders (data in, ``pdk.Deck`` out). No basemap: the decks make no network request.
+"""The Capability map's deck (data in, a ``pydeck.Deck`` out). No basemap: the decks make no network
+request. Its JSON is written by :mod:`qidash.map_fast_paths`, the one place the map's hot paths live.
 
 The Capability map draws, bottom to top: PCN areas filled by a measure's class (layer
 ``pcn-areas``), locality outlines (``locality-outlines``), the chosen PCN's outline
-(``selected-pcn``) and organisations as points coloured by stage (``organisations``). Every layer
+(``selected-pcn``) and organisations as points marked by stage (``organisations``: a ring or a
+filled disc, outlined or not, in the stage's colour; :data:`STAGE_MARKS`). Every layer
 has an id, which Streamlit needs to report selections. Area and point rows carry the same tooltip
 fields (``title``, ``line1``..``line3``): deck.gl shows one tooltip template for every layer and
 leaves a missing field's placeholder in the text. The tooltip is text, not HTML: imported names
@@ -13,30 +15,62 @@ from __future__ import annotations
 
 import bisect
 import functools
-import itertools
-import json
 import math
-import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pydeck as pdk
-from pydeck.bindings.json_tools import default_serialize
-from pydeck.types import String
 
 from qidash import map_groups, palette
 from qidash.geo import Areas, Geography
+from qidash.map_fast_paths import (
+    JsonRows,
+    MapDeck,
+    MapLayer,
+    accessor,
+    joined,
+    json_string,
+    json_value,
+    object_template,
+    template_rows,
+    written_rows,
+)
 from qidash.text import deck_literal
 
-# Stages an organisation reaches (measures.ORG_STAGES), lowest first, with the colour of its point.
-STAGE_COLOURS = {
-    "not_offered": "#768692",  # NHS mid grey: nothing has happened yet
-    "offered": palette.NHS_WARM_YELLOW,
-    "engaged": palette.NHS_ORANGE,
-    "trained": "#00A499",  # NHS aqua green
-    "with_project": "#006747",  # NHS dark green
+LAND = "#F4F6F7"  # the ICB's land, under everything: the sea stays the page's white
+BASEMAP = LAND  # the darkest background points are drawn on (no tiles: the map makes no request)
+SELECTED_LINE = "#231F20"  # NHS black
+EDGE = "#FFFFFF"  # a filled point's thin edge, parting it from the area under it
+
+
+@dataclass(frozen=True)
+class StageMark:
+    """How an organisation at one stage is drawn: never by colour alone (WCAG 1.4.1). ``hollow``
+    points have a white centre inside a ring of ``colour`` ``ring_px`` wide; filled points are
+    ``colour`` with an ``outline`` ``ring_px`` wide. The ring is drawn outside the disc whose area
+    shows the organisation's size, so it never hides it. ``words``: the mark, said in words."""
+
+    colour: str
+    hollow: bool
+    outline: str
+    ring_px: float
+    words: str
+
+
+# Stages an organisation reaches (measures.ORG_STAGES), lowest first: rings while nothing or only an
+# offer has happened, filled discs once engaged, a dark outline once trained, a thick one with a
+# project. Each colour stands out 3:1 from the land under it (BASEMAP): darker than the charts' mark
+# shades (palette.MARK_SHADES), which are 3:1 on white but not on the land.
+STAGE_MARKS = {
+    "not_offered": StageMark(palette.NHS_MID_GREY, True, palette.NHS_MID_GREY, 1.5, "thin ring"),
+    "offered": StageMark("#A86F00", True, "#A86F00", 3.0, "thick ring"),  # a dark NHS warm yellow
+    "engaged": StageMark("#CC5C00", False, EDGE, 1.0, "filled"),  # a dark NHS orange
+    "trained": StageMark("#008577", False, SELECTED_LINE, 1.5, "filled, dark outline"),  # NHS aqua green
+    "with_project": StageMark("#006747", False, SELECTED_LINE, 3.0, "filled, thick dark outline"),
 }
+STAGE_COLOURS = {stage: mark.colour for stage, mark in STAGE_MARKS.items()}
 STAGE_LABELS = {
     "not_offered": "Not offered",
     "offered": "Offered training",
@@ -53,7 +87,6 @@ OUTSIDE = palette.NHS_PALE_GREY  # a PCN outside the filters: drawn for orientat
 AREA_ALPHA = 190
 OUTSIDE_ALPHA = 170
 LOCALITY_LINE = palette.NHS_DARK_BLUE
-SELECTED_LINE = "#231F20"  # NHS black
 POINT_MIN_PX, POINT_MAX_PX = 2.5, 9.0
 TILE_PX = 512  # deck.gl draws the world 512 pixels wide at zoom 0
 MAP_WIDTH_PX, MAP_HEIGHT_PX = 820, 560  # what the view is fitted to (the page's map column)
@@ -65,46 +98,14 @@ AREAS_ID, LOCALITIES_ID, SELECTED_ID, ORGS_ID = (
     "organisations",
 )
 LAND_ID, LA_ID, TOWNS_ID = "icb-outline", "local-authorities", "towns"
-LAND = "#F4F6F7"  # the ICB's land, under everything: the sea stays the page's white
 LA_LINE = "#768692"  # local authority boundaries: thin, grey, under the PCN areas
-PIXELS = String("pixels")  # a bare string would be read as an accessor expression ("@@=pixels")
+PIXELS = "pixels"
 TOOLTIP = {
     # Text, not HTML: the browser shows the names as written, never as markup.
     "text": "{title}\n{line1}\n{line2}\n{line3}",
     "style": {"backgroundColor": "#FFFFFF", "color": palette.NHS_GREY, "fontSize": "13px",
               "border": f"1px solid {palette.NHS_PALE_GREY}", "padding": "6px 8px"},
 }
-
-
-class Deck(pdk.Deck):
-    """A ``pdk.Deck`` that writes compact JSON. pydeck indents its JSON, which makes Python fall back
-    to its pure-Python encoder: over a second for 15,000 organisations on every run of the page.
-    Unindented and without spaces, the C encoder writes the same JSON in a tenth of the time. Layer
-    data given as :class:`JsonRows` goes in as it was written."""
-
-    def to_json(self) -> str:
-        written = {}
-        token = uuid.uuid4().hex
-
-        def default(o):
-            if isinstance(o, JsonRows):
-                placeholder = f"rows {len(written)} {token}"  # a random token: no data holds it
-                written[json.dumps(placeholder)] = o.text
-                return placeholder
-            return default_serialize(o)
-
-        text = json.dumps(self, sort_keys=True, separators=(",", ":"), default=default)
-        for placeholder, rows in written.items():
-            text = text.replace(placeholder, rows, 1)
-        return text
-
-
-class JsonRows:
-    """A layer's rows as a JSON array (``text``) already written as :meth:`Deck.to_json` would write
-    them (keys sorted, no spaces), for it to put in place."""
-
-    def __init__(self, text: str):
-        self.text = text
 
 
 def rgba(hex_colour: str, alpha: int = 255) -> list[int]:
@@ -265,56 +266,45 @@ def _union_bounds(*boxes):
 
 
 def _json_text(value: str) -> str:
-    """A string of a layer's rows as json.dumps writes it, kept text for deck.gl (never ``@@`` code)."""
-    return json.encoder.encode_basestring_ascii(deck_literal(value))
+    """A string of a layer's rows as JSON, kept text for deck.gl (never ``@@`` code)."""
+    return json_string(deck_literal(value))
 
 
 def area_rows(areas: Areas, values: Mapping[str, float | None], edges: list[float],
               tips: Mapping[str, tuple[str, str, str]]) -> JsonRows:
     """One row per polygon of every PCN area: ``pcn``, ``locality``, ``title``, ``line1``..``line3``,
     ``polygon`` and ``fill``. PCNs in ``values`` (those in scope) are filled by class; the others are
-    drawn faintly as outside the filters. Written as JSON with each polygon's JSON as the area holds
-    it (:meth:`geo.Area.polygons_json`), not read and written again."""
+    drawn faintly as outside the filters. Each polygon goes in as the JSON the area holds
+    (:meth:`geo.Area.polygons_json`), not read and written again."""
     text = _json_text
-    row = '{"fill":%s,"line1":%s,"line2":%s,"line3":%s,"locality":%s,"pcn":%s,"polygon":%s,"title":%s}'
     fills: dict[tuple[str, int], str] = {}  # a few colours, each written once
-    rows = []
+    templates, polygons = [], []
     for area in areas.pcns:
         inside = area.code in values
         colour = (area_colour(values[area.code], edges), AREA_ALPHA) if inside else (OUTSIDE, OUTSIDE_ALPHA)
         fill = fills.get(colour)
         if fill is None:
-            fill = fills[colour] = json.dumps(rgba(*colour), separators=(",", ":"))
+            fill = fills[colour] = json_value(rgba(*colour))
         line1, line2, line3 = tips.get(
             area.code, ("Outside the current filters", "Click to show this PCN", "")
         )
-        fields = (
-            fill,
-            text(line1),
-            text(line2),
-            text(line3),
-            "null" if area.locality is None else text(area.locality),
-            text(area.code),
+        template = object_template(
+            {"fill": fill, "line1": text(line1), "line2": text(line2), "line3": text(line3),
+             "locality": "null" if area.locality is None else text(area.locality), "pcn": text(area.code),
+             "title": text(pcn_title(area.name))},
+            {"polygon": "%s"},
         )
-        title = text(pcn_title(area.name))
-        rows += [row % (*fields, polygon, title) for polygon in area.polygons_json()]
-    return JsonRows("[" + ",".join(rows) + "]")
+        for polygon in area.polygons_json():
+            templates.append(template)
+            polygons.append((polygon,))
+    return template_rows(templates, polygons)
 
 
 def _ring_rows(key: str, areas: Iterable) -> JsonRows:
     """One row per ring of each area's polygons: ``key`` (the area's code) and ``path`` (the ring)."""
-    return _written(
+    return written_rows(
         {key: _json_text(a.code), "path": ring} for a in areas for ring in a.rings_json()
     )
-
-
-def _written(rows: Iterable[dict[str, str]]) -> JsonRows:
-    """Rows whose values are already JSON as one JSON array, keys sorted and no spaces between items,
-    as :meth:`Deck.to_json` writes objects."""
-    text = json.encoder.encode_basestring_ascii
-    return JsonRows("[" + ",".join(
-        "{" + ",".join(f"{text(k)}:{v}" for k, v in sorted(row.items())) + "}" for row in rows
-    ) + "]")
 
 
 def pcn_title(name: str) -> str:
@@ -333,12 +323,28 @@ def point_radius(values: pd.Series) -> pd.Series:
     return (POINT_MIN_PX + (POINT_MAX_PX - POINT_MIN_PX) * scaled).round(2)
 
 
-def org_rows(orgs: pd.DataFrame, size_by: str, kind_label: Callable[[str], str] = palette.label) -> JsonRows:
-    """One row per located organisation: ``position``, ``fill`` (stage colour), ``radius``, the
-    tooltip's ``title`` and ``line1``..``line3``, ``ods_code``, ``pcn`` and ``stage``.
+def mark_fields(stage: str) -> dict:
+    """A point's drawing fields at ``stage`` (:data:`STAGE_MARKS`): ``fill``, ``line`` and ``width``
+    (the ring, in pixels). deck.gl centres a point's outline on its radius, so the radius drawn is the
+    size's radius plus half the ring (:func:`drawn_radius`)."""
+    mark = STAGE_MARKS[stage]
+    return {"fill": rgba("#FFFFFF" if mark.hollow else mark.colour), "line": rgba(mark.outline),
+            "width": mark.ring_px}
 
-    Written straight to JSON, column by column, formatting each distinct kind and size, count, stage
-    and PCN once: 19,000 points at scale 50, where making each a dict and then JSON took twice as long.
+
+def drawn_radius(size_px: float, stage: str) -> float:
+    """The radius to draw a point of ``size_px`` at ``stage``: its disc keeps ``size_px`` and the
+    ring lies outside it."""
+    return round(size_px + STAGE_MARKS[stage].ring_px / 2, 2)
+
+
+def org_rows(orgs: pd.DataFrame, size_by: str, kind_label: Callable[[str], str] = palette.label) -> JsonRows:
+    """One row per located organisation: ``position``, the mark at its stage (``fill``, ``line``,
+    ``width``: :func:`mark_fields`), ``radius`` (:func:`drawn_radius`), the tooltip's ``title`` and
+    ``line1``..``line3``, ``ods_code``, ``pcn`` and ``stage``.
+
+    Formatting each distinct kind and size, count, stage and PCN once, and every row with one ``%``
+    (:func:`map_fast_paths.template_rows`): 19,000 points at scale 50.
     """
     located = orgs.dropna(subset=["latitude", "longitude"])
     if size_by in located:
@@ -347,7 +353,7 @@ def org_rows(orgs: pd.DataFrame, size_by: str, kind_label: Callable[[str], str] 
     else:
         radius = [POINT_MIN_PX] * len(located)
         sizes = [None] * len(located)
-    text = _json_text  # a string as json.dumps writes it, kept text for deck.gl
+    text = _json_text  # a string as JSON, kept text for deck.gl
     word = _size_word(size_by)
 
     @functools.cache
@@ -363,9 +369,10 @@ def org_rows(orgs: pd.DataFrame, size_by: str, kind_label: Callable[[str], str] 
     def pcn_of(code) -> str:
         return text(code) if isinstance(code, str) else "null"
 
-    by_stage = {stage: _point_template(stage) for stage in STAGE_COLOURS}
-    # Every point's template in a row and their values in one flat tuple, so a single ``%`` writes
-    # them all, without a Python-level step per point.
+    by_stage = {stage: _point_template(stage) for stage in STAGE_MARKS}
+    ring = {stage: STAGE_MARKS[stage].ring_px / 2 for stage in STAGE_MARKS}
+    stages = located["stage"].tolist()
+    drawn = (np.asarray(radius, dtype=float) + np.array([ring[s] for s in stages], dtype=float)).round(2)
     values = zip(
         map(line1, located["kind"].tolist(), sizes),
         map(line3, located["trained_in_post"].tolist()),
@@ -373,25 +380,21 @@ def org_rows(orgs: pd.DataFrame, size_by: str, kind_label: Callable[[str], str] 
         map(pcn_of, located["pcn"].tolist()),
         located["longitude"].to_numpy(dtype=float).tolist(),
         located["latitude"].to_numpy(dtype=float).tolist(),
-        radius,
+        drawn.tolist(),
         map(text, located["name"].tolist()),
         strict=True,
     )
-    template = ",".join(map(by_stage.__getitem__, located["stage"].tolist()))
-    return JsonRows("[" + template % tuple(itertools.chain.from_iterable(values)) + "]")
+    return template_rows(list(map(by_stage.__getitem__, stages)), values)
 
 
 def _point_template(stage: str) -> str:
     """One organisation's JSON object at ``stage``, for ``%`` to fill with line1, line3, ods_code,
-    pcn (each written as JSON), longitude, latitude and radius (floats) and title (JSON). Keys in
-    sorted order, as Deck.to_json sorts every other object's."""
-    def text(value: str) -> str:  # as JSON, with any % doubled so that ``%`` writes it as it is
-        return json.encoder.encode_basestring_ascii(value).replace("%", "%%")
-
-    fill = json.dumps(rgba(STAGE_COLOURS[stage]), separators=(",", ":"))
-    return (
-        f'{{"fill":{fill},"line1":%s,"line2":{text(f"Stage: {STAGE_LABELS[stage]}")},"line3":%s,'
-        f'"ods_code":%s,"pcn":%s,"position":[%r,%r],"radius":%r,"stage":{text(stage)},"title":%s}}'
+    pcn (each written as JSON), longitude, latitude and radius (floats) and title (JSON)."""
+    marks = {key: json_value(value) for key, value in mark_fields(stage).items()}
+    return object_template(
+        {**marks, "line2": json_string(f"Stage: {STAGE_LABELS[stage]}"), "stage": json_string(stage)},
+        {"line1": "%s", "line3": "%s", "ods_code": "%s", "pcn": "%s", "position": "[%r,%r]",
+         "radius": "%r", "title": "%s"},
     )
 
 
@@ -401,36 +404,53 @@ def _size_word(size_by: str) -> str:
 
 def group_rows(groups: pd.DataFrame) -> JsonRows:
     """One row per group of overlapping organisations (:func:`map_groups.group_overlapping`), with the
-    fields of :func:`org_rows`: ``position``, ``fill`` (the stage most have reached), ``radius`` (by
+    fields of :func:`org_rows`: ``position``, the mark of the stage most have reached, ``radius`` (by
     how many it holds), the tooltip's ``title`` and ``line1``..``line3`` (counts by stage), ``pcn`` (so
     a click filters to the PCN most belong to), ``stage``, and ``count``; ``ods_code`` is null."""
-    text = _json_text  # the PCN code is imported text: kept text for deck.gl
     most = max(int(groups["count"].max()), 2) if len(groups) else 2
     rows = []
     for g in groups.itertuples(index=False):
-        by_stage = [(STAGE_LABELS[s], getattr(g, s)) for s in reversed(STAGE_COLOURS) if getattr(g, s)]
+        by_stage = [(STAGE_LABELS[s], getattr(g, s)) for s in reversed(STAGE_MARKS) if getattr(g, s)]
         scale = math.sqrt((g.count - 1) / (most - 1))
         rows.append({
-            "count": str(int(g.count)),
-            "fill": json.dumps(rgba(STAGE_COLOURS[g.stage]), separators=(",", ":")),
-            "line1": text(" · ".join(f"{label} {palette.fmt_int(n)}" for label, n in by_stage)),
-            "line2": text(f"People trained in post: {palette.fmt_int(int(g.trained_in_post))}"),
-            "line3": text("Click to show this PCN's organisations one by one" if isinstance(g.pcn, str)
-                          else "Zoom in to tell them apart"),
-            "ods_code": "null",
-            "pcn": text(g.pcn) if isinstance(g.pcn, str) else "null",
-            "position": f"[{round(float(g.longitude), 5)!r},{round(float(g.latitude), 5)!r}]",
-            "radius": repr(round(POINT_MIN_PX + 1 + (POINT_MAX_PX - POINT_MIN_PX - 1) * scale, 2)),
-            "stage": text(g.stage),
-            "title": text(f"{palette.fmt_int(int(g.count))} organisations close together"),
+            "count": int(g.count),
+            **mark_fields(g.stage),
+            "line1": deck_literal(" · ".join(f"{label} {palette.fmt_int(n)}" for label, n in by_stage)),
+            "line2": f"People trained in post: {palette.fmt_int(int(g.trained_in_post))}",
+            "line3": ("Click to show this PCN's organisations one by one" if isinstance(g.pcn, str)
+                      else "Zoom in to tell them apart"),
+            "ods_code": None,
+            "pcn": deck_literal(g.pcn) if isinstance(g.pcn, str) else None,
+            "position": [round(float(g.longitude), 5), round(float(g.latitude), 5)],
+            "radius": drawn_radius(POINT_MIN_PX + 1 + (POINT_MAX_PX - POINT_MIN_PX - 1) * scale, g.stage),
+            "stage": g.stage,
+            "title": f"{palette.fmt_int(int(g.count))} organisations close together",
         })
-    return _written(rows)
+    return JsonRows(json_value(rows))
 
 
-def _joined(*arrays: JsonRows) -> JsonRows:
-    """Several rows' JSON arrays as one."""
-    items = [a.text[1:-1] for a in arrays if a.text != "[]"]
-    return JsonRows("[" + ",".join(items) + "]")
+def stage_key_svg(stage: str, px: int = 16) -> str:
+    """The mark of ``stage`` as a small inline SVG for a legend, drawn as the map draws it."""
+    mark = STAGE_MARKS[stage]
+    ring = max(mark.ring_px, 1.0) if mark.hollow or mark.outline != EDGE else 1.0
+    r = px / 2 - ring / 2 - 0.5
+    fill = "#FFFFFF" if mark.hollow else mark.colour
+    stroke = mark.outline if mark.outline != EDGE else palette.NHS_MID_GREY
+    return (
+        f'<svg width="{px}" height="{px}" viewBox="0 0 {px} {px}" aria-hidden="true" '
+        f'style="vertical-align:-3px"><circle cx="{px / 2}" cy="{px / 2}" r="{r:g}" fill="{fill}" '
+        f'stroke="{stroke}" stroke-width="{ring:g}"/></svg>'
+    )
+
+
+def stage_legend(counts: Mapping[str, int]) -> list[str]:
+    """One legend line per stage (HTML for ``st.markdown``): its mark, its name, its shape in words
+    and how many organisations are at it."""
+    return [
+        f"{stage_key_svg(s)} {STAGE_LABELS[s]} ({palette.fmt_int(n)}) "
+        f'<span style="color:{palette.NHS_GREY}">· {STAGE_MARKS[s].words}</span>'
+        for s, n in counts.items()
+    ]
 
 
 def capability_deck(
@@ -443,69 +463,58 @@ def capability_deck(
     selected_pcn: str | None = None,
     geography: Geography | None = None,
     group_overlapping: bool = False,
-) -> Deck:
+) -> MapDeck:
     """The Capability map.
 
     ``values``: the colour measure per PCN in scope (None when undefined); ``edges``: its classes
     (:func:`legend_breaks`); ``tips``: three tooltip lines per PCN in scope; ``orgs``: the
     organisations in scope (``measures.org_stages`` rows) drawn as points sized by ``size_by``
-    (``beds`` or ``staff_headcount``). The view fits the organisations and the PCN areas in scope.
-    ``geography`` (qidash.geo.registers_geography) adds the ICB's outline and local authorities
-    under the areas and its main towns' names on top. With ``group_overlapping``, organisations whose
-    points would overlap in the view are drawn as groups (:mod:`qidash.map_groups`); the others keep
-    their own points.
+    (``beds`` or ``staff_headcount``), each stage by its mark (:data:`STAGE_MARKS`). The view fits the
+    organisations and the PCN areas in scope. ``geography`` (qidash.geo.registers_geography) adds the
+    ICB's outline and local authorities under the areas and its main towns' names on top. With
+    ``group_overlapping``, organisations whose points would overlap in the view are drawn as groups
+    (:mod:`qidash.map_groups`); the others keep their own points.
     """
     bounds = _union_bounds(points_bounds(orgs), *(area_bounds(a) for a in areas.pcns if a.code in values))
     view = fit_view(bounds)
     if group_overlapping:
         alone, groups = map_groups.group_overlapping(orgs, view.zoom)
-        points = _joined(org_rows(alone, size_by), group_rows(groups))
+        points = joined(org_rows(alone, size_by), group_rows(groups))
     else:
         points = org_rows(orgs, size_by)
+    selected = [a for a in areas.pcns if a.code == selected_pcn]
     layers = geography_layers(geography) if geography else []
     layers += [
-        pdk.Layer(
-            "PolygonLayer", id=AREAS_ID, data=area_rows(areas, values, edges, tips),
-            get_polygon="polygon", get_fill_color="fill", get_line_color=rgba("#FFFFFF", 230),
-            get_line_width=1, line_width_units=PIXELS, stroked=True, filled=True,
-            pickable=True, auto_highlight=True, highlight_color=rgba(palette.NHS_WARM_YELLOW, 90),
-        ),
-        pdk.Layer(
-            "PathLayer", id=LOCALITIES_ID,
-            data=_ring_rows("locality", areas.localities),
-            get_path="path", get_color=rgba(LOCALITY_LINE, 220), get_width=2.5, width_units=PIXELS,
-            pickable=False,
-        ),
+        MapLayer("PolygonLayer", AREAS_ID, area_rows(areas, values, edges, tips), {
+            "getPolygon": accessor("polygon"), "getFillColor": accessor("fill"),
+            "getLineColor": rgba("#FFFFFF", 230), "getLineWidth": 1, "lineWidthUnits": PIXELS,
+            "stroked": True, "filled": True, "pickable": True, "autoHighlight": True,
+            "highlightColor": rgba(palette.NHS_WARM_YELLOW, 90),
+        }),
+        MapLayer("PathLayer", LOCALITIES_ID, _ring_rows("locality", areas.localities), {
+            "getPath": accessor("path"), "getColor": rgba(LOCALITY_LINE, 220), "getWidth": 2.5,
+            "widthUnits": PIXELS, "pickable": False,
+        }),
+        MapLayer("PathLayer", SELECTED_ID, _ring_rows("pcn", selected), {
+            "getPath": accessor("path"), "getColor": rgba(SELECTED_LINE), "getWidth": 4,
+            "widthUnits": PIXELS, "pickable": False,
+        }),
+        MapLayer("ScatterplotLayer", ORGS_ID, points, {
+            "getPosition": accessor("position"), "getFillColor": accessor("fill"),
+            "getRadius": accessor("radius"), "radiusUnits": PIXELS, "stroked": True,
+            "getLineColor": accessor("line"), "getLineWidth": accessor("width"), "lineWidthUnits": PIXELS,
+            "pickable": True, "autoHighlight": True, "highlightColor": rgba(SELECTED_LINE, 120),
+        }),
     ]
-    layers.append(
-        pdk.Layer(
-            "PathLayer",
-            id=SELECTED_ID,
-            data=_ring_rows("pcn", [a for a in areas.pcns if a.code == selected_pcn]),
-            get_path="path",
-            get_color=rgba(SELECTED_LINE),
-            get_width=4,
-            width_units=PIXELS,
-            pickable=False,
-        )
-    )
-    layers.append(
-        pdk.Layer(
-            "ScatterplotLayer", id=ORGS_ID, data=points,
-            get_position="position", get_fill_color="fill", get_radius="radius", radius_units=PIXELS,
-            stroked=True, get_line_color=rgba("#FFFFFF"), line_width_units=PIXELS, get_line_width=1,
-            pickable=True, auto_highlight=True, highlight_color=rgba(SELECTED_LINE, 120),
-        )
-    )
     if geography and geography.towns:
         layers.append(town_layer(geography.towns))
-    return Deck(layers=layers, initial_view_state=view, map_provider=None, tooltip=TOOLTIP)
+    return MapDeck(layers, view, TOOLTIP)
 
 
 # --- real geography ----------------------------------------------------------------------------------
 
 
-def geography_layers(geography: Geography) -> list[pdk.Layer]:
+def geography_layers(geography: Geography) -> list[MapLayer]:
     """The ICB's land (filled, outlined) and its local authority boundaries, to draw under the areas."""
     land = [
         {"polygon": rings, "title": deck_literal(geography.icb_name), "line1": "", "line2": "", "line3": ""}
@@ -518,35 +527,24 @@ def geography_layers(geography: Geography) -> list[pdk.Layer]:
         for ring in rings
     ]
     return [
-        pdk.Layer(
-            "PolygonLayer", id=LAND_ID, data=land, get_polygon="polygon", get_fill_color=rgba(LAND),
-            get_line_color=rgba(palette.NHS_GREY), get_line_width=1.5, line_width_units=PIXELS,
-            stroked=True, filled=True, pickable=False,
-        ),
-        pdk.Layer(
-            "PathLayer", id=LA_ID, data=lines, get_path="path", get_color=rgba(LA_LINE, 200),
-            get_width=1, width_units=PIXELS, pickable=False,
-        ),
+        MapLayer("PolygonLayer", LAND_ID, land, {
+            "getPolygon": accessor("polygon"), "getFillColor": rgba(LAND),
+            "getLineColor": rgba(palette.NHS_GREY), "getLineWidth": 1.5, "lineWidthUnits": PIXELS,
+            "stroked": True, "filled": True, "pickable": False,
+        }),
+        MapLayer("PathLayer", LA_ID, lines, {
+            "getPath": accessor("path"), "getColor": rgba(LA_LINE, 200), "getWidth": 1,
+            "widthUnits": PIXELS, "pickable": False,
+        }),
     ]
 
 
-def town_layer(towns: list[dict]) -> pdk.Layer:
+def town_layer(towns: list[dict]) -> MapLayer:
     """The main towns' names, dark on a white halo so they read over any area's colour."""
     rows = [{"position": [t["longitude"], t["latitude"]], "name": deck_literal(t["name"])} for t in towns]
-    return pdk.Layer(
-        "TextLayer",
-        id=TOWNS_ID,
-        data=rows,
-        get_position="position",
-        get_text="name",
-        get_size=12,
-        size_units=PIXELS,
-        get_color=rgba(palette.NHS_DARK_BLUE),
-        outline_width=3,
-        outline_color=rgba("#FFFFFF"),
-        # Plain strings would be read as accessor expressions (see PIXELS).
-        font_family=String("Helvetica, Arial, sans-serif"),
-        font_settings={"sdf": True},
-        font_weight=String("bold"),
-        pickable=False,
-    )
+    return MapLayer("TextLayer", TOWNS_ID, rows, {
+        "getPosition": accessor("position"), "getText": accessor("name"), "getSize": 12,
+        "sizeUnits": PIXELS, "getColor": rgba(palette.NHS_DARK_BLUE), "outlineWidth": 3,
+        "outlineColor": rgba("#FFFFFF"), "fontFamily": "Helvetica, Arial, sans-serif",
+        "fontSettings": {"sdf": True}, "fontWeight": "bold", "pickable": False,
+    })

@@ -822,6 +822,8 @@ class _CopyGenerator:
             m["chart"], [p["period"] for p in points], [p["value"] for p in points],
             [p["denominator"] for p in points], m["improvement"], m.get("target"), rebases,
         )
+        if result is None:  # a project started too late for any point: nothing to suggest
+            return
         stored = result.to_dict() | {"periods": [p["period"].isoformat() for p in points]}
         listed = [{"day": c["changed_on"], "title": c["title"], "kind": c["kind"]} for c in changes]
         suggestion = analysis.suggested_recalculation(stored, listed)

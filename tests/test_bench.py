@@ -216,6 +216,26 @@ def test_bench_command_line_errors(capsys):
     assert exc.value.code == 2
 
 
+def test_the_map_paths_bench_times_each_hot_path_on_a_database_it_leaves_alone(tmp_path, capsys):
+    from tests.support import demo_engine
+
+    url = _url(demo_engine("somerset"))
+    before = db.data_version(db.make_engine(url))
+    result = bench.run_paths([1], url, runs=1)
+    (row,) = result["paths"]
+    assert row["scale"] is None and set(bench.PATH_FIGURES) <= set(row)
+    assert row["orgs"] > 100 and row["coaches"] > 0
+    assert 0 < row["deck_grouped_mb"] <= row["deck_every_point_mb"]  # the small demo is not crowded
+    assert db.data_version(db.make_engine(url)) == before
+    out = tmp_path / "paths.json"
+    assert cli.main(["bench", "--paths", "--db", url, "--runs", "1", "--out", str(out)]) == cli.EXIT_OK
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["scale", *bench.PATH_FIGURES] and table[2].split()[0] == "db"
+    assert json.loads(out.read_text())["paths"][0]["orgs"] == row["orgs"]
+    with pytest.raises(bench.BenchError):
+        bench.run_paths([1], url, runs=0)
+
+
 @pytest.mark.pg
 def test_replicas_starting_together_migrate_one_at_a_time(pg_url):
     # Separate processes, as replicas are (Alembic's context is process-global, so threads would not do).

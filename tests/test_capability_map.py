@@ -14,6 +14,7 @@ import pytest
 import shapely
 
 from qidash import db, geo, maps, measures, scenarios
+from qidash.map_fast_paths import haversine_km
 from qidash.models import CARE_HOME_KINDS
 from qidash.scope import Scope
 from qidash.views import capability_map as view
@@ -234,7 +235,7 @@ def test_gaps_are_homes_with_nobody_in_post_largest_first_with_the_nearest_coach
     assert list(gaps["Stage"]) == ["Engaged", "With a project", "Engaged"]
     # H2 is nearest the trust's coach (not named: "a coach" at their organisation, never a bare job
     # title); H4 nearest the named Lead at G1. Distances by hand below.
-    km = [round(float(view.haversine_km(*SITES[home], *SITES[coach])), 1) for home, coach in (
+    km = [round(float(haversine_km(*SITES[home], *SITES[coach])), 1) for home, coach in (
         ("H2", "T1"), ("H4", "G1"), ("H3", "T1"),
     )]
     assert list(gaps["Nearest coach or Lead"]) == [
@@ -279,8 +280,8 @@ def test_pcn_measures_and_tooltips(conn):
 
 
 def test_haversine():
-    assert view.haversine_km(50, -5, 51, -5) == pytest.approx(111.2, abs=0.1)  # a degree of latitude
-    assert view.haversine_km(51.5074, -0.1278, 48.8566, 2.3522) == pytest.approx(
+    assert haversine_km(50, -5, 51, -5) == pytest.approx(111.2, abs=0.1)  # a degree of latitude
+    assert haversine_km(51.5074, -0.1278, 48.8566, 2.3522) == pytest.approx(
         343.6, abs=0.5
     )  # London–Paris
 
@@ -469,12 +470,14 @@ def test_the_deck_layers_points_and_colours(conn, monkeypatch, tmp_path):
     assert layers[maps.ORGS_ID]["radiusUnits"] == "pixels"  # a literal, not an accessor expression
     points = layers[maps.ORGS_ID]["data"]
     assert len(points) == 6
-    assert {p["ods_code"]: p["fill"] for p in points} == {
-        r["ods_code"]: maps.rgba(maps.STAGE_COLOURS[r["stage"]])
-        for r in measures.org_stages(conn, EVERYONE, AS_OF)
+    stages = {r["ods_code"]: r["stage"] for r in measures.org_stages(conn, EVERYONE, AS_OF)}
+    assert {p["ods_code"]: {k: p[k] for k in ("fill", "line", "width")} for p in points} == {
+        code: maps.mark_fields(stage) for code, stage in stages.items()
     }
-    radius = {p["ods_code"]: p["radius"] for p in points}
-    assert radius["T1"] == maps.POINT_MIN_PX and radius["H2"] > radius["H1"] > radius["H3"]  # by beds
+    orgs_layer = layers[maps.ORGS_ID]
+    assert orgs_layer["getLineWidth"] == "@@=width" and orgs_layer["getLineColor"] == "@@=line"
+    size = {p["ods_code"]: p["radius"] - maps.STAGE_MARKS[p["stage"]].ring_px / 2 for p in points}
+    assert size["T1"] == maps.POINT_MIN_PX and size["H2"] > size["H1"] > size["H3"]  # by beds
     for row in points + layers[maps.AREAS_ID]["data"]:
         assert {"title", "line1", "line2", "line3"} <= set(row)  # one tooltip template serves both layers
     # Area fills follow the legend's classes: P1 50% -> third fifth, P2 0% -> first, P3 50%.
@@ -484,6 +487,25 @@ def test_the_deck_layers_points_and_colours(conn, monkeypatch, tmp_path):
         assert fills[code] == maps.rgba(maps.AREA_RAMP[maps.class_of(value, scale.edges)], maps.AREA_ALPHA)
     assert fills["P2"][:3] == maps.rgba(scale.legend[0][0])[:3]
     assert layers[maps.SELECTED_ID]["data"] == []
+
+
+def test_every_stage_has_a_mark_besides_its_colour():
+    """WCAG 1.4.1: two stages never differ by colour alone. Each has its own pair of ring or disc and
+    ring width, or a dark outline where the other has none; the legend draws and names the mark."""
+    def shape(mark):
+        return mark.hollow, mark.ring_px, mark.outline == maps.SELECTED_LINE
+
+    shapes = [shape(m) for m in maps.STAGE_MARKS.values()]
+    assert len(set(shapes)) == len(shapes) == 5
+    assert list(maps.STAGE_MARKS) == list(maps.STAGE_LABELS) == list(maps.STAGE_COLOURS)
+    for stage, mark in maps.STAGE_MARKS.items():
+        fields = maps.mark_fields(stage)
+        assert fields["fill"] == maps.rgba("#FFFFFF" if mark.hollow else mark.colour)
+        assert fields["line"] == maps.rgba(mark.colour if mark.hollow else mark.outline)
+        assert maps.drawn_radius(4.0, stage) == 4.0 + mark.ring_px / 2  # the ring lies outside the size
+    lines = maps.stage_legend({"not_offered": 4, "with_project": 1200})
+    assert lines[0].startswith("<svg") and "Not offered (4)" in lines[0] and "thin ring" in lines[0]
+    assert 'stroke="#231F20"' in lines[1] and "With a project (1,200)" in lines[1]
 
 
 def test_the_deck_under_a_pcn_filter(conn, monkeypatch, tmp_path):

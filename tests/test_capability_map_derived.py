@@ -8,7 +8,6 @@ import datetime as dt
 import json
 
 import pandas as pd
-import pydeck as pdk
 import pytest
 import shapely
 from sqlalchemy import delete, func, select
@@ -185,8 +184,8 @@ def test_points_are_the_json_of_their_rows():
             "line2": f"Stage: {maps.STAGE_LABELS[stage]}",
             "line3": f"People trained in post: {palette.fmt_int(n)}",
             "position": [lon, lat],
-            "fill": maps.rgba(maps.STAGE_COLOURS[stage]),
-            "radius": float(r),
+            **maps.mark_fields(stage),
+            "radius": maps.drawn_radius(float(r), stage),
             "stage": stage,
         }
         for ods, pcn, name, line1, stage, n, lon, lat, r in zip(
@@ -204,10 +203,3 @@ def test_points_are_the_json_of_their_rows():
     ]
     assert rows == expected  # the organisation with no location is not drawn
     assert maps.org_rows(orgs, "beds").text == json.dumps(expected, sort_keys=True, separators=(",", ":"))
-
-
-def test_the_deck_puts_written_rows_in_place():
-    deck = maps.Deck(layers=[pdk.Layer("ScatterplotLayer", id="x", data=maps.JsonRows('[{"a":1}]'))],
-                     map_provider=None)
-    spec = json.loads(deck.to_json())
-    assert spec["layers"][0]["data"] == [{"a": 1}]

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from qidash import catalog, geo, maps, measures
+from qidash.map_fast_paths import haversine_km, json_bounds
 from qidash.models import CARE_HOME_KINDS
 from qidash.scope import Scope
 from qidash.views import capability_map as view
@@ -76,8 +77,8 @@ def test_polygons_and_bounds_read_from_json_however_it_is_spaced(separators):
     assert [json.loads(p) for p in areas[0].polygons_json()] == [square_with_hole, island]
     assert [json.loads(r) for r in areas[0].rings_json()] == [*square_with_hole, *island]
     assert areas[2].polygons_json() == [] and areas[2].rings_json() == []
-    assert geo._json_bounds(texts) == [(-5.0, 49.5, -3.0, 51.0), (-3.5, 49.5, -3.0, 49.75), None]
-    assert geo._json_bounds(["[]"]) == [None]
+    assert json_bounds(texts) == [(-5.0, 49.5, -3.0, 51.0), (-3.5, 49.5, -3.0, 49.75), None]
+    assert json_bounds(["[]"]) == [None]
 
 
 def test_areas_pickle_and_stay_read_only():
@@ -113,8 +114,8 @@ def test_points_with_percent_signs_are_the_json_of_their_rows():
             "line2": f"Stage: {maps.STAGE_LABELS[r.stage]}",
             "line3": f"People trained in post: {r.trained_in_post}",
             "position": [r.longitude, r.latitude],
-            "fill": maps.rgba(maps.STAGE_COLOURS[r.stage]),
-            "radius": rad,
+            **maps.mark_fields(r.stage),
+            "radius": maps.drawn_radius(rad, r.stage),
             "stage": r.stage,
         }
         for r, line1, rad in zip(
@@ -181,7 +182,7 @@ def _plain_gaps(stages, coaches, named: bool) -> dict[str, pd.DataFrame]:
         if math.isnan(lat) or not coaches:
             who.append(None), where.append(None), km.append(None)
             continue
-        d = view.haversine_km(lat, lon, [c["latitude"] for c in coaches], [c["longitude"] for c in coaches])
+        d = haversine_km(lat, lon, [c["latitude"] for c in coaches], [c["longitude"] for c in coaches])
         best = coaches[int(np.argmin(d))]
         km.append(round(float(d.min()), 1))
         who.append(

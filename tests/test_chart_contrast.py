@@ -3,7 +3,8 @@
 The colours are read from the chart modules' own constants (every ``#RRGGBB`` they hold, in tuples, dicts
 and style records), so a colour added to a chart builder is checked without editing this test. Colours
 that are not data marks (gridlines) are named with their use. Text is checked where it is drawn: the
-axes' tick labels and titles of every plotly figure, and numbers written on bars against the bar."""
+axes' tick labels and titles of every plotly figure, and numbers written on bars against the bar. The
+Capability map's marks are checked against the land it draws under them (maps.BASEMAP), not white."""
 
 import datetime as dt
 import importlib
@@ -12,15 +13,24 @@ from pathlib import Path
 
 import pytest
 
-from qidash import palette
+from qidash import maps, palette
 from qidash.palette import MARK_CONTRAST, TEXT_CONTRAST, contrast_ratio
 
-CHART_MODULES = ("qidash.chart_geometry", "qidash.charts", "qidash.spc_charts", "qidash.tier_charts")
+CHART_MODULES = (
+    "qidash.chart_geometry", "qidash.charts", "qidash.spc_charts", "qidash.tier_charts", "qidash.maps",
+)
 EXPORT_MODULES = ("qidash.exports.svg", "qidash.exports.pptx_deck")  # the same charts, drawn for files
+# The background each module's marks are drawn on, where it is not the white plot.
+BACKGROUNDS = {"qidash.maps": maps.BASEMAP}
 HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 
 NOT_MARKS = {
-    palette.NHS_PALE_GREY: "gridlines, the house charts' axis lines and the funnel's connectors",
+    palette.NHS_PALE_GREY: "gridlines, the house charts' axis lines, the funnel's connectors, the map's "
+    "PCNs outside the filters",
+    "#FFFFFF": "the map's tooltip background and the white edge parting a point from the area under it",
+    maps.LAND: "the map's land, the background its marks are checked against",
+    maps.NO_DATA: "the map's PCNs with no value for the measure, said in their tooltip and the table",
+    **dict.fromkeys(maps.AREA_RAMP, "the map's PCN area classes: each value is in its tooltip and a table"),
 }
 
 
@@ -38,10 +48,10 @@ def _colours(value, path: str, found: dict) -> None:
             _colours(getattr(value, field), f"{path}.{field}", found)
 
 
-def chart_colours() -> dict[str, str]:
-    """Every colour the chart modules hold, with where the first use was found."""
+def chart_colours(modules=CHART_MODULES + EXPORT_MODULES) -> dict[str, str]:
+    """Every colour the ``modules`` hold, with where the first use was found."""
     found: dict[str, str] = {}
-    for name in CHART_MODULES + EXPORT_MODULES:
+    for name in modules:
         module = importlib.import_module(name)
         for attr, value in vars(module).items():
             if not attr.startswith("_") and not isinstance(value, type):
@@ -56,13 +66,17 @@ def test_the_ratio_follows_wcag():
     assert contrast_ratio(palette.NHS_PALE_GREY) == pytest.approx(1.18, abs=0.01)
 
 
-def test_every_chart_mark_stands_out_from_white_at_three_to_one():
+def test_every_chart_mark_stands_out_from_its_background_at_three_to_one():
     known = {c.upper() for c in NOT_MARKS}
-    failing = {
-        colour: where for colour, where in chart_colours().items()
-        if colour not in known and contrast_ratio(colour) < MARK_CONTRAST
-    }
-    assert failing == {}, {c: (w, round(contrast_ratio(c), 2)) for c, w in failing.items()}
+    failing = {}
+    for module in CHART_MODULES + EXPORT_MODULES:
+        background = BACKGROUNDS.get(module, "#FFFFFF")
+        failing |= {
+            colour: (where, background, round(contrast_ratio(colour, background), 2))
+            for colour, where in chart_colours([module]).items()
+            if colour not in known and contrast_ratio(colour, background) < MARK_CONTRAST
+        }
+    assert failing == {}, failing
 
 
 def test_the_check_finds_a_pale_mark():

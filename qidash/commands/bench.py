@@ -71,8 +71,14 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
                    "chart and map is drawn and reached by the menu, against a bare two-page Streamlit app "
                    "in the same run; reads the database given with --db (a demo, say), which it does not "
                    "change")
-    p.add_argument("--runs", type=_at_least_one, default=3, metavar="N",
-                   help="with --browser: fresh tabs and menu moves per page (median kept; default 3)")
+    p.add_argument("--runs", type=_at_least_one, default=None, metavar="N",
+                   help="with --browser: fresh tabs and menu moves per page (median kept; default 3); "
+                   "with --paths: runs of each path (default 7)")
+    p.add_argument("--paths", action="store_true",
+                   help="instead: time the Capability map's hand-tuned hot paths (qidash/map_fast_paths.py: "
+                   "its deck's JSON and size, the stored areas, the nearest coach) in one process, on the "
+                   "database given with --db (read, not changed) or on the cornwall demo built at each "
+                   "--scale in a temp SQLite file")
 
 
 def _browser(args: argparse.Namespace) -> int:
@@ -86,11 +92,30 @@ def _browser(args: argparse.Namespace) -> int:
             [n.strip() for n in args.pages.split(",") if n.strip()] if args.pages else None
         )
         result = bench.run_browser(
-            args.db, args.runs, pages, say=lambda msg: print(msg, file=sys.stderr, flush=True)
+            args.db, args.runs or 3, pages, say=lambda msg: print(msg, file=sys.stderr, flush=True)
         )
     except bench.BenchError as exc:
         raise UserError(str(exc)) from exc
     print(bench.browser_table(result))
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"Wrote {args.out}")
+    return EXIT_OK
+
+
+def _paths(args: argparse.Namespace) -> int:
+    from qidash import bench
+
+    if args.db and not args.db.startswith(("sqlite", "postgresql")):
+        raise UserError("--db must be a sqlite:// or postgresql+psycopg:// URL.")
+    try:
+        result = bench.run_paths(
+            args.scale, args.db, args.runs or bench.PATH_RUNS,
+            say=lambda msg: print(msg, file=sys.stderr, flush=True),
+        )
+    except bench.BenchError as exc:
+        raise UserError(str(exc)) from exc
+    print(bench.paths_table(result))
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
         print(f"Wrote {args.out}")
@@ -102,6 +127,8 @@ def _bench(args: argparse.Namespace) -> int:
 
     if args.browser:
         return _browser(args)
+    if args.paths:
+        return _paths(args)
     pages = bench.app_pages()
     if args.pages:
         wanted = [name.strip() for name in args.pages.split(",") if name.strip()]

@@ -23,13 +23,13 @@ The rules (DESIGN.md section 9):
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import aliased
 
 from qidash import models as m
+from qidash.map_fast_paths import nearest
 from qidash.registers import cqc as cqc_reader
 from qidash.registers import epcn as epcn_reader
 from qidash.registers import lookups
@@ -535,16 +535,15 @@ class _Builder:
                     sites.append((old["latitude"], old["longitude"], old["pcn_code"]))
         if not sites or not homes:
             return
-        import numpy as np
-
-        lat0 = math.radians(float(np.mean([s[0] for s in sites])))
-        xs = np.array([s[1] * math.cos(lat0) for s in sites])
-        ys = np.array([s[0] for s in sites])
+        at, _km = nearest(
+            [lat for _values, lat, _lon in homes],
+            [lon for _values, _lat, lon in homes],
+            [s[0] for s in sites],
+            [s[1] for s in sites],
+        )
         given = 0
-        for values, lat, lon in homes:
-            d = (xs - lon * math.cos(lat0)) ** 2 + (ys - lat) ** 2
-            pcn = sites[int(np.argmin(d))][2]
-            values["pcn_code"] = pcn
+        for (values, _lat, _lon), site in zip(homes, at.tolist(), strict=True):
+            values["pcn_code"] = sites[site][2]
             given += 1
             old = self.stored.orgs.get(values["ods_code"])
             if old is not None and old["closed_on"] is None and values["name"] not in kind.update:

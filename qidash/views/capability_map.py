@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from qidash import catalog, maps, measures
+from qidash.map_fast_paths import nearest
 from qidash.models import CARE_HOME_KINDS
 from qidash.palette import fmt_int, fmt_num, fmt_pct, label
 from qidash.scope import Scope
@@ -48,7 +49,6 @@ COLOUR_MEASURES = {
 }
 SIZE_BY = {"beds": "Beds", "staff_headcount": "Staff headcount"}
 GAPS_AMONG = {"care_home": "Care homes", "all": "All organisations"}
-EARTH_RADIUS_KM = 6371.0088
 ORG_TEXT = (
     "ods_code",
     "name",
@@ -205,59 +205,6 @@ def _by_pcn(rows: list[dict], pcns: dict[str, dict]) -> pd.DataFrame:
                 np.array(values, dtype=float) if key in ("coverage_pct", "trained_per_10_beds") else values
             )
     return pd.DataFrame(columns)
-
-
-def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distances in km; arrays broadcast (gaps as a column against coaches as a row)."""
-    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype=float)) for a in (lat1, lon1, lat2, lon2))
-    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-
-
-# Distances per block of points: 2**19, 4 MB, so each block's passes run in the processor's cache
-# (a 16 MB block took twice as long at scale 50: 9,400 homes against 1,000 coaches' places).
-NEAREST_BLOCK = 1 << 19
-
-
-def _unit_vectors(lat, lon) -> np.ndarray:
-    lat, lon = np.radians(np.asarray(lat, dtype=float)), np.radians(np.asarray(lon, dtype=float))
-    return np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
-
-
-def nearest(lat, lon, to_lat, to_lon) -> tuple[np.ndarray, np.ndarray]:
-    """For each point (``lat``, ``lon``), the position of the nearest of the ``to`` points by
-    great-circle distance (the first listed on a tie) and that distance in km (:func:`haversine_km`).
-
-    The nearest point has the largest dot product of unit vectors, so a block of points is matched
-    against every place with one matrix product; only near-ties are settled by haversine. Targets
-    sharing a place count once (its first), and points go in blocks, so memory stays bounded.
-    """
-    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
-    to_lat, to_lon = np.asarray(to_lat, dtype=float), np.asarray(to_lon, dtype=float)
-    _places, first = np.unique(np.column_stack((to_lat, to_lon)), axis=0, return_index=True)
-    first = np.sort(first)  # each place by its first target, in the targets' order
-    targets = np.ascontiguousarray(_unit_vectors(to_lat[first], to_lon[first]).T)  # einsum's fast path
-    best = np.empty(len(lat), dtype=np.intp)
-    chunk = max(NEAREST_BLOCK // len(first), 16)
-    for start in range(0, len(lat), chunk):
-        block = slice(start, start + chunk)
-        # einsum, not @: a product over three coordinates gains nothing from BLAS, whose threads
-        # cost more to start and to share two processors with than the sums themselves.
-        closeness = np.einsum("ij,jk->ik", _unit_vectors(lat[block], lon[block]), targets)
-        rows = np.arange(len(closeness))
-        top_at = closeness.argmax(axis=1)  # the nearest (the first, on a tie)
-        top = closeness[rows, top_at]
-        best[block] = first[top_at]
-        # Near-ties: another place within rounding of the nearest (found by the runner-up, which
-        # takes one pass over the block where marking every tie took three).
-        closeness[rows, top_at] = -np.inf
-        for row in np.flatnonzero(closeness.max(axis=1) >= top - 1e-12):
-            i = start + row
-            candidates = first[np.union1d(np.flatnonzero(closeness[row] >= top[row] - 1e-12), top_at[row])]
-            best[i] = candidates[
-                haversine_km(lat[i], lon[i], to_lat[candidates], to_lon[candidates]).argmin()
-            ]
-    return best, haversine_km(lat, lon, to_lat[best], to_lon[best])
 
 
 def _consented_name(coach) -> str | None:
