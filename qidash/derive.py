@@ -183,13 +183,13 @@ def rebuild_organisation_spans(session: Session) -> int:
     )
     rows = []
     for state, query in (("engaged", engaged), ("trained", trained), ("with_project", with_project)):
-        rows += _merged_spans(state, session.execute(query).all())
+        rows += merged_spans(state, session.execute(query).all())
     for i in range(0, len(rows), 5000):
         session.execute(insert(m.OrganisationSpan), rows[i : i + 5000])
     return len(rows)
 
 
-def _merged_spans(state: str, spans) -> list[dict]:
+def merged_spans(state: str, spans) -> list[dict]:
     """(organisation, start, end or None) ranges merged where they overlap or touch, as table rows."""
     out: list[dict] = []
     for org, start, end in sorted(spans, key=lambda r: (r[0], r[1])):

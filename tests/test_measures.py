@@ -635,7 +635,6 @@ def test_projects_improving_reads_the_stored_analysis(programme):
 
 
 def test_projects_improving_as_of_an_earlier_date_reanalyses(programme):
-    pytest.importorskip("qidash.spc")
     # PR2 gets an XmR measure (higher is better): 12 months around 10 (Jan-Dec 2023), then 8 months at
     # 20 (Jan-Aug 2024). Stored analysis: improving, last period 01/08/2024.
     base = [10, 11, 9] * 4
@@ -669,7 +668,6 @@ def test_past_status_holds_from_the_last_period_up_to_the_next(programme):
 
     from qidash import analysis
 
-    pytest.importorskip("qidash.spc")
     # The XmR series above: 12 months around 10 (2023), then 8 months at 20 (Jan-Aug 2024).
     base = [10, 11, 9] * 4
     points = [(day(f"2023-{mo:02d}-01"), float(v), None) for mo, v in zip(range(1, 13), base, strict=True)]

@@ -91,7 +91,7 @@ def test_spans_give_the_organisations_the_definitions_give(any_demo, scenario):
 
 def test_spans_that_overlap_or_touch_are_merged():
     d = dt.date.fromisoformat
-    rows = derive._merged_spans("trained", [
+    rows = derive.merged_spans("trained", [
         (1, d("2024-03-01"), d("2024-06-01")),
         (1, d("2024-01-01"), d("2024-03-01")),  # touches the next: one span
         (1, d("2024-09-01"), None),

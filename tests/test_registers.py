@@ -118,7 +118,7 @@ def test_the_ods_reader_expands_repeated_cells_and_spaces():
     # A row as LibreOffice writes it: a repeated value, a run of blanks, <text:s/> for spaces.
     from xml.etree import ElementTree as ET
 
-    from qidash.registers.tables import _ods_cells
+    from qidash.registers.tables import ods_cells
 
     t = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
     o = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
@@ -133,8 +133,8 @@ def test_the_ods_reader_expands_repeated_cells_and_spaces():
         'text:c="2"/>Court</text:p></table:table-cell>'
         '<table:table-cell table:number-columns-repeated="16000"/></table:table-row>'
     )
-    assert _ods_cells(row, None) == ["Y", "Y", None, None, None, 24, "Rose  Court"]
-    assert _ods_cells(row, 3) == ["Y", "Y"]
+    assert ods_cells(row, None) == ["Y", "Y", None, None, None, 24, "Rose  Court"]
+    assert ods_cells(row, 3) == ["Y", "Y"]
 
 
 # --- loading one ICB --------------------------------------------------------------------------------------

@@ -148,7 +148,7 @@ def _ods_rows(source: Source, sheet: str, width: int | None) -> Iterator[list]:
                 table = table.getparent()
             if table is not None and table.get(TABLE + "name") == sheet:
                 seen = True
-                cells = _ods_cells(row, width)
+                cells = ods_cells(row, width)
                 repeat = int(row.get(TABLE + "number-rows-repeated", "1"))
                 if any(c is not None for c in cells):
                     for _ in range(min(repeat, MAX_REPEAT)):
@@ -165,7 +165,9 @@ def _ods_rows(source: Source, sheet: str, width: int | None) -> Iterator[list]:
                 del parent[0]
 
 
-def _ods_cells(row: ET.Element, width: int | None) -> list:
+def ods_cells(row: ET.Element, width: int | None) -> list:
+    """One OpenDocument table row's values: repeated cells expanded, trailing blanks dropped, at most
+    ``width`` cells when given."""
     cells: list = []
     for cell in row:
         if cell.tag != TABLE + "table-cell" and cell.tag != TABLE + "covered-table-cell":

@@ -90,10 +90,10 @@ from qidash.spc.result import (
     KINDS,
     RULESETS,
     SpcResult,
-    _as_float_array,
-    _nanmedian,
-    _num,
-    _num_list,
+    as_float_array,
+    finite,
+    finite_list,
+    nanmedian,
     phase_bounds,
     plotted_values,
 )
@@ -203,8 +203,8 @@ def analyse(values, *, kind="run", denominators=None, ruleset=None, phases=None,
         trend_length = default_trend if trend_length is None else int(trend_length)
     baseline_n = None if baseline_n is None else int(baseline_n)
 
-    raw_num = _as_float_array(values, "values")
-    raw_den = None if denominators is None else _as_float_array(denominators, "denominators")
+    raw_num = as_float_array(values, "values")
+    raw_den = None if denominators is None else as_float_array(denominators, "denominators")
     num, den, y = plotted_values(kind, raw_num, raw_den)
     bounds = phase_bounds(phases, n)
 
@@ -222,12 +222,13 @@ def analyse(values, *, kind="run", denominators=None, ruleset=None, phases=None,
 
     return SpcResult(
         kind=kind, ruleset=ruleset,
-        values=_num_list(raw_num), denominators=None if raw_den is None else _num_list(raw_den),
+        values=finite_list(raw_num), denominators=None if raw_den is None else finite_list(raw_den),
         phases=phases, baseline_n=baseline_n, exclude=exclude, screen_mr=bool(screen_mr),
-        improvement_direction=improvement_direction, target=_num(target),
+        improvement_direction=improvement_direction, target=finite(target),
         shift_length=shift_length, trend_length=trend_length,
-        y=_num_list(lines.y), cl=_num_list(lines.cl), lcl=_num_list(lines.lcl), ucl=_num_list(lines.ucl),
-        lcl_2sigma=_num_list(lines.lcl_2sigma), ucl_2sigma=_num_list(lines.ucl_2sigma),
+        y=finite_list(lines.y), cl=finite_list(lines.cl),
+        lcl=finite_list(lines.lcl), ucl=finite_list(lines.ucl),
+        lcl_2sigma=finite_list(lines.lcl_2sigma), ucl_2sigma=finite_list(lines.ucl_2sigma),
         flags={name: [bool(v) for v in a] for name, a in flags.items()},
         special_cause_type=nhs.get("special_cause_type"), point_type=nhs.get("point_type"), summary=summary,
         variation_icon=nhs.get("variation_icon"), assurance_icon=nhs.get("assurance_icon"),
@@ -317,9 +318,9 @@ def _analyse_nhs(y, bounds, baseline_n, screen, direction, target, shift_length,
         summary.append({
             "phase_index": index,
             "n": len(present),
-            "mean": _num(lim.mean),
-            "lpl": _num(lim.lpl),
-            "upl": _num(lim.upl),
+            "mean": finite(lim.mean),
+            "lpl": finite(lim.lpl),
+            "upl": finite(lim.upl),
             "common_cause": int(sum(label == COMMON_CAUSE for label in group_labels)),
             "special_cause_improvement": group_types.count("special_cause_improvement"),
             "special_cause_concern": group_types.count("special_cause_concern"),
@@ -345,7 +346,7 @@ def _analyse_ihi(y, bounds, baseline_n, has_phases, shift_length, trend_length):
     for index, (a, b) in enumerate(bounds):
         ys = y[a:b]
         base = ys if baseline_n is None or has_phases else ys[:baseline_n]
-        cl = _nanmedian(base)
+        cl = nanmedian(base)
         out[1][a:b] = cl
         present = np.flatnonzero(~np.isnan(ys))
         yc = ys[present]

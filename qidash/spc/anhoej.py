@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from qidash.spc.result import _sign
+from qidash.spc.result import nan_sign
 
 # --------------------------------------------------------------------------------------------------
 # Anhøj runs analysis (qicharts2 runs.analysis / crsignal)
@@ -47,7 +47,7 @@ def run_blocks(signs: np.ndarray) -> list[tuple[int, int]]:
 
 def useful_signs(y: np.ndarray, cl: np.ndarray) -> np.ndarray:
     """sign(y - cl) without the points on the centre line (0) and the missing ones (NaN)."""
-    s = _sign(np.asarray(y, dtype=float) - np.asarray(cl, dtype=float))
+    s = nan_sign(np.asarray(y, dtype=float) - np.asarray(cl, dtype=float))
     return s[~np.isnan(s) & (s != 0)]
 
 

@@ -8,7 +8,7 @@ from functools import cache
 import numpy as np
 
 from qidash.spc.anhoej import run_blocks
-from qidash.spc.result import _sign
+from qidash.spc.result import nan_sign
 
 # --------------------------------------------------------------------------------------------------
 # IHI run-chart rules (Perla, Provost & Murray 2011)
@@ -71,7 +71,7 @@ def ihi_shift(y: np.ndarray, cl: float, length: int = 6) -> tuple[np.ndarray, in
     Points on the median are skipped (they neither extend nor break a shift) and are never flagged.
     Returns (flags, longest_shift or None without useful points, n_runs, blocks as (sign, length)).
     """
-    s = _sign(y - cl)
+    s = nan_sign(y - cl)
     useful = np.flatnonzero(~np.isnan(s) & (s != 0))
     blocks = run_blocks(s[useful])
     flags = np.zeros(len(y), dtype=bool)

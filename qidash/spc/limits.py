@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from qidash.spc.result import _greater, _less, _nanmean, _nanmedian
+from qidash.spc.result import greater, less, nanmean, nanmedian
 
 # --------------------------------------------------------------------------------------------------
 # Chart limits (qicharts2 qic.run / qic.i / qic.mr / qic.p / qic.u / qic.c), one phase at a time
@@ -37,7 +37,7 @@ def limits_run(y: np.ndarray, base: np.ndarray) -> Lines:
     """Run chart: CL = median of the baseline values (missing ignored); no limits."""
     n = len(y)
     nan = _full(n, math.nan)
-    return Lines(y, _full(n, _nanmedian(y[base])), nan, nan, nan, nan)
+    return Lines(y, _full(n, nanmedian(y[base])), nan, nan, nan, nan)
 
 
 def screened_amr(mr: np.ndarray, screen: bool) -> float:
@@ -46,10 +46,10 @@ def screened_amr(mr: np.ndarray, screen: bool) -> float:
     NaN moving ranges (next to a missing point) are dropped. NaN when no moving range is left, which
     is what happens with screening on when every value is identical (no MR is < 0).
     """
-    amr = _nanmean(mr)
+    amr = nanmean(mr)
     if screen:
-        keep = _less(mr, MR_SCREEN_FACTOR * amr)
-        amr = _nanmean(mr[keep])
+        keep = less(mr, MR_SCREEN_FACTOR * amr)
+        amr = nanmean(mr[keep])
     return amr
 
 
@@ -61,7 +61,7 @@ def limits_i(y: np.ndarray, base: np.ndarray, screen: bool) -> Lines:
     """
     n = len(y)
     yb = y[base]
-    cl = _nanmean(yb)
+    cl = nanmean(yb)
     sigma = screened_amr(np.abs(np.diff(yb - cl)), screen) / D2
     return Lines(y, _full(n, cl), _full(n, cl - 3 * sigma), _full(n, cl + 3 * sigma),
                  _full(n, cl - 2 * sigma), _full(n, cl + 2 * sigma))
@@ -76,7 +76,7 @@ def limits_mr(y: np.ndarray, base: np.ndarray) -> Lines:
     """
     n = len(y)
     mr = np.concatenate(([math.nan], np.abs(np.diff(y)))) if n else y.copy()
-    cl = _nanmean(mr[base])
+    cl = nanmean(mr[base])
     zero = 0.0 if math.isfinite(cl) else math.nan
     return Lines(mr, _full(n, cl), _full(n, zero), _full(n, MR_SCREEN_FACTOR * cl),
                  _full(n, zero), _full(n, MR_SCREEN_FACTOR / 3 * 2 * cl))
@@ -128,11 +128,11 @@ def limits_u(y: np.ndarray, num: np.ndarray, den: np.ndarray, base: np.ndarray) 
 
 def limits_c(y: np.ndarray, base: np.ndarray) -> Lines:
     """C chart: CL = mean count, sigma = sqrt(CL); LCL clipped at 0."""
-    cl = _nanmean(y[base])
+    cl = nanmean(y[base])
     sigma = _full(len(y), math.sqrt(cl) if cl >= 0 else math.nan)
     return _sigma_lines(y, cl, sigma, 0.0, None)
 
 
 def outside_limits(y: np.ndarray, lcl: np.ndarray, ucl: np.ndarray) -> np.ndarray:
     """Sigma signal: y > UCL or y < LCL, strictly; a comparison with an undefined value is False."""
-    return _greater(y, ucl) | _less(y, lcl)
+    return greater(y, ucl) | less(y, lcl)

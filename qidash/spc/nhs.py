@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from qidash.spc.limits import screened_amr
-from qidash.spc.result import _greater, _less, _nanmean, _sign
+from qidash.spc.result import greater, less, nan_sign, nanmean
 
 # --------------------------------------------------------------------------------------------------
 # NHS Making Data Count rules (NHSRplotthedots ptd_spc_standard / ptd_calculate_point_type)
@@ -41,7 +41,7 @@ def nhs_limits(y: np.ndarray, baseline_n: int | None, screen: bool) -> NhsLimits
     fix = y.copy()
     if baseline_n is not None:
         fix[baseline_n:] = math.nan
-    mean = _nanmean(fix)
+    mean = nanmean(fix)
     amr = screened_amr(np.abs(np.diff(fix)), screen)
     close = 2 * NHS_LIMIT / 3
     return NhsLimits(mean, amr, mean - NHS_LIMIT * amr, mean + NHS_LIMIT * amr,
@@ -54,10 +54,10 @@ def nhs_position(y: np.ndarray, lim: NhsLimits) -> tuple[np.ndarray, np.ndarray,
     relative_to_mean is 0 on the mean. "Close" means beyond the 2-sigma band but not outside the
     limits (strict both ways). Undefined limits make both flags False.
     """
-    rtm = _sign(y - lim.mean)
+    rtm = nan_sign(y - lim.mean)
     rtm = np.where(np.isnan(rtm), 0.0, rtm).astype(int)
-    outside = _greater(y, lim.upl) | _less(y, lim.lpl)
-    close = ~outside & (_less(y, lim.nlpl) | _greater(y, lim.nupl))
+    outside = greater(y, lim.upl) | less(y, lim.lpl)
+    close = ~outside & (less(y, lim.nlpl) | greater(y, lim.nupl))
     return rtm, outside, close
 
 
@@ -206,8 +206,8 @@ def assurance_icon(target: float | None, lpl: float, upl: float, direction: str)
     if target is None or direction == "neutral":
         return None
     increase = direction == "increase"
-    if _greater(target, upl):
+    if greater(target, upl):
         return "consistent_fail" if increase else "consistent_pass"
-    if _less(target, lpl):
+    if less(target, lpl):
         return "consistent_pass" if increase else "consistent_fail"
     return "inconsistent"

@@ -93,7 +93,7 @@ def _plain(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
 
 
-def _num(x: float) -> float | None:
+def finite(x: float) -> float | None:
     """A finite number as a Python float, anything else (NaN, Inf, None) as None."""
     if x is None:
         return None
@@ -101,38 +101,38 @@ def _num(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _num_list(a: np.ndarray) -> list:
-    """:func:`_num` of each value of a float array. ``v - v`` is 0 exactly for finite values: one
+def finite_list(a: np.ndarray) -> list:
+    """:func:`finite` of each value of a float array. ``v - v`` is 0 exactly for finite values: one
     comparison per value instead of a call (the engine runs thousands of times for a past date)."""
     return [v if v - v == 0.0 else None for v in np.asarray(a, dtype=float).tolist()]
 
 
-def _nanmean(a: np.ndarray) -> float:
+def nanmean(a: np.ndarray) -> float:
     """Mean ignoring NaN; NaN (without a warning) when nothing is left, like R's mean(na.rm = TRUE)."""
     a = np.asarray(a, dtype=float)
     a = a[~np.isnan(a)]
     return float(a.mean()) if a.size else math.nan
 
 
-def _nanmedian(a: np.ndarray) -> float:
+def nanmedian(a: np.ndarray) -> float:
     a = np.asarray(a, dtype=float)
     a = a[~np.isnan(a)]
     return float(np.median(a)) if a.size else math.nan
 
 
-def _sign(a: np.ndarray) -> np.ndarray:
+def nan_sign(a: np.ndarray) -> np.ndarray:
     """sign() that keeps NaN as NaN (numpy already does) and silences invalid-value warnings."""
     with np.errstate(invalid="ignore"):
         return np.sign(a)
 
 
-def _greater(a, b) -> np.ndarray:
+def greater(a, b) -> np.ndarray:
     """Elementwise a > b with any comparison involving NaN counted as False (R's NA -> FALSE)."""
     with np.errstate(invalid="ignore"):
         return np.asarray(a > b, dtype=bool)
 
 
-def _less(a, b) -> np.ndarray:
+def less(a, b) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return np.asarray(a < b, dtype=bool)
 
@@ -142,7 +142,7 @@ def _less(a, b) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------
 
 
-def _as_float_array(seq: Sequence, name: str) -> np.ndarray:
+def as_float_array(seq: Sequence, name: str) -> np.ndarray:
     """Floats with NaN for None/NaN; a ValueError naming the position for anything else."""
     out = np.empty(len(seq), dtype=float)
     for i, v in enumerate(seq):

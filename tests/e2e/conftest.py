@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -35,7 +36,8 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-def _missing(reason: str):
+def missing(reason: str):
+    """Skip for want of ``reason``, or fail where CI requires the browser tests (QIDASH_REQUIRE_E2E=1)."""
     if REQUIRED:
         pytest.fail(f"browser tests are required (QIDASH_REQUIRE_E2E=1) but {reason}")
     pytest.skip(reason)
@@ -119,11 +121,11 @@ def server():
 def browser():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
-        _missing("Debian's chromium is not installed (apt-get install chromium)")
+        missing("Debian's chromium is not installed (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("playwright is not installed")
+        missing("playwright is not installed")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         yield b
@@ -196,3 +198,80 @@ def assert_clean(page) -> None:
     ]
     assert not errors, errors
     assert not page.watch.outside_requests, page.watch.outside_requests
+
+
+# --- signing in through a real OpenID Connect provider on this machine ----------------------------------
+
+# Subjects the provider knows, with their claims. "mallory" claims the admin's email, unverified.
+PROVIDER_USERS = {
+    "ada-subject": {"email": "admin@example.nhs.uk", "email_verified": True},
+    "lee-subject": {"email": "Lead@Example.NHS.uk ", "email_verified": True},
+    "stranger-subject": {"email": "stranger@example.com", "email_verified": True},
+    "mallory": {"email": "admin@example.nhs.uk", "email_verified": False},
+}
+
+
+@pytest.fixture(scope="session")
+def signed_app(tmp_path_factory, browser):
+    """A server with [auth] configured against oidc-provider-mock, over a barnet database with two users
+    (an admin, and a locality lead for NORTH); shared by the sign-in and accessibility tests."""
+    try:
+        import oidc_provider_mock as mock
+    except ImportError:
+        missing("oidc-provider-mock is not installed (pip install -r requirements-dev.txt)")
+    from qidash import auth, db, scenarios
+
+    tmp = tmp_path_factory.mktemp("oidc")
+    url = db.sqlite_url(tmp / "app.db")
+    engine = db.make_engine(url)
+    scenarios.load_demo(engine, "barnet")
+    auth.save_user(engine, "test", "admin@example.nhs.uk", "admin", "Ada Admin")
+    auth.save_user(engine, "test", "lead@example.nhs.uk", "locality_lead", "Lee Lead", localities=("NORTH",))
+    users = [mock.User(sub=sub, claims=claims) for sub, claims in PROVIDER_USERS.items()]
+    with mock.run_server_in_thread(port=0, user_claims=users) as provider:
+        port = free_port()
+        secrets_file = tmp / "secrets.toml"
+        secrets_file.write_text(
+            "[auth]\n"
+            f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+            f'cookie_secret = "{secrets.token_hex(16)}"\n'
+            'client_id = "qidash-test"\n'
+            'client_secret = "not-a-secret"\n'
+            f'server_metadata_url = "http://localhost:{provider.server_port}/.well-known/openid-configuration"\n'
+        )
+        proc, base = start_server({"QIDASH_DB_URL": url}, ["--secrets.files", str(secrets_file)], port=port)
+        try:
+            yield base, engine
+        finally:
+            stop_server(proc)
+            engine.dispose()
+
+
+def block_outside(page) -> None:
+    """Abort every request to a host other than this machine (the mock provider's stylesheet CDN)."""
+
+    def route(r):
+        host = urlparse(r.request.url).hostname
+        if host in ("127.0.0.1", "localhost"):
+            r.continue_()
+        else:
+            r.abort()
+
+    page.route("**/*", route)
+
+
+def sign_in(browser, base: str, subject: str, viewport: dict | None = None):
+    """A new browser context signed in as ``subject`` through the provider's form; (context, page) on the
+    first page after sign-in. The caller closes the context."""
+    context = browser.new_context(viewport=viewport or {"width": 1280, "height": 1400})
+    page = context.new_page()
+    block_outside(page)
+    page.goto(base)
+    wait_idle(page)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/oauth2/authorize**", timeout=30_000)
+    page.fill("input[name=sub]", subject)
+    page.get_by_role("button", name="Authorize").click()
+    page.wait_for_url(f"{base}/**", timeout=30_000)
+    wait_idle(page)
+    return context, page

@@ -1,9 +1,11 @@
 """Accessibility: axe-core's WCAG 2.0/2.1/2.2 A and AA rules find no serious or critical violation on
 any page.
 
-Every page of every demo programme (7 pages x 5 demos) in demo mode, a configured database with sign-in
-off (the banner and no role switcher), and the Showcase presenting a slide. One server per mode and one
-browser tab reused, so the whole check stays within a CI run on two cores.
+Every page of every demo programme (7 pages x 5 demos) in demo mode; every page again on a configured
+database with sign-in off (the banner and the role switcher, as admin); every page a signed-in locality
+lead may open and the Data page as a signed-in admin (sign-in through the mock provider, the sidebar
+that names who is signed in); the Showcase presenting a slide; the accessibility statement. One browser,
+one server per mode and one tab per mode reused, so the whole check stays within a CI run on two cores.
 """
 
 from __future__ import annotations
@@ -14,12 +16,22 @@ import pytest
 
 from qidash import scenarios
 from qidash.ui.auth import SIGN_IN_OFF
+from qidash.ui.pages import PAGES as ENTRIES
 
-from .conftest import start_server, stop_server, wait_idle
+from .conftest import missing, sign_in, start_server, stop_server, wait_idle
 
-axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright")
+try:
+    from axe_playwright_python import sync_playwright as axe_playwright
+except ImportError:
+    missing("axe-playwright-python is not installed (pip install -r requirements-dev.txt)")
 
-PAGES = ["", "capability_map", "tiers", "portfolio", "project", "showcase", "data"]
+# The pages a programme is read through, by the address a browser opens (the default page at the root);
+# the accessibility statement has its own test below, reached through the menu.
+SHOWN = [entry for entry in ENTRIES if entry.name != "accessibility"]
+PAGES = ["" if entry.default else entry.name for entry in SHOWN]
+# Tall enough that the whole sidebar (the role switcher and every filter) is on screen: axe checks the
+# size of targets it can see.
+VIEWPORT = {"width": 1440, "height": 1600}
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 DRAWN_JS = """() => {
   for (const p of document.querySelectorAll('[data-testid="stPlotlyChart"]'))
@@ -37,23 +49,38 @@ def _describe(violations) -> str:
         for node in v["nodes"][:8]:
             lines.append(
                 f"    {' '.join(map(str, node['target']))}: "
-                f"{node.get('failureSummary', '').splitlines()[-1:]}"
+                f"{node.get('failureSummary', '').splitlines()[-1:]}\n      {node.get('html', '')[:300]}"
             )
     return "\n".join(lines)
 
 
+# Known and said in the accessibility statement (app_pages/accessibility.py, "Does not meet AA yet"):
+# Streamlit's date field draws the day and month of the "As of" filter as parts about 18 by 20 pixels,
+# 5 pixels apart (WCAG 2.5.8 asks for 24). Only those two parts, for that one rule, are let through.
+KNOWN = {"target-size": ('aria-label="day, As of"', 'aria-label="month, As of"')}
+
+
+def _unknown(violation: dict) -> dict | None:
+    """The violation less its known nodes; None when nothing else is left."""
+    known = KNOWN.get(violation["id"], ())
+    nodes = [n for n in violation["nodes"] if not any(k in n.get("html", "") for k in known)]
+    return dict(violation, nodes=nodes) if nodes else None
+
+
 def serious(page) -> list[dict]:
-    """The page's serious and critical WCAG A/AA violations, once the script has run and charts are drawn."""
+    """The page's serious and critical WCAG A/AA violations, once the script has run and charts are drawn
+    (but the known ones above)."""
     wait_idle(page)
     page.wait_for_function(DRAWN_JS, timeout=60_000)
     result = axe_playwright.Axe().run(page, options={"runOnly": {"type": "tag", "values": TAGS}})
-    return [v for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
+    found = [_unknown(v) for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
+    return [v for v in found if v]
 
 
 @pytest.fixture(scope="module")
 def tab(browser):
     """One tab for the whole module: a page view is a fresh navigation, so nothing carries over."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    context = browser.new_context(viewport=VIEWPORT)
     yield context.new_page()
     context.close()
 
@@ -82,7 +109,7 @@ def configured_server(tmp_path_factory):
         stop_server(proc)
 
 
-@pytest.mark.parametrize("slug", ["", "project", "data"], ids=lambda s: s or "overview")
+@pytest.mark.parametrize("slug", PAGES, ids=lambda s: s or "overview")
 def test_configured_database_with_sign_in_off_has_no_serious_violation(configured_server, tab, slug):
     tab.goto(f"{configured_server}/{slug}")
     wait_idle(tab)
@@ -91,8 +118,62 @@ def test_configured_database_with_sign_in_off_has_no_serious_violation(configure
     assert not bad, _describe(bad)
 
 
+# Who signs in (a subject the mock provider knows, see conftest.py), as whom the sidebar names them, and
+# their role: the lead opens every page a lead may, the admin the one page only an admin may.
+SIGNED_IN = {"locality_lead": ("lee-subject", "Lee Lead"), "admin": ("ada-subject", "Ada Admin")}
+SIGNED_IN_VIEWS = [
+    (role, "" if entry.default else entry.name)
+    for role in SIGNED_IN
+    for entry in SHOWN
+    if entry.open_to(role) and (role == "locality_lead" or not entry.open_to("locality_lead"))
+]
+
+
+@pytest.fixture(scope="module")
+def signed_in_tabs(signed_app, browser):
+    """One signed-in tab per role, signed in once when first asked for and reused for every page."""
+    base, _engine = signed_app
+    contexts: dict[str, tuple] = {}
+
+    def tab_for(role: str):
+        if role not in contexts:
+            subject = SIGNED_IN[role][0]
+            contexts[role] = sign_in(browser, base, subject, viewport=VIEWPORT)
+        return contexts[role][1]
+
+    yield base, tab_for
+    for context, _tab in contexts.values():
+        context.close()
+
+
+def test_the_signed_in_views_cover_every_page_each_role_may_open():
+    lead = {slug for role, slug in SIGNED_IN_VIEWS if role == "locality_lead"}
+    assert lead == {slug for entry, slug in zip(SHOWN, PAGES, strict=True) if entry.open_to("locality_lead")}
+    assert {slug for _role, slug in SIGNED_IN_VIEWS} == set(PAGES)
+
+
+@pytest.mark.parametrize(("role", "slug"), SIGNED_IN_VIEWS, ids=lambda v: v or "overview")
+def test_signed_in_page_has_no_serious_violation(signed_in_tabs, role, slug):
+    base, tab_for = signed_in_tabs
+    tab = tab_for(role)
+    tab.goto(f"{base}/{slug}")
+    wait_idle(tab)
+    assert f"Signed in as {SIGNED_IN[role][1]}" in tab.locator('[data-testid="stSidebar"]').inner_text()
+    assert tab.locator('[data-testid="stMain"] h1').count() >= 1  # the page itself, not a refusal
+    bad = serious(tab)
+    assert not bad, _describe(bad)
+
+
 def test_showcase_presenting_has_no_serious_violation(server, tab):
     tab.goto(f"{server}/showcase?scenario=barnet&slide=2&present=1")
+    bad = serious(tab)
+    assert not bad, _describe(bad)
+
+
+def test_showcase_presenting_signed_in_has_no_serious_violation(signed_in_tabs):
+    base, tab_for = signed_in_tabs
+    tab = tab_for("locality_lead")
+    tab.goto(f"{base}/showcase?slide=2&present=1")
     bad = serious(tab)
     assert not bad, _describe(bad)
 
@@ -107,3 +188,11 @@ def test_accessibility_statement_is_in_the_menu_and_passes(server, tab):
     for heading in ("Accessibility statement", "How accessible this dashboard is", "Does not meet AA yet:",
                     "What to do if you cannot use part of this dashboard", "Enforcement procedure"):
         assert tab.get_by_text(heading, exact=True).count() == 1, heading
+
+
+def test_only_the_known_parts_are_let_through():
+    day = {"html": '<span role="spinbutton" aria-label="day, As of">31</span>'}
+    other = {"html": '<button aria-label="Choose date">'}
+    assert _unknown({"id": "target-size", "nodes": [day]}) is None
+    assert _unknown({"id": "target-size", "nodes": [day, other]})["nodes"] == [other]
+    assert _unknown({"id": "color-contrast", "nodes": [day]})["nodes"] == [day]
