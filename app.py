@@ -31,6 +31,13 @@ from qidash.ui.filters import sidebar_filters, url_selectbox
 from qidash.ui.pages import HOME, PAGES
 
 st.set_page_config(page_title="qidash: QI capability across the system", page_icon="📈", layout="wide")
+# The theme cannot style focus: the sidebar's page links show the keyboard focus only as a pale grey
+# background, well under 3:1. An NHS Blue ring marks it (WCAG 2.4.7 and 1.4.11; checked by
+# tests/e2e/test_keyboard_browser.py, which Tabs to the Showcase's link).
+st.html(
+    '<style>[data-testid="stSidebarNav"] a:focus-visible '
+    "{ outline: 3px solid #005EB8; outline-offset: -3px; }</style>"
+)
 
 HERE = Path(__file__).parent
 

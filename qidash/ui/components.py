@@ -25,10 +25,28 @@ def chart(fig: go.Figure, key: str, summary: str | None = None, table: pd.DataFr
     one-line ``summary`` in words (names in it are imported text, shown as written) and the numbers behind
     it, ``table``, one click away."""
     st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+    alternative(key, summary, table)
+
+
+def alternative(
+    key: str, summary: str | None, table: pd.DataFrame | None, what: str = "chart", lazy: bool = False
+) -> None:
+    """A chart's or map's text alternative, for one drawn on its own (:func:`chart` draws it with its
+    figure): the ``summary`` as a caption, the numbers behind it, ``table``, in an expander. ``lazy``:
+    the table is written only once the expander is opened (a closed one's table would still be sent and
+    laid out below a slide that must fit the screen)."""
     if summary:
         st.caption(markdown_literal(summary))
-    if table is not None:
-        with st.expander("Numbers behind this chart"):
+    if table is None:
+        return
+    label = f"Numbers behind this {what}"
+    if not lazy:
+        with st.expander(label):
+            st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_numbers")
+        return
+    numbers = st.expander(label, key=f"{key}_numbers_open", on_change="rerun")
+    if numbers.open:
+        with numbers:
             st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_numbers")
 
 
