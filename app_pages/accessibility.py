@@ -56,9 +56,6 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
   do not (WCAG 1.4.11: each area's value is in its tooltip and the table below the map). Points can
   only be reached with a mouse; the tables below the map give the numbers per PCN and list the
   organisations with nobody trained, but not every organisation's stage.
-- Filters: the day and month of the "As of" date are drawn by the date field Streamlit provides as
-  parts about 18 by 20 pixels, 5 pixels apart, smaller than the 24 pixels WCAG 2.5.8 asks for. The date
-  can be typed with the keyboard (Tab reaches each part) or chosen from the calendar beside it.
 - Automated checks find about a third to a half of accessibility problems; the dashboard has not yet been
   audited by people who use assistive technology every day.
 
