@@ -36,27 +36,26 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
   address of a page holds its filters, so a view can be shared as a link.
 - On the Capability map, the PCN areas can be chosen from a list as well as by clicking the map, and the
   numbers behind the map are one click away as a table.
+- Charts: the charts on the Overview, Tiers, Portfolio, Project and Showcase pages, and the Showcase's
+  map, have a one-line summary in words and a table of the numbers behind them, one click away (the
+  Portfolio's small charts have the summary, and their table on the project's page; the Showcase's keep
+  public mode's hidden small counts).
+- Showcase: while presenting on a 1920 by 1080 screen, all its text (the story, captions, the board
+  table, headings, the headline numbers' labels, the icons' key and the charts' labels) is at least 24
+  pixels, read from the back of a room; a board with more measures than fit at that size is shown over
+  several screens.
+- Keyboard: choosing a programme, setting the filters, picking a PCN from the list, opening a project,
+  and opening, presenting, stepping through and downloading the Showcase are tested with a keyboard
+  alone, with a visible focus.
 
 **Does not meet AA yet:**
 
-- Charts: the charts on the Overview, Tiers, Portfolio and Project pages have a one-line summary in words
-  and a table of the numbers behind them (the Portfolio's small charts have the summary, and their table
-  on the project's page); the Showcase's charts do not yet (its downloads carry the same numbers).
 - Capability map: each stage is drawn with its own mark as well as its colour (a thin or thick ring, a
   filled disc, a thin or thick dark outline), named in the legend and each point's tooltip, and the
   marks stand out at least 3:1 from the land under them; but the three lightest classes of the PCN areas
   do not (WCAG 1.4.11: each area's value is in its tooltip and the table below the map). Points can
   only be reached with a mouse; the tables below the map give the numbers per PCN and list the
   organisations with nobody trained, but not every organisation's stage.
-- Keyboard: choosing a programme, setting the filters, picking a PCN from the list and opening a project
-  are tested with a keyboard alone, with a visible focus; presenting the Showcase and downloading it are
-  not yet.
-- Showcase: while presenting on a 1920 by 1080 screen, the story and captions are 24 pixels, but the
-  board table, the small section headings, the icons' key and the charts' axis labels are smaller, which
-  is hard to read from the back of a room.
-- Filters: the day and month of the "As of" date are drawn by the date field Streamlit provides as
-  parts about 18 by 20 pixels, 5 pixels apart, smaller than the 24 pixels WCAG 2.5.8 asks for. The date
-  can be typed with the keyboard (Tab reaches each part) or chosen from the calendar beside it.
 - Automated checks find about a third to a half of accessibility problems; the dashboard has not yet been
   audited by people who use assistive technology every day.
 

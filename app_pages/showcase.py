@@ -18,12 +18,14 @@ from qidash.text import plotly_literal
 from qidash.ui import components, data
 from qidash.ui.context import page_context
 from qidash.views.showcase import (
+    BOARD_SCREEN_ROWS,
     KIND_BOARD,
     KIND_FUNNEL,
     KIND_IMPACT,
     KIND_MAP,
     KIND_NUMBERS,
     SUPPRESS_BELOW,
+    alternatives,
     project_choices,
     showcase_data,
     showcase_funnels,
@@ -134,7 +136,8 @@ view = data.query(
     with_funnels=False,
 )
 view = dataclasses.replace(view, scope_label=filters.label)  # names, not codes, on slides and exports
-slides = view.slides
+# Presenting, the board is read at full size: cut into screens that each fit without scrolling.
+slides = view.screens(BOARD_SCREEN_ROWS) if presenting else view.slides
 
 
 def the_map():
@@ -176,28 +179,46 @@ for key in ("public", "present"):
 # slide takes the rest of the window's height (CSS, so it follows the screen the slides are shown on), and
 # its chart, map, funnel or table stretches into whatever the words leave (height="stretch").
 BAR_REM = 5.2  # the controls' row and the space around the slide
+ROOM_PX = 24  # the smallest text while presenting on a 1920 x 1080 screen, charts' labels included
 PRESENTING_STYLE = f"""<style>
 header[data-testid="stHeader"] {{ display: none; }}
+/* The folded-away sidebar leaves the Tab order too (WCAG 2.4.3 and 2.4.11): its links would otherwise
+   take the keyboard's focus out of sight before it reaches the slide's controls. */
+[data-testid="stSidebar"][data-collapsed="true"] {{ display: none; }}
 [data-testid="stMainBlockContainer"] {{ padding: 0.6rem 2.5rem 0 2.5rem; max-width: none; }}
 [data-testid="stLayoutWrapper"]:has(> .st-key-slide_body) {{
   height: calc(100dvh - {BAR_REM}rem); flex: none; }}
 .st-key-slide_body {{ height: 100%; }}
 .st-key-slide_body h1 {{ font-size: 2.1rem; padding: 0 0 0.2rem 0; }}
-.st-key-slide_body h3 {{ font-size: 1.4rem; padding: 0.1rem 0; }}
-.st-key-slide_body h4 {{ font-size: 1.2rem; padding: 0.1rem 0; }}
-.st-key-slide_body h5 {{ font-size: 0.95rem; padding: 0.3rem 0 0 0; }}
 [data-testid="stLayoutWrapper"]:has(> .st-key-slide_left) {{ flex: 3 1 0; min-width: 0; }}
 [data-testid="stLayoutWrapper"]:has(> .st-key-slide_right) {{ flex: 2 1 0; min-width: 0; }}
 .st-key-slide_medians [data-testid="stMetricValue"] {{ font-size: 1.9rem; }}
 .st-key-slide_numbers [data-testid="stMetricValue"] {{ font-size: 3rem; }}
 .st-key-slide_words h4 {{ font-weight: 500; }}
 .st-key-slide_board {{ flex: 1 1 0; min-height: 0; overflow-y: auto; }}
-.st-key-slide_board table.board {{ font-size: 0.85rem; line-height: 1.3; }}
-/* Read from the back of a room: body text and captions grow with the screen, to 24 px at 1920 wide, and
-   keep their usual size at 1440, where the slides must still fit. */
-.st-key-slide_body [data-testid="stMarkdownContainer"] p, .st-key-slide_body li {{
+/* The chart takes the height its words leave, however large the words. */
+.st-key-slide_chart {{ flex: 1 1 0; min-height: 0; }}
+/* A metric's label wraps rather than being cut short at the room's size. */
+.st-key-slide_body [data-testid="stMetricLabel"] * {{ white-space: normal; overflow: visible; }}
+.st-key-slide_board table.board {{ line-height: 1.3; }}
+/* Read from the back of a room (checked by tests/e2e/test_showcase_browser.py): body text, captions,
+   metric labels, the board's cells, the icons' key and the section headings grow with the screen, to
+   {ROOM_PX} px at 1920 wide (2.0834vw - 16px), and keep their usual size at 1440, where the slides must
+   still fit. The headings keep their order above the body text. */
+.st-key-slide_body [data-testid="stMarkdownContainer"] p, .st-key-slide_body li,
+.st-key-slide_body [data-testid="stMetricLabel"] p,
+.st-key-slide_body table.board, .st-key-slide_body .icons-key {{
   font-size: max(1rem, calc(2.0834vw - 16px)); }}
 .st-key-slide_body [data-testid="stCaptionContainer"] {{ font-size: max(0.875rem, calc(2.0834vw - 16px)); }}
+.st-key-slide_body table.board .sub {{ font-size: 1em; }}
+/* A badge sets its own size inline. */
+.st-key-slide_body .stMarkdownBadge {{ font-size: max(0.875rem, calc(2.0834vw - 16px)) !important; }}
+/* A metric's value is a paragraph too: it keeps its own, larger size. */
+.st-key-slide_body [data-testid="stMetricValue"] p {{ font-size: inherit; }}
+.st-key-slide_body h5 {{ font-size: max(0.95rem, calc(2.0834vw - 16px)); padding: 0.3rem 0 0 0; }}
+.st-key-slide_body h4 {{ font-size: max(1.2rem, calc(2.0834vw - 12px)); padding: 0.1rem 0; }}
+.st-key-slide_body h3 {{ font-size: max(1.4rem, calc(2.0834vw - 8px)); padding: 0.1rem 0; }}
+.st-key-slide_body h2 {{ font-size: max(1.6rem, calc(2.0834vw - 4px)); }}
 .st-key-slide_board table.board td {{ padding: 0.05rem 0.5rem; }}
 </style>"""
 fill = "stretch" if presenting else "content"
@@ -236,13 +257,14 @@ def funnel_slide() -> None:
                         for s in f.stages
                     ],
                     hovertext=[plotly_literal(f"{s.text} reached {s.name} or beyond") for s in f.stages],
-                    textfont_size=22,
+                    textfont_size=ROOM_PX if presenting else 22,
                 )
-                fig.update_layout(height=120 + 110 * len(f.stages), font_size=20)
-                fig.update_yaxes(tickfont_size=22)
+                fig.update_layout(height=120 + 110 * len(f.stages), font_size=ROOM_PX if presenting else 20)
+                fig.update_yaxes(tickfont_size=ROOM_PX if presenting else 22)
                 st.plotly_chart(
                     fig, key=f"funnel_{k}", config=components.PLOTLY_CONFIG, width="stretch", height=fill
                 )
+                components.alternative(f"funnel_{k}", *alternatives.funnel(f), lazy=True)
     st.caption(
         "People who reached at least each tier; the percentage is the share of the tier before who went "
         "on to this one."
@@ -273,6 +295,7 @@ def map_slide() -> None:
             st.markdown("  \n".join(lines), unsafe_allow_html=True)
             if mv.note:
                 st.caption(mv.note)
+    components.alternative("showcase_map", *alternatives.map_slide(mv), what="map", lazy=True)
 
 
 def before_and_after(p) -> None:
@@ -287,8 +310,6 @@ def before_and_after(p) -> None:
     if ba.moved:
         c.metric("Change in the median", f"{ba.change_pct:+.0f}%")
         c.caption(f"{ba.moved}: {ba.verdict}")
-    if ba.change:
-        st.caption(f"Compared before and after the change “{literal(ba.change)}”.")
 
 
 def project_chart(p, height: int) -> None:
@@ -302,14 +323,20 @@ def project_chart(p, height: int) -> None:
         height=height,
     )
     fig.update_layout(font_size=15)
-    if presenting:  # as high as the screen leaves it
-        fig.update_layout(height=None)
-    with st.container(height=fill):
+    if presenting:  # as high as the screen leaves it, every label read from the back of the room
+        fig.update_layout(height=None, font_size=ROOM_PX, legend_font_size=ROOM_PX)
+        fig.update_xaxes(tickfont_size=ROOM_PX, title_font_size=ROOM_PX)
+        fig.update_yaxes(tickfont_size=ROOM_PX, title_font_size=ROOM_PX)
+        fig.update_annotations(font_size=ROOM_PX)
+        # Beside the plot, not under it: at this size a legend below would take the plot's height.
+        fig.update_layout(legend=dict(orientation="v", x=1.01, y=1, xanchor="left", yanchor="top"))
+    with st.container(height=fill, key="slide_chart"):
         st.plotly_chart(
             fig, key=f"chart_{p.code}", config=components.PLOTLY_CONFIG, width="stretch", height=fill
         )
-    if ch.improving_reason:
-        st.caption(f"Improving: {literal(ch.improving_reason)}")
+    # Its summary says what the chart shows, the change its medians are split at and which meaning of
+    # improving applies.
+    components.alternative(f"chart_{p.code}", *alternatives.project_chart(ch, p.before_after), lazy=True)
 
 
 def team_and_organisations(p, most: int) -> None:
@@ -416,9 +443,11 @@ def board_slide() -> None:
                 st.metric(n.label, n.text, border=True)
     # Presenting, the table takes the height left, and scrolls within itself only when the measures
     # chosen are more than a screen holds.
+    # A screen of the board while presenting: its rows, and the key to the icons they use.
+    shown = view if slide.rows is None else dataclasses.replace(view, board=view.board[slice(*slide.rows)])
     with st.container(height=fill, key="slide_board"):
-        st.html(BOARD_STYLE + html_report.board_table(view, 26 if presenting else 34, as_images=True))
-    st.html(BOARD_STYLE + html_report.icons_key(view, 24, as_images=True))
+        st.html(BOARD_STYLE + html_report.board_table(shown, 40 if presenting else 34, as_images=True))
+    st.html(BOARD_STYLE + html_report.icons_key(shown, 32 if presenting else 24, as_images=True))
     st.caption(
         "Variation: what the latest point shows. Assurance: whether the process, as it runs now, will meet "
         "its target. Hover over an icon for what it means."

@@ -153,7 +153,7 @@ def test_the_coverage_chart_draws_the_lowest_areas_and_its_numbers_list_all(monk
         f"{len(coverage)}."
     )
     assert said in [c.value for c in at.caption]
-    at.session_state["coverage_numbers"] = True
+    at.session_state["coverage_numbers_open"] = True
     at.run()
     opened = [e for e in at.expander if e.label == "Numbers behind this chart" and e.dataframe]
     (numbers,) = [e.dataframe[0].value for e in opened]

@@ -359,6 +359,18 @@ def test_the_board_key_explains_every_icon_used_and_no_other():
     assert "Concern" not in html and "Common cause" not in html
 
 
+def test_presenting_cuts_the_board_into_screens_that_each_fit():
+    rows = tuple(sv.BoardRow(f"P{i}", "Title", "Measure", None, None, "", "–") for i in range(13))
+    sc = sv.Showcase("QI", "whole system", dt.date(2024, 1, 1), False, 5, False, (), (), None, (), rows)
+    screens = sc.screens(6)
+    boards = [s for s in screens if s.kind == sv.KIND_BOARD]
+    # 13 measures, six a screen: 6 + 6 + 1, each screen titled with its place.
+    assert [s.rows for s in boards] == [(0, 6), (6, 12), (12, 13)]
+    assert [s.title for s in boards] == [f"Board summary: Making Data Count ({k} of 3)" for k in (1, 2, 3)]
+    assert screens[: -len(boards)] == sc.slides[:-1]
+    assert sc.screens(13) == sc.slides and sc.slides[-1].rows is None  # a board that fits is one slide
+
+
 def test_the_printed_board_lists_what_fits_a_page_and_says_how_many_more():
     row = sv.BoardRow("A", "Falls", "Falls", "common_cause", None, "", "")
     many = SimpleNamespace(board=(row,) * (html_report.PRINT_BOARD_ROWS + 2))
@@ -642,6 +654,20 @@ def test_page_steps_through_every_slide_of_every_programme(scenario):
         seen.append(slide.kind)
         if slide.kind == sv.KIND_PROJECT and sc.project(slide.project).chart:
             assert any(el.proto.spec for el in at.get("plotly_chart"))
+        # Every chart and the map has its text alternative: the summary in words and the numbers behind it.
+        p = sc.project(slide.project) if slide.kind == sv.KIND_PROJECT else None
+        alternative = {
+            sv.KIND_FUNNEL: [sv.alternatives.funnel(f) for f in sc.funnels],
+            sv.KIND_MAP: [sv.alternatives.map_slide(sc.map)] if sc.map else [],
+            sv.KIND_PROJECT: [sv.alternatives.project_chart(p.chart, p.before_after)] if p and p.chart
+            else [],
+        }.get(slide.kind, [])
+        captions = [c.value for c in at.caption]
+        for summary, _table in alternative:
+            assert markdown_literal(summary) in captions, (number, summary, captions)
+        what = "map" if slide.kind == sv.KIND_MAP else "chart"
+        numbers = [e for e in at.expander if e.label == f"Numbers behind this {what}"]
+        assert len(numbers) == len(alternative), (number, slide.kind, [e.label for e in at.expander])
         if number < len(sc.slides):
             at.button(key="next").click().run()
             no_exceptions(at)

@@ -71,7 +71,7 @@ def test_overview_charts_carry_their_summaries_and_numbers(app_database):
     numbers = [e for e in at.expander if e.label == "Numbers behind this chart"]
     assert len(numbers) == 3
     assert not any(e.dataframe for e in numbers)  # written only once opened
-    at.session_state["reach_numbers"] = True  # as a click on the expander does
+    at.session_state["reach_numbers_open"] = True  # as a click on the expander does
     at.run()
     no_exceptions(at)
     numbers = [e for e in at.expander if e.label == "Numbers behind this chart"]

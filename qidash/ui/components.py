@@ -25,16 +25,32 @@ def chart(fig: go.Figure, key: str, summary: str | None = None, table: pd.DataFr
     one-line ``summary`` in words (names in it are imported text, shown as written) and the numbers behind
     it, ``table``, one click away."""
     st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
+    # The numbers are written only once opened (opening reruns the page): a closed expander's table
+    # would still be sent and laid out, and the first table on a page makes a fresh tab fetch and start
+    # Streamlit's table component (1.3 MB of JavaScript) before anything on the page is shown.
+    alternative(key, summary, table, lazy=True)
+
+
+def alternative(
+    key: str, summary: str | None, table: pd.DataFrame | None, what: str = "chart", lazy: bool = False
+) -> None:
+    """A chart's or map's text alternative, for one drawn on its own (:func:`chart` draws it with its
+    figure): the ``summary`` as a caption, the numbers behind it, ``table``, in an expander. ``lazy``:
+    the table is written only once the expander is opened (a closed one's table would still be sent and
+    laid out below a slide that must fit the screen)."""
     if summary:
         st.caption(markdown_literal(summary))
-    if table is not None:
-        # Written only once opened (opening reruns the page): a closed expander's table would still be
-        # sent and laid out, and the first table on a page makes a fresh tab fetch and start Streamlit's
-        # table component (1.3 MB of JavaScript) before anything on the page is shown.
-        numbers = st.expander("Numbers behind this chart", key=f"{key}_numbers", on_change="rerun")
-        if numbers.open:
-            with numbers:
-                st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_numbers_table")
+    if table is None:
+        return
+    label = f"Numbers behind this {what}"
+    if not lazy:
+        with st.expander(label):
+            st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_numbers")
+        return
+    numbers = st.expander(label, key=f"{key}_numbers_open", on_change="rerun")
+    if numbers.open:
+        with numbers:
+            st.dataframe(table, hide_index=True, width="stretch", key=f"{key}_numbers")
 
 
 def named_images(images: list[tuple[str, str]], width: int) -> None:

@@ -54,27 +54,12 @@ def _describe(violations) -> str:
     return "\n".join(lines)
 
 
-# Known and said in the accessibility statement (app_pages/accessibility.py, "Does not meet AA yet"):
-# Streamlit's date field draws the day and month of the "As of" filter as parts about 18 by 20 pixels,
-# 5 pixels apart (WCAG 2.5.8 asks for 24). Only those two parts, for that one rule, are let through.
-KNOWN = {"target-size": ('aria-label="day, As of"', 'aria-label="month, As of"')}
-
-
-def _unknown(violation: dict) -> dict | None:
-    """The violation less its known nodes; None when nothing else is left."""
-    known = KNOWN.get(violation["id"], ())
-    nodes = [n for n in violation["nodes"] if not any(k in n.get("html", "") for k in known)]
-    return dict(violation, nodes=nodes) if nodes else None
-
-
 def serious(page) -> list[dict]:
-    """The page's serious and critical WCAG A/AA violations, once the script has run and charts are drawn
-    (but the known ones above)."""
+    """The page's serious and critical WCAG A/AA violations, once the script has run and charts are drawn."""
     wait_idle(page)
     page.wait_for_function(DRAWN_JS, timeout=60_000)
     result = axe_playwright.Axe().run(page, options={"runOnly": {"type": "tag", "values": TAGS}})
-    found = [_unknown(v) for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
-    return [v for v in found if v]
+    return [v for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
 @pytest.fixture(scope="module")
@@ -188,11 +173,3 @@ def test_accessibility_statement_is_in_the_menu_and_passes(server, tab):
     for heading in ("Accessibility statement", "How accessible this dashboard is", "Does not meet AA yet:",
                     "What to do if you cannot use part of this dashboard", "Enforcement procedure"):
         assert tab.get_by_text(heading, exact=True).count() == 1, heading
-
-
-def test_only_the_known_parts_are_let_through():
-    day = {"html": '<span role="spinbutton" aria-label="day, As of">31</span>'}
-    other = {"html": '<button aria-label="Choose date">'}
-    assert _unknown({"id": "target-size", "nodes": [day]}) is None
-    assert _unknown({"id": "target-size", "nodes": [day, other]})["nodes"] == [other]
-    assert _unknown({"id": "color-contrast", "nodes": [day]})["nodes"] == [day]

@@ -3,13 +3,16 @@ through the slides with the address following, a reload opens the same slide sti
 back; nothing errors and nothing leaves the machine. And the HTML report, opened offline, asks the
 network for nothing."""
 
+import os
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
 from qidash import db, measures, scenarios
 from qidash.exports import html_report
 from qidash.scope import Scope
-from qidash.views.showcase import showcase_data
+from qidash.views.showcase import BOARD_SCREEN_ROWS, showcase_data
 from tests.e2e.conftest import PageWatch, assert_clean, wait_idle
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +50,7 @@ def test_present_and_step_through_the_slides_with_the_keyboard(server, page):
     )
     page.goto(f"{server}/showcase?scenario=barnet&slide=1")
     wait_idle(page)
-    slides = barnet().slides
+    slides = barnet().screens(BOARD_SCREEN_ROWS)  # as presented
     expect(heading(page, "Showcase")).to_be_visible()
     expect(heading(page, slides[0].title)).to_be_visible()
     expect(page.get_by_text("Projects to celebrate, in the order to present them")).to_be_visible()
@@ -162,8 +165,7 @@ MEASURE = """() => {
         .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowY)
             && e.scrollHeight > e.clientHeight + 1)
         .map(e => (e.dataset.testid || e.className || e.tagName).toString().slice(0, 60));
-    // The body text's computed size: captions and paragraphs (the board table is not yet at 24 px: its
-    // rows would no longer fit the screen).
+    // The body text's computed size: captions and paragraphs (the board's cells: ROOM_TEXT below).
     const body = '.st-key-slide_body [data-testid="stCaptionContainer"], '
         + '.st-key-slide_body [data-testid="stMarkdownContainer"] p';
     const sizes = Array.from(document.querySelectorAll(body))
@@ -193,7 +195,7 @@ def default_showcase(scenario: str):
     ids=lambda v: f"{v[0]}x{v[1]}" if isinstance(v, tuple) else v,
 )
 def test_every_slide_fits_the_screen_when_presenting(server, browser, scenario, screen, tmp_path):
-    slides = default_showcase(scenario).slides
+    slides = default_showcase(scenario).screens(BOARD_SCREEN_ROWS)
     width, height = screen
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
@@ -265,3 +267,71 @@ def test_setting_up_shows_every_chosen_project_and_the_whole_board(server, page)
     assert set(board["key"]) == set(board["icons"]), board
     assert len(board["icons"]) == 2 * len(sc.board)
     assert_clean(page)
+
+
+# Every kind of text a presented slide shows, by what it is: the body text of the issue's check (story,
+# captions, table cells, metric labels, headings), the icons' key and the charts' labels.
+ROOM_TEXT = """() => {
+    const kinds = {
+        story: '.st-key-slide_body [data-testid="stMarkdownContainer"] p, .st-key-slide_body li, '
+            + '.st-key-slide_body .stMarkdownBadge',
+        caption: '.st-key-slide_body [data-testid="stCaptionContainer"]',
+        table_cell: '.st-key-slide_body table.board td, .st-key-slide_body table.board th',
+        metric_label: '.st-key-slide_body [data-testid="stMetricLabel"] p',
+        metric_value: '.st-key-slide_body [data-testid="stMetricValue"] p',
+        heading: '.st-key-slide_body h1, .st-key-slide_body h2, .st-key-slide_body h3, '
+            + '.st-key-slide_body h4, .st-key-slide_body h5',
+        icons_key: '.st-key-slide_body .icons-key span',
+        chart_label: '.st-key-slide_body .js-plotly-plot :is(.xtick text, .ytick text, text.xtitle, '
+            + 'text.ytitle, text.legendtext, text.annotation-text)',
+    };
+    const out = {};
+    for (const [kind, selector] of Object.entries(kinds)) {
+        out[kind] = Array.from(document.querySelectorAll(selector))
+            .filter(e => e.getClientRects().length && (e.textContent || '').trim())
+            .map(e => [parseFloat(getComputedStyle(e).fontSize), (e.textContent || '').trim().slice(0, 40)]);
+    }
+    return out;
+}"""
+
+
+def test_presenting_at_1920_by_1080_every_text_is_read_from_the_back_of_the_room(server, browser):
+    """Presenting on a 1920 x 1080 screen, the story, captions, the board's cells, metric labels, headings,
+    the icons' key and the charts' axis labels are all at least 24 px, on every slide of a showcase with
+    a funnel, a map, projects and a board of several screens. Screenshots go to QIDASH_SHOTS when set."""
+    sc = default_showcase("cornwall")
+    slides = sc.screens(BOARD_SCREEN_ROWS)
+    assert len(sc.board) > BOARD_SCREEN_ROWS  # the board takes more than one screen
+    shots = os.environ.get("QIDASH_SHOTS")
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    page.watch = PageWatch(page)
+    page.goto(f"{server}/showcase?scenario=cornwall&slide=1&present=1")
+    wait_idle(page)
+    seen: dict[str, list] = {}
+    for number, slide in enumerate(slides, start=1):
+        if number > 1:
+            page.get_by_role("button", name="Next").click()
+            page.wait_for_url(f"**slide={number}&**")
+            wait_idle(page)
+        if slide.kind == "map":
+            page.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=30_000)
+        if slide.kind in ("funnel", "project"):
+            page.wait_for_selector(".st-key-slide_body .js-plotly-plot .ytick", timeout=30_000)
+        expect(heading(page, slide.title)).to_be_visible()
+        if shots:
+            Path(shots).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(shots) / f"cornwall-1920-{number:02d}.png"))
+        for kind, sizes in page.evaluate(ROOM_TEXT).items():
+            seen.setdefault(kind, []).extend((number, size, text) for size, text in sizes)
+    kinds = {"story", "caption", "table_cell", "metric_label", "metric_value", "heading", "icons_key",
+             "chart_label"}
+    assert set(seen) == kinds
+    for kind, found in seen.items():
+        assert found, f"no {kind} shown on any slide"
+        small = [f for f in found if f[1] < READABLE_PX - 0.5]
+        assert not small, (kind, small[:5])
+    # A metric's value stands out from its label (the value's paragraph keeps the metric's size).
+    assert min(size for _n, size, _t in seen["metric_value"]) >= READABLE_PX + 4, seen["metric_value"][:4]
+    assert_clean(page)
+    context.close()
