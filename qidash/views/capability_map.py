@@ -85,6 +85,9 @@ GAP_WIDTHS = {
     "PCN": 140,
 }
 GAP_ROW_HEIGHT = 66  # Streamlit wraps text in rows taller than 64 pixels
+# The page lists the largest this many gaps (the download has them all): at national scale there are
+# thousands, and the whole table is over a megabyte sent for every view of the map.
+GAP_ROWS = 200
 
 
 @dataclass(frozen=True)
