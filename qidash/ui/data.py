@@ -49,6 +49,7 @@ def ensure_demo(scenario: str) -> Engine:
             scenarios.load_demo(
                 engine, scenario, progress=lambda f, msg: bar.progress(f, text=msg), replace=True
             )
+            st.session_state.pop(RUN_VERSIONS, None)  # this run's reads came before the load
             bar.empty()
     return engine
 
@@ -106,8 +107,26 @@ def _demo_is_current(engine: Engine, scenario: str) -> bool:
         return db.get_setting(conn, "scenario_fingerprint") == scenarios.fingerprint(scenario)
 
 
+RUN_VERSIONS = "_data_versions_this_run"
+
+
+def new_run() -> None:
+    """Forget the data versions read in the last run: the frame calls this first on every run, so a run
+    reads each database's version once, not once per cached loader (25 round trips on a warm Overview,
+    which on a busy PostgreSQL server were a fifth to a half of the run). A load or recalculation
+    reruns the page, so the next run sees its new version."""
+    st.session_state[RUN_VERSIONS] = {}
+
+
 def data_version(engine: Engine) -> str:
-    return db.data_version(engine)
+    """The database's data version, read once per run (see :func:`new_run`)."""
+    seen = st.session_state.get(RUN_VERSIONS)
+    if seen is None:
+        return db.data_version(engine)
+    key = str(engine.url)
+    if key not in seen:
+        seen[key] = db.data_version(engine)
+    return seen[key]
 
 
 @st.cache_data(**CACHE)
