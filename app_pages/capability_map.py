@@ -137,17 +137,18 @@ with legend_col:
     lines = []
     if scale:
         lines.append(f"**{COLOUR_MEASURES[measure][0]}** per PCN")
-        lines += [f'<span style="color:{c}">&#9608;</span> {text}' for c, text in scale.legend]
+        lines += [f"{maps.area_key_svg(c)} {text}" for c, text in scale.legend]
         if any(v is None for v in scale.values.values()):
-            lines.append(f'<span style="color:{maps.NO_DATA}">&#9608;</span> No data')
+            lines.append(f"{maps.area_key_svg(maps.NO_DATA)} No data")
     if len(scale.values if scale else {}) < len(areas.pcns):
-        lines.append(f'<span style="color:{maps.OUTSIDE}">&#9608;</span> Outside the filters')
+        lines.append(f"{maps.area_key_svg(maps.OUTSIDE)} Outside the filters")
     lines.append("")
     lines.append("**Organisations** by stage")
     lines += maps.stage_legend(view.stage_counts)
     st.markdown("  \n".join(lines), unsafe_allow_html=True)
     size_note = f"Point size: {SIZE_BY[size_by].lower()}." if sizes else "Points: organisations."
-    st.caption(f"{size_note} Dark blue lines: localities. Click an area to filter to it.")
+    st.caption(f"{size_note} Thin dark lines: PCN areas; dark blue lines: localities. Click an area to "
+               "filter to it.")
     if crowded and not every_point:
         st.caption("Organisations close together at this zoom are drawn as one larger point; its tooltip "
                    "counts them by stage. Click it to show its PCN's organisations one by one.")
