@@ -16,11 +16,15 @@ from qidash.views.capability_map import (
     GAP_ROW_HEIGHT,
     GAP_WIDTHS,
     GAPS_AMONG,
+    ORG_LIST_SHOWN,
     SIZE_BY,
     capability_map_data,
     colour_measures,
     colour_scale,
     default_size_by,
+    find_organisations,
+    organisation_list,
+    organisations_shown,
     pcn_table,
     pcn_tips,
     size_options,
@@ -183,6 +187,32 @@ if len(view.by_pcn):
     if numbers.open:
         with numbers:
             st.dataframe(pcn_table(view), hide_index=True, width="stretch")
+
+# The map's points as a list, for a keyboard or a screen reader: every organisation in scope (located or
+# not) with its stage in words, built only once opened (thousands of rows at national scale).
+listing = st.expander(
+    f"Every organisation and its stage: {fmt_int(len(orgs))} in scope", key="org_list", on_change="rerun"
+)
+if listing.open:
+    with listing:
+        everyone = organisation_list(view)
+        find_col, stage_col = st.columns([3, 2])
+        with find_col:
+            words = st.text_input("Find an organisation by name or ODS code", key="org_find")
+        with stage_col:
+            chosen = st.multiselect("Stages", list(maps.STAGE_LABELS.values()), key="org_stages",
+                                    placeholder="Every stage")
+        found = find_organisations(everyone, words, chosen)
+        if found.empty:
+            st.caption("No organisation in scope matches.")
+        else:
+            st.caption(organisations_shown(len(found), len(everyone)))
+            st.dataframe(found.head(ORG_LIST_SHOWN), hide_index=True, width="stretch")
+        components.table_download(
+            "Download every organisation and its stage (CSV)", everyone,
+            file_name=f"organisations-by-stage-{filters.as_of.isoformat()}.csv", what="organisation stages",
+            detail={"scope": filters.label, "as_of": filters.as_of.isoformat()},
+        )
 
 # --- gaps --------------------------------------------------------------------------------------------
 st.subheader("Gaps: nobody trained")
