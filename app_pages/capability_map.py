@@ -14,6 +14,7 @@ from qidash.views.capability_map import (
     COLOUR_MEASURES,
     GAP_COLUMNS_SHOWN,
     GAP_ROW_HEIGHT,
+    GAP_ROWS,
     GAP_WIDTHS,
     GAPS_AMONG,
     ORG_LIST_SHOWN,
@@ -239,10 +240,15 @@ else:
     )
     if not view.coaches:
         st.caption("No coach or Lead-tier person with a location is recorded yet, so none is suggested.")
+    # The largest GAP_ROWS are listed, with only the columns shown; the download holds every gap.
+    listed = gaps[[c for c in GAP_COLUMNS_SHOWN if c in gaps]].head(GAP_ROWS)
+    if len(gaps) > GAP_ROWS:
+        st.caption(
+            f"Listing the largest {fmt_int(GAP_ROWS)} of {fmt_int(len(gaps))}; the download holds them all."
+        )
     st.dataframe(
-        gaps, hide_index=True, width="stretch", height=min(600, 38 + GAP_ROW_HEIGHT * len(gaps)),
+        listed, hide_index=True, width="stretch", height=min(600, 38 + GAP_ROW_HEIGHT * len(listed)),
         row_height=GAP_ROW_HEIGHT,
-        column_order=[c for c in GAP_COLUMNS_SHOWN if c in gaps],
         column_config={
             "Organisation": st.column_config.TextColumn(width=GAP_WIDTHS["Organisation"]),
             "Beds": st.column_config.NumberColumn(width=GAP_WIDTHS["Beds"]),

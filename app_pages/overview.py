@@ -11,7 +11,7 @@ from qidash.text import markdown_literal
 from qidash.ui import components, data
 from qidash.ui.context import page_context
 from qidash.views import impact as impact_view
-from qidash.views.overview import overview_data
+from qidash.views.overview import MAX_AREAS, lowest_coverage, overview_data
 
 ctx = page_context()
 engine, filters, programme = ctx.engine, ctx.filters, ctx.programme
@@ -102,10 +102,15 @@ with right:
     if view.coverage_by_locality.empty:
         st.info("No organisation in this scope belongs to a locality.")
     else:
+        shown = lowest_coverage(view.coverage_by_locality, MAX_AREAS)
         components.chart(
-            charts.coverage_by_area(view.coverage_by_locality), "coverage",
-            *summaries.coverage(view.coverage_by_locality),
+            charts.coverage_by_area(shown), "coverage", *summaries.coverage(view.coverage_by_locality)
         )
+        if len(shown) < len(view.coverage_by_locality):
+            st.caption(
+                f"The chart shows the {len(shown)} localities with the lowest coverage; the numbers behind "
+                f"it list all {fmt_int(len(view.coverage_by_locality))}."
+            )
 
 left, right = st.columns(2)
 with left:
@@ -129,7 +134,9 @@ with left:
             }
             for s, r in view.sectors.items()
         }
-        st.dataframe(rows, width="stretch")
+        # A static table: two columns need no scrolling or sorting, and a page with no st.dataframe on
+        # its first view spares a fresh tab Streamlit's table component (1.3 MB of JavaScript).
+        st.table(rows)
     elif len(view.sectors) < 2:
         st.info("Clear the sector filter to compare NHS and independent settings.")
     else:

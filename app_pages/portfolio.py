@@ -12,6 +12,7 @@ from qidash.ui.context import page_context
 from qidash.ui.filters import url_selectbox
 from qidash.views import impact as impact_view
 from qidash.views.portfolio import (
+    ROWS_PER_PAGE,
     SHOW,
     STATUSES,
     chart_results,
@@ -133,6 +134,24 @@ def _project_picker(frame, key: str, **kw) -> None:
     )
 
 
+def _rows_page(frame, key: str, what: str):
+    """``frame`` if it fits on one page, else the page of ROWS_PER_PAGE rows chosen with a selectbox
+    above it (the first page at first)."""
+    if len(frame) <= ROWS_PER_PAGE:
+        return frame
+    pages = (len(frame) + ROWS_PER_PAGE - 1) // ROWS_PER_PAGE
+    if st.session_state.get(key, 0) >= pages:
+        st.session_state[key] = 0
+    page = st.selectbox(
+        what,
+        range(pages),
+        key=key,
+        format_func=lambda i: f"{i * ROWS_PER_PAGE + 1:,}–{min((i + 1) * ROWS_PER_PAGE, len(frame)):,} of "
+        f"{len(frame):,}",
+    )
+    return frame.iloc[page * ROWS_PER_PAGE : (page + 1) * ROWS_PER_PAGE]
+
+
 # Only the open tab is built: the others' charts and tables would be made and sent unseen (a
 # page of small multiples is a dozen figures). Switching tab reruns the page.
 icons_tab, charts_tab, list_tab, impact_tab = st.tabs(
@@ -144,13 +163,12 @@ if icons_tab.open:
         if rows.empty:
             st.info("No measure with data matches these filters.")
         else:
-            grid = icon_grid(rows)
             st.caption(
                 "Variation (what the latest point shows) and assurance (whether the target will be met) for "
                 "every measure, celebrating first. Select a row to open its project's charts."
             )
             _project_picker(
-                grid,
+                icon_grid(_rows_page(rows, "icon_grid_page", "Measures")),
                 "icon_grid",
                 # Each icon beside its name in words: a picture in a table cell has no text of its own.
                 column_order=[
@@ -259,7 +277,7 @@ if list_tab.open:
         table = project_table(projects, view.priorities)
         st.caption("Stale projects first. Select a row to open the project.")
         _project_picker(
-            table,
+            _rows_page(table, "project_list_page", "Projects"),
             "project_list",
             column_config={"Scored on": st.column_config.DateColumn("Scored on", format="D MMM YYYY")},
         )
@@ -295,7 +313,9 @@ if impact_tab.open:
             st.dataframe(impact_view.priority_rows(report, view.priorities), hide_index=True, width="stretch")
             st.markdown("**By project**")
             _project_picker(
-                impact_view.project_rows(report, view.priorities),
+                _rows_page(
+                    impact_view.project_rows(report, view.priorities), "impact_projects_page", "Projects"
+                ),
                 "impact_projects",
                 column_config={"Since": st.column_config.DateColumn("Since", format="D MMM YYYY")},
             )

@@ -15,6 +15,8 @@ from qidash.ui.context import page_context
 from qidash.views.impact import measure_impact
 from qidash.views.project import download_table, measure_summary, phase_note, project_data
 
+SECTIONS = ["Measures", "Progress score and story", "Organisations and team", "PDSA cycles and changes"]
+
 ctx = page_context()
 engine, filters, viewer, programme = ctx.engine, ctx.filters, ctx.viewer, ctx.programme
 options = data.query(engine, catalog.projects, filters.scope, filters.as_of)
@@ -94,139 +96,156 @@ tiles[3].caption(
 tiles[4].metric("Organisations", fmt_int(len(view.organisations)))
 tiles[4].caption("Cross-boundary" if view.cross_boundary else "One sector and kind")
 
-left, right = st.columns([3, 2])
-with left:
-    st.subheader("Progress score history")
-    if view.scores.empty:
-        st.info("No progress score recorded by this date.")
-    else:
-        components.chart(
-            spc_charts.progress_history(view.scores, filters.as_of),
-            "progress",
-            *summaries.progress_history(view.scores),
-        )
-with right:
-    st.subheader("Quiet wins")
-    with st.container(border=True):
-        st.markdown(
-            f"**The story.** {markdown_literal(about['story'])}"
-            if about["story"]
-            else "*No story recorded yet.*"
-        )
-        st.markdown(
-            f"**Lessons learned.** {markdown_literal(about['lessons'])}"
-            if about["lessons"]
-            else "*No lessons recorded yet.*"
-        )
+# The project's sections, each in a tab of which only the open one is built: a menu move to the page
+# draws the headline and the measures' charts, not every chart and table. Switching tab reruns the page.
+measures_tab, progress_tab, people_tab, changes_tab = st.tabs(SECTIONS, key="project_tab", on_change="rerun")
 
-st.subheader("Measures")
-if not view.measures:
-    st.info("No measure of this project has data by this date.")
-for measure in view.measures:
-    result = measure["result"]
-    with st.container(border=True):
-        st.markdown(f"#### {markdown_literal(measure['name'])}", anchors=False)
-        st.caption(markdown_literal(measure_summary(measure)))
-        note = phase_note(measure)
-        if note:
-            st.markdown(note)
-        if measure["improving"]:
-            st.markdown(f":green[**Improving:**] {measure['improving_reason']}.")
-        shading, impact_words = measure_impact(measure)
-        if impact_words:
-            st.caption(markdown_literal(impact_words))
-        suggestion = measure["suggestion"]
-        if suggestion is not None:
+if measures_tab.open:
+    with measures_tab:
+        st.subheader("Measures")
+        if not view.measures:
+            st.info("No measure of this project has data by this date.")
+        for measure in view.measures:
+            result = measure["result"]
             with st.container(border=True):
-                st.markdown(f"**Suggested recalculation.** {suggestion['words']}")
-                if viewer.is_admin:
-                    accept, dismiss = st.columns(2)
-                    if accept.button(
-                        f"Accept: new phase from {suggestion['starts_on']:%b %Y}",
-                        key=f"accept_{code}_{measure['code']}",
-                        icon=":material/check:",
-                    ):
-                        recalculation.accept(
-                            engine, viewer.email, measure["measure_id"], suggestion["starts_on"],
-                            suggestion["change"],
-                        )
-                        st.rerun()
-                    if dismiss.button(
-                        "Dismiss", key=f"dismiss_{code}_{measure['code']}", icon=":material/close:"
-                    ):
-                        recalculation.dismiss(
-                            engine, viewer.email, measure["measure_id"], suggestion["starts_on"],
-                            suggestion["change"],
-                        )
-                        st.rerun()
-                else:
-                    st.caption(
-                        "An admin can accept it (a rebase is stored and the chart recalculated) "
-                        "or dismiss it."
+                st.markdown(f"#### {markdown_literal(measure['name'])}", anchors=False)
+                st.caption(markdown_literal(measure_summary(measure)))
+                note = phase_note(measure)
+                if note:
+                    st.markdown(note)
+                if measure["improving"]:
+                    st.markdown(f":green[**Improving:**] {measure['improving_reason']}.")
+                shading, impact_words = measure_impact(measure)
+                if impact_words:
+                    st.caption(markdown_literal(impact_words))
+                suggestion = measure["suggestion"]
+                if suggestion is not None:
+                    with st.container(border=True):
+                        st.markdown(f"**Suggested recalculation.** {suggestion['words']}")
+                        if viewer.is_admin:
+                            accept, dismiss = st.columns(2)
+                            if accept.button(
+                                f"Accept: new phase from {suggestion['starts_on']:%b %Y}",
+                                key=f"accept_{code}_{measure['code']}",
+                                icon=":material/check:",
+                            ):
+                                recalculation.accept(
+                                    engine, viewer.email, measure["measure_id"], suggestion["starts_on"],
+                                    suggestion["change"],
+                                )
+                                st.rerun()
+                            if dismiss.button(
+                                "Dismiss", key=f"dismiss_{code}_{measure['code']}", icon=":material/close:"
+                            ):
+                                recalculation.dismiss(
+                                    engine, viewer.email, measure["measure_id"], suggestion["starts_on"],
+                                    suggestion["change"],
+                                )
+                                st.rerun()
+                        else:
+                            st.caption(
+                                "An admin can accept it (a rebase is stored and the chart recalculated) "
+                                "or dismiss it."
+                            )
+                side, chart = st.columns([1, 5])
+                with side:
+                    variation, assurance = measure["variation_icon"], measure["assurance_icon"]
+                    components.named_images(
+                        [(icons.variation_svg(variation), icons.variation_name(variation))], 56
                     )
-        side, chart = st.columns([1, 5])
-        with side:
-            variation, assurance = measure["variation_icon"], measure["assurance_icon"]
-            components.named_images([(icons.variation_svg(variation), icons.variation_name(variation))], 56)
-            st.caption(icons.variation_meaning(measure["variation_icon"]))
-            components.named_images([(icons.assurance_svg(assurance), icons.assurance_name(assurance))], 56)
-            st.caption(icons.assurance_meaning(measure["assurance_icon"]))
-        with chart:
-            components.chart(
-                spc_charts.spc_chart(
-                    result, changes=measure["changes"], target=measure["target"], unit=measure["unit"],
-                    suggestion=suggestion, impact=shading,
-                ),
-                f"chart_{measure['code']}",
-                *summaries.spc_measure(
-                    result, icons.variation_name(variation), icons.assurance_name(assurance)
-                ),
-            )
-        components.table_download(
-            "Download the chart's data (CSV)",
-            download_table(result),
-            file_name=f"{code}_{measure['code']}.csv",
-            what="chart data",
-            detail={"project": code, "measure": measure["code"]},
-            key=f"csv_{measure['code']}",
+                    st.caption(icons.variation_meaning(measure["variation_icon"]))
+                    components.named_images(
+                        [(icons.assurance_svg(assurance), icons.assurance_name(assurance))], 56
+                    )
+                    st.caption(icons.assurance_meaning(measure["assurance_icon"]))
+                with chart:
+                    components.chart(
+                        spc_charts.spc_chart(
+                            result, changes=measure["changes"], target=measure["target"],
+                            unit=measure["unit"], suggestion=suggestion, impact=shading,
+                        ),
+                        f"chart_{measure['code']}",
+                        *summaries.spc_measure(
+                            result, icons.variation_name(variation), icons.assurance_name(assurance)
+                        ),
+                    )
+                components.table_download(
+                    "Download the chart's data (CSV)",
+                    download_table(result),
+                    file_name=f"{code}_{measure['code']}.csv",
+                    what="chart data",
+                    detail={"project": code, "measure": measure["code"]},
+                    key=f"csv_{measure['code']}",
+                )
+
+if progress_tab.open:
+    with progress_tab:
+        left, right = st.columns([3, 2])
+        with left:
+            st.subheader("Progress score history")
+            if view.scores.empty:
+                st.info("No progress score recorded by this date.")
+            else:
+                components.chart(
+                    spc_charts.progress_history(view.scores, filters.as_of),
+                    "progress",
+                    *summaries.progress_history(view.scores),
+                )
+        with right:
+            st.subheader("Quiet wins")
+            with st.container(border=True):
+                st.markdown(
+                    f"**The story.** {markdown_literal(about['story'])}"
+                    if about["story"]
+                    else "*No story recorded yet.*"
+                )
+                st.markdown(
+                    f"**Lessons learned.** {markdown_literal(about['lessons'])}"
+                    if about["lessons"]
+                    else "*No lessons recorded yet.*"
+                )
+
+if people_tab.open:
+    with people_tab:
+        st.subheader("Organisations")
+        if view.cross_boundary:
+            st.caption("Cross-boundary: the organisations span more than one sector or kind.")
+        st.dataframe(
+            {
+                "Role": [label(r) for r in view.organisations["role"]],
+                "Organisation": list(view.organisations["name"]),
+                "Kind": [label(k) for k in view.organisations["kind"]],
+                "Sector": [label(s) for s in view.organisations["sector"]],
+                "PCN": [p if isinstance(p, str) else "" for p in view.organisations["pcn"]],
+            },
+            hide_index=True,
+            width="stretch",
+            column_config={"Role": st.column_config.TextColumn(width="small")},
+        )
+        st.subheader("Team")
+        st.caption("Names are shown only for people who agreed to be named; others by their role.")
+        st.dataframe(
+            {
+                "Role in project": [label(r) for r in view.team["role"]],
+                "Person": list(view.team["person"]),
+                "Organisation": list(view.team["organisation"]),
+            },
+            hide_index=True,
+            width="stretch",
+            column_config={"Role in project": st.column_config.TextColumn(width="small")},
         )
 
-st.subheader("Organisations")
-if view.cross_boundary:
-    st.caption("Cross-boundary: the organisations span more than one sector or kind.")
-st.dataframe(
-    {
-        "Role": [label(r) for r in view.organisations["role"]],
-        "Organisation": list(view.organisations["name"]),
-        "Kind": [label(k) for k in view.organisations["kind"]],
-        "Sector": [label(s) for s in view.organisations["sector"]],
-        "PCN": [p if isinstance(p, str) else "" for p in view.organisations["pcn"]],
-    },
-    hide_index=True,
-    width="stretch",
-    column_config={"Role": st.column_config.TextColumn(width="small")},
-)
-st.subheader("Team")
-st.caption("Names are shown only for people who agreed to be named; others by their role.")
-st.dataframe(
-    {
-        "Role in project": [label(r) for r in view.team["role"]],
-        "Person": list(view.team["person"]),
-        "Organisation": list(view.team["organisation"]),
-    },
-    hide_index=True,
-    width="stretch",
-    column_config={"Role in project": st.column_config.TextColumn(width="small")},
-)
-
-with st.expander(f"PDSA cycles and changes ({len(view.changes)})"):
-    st.dataframe(
-        {
-            "Date": list(view.changes["changed_on"]),
-            "Kind": [label(k) for k in view.changes["kind"]],
-            "Title": list(view.changes["title"]),
-            "Measure": [m if isinstance(m, str) else "all" for m in view.changes["measure"]],
-        },
-        hide_index=True,
-        width="stretch",
-    )
+if changes_tab.open:
+    with changes_tab:
+        st.subheader("PDSA cycles and changes")
+        st.caption(f"{fmt_int(len(view.changes))} recorded by {filters.as_of:%d %B %Y}, oldest first.")
+        st.dataframe(
+            {
+                "Date": list(view.changes["changed_on"]),
+                "Kind": [label(k) for k in view.changes["kind"]],
+                "Title": list(view.changes["title"]),
+                "Measure": [m if isinstance(m, str) else "all" for m in view.changes["measure"]],
+            },
+            hide_index=True,
+            width="stretch",
+        )

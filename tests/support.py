@@ -31,6 +31,13 @@ def open_page(page: str | None = None, scenario: str = "cornwall", **params) -> 
     return at
 
 
+def open_section(at: AppTest, key: str, label: str) -> AppTest:
+    """Open the tab ``label`` of the page's lazy tabs ``key`` (as a click does: the page reruns and only
+    the open tab is built)."""
+    at.session_state[key] = label
+    return at.run()
+
+
 def viewer_of(at: AppTest):
     """Who the frame took the visitor of ``at``'s last run to be (the page context's viewer)."""
     from qidash.ui.context import CONTEXT_KEY

@@ -196,6 +196,60 @@ def test_the_browser_table_gives_medians_spread_and_ratios():
     assert lines[3].split()[0] == "one_chart" and lines[4] == "" and lines[5].split()[0] == "tiers"
 
 
+FAKE_BROWSER_RESULT = {
+    "runs": 1, "bare": {"fresh_s": 1.0, "move_s": 0.2, "fresh_samples": [1.0], "move_samples": [0.2]},
+    "pages": {"tiers": {"fresh_s": 2.0, "fresh_samples": [2.0], "move_s": 0.4, "move_samples": [0.4],
+                        "received_kb": 9.0, "fresh_ratio": 2.0, "move_ratio": 2.0}},
+}
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+def test_the_browser_bench_builds_the_demo_in_a_scratch_database_of_each_kind(monkeypatch, kind):
+    from sqlalchemy import func, select
+
+    if kind == "postgresql" and bench.postgres_bindir() is None:
+        pytest.skip("PostgreSQL is not installed")
+    seen = []
+
+    def opened(url, runs, pages, say):  # what the browser would open: the built demo, read as it is
+        engine = db.make_engine(url)
+        with engine.connect() as conn:
+            seen.append((engine.dialect.name, conn.execute(
+                select(func.count()).select_from(models.Organisation)).scalar_one(), runs, pages))
+        engine.dispose()
+        return {"db": db.redact(url), **FAKE_BROWSER_RESULT}
+
+    monkeypatch.setattr(bench, "run_browser", opened)
+    monkeypatch.setenv("QIDASH_DB_URL", "sqlite:////nonexistent/configured.db")  # never used
+    out = bench.run_browser_built([1], (kind,), runs=2, pages=None)
+    ((dialect, organisations, runs, pages),) = seen
+    assert dialect == kind and organisations > 0 and runs == 2 and pages is None
+    ((row),) = out["results"]
+    assert row["kind"] == kind and row["scale"] == 1 and row["build"]["rows"] > 0
+    assert row["pages"]["tiers"]["fresh_ratio"] == 2.0
+
+
+def test_the_browser_command_builds_scratch_databases_without_db(monkeypatch, capsys):
+    # Without --db the browser bench builds its own databases; it never opens the configured one.
+    asked = []
+
+    def built(scales, kinds, runs, pages, say):
+        asked.append((scales, kinds, runs))
+        return {"scenario": "cornwall", "results": [
+            {"kind": k, "scale": s, "build": {"rows": 10}, "db": "x", **FAKE_BROWSER_RESULT}
+            for k in kinds for s in scales]}
+
+    monkeypatch.setattr(bench, "run_browser_built", built)
+    monkeypatch.setattr(bench, "run_browser", lambda *a, **k: pytest.fail("opened a database not built"))
+    monkeypatch.setenv("QIDASH_DB_URL", "sqlite:////nonexistent/configured.db")
+    assert cli.main(["bench", "--browser", "--dbs", "both", "--scale", "1,50", "--runs", "2"]) == cli.EXIT_OK
+    assert asked == [([1, 50], ("sqlite", "postgresql"), 2)]
+    printed = capsys.readouterr().out
+    assert "postgresql, cornwall x50 (10 rows)" in printed and printed.count("worst: ") == 4
+    assert cli.main(["bench", "--browser", "--dbs", "sqlite"]) == cli.EXIT_OK
+    assert asked[-1] == ([1], ("sqlite",), 3)  # one scale by default: a browser run is long
+
+
 def test_bench_command_line_errors(capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["bench", "--scale", "1,ten"])
@@ -206,9 +260,6 @@ def test_bench_command_line_errors(capsys):
         assert exc.value.code == 2
     assert cli.main(["bench", "--pages", "no_such_page", "--dbs", "sqlite"]) == cli.EXIT_USAGE
     assert "Unknown page no_such_page" in capsys.readouterr().err
-    # The browser bench reads a database the user names; it never falls back to the configured one.
-    assert cli.main(["bench", "--browser"]) == cli.EXIT_USAGE
-    assert "--browser needs --db" in capsys.readouterr().err
     assert cli.main(["bench", "--browser", "--db", "sqlite:///x.db", "--pages", "nowhere"]) == cli.EXIT_USAGE
     assert "Unknown page nowhere" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exc:

@@ -720,3 +720,19 @@ def test_the_page_for_organisations_outside_every_pcn():
     assert all(
         row["fill"] == maps.rgba(maps.OUTSIDE, maps.OUTSIDE_ALPHA) for row in layers[maps.AREAS_ID]["data"]
     )
+
+
+def test_the_gaps_table_lists_the_largest_and_the_download_holds_them_all(monkeypatch):
+    monkeypatch.setattr(view, "GAP_ROWS", 5)
+    at = open_page("capability_map", "cornwall")
+    no_exceptions(at)
+    with engine_of("cornwall").connect() as conn:
+        data = view.capability_map_data(conn, EVERYONE, measures.default_as_of(conn))
+    gaps = data.gaps[data.default_gaps_among]
+    assert len(gaps) > 5
+    (listed,) = [d.value for d in at.dataframe if "Nearest coach or Lead" in d.value.columns]
+    assert listed["Organisation"].tolist() == gaps["Organisation"].head(5).tolist()  # the largest first
+    assert list(listed.columns) == [c for c in view.GAP_COLUMNS_SHOWN if c in gaps]  # no hidden columns sent
+    said = f"Listing the largest 5 of {len(gaps)}; the download holds them all."
+    assert said in [c.value for c in at.caption]
+    assert [b.proto.label for b in at.get("download_button")] == ["Download the gaps (CSV)"]

@@ -1,6 +1,7 @@
 """AppTest of the Overview page: its numbers are the measures engine's, under several filters."""
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -129,5 +130,31 @@ def test_overview_sector_table_keeps_the_densities(app_database):
     specs = plotly_specs(at)
     sectors = next(s for s in specs if any(str(t.get("name", "")).startswith("NHS (") for t in s["data"]))
     assert all(" of " in text for t in sectors["data"] for text in t["text"])
-    table = next(d.value for d in at.dataframe if "Trained per 10 beds" in d.value.index)
+    table = next(t.value for t in at.table if "Trained per 10 beds" in t.value.index)
     assert "Trained per 100 staff" in table.index and list(table.columns) == ["NHS", "Independent"]
+    assert not at.dataframe  # no interactive table on the first view: its component is not fetched
+
+
+def test_the_coverage_chart_draws_the_lowest_areas_and_its_numbers_list_all(monkeypatch):
+    from qidash.views import overview as overview_view
+
+    monkeypatch.setattr(overview_view, "MAX_AREAS", 2)
+    at = open_page(None, "cornwall")
+    no_exceptions(at)
+    with db.make_engine(db.demo_url("cornwall")).connect() as conn:
+        view = overview_view.overview_data(conn, Scope(), measures.default_as_of(conn))
+    coverage = view.coverage_by_locality
+    assert len(coverage) > 2
+    lowest = coverage.sort_values("coverage_pct", kind="stable").head(2)
+    (bars,) = next(json.loads(c.proto.spec)["data"] for c in at.get("plotly_chart") if c.key == "coverage")
+    assert sorted(bars["y"]) == sorted(lowest["name"])
+    said = (
+        "The chart shows the 2 localities with the lowest coverage; the numbers behind it list all "
+        f"{len(coverage)}."
+    )
+    assert said in [c.value for c in at.caption]
+    at.session_state["coverage_numbers_open"] = True
+    at.run()
+    opened = [e for e in at.expander if e.label == "Numbers behind this chart" and e.dataframe]
+    (numbers,) = [e.dataframe[0].value for e in opened]
+    assert len(numbers) == len(coverage)

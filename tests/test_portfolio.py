@@ -339,6 +339,22 @@ def test_only_the_open_tab_is_built():
     assert len(plotly_specs(at)) == 2
 
 
+def every_grid_page(at) -> pd.DataFrame:
+    """The icon grid's rows, page after page (a page holds pf.ROWS_PER_PAGE); back on the first page."""
+    def grid():
+        return next(d.value for d in at.dataframe if "Variation" in d.value.columns)
+
+    if not [s for s in at.selectbox if s.key == "icon_grid_page"]:
+        return grid()
+    pages = []
+    for page in at.selectbox(key="icon_grid_page").options:
+        at.selectbox(key="icon_grid_page").set_value(len(pages)).run()
+        pages.append(grid())
+        assert len(pages[-1]) <= pf.ROWS_PER_PAGE, page
+    at.selectbox(key="icon_grid_page").set_value(0).run()
+    return pd.concat(pages, ignore_index=True)
+
+
 @pytest.mark.parametrize("scenario", scenarios.NAMES)
 def test_page_for_every_programme(scenario):
     from tests.support import no_exceptions, open_page, plotly_specs
@@ -356,7 +372,7 @@ def test_page_for_every_programme(scenario):
     assert metric["Stale projects"] == f"{report['projects_stale']:,}"
     assert metric["Scored 3.0 or more"] == f"{report['projects_progress_ge_3']:,}"
     assert metric["Measures charted"] == f"{n_measures:,}"
-    grid = next(d.value for d in at.dataframe if "Variation" in d.value.columns)
+    grid = every_grid_page(at)
     assert len(grid) == n_measures
     assert grid["Variation"].str.startswith("data:image/svg+xml").all()
     # The grid's improvement icons are the stored analysis's, and each belongs to an improving measure.
@@ -425,3 +441,29 @@ def test_small_multiples_page_through_every_measure():
     pages.set_value(len(pages.options) - 1).run()
     no_exceptions(at)
     assert 2 < len(plotly_specs(at)) <= 2 + PAGE_SIZE
+
+
+def test_a_long_icon_grid_or_project_list_is_sent_a_page_at_a_time(monkeypatch):
+    from tests.support import no_exceptions, open_page
+
+    monkeypatch.setattr(pf, "ROWS_PER_PAGE", 20)
+    at = open_page("portfolio", "cornwall")
+    no_exceptions(at)
+    with demo_engine("cornwall").connect() as conn:
+        as_of = measures.default_as_of(conn)
+        view = pf.portfolio_data(conn, Scope(), as_of)
+    projects, rows = pf.filtered(view, None, None, "all")
+    first = next(d.value for d in at.dataframe if "Variation" in d.value.columns)
+    assert first["Project"].tolist() == rows["project"].head(20).tolist()
+    pager = at.selectbox(key="icon_grid_page")
+    assert pager.options[0] == f"1–20 of {len(rows)}" and len(pager.options) == -(-len(rows) // 20)
+    pager.set_value(2).run()
+    third = next(d.value for d in at.dataframe if "Variation" in d.value.columns)
+    assert third["Measure"].tolist() == rows["name"].iloc[40:60].tolist()
+    open_tab(at, "Project list")
+    listed = next(d.value for d in at.dataframe if "Latest score" in d.value.columns)
+    assert len(listed) == 20 and len(projects) > 20
+    at.selectbox(key="project_list_page").set_value(1).run()
+    second = next(d.value for d in at.dataframe if "Latest score" in d.value.columns)
+    whole = pf.project_table(projects, view.priorities)
+    assert second["Project"].tolist() == whole["Project"].iloc[20:40].tolist()

@@ -12,7 +12,9 @@ from qidash import catalog, measures, scenarios, spc, spc_charts
 from qidash import models as m
 from qidash.scope import Scope
 from qidash.views import project as pj
-from tests.support import demo_engine, no_exceptions, open_page, plotly_specs
+from tests.support import demo_engine, no_exceptions, open_page, open_section, plotly_specs
+
+SECTIONS = ["Measures", "Progress score and story", "Organisations and team", "PDSA cycles and changes"]
 
 
 def busiest_project(conn) -> str:
@@ -149,9 +151,10 @@ def test_page_for_every_programme(scenario):
     no_exceptions(at)
     assert at.selectbox(key="project").value == code
     assert at.header[0].value == view.about["title"]
-    # A chart per measure with data plus the progress history (when scored).
+    # The Measures section opens first: a chart per measure with data, and nothing of the other sections.
     charts = plotly_specs(at)
-    assert len(charts) == len(view.measures) + (0 if view.scores.empty else 1)
+    assert len(charts) == len(view.measures)
+    assert [t.label for t in at.tabs] == SECTIONS
     downloads = at.get("download_button")
     assert len(downloads) == len(view.measures)
     for measure, spec in zip(
@@ -164,6 +167,32 @@ def test_page_for_every_programme(scenario):
         metric["Measures improving"]
         == f"{sum(mm['improving'] for mm in view.measures)} of {len(view.measures)}"
     )
+
+
+def test_each_section_shows_its_content_when_opened():
+    with demo_engine("cornwall").connect() as conn:
+        code = busiest_project(conn)
+        view = pj.project_data(conn, code, measures.default_as_of(conn))
+    assert not view.scores.empty and len(view.changes) and len(view.team)
+    at = open_page("project", "cornwall", project=code)
+    no_exceptions(at)
+    assert [h.value for h in at.subheader] == ["Measures"]
+    assert not [d for d in at.dataframe if {"Organisation"} & set(d.value.columns)]  # not yet sent
+    open_section(at, "project_tab", "Progress score and story")
+    no_exceptions(at)
+    assert [h.value for h in at.subheader] == ["Progress score history", "Quiet wins"]
+    assert len(plotly_specs(at)) == 1  # the progress history, and no measure's chart
+    open_section(at, "project_tab", "Organisations and team")
+    no_exceptions(at)
+    assert [h.value for h in at.subheader] == ["Organisations", "Team"] and not plotly_specs(at)
+    organisations, team = (d.value for d in at.dataframe if {"Organisation"} & set(d.value.columns))
+    assert len(organisations) == len(view.organisations) and len(team) == len(view.team)
+    open_section(at, "project_tab", "PDSA cycles and changes")
+    no_exceptions(at)
+    (changes,) = (d.value for d in at.dataframe if "Title" in d.value.columns)
+    assert changes["Title"].tolist() == view.changes["title"].tolist()
+    # The project chosen stays chosen from section to section.
+    assert at.selectbox(key="project").value == code
 
 
 def test_pasted_link_opens_the_project():

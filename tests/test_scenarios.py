@@ -194,3 +194,18 @@ def test_loaded_demo_derives_tiers_and_analysis(any_engine):
         measures_n = conn.execute(select(func.count()).select_from(m.Measure)).scalar_one()
         assert db.get_setting(conn, "scenario") == "barnet"
     assert attained >= 13 and analysed == measures_n > 0
+
+
+def test_a_measure_with_no_data_point_yet_gets_no_recalculation_suggestion():
+    # At scale 50 some project starts just before the data ends: its measure has no point to analyse.
+    class Frames:
+        def __init__(self):
+            self.added = []
+
+        def add(self, table, **row):
+            self.added.append((table, row))
+
+    copy = object.__new__(scenarios._CopyGenerator)
+    copy.f = Frames()
+    copy._recalculate("P-1", {"code": "M-1", "chart": "xmr", "improvement": "increase"}, [], [])
+    assert copy.f.added == []

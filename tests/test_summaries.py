@@ -9,7 +9,7 @@ from qidash import measures, spc, summaries
 from qidash.scope import Scope
 from qidash.views import project as pj
 from qidash.views.overview import overview_data
-from tests.support import demo_engine, no_exceptions, open_page
+from tests.support import demo_engine, no_exceptions, open_page, open_section
 from tests.test_portfolio import PAGE_SIZE, open_tab
 from tests.test_project_page import busiest_project
 
@@ -70,6 +70,12 @@ def test_overview_charts_carry_their_summaries_and_numbers(app_database):
     assert any(" projects are showing improvement" in c for c in captions)
     numbers = [e for e in at.expander if e.label == "Numbers behind this chart"]
     assert len(numbers) == 3
+    assert not any(e.dataframe for e in numbers)  # written only once opened
+    at.session_state["reach_numbers_open"] = True  # as a click on the expander does
+    at.run()
+    no_exceptions(at)
+    numbers = [e for e in at.expander if e.label == "Numbers behind this chart"]
+    assert [len(e.dataframe) for e in numbers] == [1, 0, 0]
     assert numbers[0].dataframe[0].value["People trained (total)"].iloc[-1] == view.now["people_trained"]
 
 
@@ -132,16 +138,20 @@ def test_local_faculty_compares_the_latest_period_with_the_first():
 def test_every_tiers_chart_carries_a_summary_and_its_numbers(app_database):
     app_database("cornwall")
     at = open_page("tiers", "cornwall")
-    no_exceptions(at)
-    captions = [c.value for c in at.caption]
+    captions, numbers = [], 0
+    sections = ("Progression", "Compared across areas", "Reach over time", "Cohorts", "Self-sustainability")
+    for section in sections:
+        open_section(at, "tiers_tab", section)  # only the open section is built
+        no_exceptions(at)
+        captions += [c.value for c in at.caption]
+        numbers += len([e for e in at.expander if e.label == "Numbers behind this chart"])
     assert any(" people reached " in c and " or beyond" in c for c in captions)  # the funnel
     assert any(c.startswith("By ") and " reached " in c for c in captions)  # reach over time
     assert any(" people across " in c and " areas reached " in c for c in captions)  # the comparison
     assert any(c.startswith("Session 1: ") for c in captions)
     assert any(" people with a place across " in c for c in captions)
     assert any(c.startswith("Local faculty taught ") for c in captions)
-    numbers = [e for e in at.expander if e.label == "Numbers behind this chart"]
-    assert len(numbers) >= 5
+    assert numbers >= 5
 
 
 def test_projects_by_priority_counts_the_improving_and_names_the_largest_priority():
@@ -213,11 +223,14 @@ def test_project_charts_carry_their_summaries_and_numbers():
     at = open_page("project", "cornwall", project=code)
     no_exceptions(at)
     captions = [c.value for c in at.caption]
-    assert summaries.progress_history(view.scores)[0] in captions
     charted = [c for c in captions if " points from " in c and "; the latest is " in c]
     assert len(charted) == len(view.measures)
     numbers = [e for e in at.expander if e.label == "Numbers behind this chart"]
-    assert len(numbers) == len(view.measures) + 1
+    assert len(numbers) == len(view.measures)
+    open_section(at, "project_tab", "Progress score and story")
+    no_exceptions(at)
+    assert summaries.progress_history(view.scores)[0] in [c.value for c in at.caption]
+    assert len([e for e in at.expander if e.label == "Numbers behind this chart"]) == 1
 
 
 STAGE_LABELS = {"not_offered": "Not offered", "offered": "Offered training", "trained": "Trained"}

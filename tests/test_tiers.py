@@ -716,44 +716,81 @@ def test_page_funnel_is_the_measures_engines_for_every_programme(scenario):
         f"{conversion[f'{a}->{b}']['ratio']:.0%}"
         for a, b in zip([t["code"] for t in ladder], [t["code"] for t in ladder[1:]], strict=False)
     ]
-    for heading in (
-        "Progression funnel",
-        "Compared across areas",
-        "Reach over time",
-        "Cohorts",
-        "Self-sustainability",
-        "Patients trained",
-    ):
-        assert heading in [h.value for h in at.subheader]
+    assert [h.value for h in at.subheader] == ["Progression funnel"]  # the first section only
+
+
+# Each section, when opened: its heading, and the charts it draws (keys of components.chart).
+SECTIONS = {
+    "Progression": ("Progression funnel", {"funnel_"}),
+    "Compared across areas": ("Compared across areas", {"comparison"}),
+    "Reach over time": ("Reach over time", {"reach"}),
+    "Cohorts": ("Cohorts", {"sessions", "roles"}),
+    "Self-sustainability": ("Self-sustainability", {"local_faculty"}),
+    "Patients trained": ("Patients trained", {"patients_"}),
+}
+
+
+def _drawn(charted: set[str], key: str) -> bool:
+    """A chart of key ``key`` is among ``charted`` (a key ending in "_" is a prefix: one per ladder)."""
+    return any(c == key or (key.endswith("_") and c.startswith(key)) for c in charted)
+
+
+def test_only_the_open_section_is_built_and_each_shows_its_content_when_opened():
+    from tests.support import no_exceptions, open_page, open_section
+
+    at = open_page("tiers", "somerset")  # a programme that trains patients: every section draws charts
+    no_exceptions(at)
+    assert [t.label for t in at.tabs] == list(SECTIONS)
+    for section, (heading, keys) in SECTIONS.items():
+        open_section(at, "tiers_tab", section)
+        no_exceptions(at)
+        assert [h.value for h in at.subheader] == [heading]
+        charted = {c.key for c in at.get("plotly_chart")}
+        assert all(_drawn(charted, k) for k in keys), (section, charted)
+        others = {k for lab, (_, ks) in SECTIONS.items() if lab != section for k in ks}
+        assert not any(_drawn(charted, k) for k in others), (section, charted)
+
+
+def test_a_link_that_names_a_comparison_or_a_cohort_opens_its_section():
+    from tests.support import no_exceptions, open_page
+
+    for param, value, heading in (("compare", "sector", "Compared across areas"), ("cohort", "x", "Cohorts")):
+        at = open_page(None, "cornwall")
+        at.query_params[param] = value
+        at.switch_page("app_pages/tiers.py").run()
+        no_exceptions(at)
+        assert [h.value for h in at.subheader] == [heading]
 
 
 def test_barnet_shows_its_eight_sessions_and_says_it_trains_no_patients():
-    from tests.support import open_page
+    from tests.support import open_page, open_section
 
-    at = open_page("tiers", "barnet")
+    at = open_section(open_page("tiers", "barnet"), "tiers_tab", "Cohorts")
     attended = _trace(at, "bar", "Attended")
     assert attended["x"] == [str(n) for n in range(1, 9)]
     with db.make_engine(db.demo_url("barnet")).connect() as conn:
         sessions = measures.attendance_by_session(conn, EVERYONE, measures.default_as_of(conn), "BQIP-2017")
     assert values(attended["y"]) == [s["attended"] for s in sessions]
+    open_section(at, "tiers_tab", "Patients trained")
     assert any("No patient partner" in i.value for i in at.info)
 
 
 def test_somerset_shows_patients_as_their_own_funnel():
-    from tests.support import open_page
+    from tests.support import open_page, open_section
 
-    at = open_page("tiers", "somerset")
+    at = open_section(open_page("tiers", "somerset"), "tiers_tab", "Patients trained")
     with db.make_engine(db.demo_url("somerset")).connect() as conn:
         patients = measures.patients_by_tier(conn, EVERYONE, measures.default_as_of(conn))
     assert patients["dose_awareness"] > 0
     funnel = _trace(at, "funnel", "Patients")
     assert values(funnel["x"]) == list(patients.values())
+    open_section(at, "tiers_tab", "Cohorts")
     roles = _trace(at, "bar", "Participants")
     assert "Patient partner" in roles["y"]
 
 
 def test_page_follows_the_filters_and_the_comparison_control(app_database):
-    from tests.support import no_exceptions, open_page
+    from tests.support import no_exceptions, open_page, open_section
 
     engine = app_database("nw_surrey")
     at = open_page("tiers", "nw_surrey", locality="WOKING", as_of="2022-12-31")
@@ -765,6 +802,7 @@ def test_page_follows_the_filters_and_the_comparison_control(app_database):
         sectors = measures.people_by_tier_by(conn, scope, day, "sector")
     assert values(_trace(at, "funnel", "People")["x"]) == list(by_tier.values())
     assert by_tier["learn"] < whole["learn"]
+    open_section(at, "tiers_tab", "Compared across areas")
     at.segmented_control(key="compare").set_value("sector").run()
     no_exceptions(at)
     learn = _trace(at, "bar", "Learn")
@@ -772,3 +810,26 @@ def test_page_follows_the_filters_and_the_comparison_control(app_database):
     assert dict(zip(learn["y"], values(learn["x"]), strict=True)) == {
         label(g): n for g, n in expected.items()
     }
+
+
+def test_the_cohort_table_lists_the_newest_and_the_download_holds_them_all(monkeypatch):
+    from qidash.views import tiers as tiers_view
+    from tests.support import no_exceptions, open_page, open_section
+
+    monkeypatch.setattr(tiers_view, "COHORT_ROWS", 10)
+    at = open_section(open_page("tiers", "cornwall"), "tiers_tab", "Cohorts")
+    no_exceptions(at)
+    with db.make_engine(db.demo_url("cornwall")).connect() as conn:
+        cohorts = tiers_view.cohort_table(conn, EVERYONE, measures.default_as_of(conn))
+    assert len(cohorts) > 10
+    (table,) = [d.value for d in at.dataframe if "Cohort" in d.value.columns]
+    assert table["Cohort"].tolist() == cohorts["code"].head(10).tolist()  # the newest, as shown
+    assert "name" not in table.columns and "course" not in table.columns  # only the columns shown are sent
+    assert f"Listing the newest 10 of {len(cohorts)} cohorts; the download holds them all." in [
+        c.value for c in at.caption
+    ]
+    (download,) = [b for b in at.get("download_button") if b.proto.label.startswith("Download all")]
+    assert download.proto.label == f"Download all {len(cohorts)} cohorts (CSV)"
+    # The attendance chart offers the cohorts listed and the one it opens on, not every cohort.
+    offered = at.selectbox(key="cohort").options
+    assert len(offered) <= 11 and tiers_view.default_cohort(cohorts) in [o.split(" ")[0] for o in offered]

@@ -90,7 +90,7 @@ def test_tiers_compared_by_pcn_say_pcn_in_the_chart_table_and_caption():
     call them "No PCN", never "no pcn"."""
     import json
 
-    at = open_page("tiers", "fylde", compare="pcn")
+    at = open_page("tiers", "fylde", compare="pcn", tiers_tab="Compared across areas")
     no_exceptions(at)
     words = _words(at)
     assert not FIELD_NAMES.findall(words), sorted(set(FIELD_NAMES.findall(words)))

@@ -50,11 +50,12 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
         "a throwaway local PostgreSQL server, or the PostgreSQL database given with --db, whose contents "
         "are REPLACED) and times every page, plus an empty page for comparison. "
         "QIDASH_DB_URL is never used, so the bench cannot overwrite the configured database by accident. "
-        "With --browser it instead opens every page in headless Chromium on the database given with --db "
-        "(read, not changed) and compares each with a bare Streamlit app."
+        "With --browser it instead opens every page in headless Chromium and compares each with a bare "
+        "Streamlit app: on the database given with --db (read, not changed), or on the demo built at each "
+        "--scale in scratch databases of the --dbs kinds."
     )
-    p.add_argument("--scale", type=_scales, default=[1, 10, 50], metavar="N,N,...",
-                   help="copies of the system to measure (default 1,10,50)")
+    p.add_argument("--scale", type=_scales, default=None, metavar="N,N,...",
+                   help="copies of the system to measure (default 1,10,50; with --browser 1)")
     p.add_argument("--dbs", type=_kinds, default=KINDS, metavar="KINDS",
                    help="database kinds: sqlite, postgresql or both (default both)")
     p.add_argument("--pages", metavar="NAMES",
@@ -70,7 +71,8 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
                    help="instead: time each page in headless Chromium, opened in a fresh tab until every "
                    "chart and map is drawn and reached by the menu, against a bare two-page Streamlit app "
                    "in the same run; reads the database given with --db (a demo, say), which it does not "
-                   "change")
+                   "change, or without --db builds the cornwall demo at each --scale in a scratch database "
+                   "of each of --dbs kinds (a temp SQLite file, a throwaway PostgreSQL server)")
     p.add_argument("--runs", type=_at_least_one, default=None, metavar="N",
                    help="with --browser: fresh tabs and menu moves per page (median kept; default 3); "
                    "with --paths: runs of each path (default 7)")
@@ -84,19 +86,23 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
 def _browser(args: argparse.Namespace) -> int:
     from qidash import bench
 
-    if not args.db:
-        raise UserError("--browser needs --db: the database to open the pages on, e.g. a demo made with "
-                        "python -m qidash demo --scenario cornwall --db sqlite:////tmp/cornwall.db.")
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
     try:
         pages = bench.browser_pages(
             [n.strip() for n in args.pages.split(",") if n.strip()] if args.pages else None
         )
-        result = bench.run_browser(
-            args.db, args.runs or 3, pages, say=lambda msg: print(msg, file=sys.stderr, flush=True)
-        )
+        if args.db:
+            result = bench.run_browser(args.db, args.runs or 3, pages, say=say)
+            print(bench.browser_table(result))
+        else:
+            result = bench.run_browser_built(args.scale or [1], args.dbs, args.runs or 3, pages, say=say)
+            for run in result["results"]:
+                print(f"{run['kind']}, {result['scenario']} x{run['scale']} ({run['build']['rows']:,} rows)")
+                print(bench.browser_table(run) + "\n")
     except bench.BenchError as exc:
         raise UserError(str(exc)) from exc
-    print(bench.browser_table(result))
     if args.out:
         Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
         print(f"Wrote {args.out}")
@@ -110,7 +116,7 @@ def _paths(args: argparse.Namespace) -> int:
         raise UserError("--db must be a sqlite:// or postgresql+psycopg:// URL.")
     try:
         result = bench.run_paths(
-            args.scale, args.db, args.runs or bench.PATH_RUNS,
+            args.scale or [1, 10, 50], args.db, args.runs or bench.PATH_RUNS,
             say=lambda msg: print(msg, file=sys.stderr, flush=True),
         )
     except bench.BenchError as exc:
@@ -140,7 +146,7 @@ def _bench(args: argparse.Namespace) -> int:
     if args.db and not args.db.startswith(("sqlite", "postgresql")):
         raise UserError("--db must be a sqlite:// or postgresql+psycopg:// URL.")
     try:
-        result = bench.run(args.scale, args.db, args.dbs, pages, args.warm_runs,
+        result = bench.run(args.scale or [1, 10, 50], args.db, args.dbs, pages, args.warm_runs,
                            say=lambda msg: print(msg, file=sys.stderr, flush=True), cold_runs=args.cold_runs)
     except bench.BenchError as exc:
         raise UserError(str(exc)) from exc

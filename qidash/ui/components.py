@@ -25,7 +25,10 @@ def chart(fig: go.Figure, key: str, summary: str | None = None, table: pd.DataFr
     one-line ``summary`` in words (names in it are imported text, shown as written) and the numbers behind
     it, ``table``, one click away."""
     st.plotly_chart(fig, key=key, config=PLOTLY_CONFIG, width="stretch")
-    alternative(key, summary, table)
+    # The numbers are written only once opened (opening reruns the page): a closed expander's table
+    # would still be sent and laid out, and the first table on a page makes a fresh tab fetch and start
+    # Streamlit's table component (1.3 MB of JavaScript) before anything on the page is shown.
+    alternative(key, summary, table, lazy=True)
 
 
 def alternative(
@@ -127,3 +130,19 @@ def table_download(label: str, table: pd.DataFrame, *, file_name: str, what: str
     """:func:`file_download` of ``table`` as a CSV through the one formula-neutralising writer."""
     file_download(label, functools.partial(tabular.frame_csv, table), file_name=file_name, mime="text/csv",
                   what=what, detail=detail, **kw)
+
+
+def first_rows(table: pd.DataFrame, limit: int, *, what: str, file_name: str, order: str = "first",
+               detail: dict | None = None, key: str | None = None) -> pd.DataFrame:
+    """The first ``limit`` rows of ``table``, for the page to draw; when it holds more, first a caption
+    saying how many are shown of how many and a download of them all (CSV, made when clicked).
+
+    A table of thousands of rows sent whole is megabytes for the browser to receive and lay out on every
+    view, most of which nobody scrolls to: the page lists the first ones and the file holds the rest.
+    ``order`` says which come first, in words ("newest", "largest")."""
+    if len(table) <= limit:
+        return table
+    st.caption(f"Listing the {order} {limit:,} of {len(table):,} {what}; the download holds them all.")
+    table_download(f"Download all {len(table):,} {what} (CSV)", table, file_name=file_name, what=what,
+                   detail=detail, key=key)
+    return table.head(limit)

@@ -93,6 +93,9 @@ ORG_LIST_COLUMNS = [
     "ODS code",
 ]
 ORG_LIST_SHOWN = 200  # rows on the page; the download holds them all
+# The page lists the largest this many gaps (the download has them all): at national scale there are
+# thousands, and the whole table is over a megabyte sent for every view of the map.
+GAP_ROWS = 200
 
 
 @dataclass(frozen=True)

@@ -85,3 +85,16 @@ def overview_data(conn: Connection, scope: Scope, as_of: dt.date) -> OverviewDat
         sectors=sectors,
         by_priority=by_priority,
     )
+
+
+# The coverage chart draws at most this many areas: a bar each, 38 pixels high, so a national system's
+# 200 localities would make a chart 7,600 pixels tall for the browser to draw on every view.
+MAX_AREAS = 15
+
+
+def lowest_coverage(coverage: pd.DataFrame, limit: int) -> pd.DataFrame:
+    """The ``limit`` areas with the lowest coverage (those with no organisation to cover first): where a
+    chart of many areas should look first. The numbers behind the chart keep every area."""
+    if len(coverage) <= limit:
+        return coverage
+    return coverage.sort_values("coverage_pct", na_position="first", kind="stable").head(limit)

@@ -28,6 +28,9 @@ SHOW = {
     "concern": "Concern",
     "stale": "Stale projects",
 }
+# The page's tables list this many rows at a time, a selectbox choosing which: at national scale the icon
+# grid has thousands of measures, two images each, and sent whole it is over a megabyte on every view.
+ROWS_PER_PAGE = 100
 # Order of the small multiples: what to celebrate first, then what needs attention.
 CHART_RANK = ("improvement_icon", "improving", "concern", "other_signal", "common_cause", "not_assessed")
 

@@ -19,6 +19,9 @@ from qidash.scope import Scope
 
 COMPARE_BY = ("locality", "sector", "pcn", "kind")
 COMPARE_LABELS = {"locality": "Locality", "sector": "Sector", "pcn": "PCN", "kind": "Organisation kind"}
+# The page's cohort table lists the newest this many; its download holds every cohort. At national scale
+# a system has thousands, and the whole table would be megabytes sent on every view.
+COHORT_ROWS = 100
 PERIOD_MONTHS = 6  # local-faculty share by half-year: quarters hold too few cohorts to read a share
 ATTAINED_BY = {"course": "a course", "project": "applying QI on a project", "faculty": "teaching or coaching"}
 

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -40,3 +41,23 @@ def test_the_browser_bench_times_pages_against_the_bare_app(browser, tmp_path):
         assert row["move_ratio"] == pytest.approx(row["move_s"] / result["bare"]["move_s"], abs=0.006)
         assert row["received_kb"] > 0
     assert all(name in done.stdout for name in ("bare app", "one_chart", "overview", "tiers", "worst:"))
+
+
+def test_a_page_is_drawn_only_once_the_browser_is_no_longer_busy(browser):
+    # A page whose elements are all there (as a deck.gl map's canvas is) while a script still holds the
+    # browser for 1.5 s: it is not drawn until that has finished.
+    context = browser.new_context()
+    context.add_init_script(bench.BUSY_JS)
+    page = context.new_page()
+    try:
+        started = time.perf_counter()
+        page.set_content(
+            '<div data-testid="stApp" data-test-script-state="notRunning"></div><script>'
+            "setTimeout(() => { const end = performance.now() + 1500; while (performance.now() < end) {} },"
+            " 200);"
+            "</script>"
+        )
+        drawn_s = bench._until_drawn(page) - started
+    finally:
+        context.close()
+    assert drawn_s >= 1.5

@@ -22,6 +22,12 @@ def comparison_chart(page):
     return page.locator('[data-testid="stPlotlyChart"]', has_text="People who reached at least this tier")
 
 
+def open_section(page, name: str) -> None:
+    """Click the tab ``name``: the page reruns and draws that section."""
+    page.get_by_role("tab", name=name, exact=True).click()
+    wait_idle(page)
+
+
 def test_tiers_deep_link_funnel_and_comparison(server, page):
     probes = []
     page.on(
@@ -37,6 +43,9 @@ def test_tiers_deep_link_funnel_and_comparison(server, page):
     funnel = chart_text(page, 0)
     assert "Learn" in funnel and "Live" in funnel and "Lead" in funnel
     assert learned in funnel  # the funnel's first stage is the tile's number
+    assert comparison_chart(page).count() == 0  # only the open section is drawn
+
+    open_section(page, "Compared across areas")
     assert "North Barnet" in comparison_chart(page).inner_text()
 
     page.get_by_role("radio", name="Sector", exact=True).click()  # the "Compare by" segmented control
@@ -48,7 +57,7 @@ def test_tiers_deep_link_funnel_and_comparison(server, page):
     assert "North Barnet" not in comparison_chart(page).inner_text()
     assert "scenario=" in page.url
 
-    # The link opens the same comparison.
+    # The link opens the same comparison, in its section.
     link = page.url
     page.goto("about:blank")
     page.goto(link)
@@ -56,6 +65,7 @@ def test_tiers_deep_link_funnel_and_comparison(server, page):
     expect(comparison_chart(page)).to_contain_text("NHS")
     assert "North Barnet" not in comparison_chart(page).inner_text()
 
+    open_section(page, "Cohorts")
     sessions = page.locator('[data-testid="stPlotlyChart"]', has_text="On the register")
     assert sessions.count() == 1 and "Session" in sessions.inner_text()
 
