@@ -1,14 +1,14 @@
 """The Capability map's deck (data in, a ``pydeck.Deck`` out). No basemap: the decks make no network
 request. Its JSON is written by :mod:`qidash.map_fast_paths`, the one place the map's hot paths live.
 
-The Capability map draws, bottom to top: PCN areas filled by a measure's class (layer
-``pcn-areas``), locality outlines (``locality-outlines``), the chosen PCN's outline
-(``selected-pcn``) and organisations as points marked by stage (``organisations``: a ring or a
-filled disc, outlined or not, in the stage's colour; :data:`STAGE_MARKS`). Every layer
-has an id, which Streamlit needs to report selections. Area and point rows carry the same tooltip
-fields (``title``, ``line1``..``line3``): deck.gl shows one tooltip template for every layer and
-leaves a missing field's placeholder in the text. The tooltip is text, not HTML: imported names
-in it are shown as written.
+The Capability map draws, bottom to top: PCN areas filled by a measure's class, each inside a dark
+boundary line (layer ``pcn-areas``; :data:`AREA_LINE`), locality outlines (``locality-outlines``),
+the chosen PCN's outline (``selected-pcn``) and organisations as points marked by stage
+(``organisations``: a ring or a filled disc, outlined or not, in the stage's colour;
+:data:`STAGE_MARKS`). Every layer has an id, which Streamlit needs to report selections. Area and
+point rows carry the same tooltip fields (``title``, ``line1``..``line3``): deck.gl shows one
+tooltip template for every layer and leaves a missing field's placeholder in the text. The tooltip
+is text, not HTML: imported names in it are shown as written.
 """
 
 from __future__ import annotations
