@@ -36,6 +36,13 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
   address of a page holds its filters, so a view can be shared as a link.
 - On the Capability map, the PCN areas can be chosen from a list as well as by clicking the map, and the
   numbers behind the map are one click away as a table.
+- Capability map: each stage is drawn with its own mark as well as its colour (a thin or thick ring, a
+  filled disc, a thin or thick dark outline), named in the legend and each point's tooltip, and the
+  marks stand out at least 3:1 from the land under them. Every PCN area has a dark boundary line at
+  least 3:1 against the land and every area colour, so each area's shape can be seen; its class is in
+  words in the legend, its tooltip and the table below the map. Every organisation on the map is also
+  in a list below it with its stage in words, reached with the keyboard, found by name or stage, and
+  downloaded whole. The Showcase's map, in its report and deck, draws and names the same stage marks.
 - Charts: the charts on the Overview, Tiers, Portfolio, Project and Showcase pages, and the Showcase's
   map, have a one-line summary in words and a table of the numbers behind them, one click away (the
   Portfolio's small charts have the summary, and their table on the project's page; the Showcase's keep
@@ -50,12 +57,6 @@ level AA, as the Public Sector Bodies (Websites and Mobile Applications) (No. 2)
 
 **Does not meet AA yet:**
 
-- Capability map: each stage is drawn with its own mark as well as its colour (a thin or thick ring, a
-  filled disc, a thin or thick dark outline), named in the legend and each point's tooltip, and the
-  marks stand out at least 3:1 from the land under them; but the three lightest classes of the PCN areas
-  do not (WCAG 1.4.11: each area's value is in its tooltip and the table below the map). Points can
-  only be reached with a mouse; the tables below the map give the numbers per PCN and list the
-  organisations with nobody trained, but not every organisation's stage.
 - Automated checks find about a third to a half of accessibility problems; the dashboard has not yet been
   audited by people who use assistive technology every day.
 

@@ -17,11 +17,15 @@ from qidash.views.capability_map import (
     GAP_ROWS,
     GAP_WIDTHS,
     GAPS_AMONG,
+    ORG_LIST_SHOWN,
     SIZE_BY,
     capability_map_data,
     colour_measures,
     colour_scale,
     default_size_by,
+    find_organisations,
+    organisation_list,
+    organisations_shown,
     pcn_table,
     pcn_tips,
     size_options,
@@ -138,17 +142,18 @@ with legend_col:
     lines = []
     if scale:
         lines.append(f"**{COLOUR_MEASURES[measure][0]}** per PCN")
-        lines += [f'<span style="color:{c}">&#9608;</span> {text}' for c, text in scale.legend]
+        lines += [f"{maps.area_key_svg(c)} {text}" for c, text in scale.legend]
         if any(v is None for v in scale.values.values()):
-            lines.append(f'<span style="color:{maps.NO_DATA}">&#9608;</span> No data')
+            lines.append(f"{maps.area_key_svg(maps.NO_DATA)} No data")
     if len(scale.values if scale else {}) < len(areas.pcns):
-        lines.append(f'<span style="color:{maps.OUTSIDE}">&#9608;</span> Outside the filters')
+        lines.append(f"{maps.area_key_svg(maps.OUTSIDE)} Outside the filters")
     lines.append("")
     lines.append("**Organisations** by stage")
     lines += maps.stage_legend(view.stage_counts)
     st.markdown("  \n".join(lines), unsafe_allow_html=True)
     size_note = f"Point size: {SIZE_BY[size_by].lower()}." if sizes else "Points: organisations."
-    st.caption(f"{size_note} Dark blue lines: localities. Click an area to filter to it.")
+    st.caption(f"{size_note} Thin dark lines: PCN areas; dark blue lines: localities. Click an area to "
+               "filter to it.")
     if crowded and not every_point:
         st.caption("Organisations close together at this zoom are drawn as one larger point; its tooltip "
                    "counts them by stage. Click it to show its PCN's organisations one by one.")
@@ -183,6 +188,32 @@ if len(view.by_pcn):
     if numbers.open:
         with numbers:
             st.dataframe(pcn_table(view), hide_index=True, width="stretch")
+
+# The map's points as a list, for a keyboard or a screen reader: every organisation in scope (located or
+# not) with its stage in words, built only once opened (thousands of rows at national scale).
+listing = st.expander(
+    f"Every organisation and its stage: {fmt_int(len(orgs))} in scope", key="org_list", on_change="rerun"
+)
+if listing.open:
+    with listing:
+        everyone = organisation_list(view)
+        find_col, stage_col = st.columns([3, 2])
+        with find_col:
+            words = st.text_input("Find an organisation by name or ODS code", key="org_find")
+        with stage_col:
+            chosen = st.multiselect("Stages", list(maps.STAGE_LABELS.values()), key="org_stages",
+                                    placeholder="Every stage")
+        found = find_organisations(everyone, words, chosen)
+        if found.empty:
+            st.caption("No organisation in scope matches.")
+        else:
+            st.caption(organisations_shown(len(found), len(everyone)))
+            st.dataframe(found.head(ORG_LIST_SHOWN), hide_index=True, width="stretch")
+        components.table_download(
+            "Download every organisation and its stage (CSV)", everyone,
+            file_name=f"organisations-by-stage-{filters.as_of.isoformat()}.csv", what="organisation stages",
+            detail={"scope": filters.label, "as_of": filters.as_of.isoformat()},
+        )
 
 # --- gaps --------------------------------------------------------------------------------------------
 st.subheader("Gaps: nobody trained")

@@ -81,10 +81,12 @@ tiles[1].metric(
     fmt_int(top["improving"]),
     help="Projects with at least one improving measure. " + IMPROVING_MEANING,
 )
-tiles[1].caption(
-    f"{fmt_int(top['improvement_icons'])} measures show improvement at their latest point · "
-    f"{fmt_int(top['improved_since_baseline'])} improved since baseline"
+showing = (
+    "1 measure shows improvement at its latest point"
+    if top["improvement_icons"] == 1
+    else f"{fmt_int(top['improvement_icons'])} measures show improvement at their latest point"
 )
+tiles[1].caption(f"{showing} · {fmt_int(top['improved_since_baseline'])} improved since baseline")
 tiles[2].metric(
     "Scored 3.0 or more", fmt_int(top["progress_ge_3"]), help="Latest IHI progress score by the date."
 )

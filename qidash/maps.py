@@ -1,14 +1,14 @@
 """The Capability map's deck (data in, a ``pydeck.Deck`` out). No basemap: the decks make no network
 request. Its JSON is written by :mod:`qidash.map_fast_paths`, the one place the map's hot paths live.
 
-The Capability map draws, bottom to top: PCN areas filled by a measure's class (layer
-``pcn-areas``), locality outlines (``locality-outlines``), the chosen PCN's outline
-(``selected-pcn``) and organisations as points marked by stage (``organisations``: a ring or a
-filled disc, outlined or not, in the stage's colour; :data:`STAGE_MARKS`). Every layer
-has an id, which Streamlit needs to report selections. Area and point rows carry the same tooltip
-fields (``title``, ``line1``..``line3``): deck.gl shows one tooltip template for every layer and
-leaves a missing field's placeholder in the text. The tooltip is text, not HTML: imported names
-in it are shown as written.
+The Capability map draws, bottom to top: PCN areas filled by a measure's class, each inside a dark
+boundary line (layer ``pcn-areas``; :data:`AREA_LINE`), locality outlines (``locality-outlines``),
+the chosen PCN's outline (``selected-pcn``) and organisations as points marked by stage
+(``organisations``: a ring or a filled disc, outlined or not, in the stage's colour;
+:data:`STAGE_MARKS`). Every layer has an id, which Streamlit needs to report selections. Area and
+point rows carry the same tooltip fields (``title``, ``line1``..``line3``): deck.gl shows one
+tooltip template for every layer and leaves a missing field's placeholder in the text. The tooltip
+is text, not HTML: imported names in it are shown as written.
 """
 
 from __future__ import annotations
@@ -86,6 +86,12 @@ NO_DATA = "#AEB7BD"  # a PCN in scope whose measure is undefined (no beds, say)
 OUTSIDE = palette.NHS_PALE_GREY  # a PCN outside the filters: drawn for orientation, not coloured
 AREA_ALPHA = 190
 OUTSIDE_ALPHA = 170
+# Every PCN area's boundary: a thin dark line standing out 3:1 (WCAG 1.4.11) from the land and from
+# every area's fill as drawn (:func:`drawn_fill`), so each area's shape can be seen whatever its class.
+# The pale classes alone do not stand out from the land (they leave the points readable); their class is
+# said in words (the legend's ranges, each area's tooltip, the table of numbers below the map).
+AREA_LINE = "#212B32"  # the NHS website's text colour: NHS dark grey is too light on the darkest class
+AREA_LINE_PX = 1
 LOCALITY_LINE = palette.NHS_DARK_BLUE
 POINT_MIN_PX, POINT_MAX_PX = 2.5, 9.0
 TILE_PX = 512  # deck.gl draws the world 512 pixels wide at zoom 0
@@ -193,6 +199,30 @@ def legend(
             text = f"{fmt(lo)}–{fmt(hi)}"
         out.append((colour, text))
     return out
+
+
+def drawn_fill(colour: str, alpha: int = AREA_ALPHA) -> str:
+    """``colour`` as the map shows it: drawn ``alpha`` opaque over the land (``#RRGGBB``)."""
+    share = alpha / 255
+    mixed = (t * share + u * (1 - share) for t, u in zip(rgba(colour)[:3], rgba(LAND)[:3], strict=True))
+    return "#" + "".join(f"{round(x):02X}" for x in mixed)
+
+
+def area_fills() -> dict[str, str]:
+    """Every fill a PCN area can have, as drawn over the land: class colours and "no data" at the
+    areas' opacity, "outside the filters" at its own. Keyed by the colour named in the code."""
+    return {**{c: drawn_fill(c) for c in (*AREA_RAMP, NO_DATA)}, OUTSIDE: drawn_fill(OUTSIDE, OUTSIDE_ALPHA)}
+
+
+def area_key_svg(colour: str, px: int = 16) -> str:
+    """A legend's swatch of an area class: the fill as drawn, inside the areas' boundary line, as a
+    small inline SVG (a pale class's swatch would otherwise vanish on the white page)."""
+    return (
+        f'<svg width="{px}" height="{px}" viewBox="0 0 {px} {px}" aria-hidden="true" '
+        f'style="vertical-align:-3px"><rect x="0.5" y="0.5" width="{px - 1}" height="{px - 1}" '
+        f'fill="{drawn_fill(colour, OUTSIDE_ALPHA if colour == OUTSIDE else AREA_ALPHA)}" '
+        f'stroke="{AREA_LINE}" stroke-width="1"/></svg>'
+    )
 
 
 def area_colour(value: float | None, edges: list[float]) -> str:
@@ -321,6 +351,13 @@ def point_radius(values: pd.Series) -> pd.Series:
         return pd.Series(POINT_MIN_PX, index=values.index)
     scaled = np.sqrt((v / top).clip(lower=0, upper=1)).fillna(0)
     return (POINT_MIN_PX + (POINT_MAX_PX - POINT_MIN_PX) * scaled).round(2)
+
+
+def stage_paint(stage: str) -> tuple[str, str, float]:
+    """How to paint a point at ``stage`` in a drawing of its own (the exports, the legend): its fill
+    (white inside a ring), its outline colour and the outline's width in pixels (:data:`STAGE_MARKS`)."""
+    mark = STAGE_MARKS[stage]
+    return ("#FFFFFF" if mark.hollow else mark.colour), mark.outline, mark.ring_px
 
 
 def mark_fields(stage: str) -> dict:
@@ -487,7 +524,7 @@ def capability_deck(
     layers += [
         MapLayer("PolygonLayer", AREAS_ID, area_rows(areas, values, edges, tips), {
             "getPolygon": accessor("polygon"), "getFillColor": accessor("fill"),
-            "getLineColor": rgba("#FFFFFF", 230), "getLineWidth": 1, "lineWidthUnits": PIXELS,
+            "getLineColor": rgba(AREA_LINE), "getLineWidth": AREA_LINE_PX, "lineWidthUnits": PIXELS,
             "stroked": True, "filled": True, "pickable": True, "autoHighlight": True,
             "highlightColor": rgba(palette.NHS_WARM_YELLOW, 90),
         }),

@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import sqlalchemy as sa
 
 from qidash import db, geo, maps, measures, scenarios
+from qidash import models as m
 from qidash.map_fast_paths import haversine_km
 from qidash.models import CARE_HOME_KINDS
 from qidash.scope import Scope
@@ -521,6 +523,63 @@ def test_the_deck_under_a_pcn_filter(conn, monkeypatch, tmp_path):
     assert 50.0 < spec["initialViewState"]["latitude"] < 50.2 and spec["initialViewState"]["zoom"] > 9
 
 
+# --- every organisation and its stage: the map's points as a list ----------------------------------------
+
+
+def test_the_organisation_list_holds_the_map_layers_organisations_and_stages(conn, monkeypatch, tmp_path):
+    monkeypatch.setenv("QIDASH_BOUNDARIES", str(tmp_path / "none.geojson"))
+    spec, _scale, data = _deck(conn)
+    (points,) = [layer["data"] for layer in spec["layers"] if layer["id"] == maps.ORGS_ID]
+    table = view.organisation_list(data)
+    assert list(table.columns) == view.ORG_LIST_COLUMNS
+    # the same organisations at the same stages, in words, with the tooltip's people trained in post
+    assert dict(zip(table["ODS code"], table["Stage"], strict=True)) == {
+        p["ods_code"]: maps.STAGE_LABELS[p["stage"]] for p in points
+    }
+    assert {f"People trained in post: {n}" for n in table["People trained in post"]} == {
+        p["line3"] for p in points
+    }
+    # by hand (see the system at the top): sorted by name, the trust in no PCN
+    assert table.to_dict("list") == {
+        "Organisation": ["Home four", "Home one", "Home three", "Home two", "Practice one", "Trust one"],
+        "Kind": ["Care home nursing", "Care home residential", "Care home residential", "Care home nursing",
+                 "GP practice", "Acute trust"],
+        "PCN": ["Valley", "Harbour", "Moor PCN", "Harbour", "Valley", ""],
+        "Locality": ["East", "West", "West", "West", "East", ""],
+        "Stage": ["With a project", "Trained", "Engaged", "Engaged", "With a project", "Trained"],
+        "People trained in post": [0, 1, 0, 0, 1, 1],
+        "Active project": ["Yes", "No", "No", "No", "Yes", "No"],
+        "ODS code": ["H4", "H1", "H3", "H2", "G1", "T1"],
+    }
+
+
+def test_a_locality_lead_lists_only_their_areas_organisations(conn):
+    lead = Scope(within_localities=("L1",))
+    table = view.organisation_list(view.capability_map_data(conn, lead, AS_OF))
+    assert table["ODS code"].tolist() == ["H1", "H3", "H2"]  # Home one, Home three, Home two: West only
+    assert set(table["Locality"]) == {"West"}
+    everyone = view.organisation_list(view.capability_map_data(conn, EVERYONE, AS_OF))
+    assert len(everyone) == 6  # the control: unrestricted, East and the trust are listed
+
+
+def test_finding_organisations_by_name_code_or_stage(conn):
+    table = view.organisation_list(view.capability_map_data(conn, EVERYONE, AS_OF))
+    assert view.find_organisations(table)["ODS code"].tolist() == table["ODS code"].tolist()
+    assert view.find_organisations(table, " HOME T")["ODS code"].tolist() == ["H3", "H2"]
+    assert view.find_organisations(table, "g1")["ODS code"].tolist() == ["G1"]
+    assert view.find_organisations(table, stages=["Trained"])["ODS code"].tolist() == ["H1", "T1"]
+    assert view.find_organisations(table, "home", ["Trained", "Engaged"])["ODS code"].tolist() == [
+        "H1", "H3", "H2",
+    ]
+    assert view.find_organisations(table, "(").empty  # words, not a pattern
+    assert view.organisations_shown(6, 6) == (
+        "All 6 organisations in scope, by name. The download holds every organisation in scope (6)."
+    )
+    shown = view.organisations_shown
+    assert shown(450, 1200, 200).startswith("The first 200 of the 450 matching organisations,")
+    assert shown(375, 375, 200).startswith("The first 200 of the 375 organisations in scope,")
+
+
 def test_fit_view():
     whole = maps.fit_view((-5.7, 50.0, -4.2, 50.9))
     assert whole.latitude == pytest.approx(50.45, abs=0.01) and 7.5 < whole.zoom < 9.5
@@ -613,7 +672,39 @@ def test_the_page_coloured_by_people_trained_follows_that_legend():
     for row in layers[maps.AREAS_ID]["data"]:
         colour = maps.area_colour(trained[row["pcn"]]["people_trained"], edges)
         assert row["fill"] == maps.rgba(colour, maps.AREA_ALPHA)
-        assert f'color:{colour}' in legend
+        assert maps.area_key_svg(colour) in legend
+
+
+def test_the_organisation_list_is_written_when_opened_and_a_lead_gets_only_their_area():
+    from qidash.ui.context import CONTEXT_KEY
+
+    at = open_page("capability_map", "cornwall", demo_role="locality_lead", demo_area="EAST")
+    no_exceptions(at)
+    (listing,) = [e for e in at.expander if e.label.startswith("Every organisation and its stage")]
+    assert not [d for d in at.dataframe if "Active project" in d.value.columns]  # closed: not built
+    at.session_state["org_list"] = True
+    at.run()
+    no_exceptions(at)
+    (table,) = [d.value for d in at.dataframe if "Active project" in d.value.columns]
+    scope = at.session_state[CONTEXT_KEY].filters.scope
+    assert scope.within_localities == ("EAST",)
+    (points,) = [layer["data"] for layer in deck_specs(at)[0]["layers"] if layer["id"] == maps.ORGS_ID]
+    stages = {p["ods_code"]: maps.STAGE_LABELS[p["stage"]] for p in points}
+    with engine_of("cornwall").connect() as conn:
+        as_of = measures.default_as_of(conn)
+        everyone = view.organisation_list(view.capability_map_data(conn, scope, as_of))
+        east = conn.execute(sa.select(m.Locality.name).where(m.Locality.code == "EAST")).scalar_one()
+    assert listing.label == f"Every organisation and its stage: {len(everyone):,} in scope"
+    assert len(table) == min(len(everyone), view.ORG_LIST_SHOWN)
+    assert set(table["Locality"]) == {east}  # the lead's own area only
+    assert dict(zip(table["ODS code"], table["Stage"], strict=True)).items() <= stages.items()
+    assert any(c.value == view.organisations_shown(len(everyone), len(everyone)) for c in at.caption)
+    assert len([b for b in at.get("download_button") if "every organisation" in b.proto.label]) == 1
+    # finding one by part of its name
+    name = everyone["Organisation"].iloc[len(everyone) // 2]
+    at.text_input(key="org_find").set_value(name[1:-1].upper()).run()
+    (found,) = [d.value for d in at.dataframe if "Active project" in d.value.columns]
+    assert name in found["Organisation"].tolist() and len(found) < len(everyone)
 
 
 def test_the_page_with_nothing_in_scope_says_so():

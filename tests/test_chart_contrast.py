@@ -4,7 +4,8 @@ The colours are read from the chart modules' own constants (every ``#RRGGBB`` th
 and style records), so a colour added to a chart builder is checked without editing this test. Colours
 that are not data marks (gridlines) are named with their use. Text is checked where it is drawn: the
 axes' tick labels and titles of every plotly figure, and numbers written on bars against the bar. The
-Capability map's marks are checked against the land it draws under them (maps.BASEMAP), not white."""
+Capability map's marks are checked against the land it draws under them (maps.BASEMAP), not white; its
+PCN areas by their boundary line, against the land and against every fill as drawn."""
 
 import datetime as dt
 import importlib
@@ -25,13 +26,13 @@ BACKGROUNDS = {"qidash.maps": maps.BASEMAP}
 HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 
 NOT_MARKS = {
-    palette.NHS_PALE_GREY: "gridlines, the house charts' axis lines, the funnel's connectors, the map's "
-    "PCNs outside the filters",
+    palette.NHS_PALE_GREY: "gridlines, the house charts' axis lines, the funnel's connectors",
     "#FFFFFF": "the map's tooltip background and the white edge parting a point from the area under it",
     maps.LAND: "the map's land, the background its marks are checked against",
-    maps.NO_DATA: "the map's PCNs with no value for the measure, said in their tooltip and the table",
-    **dict.fromkeys(maps.AREA_RAMP, "the map's PCN area classes: each value is in its tooltip and a table"),
 }
+# The PCN areas' fills: the pale ones do not stand out from the land, so every area's shape is drawn by
+# its boundary line (maps.AREA_LINE), checked against the land and each fill in the test below.
+AREA_FILLS = {c.upper() for c in maps.area_fills()}
 
 
 def _colours(value, path: str, found: dict) -> None:
@@ -67,7 +68,7 @@ def test_the_ratio_follows_wcag():
 
 
 def test_every_chart_mark_stands_out_from_its_background_at_three_to_one():
-    known = {c.upper() for c in NOT_MARKS}
+    known = {c.upper() for c in NOT_MARKS} | AREA_FILLS
     failing = {}
     for module in CHART_MODULES + EXPORT_MODULES:
         background = BACKGROUNDS.get(module, "#FFFFFF")
@@ -77,6 +78,30 @@ def test_every_chart_mark_stands_out_from_its_background_at_three_to_one():
             if colour not in known and contrast_ratio(colour, background) < MARK_CONTRAST
         }
     assert failing == {}, failing
+
+
+def test_every_pcn_area_is_outlined_three_to_one_against_the_land_and_its_fill():
+    """WCAG 1.4.11 for the areas: each one's shape is seen by its boundary, whatever its class's colour.
+    Checked on the fills as drawn (see-through over the land), which is what a viewer sees."""
+    assert set(maps.area_fills()) == {*maps.AREA_RAMP, maps.NO_DATA, maps.OUTSIDE}
+    against = {"land": maps.LAND, **{f"fill {c} drawn as {d}": d for c, d in maps.area_fills().items()}}
+    ratios = {name: round(contrast_ratio(maps.AREA_LINE, bg), 2) for name, bg in against.items()}
+    assert {name: r for name, r in ratios.items() if r < MARK_CONTRAST} == {}, ratios
+    # and that is the line the map draws round every area, at a width that shows
+    deck = maps.capability_deck(maps.Areas("none", [], []), {}, [], {}, _no_orgs())
+    (areas,) = [layer for layer in deck.layers if layer.id == maps.AREAS_ID]
+    assert areas.props["getLineColor"] == maps.rgba(maps.AREA_LINE) and areas.props["stroked"] is True
+    assert areas.props["getLineWidth"] >= 1
+    # the control: the pale classes on their own fail against the land, and the old white line would
+    assert contrast_ratio(maps.area_fills()[maps.AREA_RAMP[0]], maps.LAND) < MARK_CONTRAST
+    assert contrast_ratio("#FFFFFF", maps.LAND) < MARK_CONTRAST
+
+
+def _no_orgs():
+    import pandas as pd
+
+    columns = ["ods_code", "name", "kind", "pcn", "stage", "latitude", "longitude", "beds", "trained_in_post"]
+    return pd.DataFrame(columns=columns)
 
 
 def test_the_check_finds_a_pale_mark():

@@ -372,6 +372,13 @@ def test_page_for_every_programme(scenario):
     assert metric["Stale projects"] == f"{report['projects_stale']:,}"
     assert metric["Scored 3.0 or more"] == f"{report['projects_progress_ge_3']:,}"
     assert metric["Measures charted"] == f"{n_measures:,}"
+    # The tile's words agree in number with the count (fylde has exactly one such measure).
+    showing = (
+        "1 measure shows improvement at its latest point"
+        if improvement_icons == 1
+        else f"{improvement_icons:,} measures show improvement at their latest point"
+    )
+    assert any(c.value.startswith(showing + " · ") for c in at.caption)
     grid = every_grid_page(at)
     assert len(grid) == n_measures
     assert grid["Variation"].str.startswith("data:image/svg+xml").all()

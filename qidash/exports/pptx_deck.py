@@ -280,6 +280,22 @@ def _funnel_slide(slide, sc: Showcase):
     )
 
 
+POINT_R = Pt(2.7)  # an organisation's disc on the map slide; its ring lies outside it
+
+
+def _stage_mark(slide, x, y, r, stage: str):
+    """An organisation at ``stage`` centred on (x, y) as the page's map draws it, never by colour alone:
+    a ring round a white centre or a filled disc with its outline (maps.STAGE_MARKS), the ring (pixels
+    drawn as points, 3 to 4) outside the disc of radius ``r``."""
+    fill, outline, ring_px = maps.stage_paint(stage)
+    ring = Pt(0.75 * ring_px)
+    d = int(2 * r + ring)  # the outline is centred on the shape's edge
+    mark = _rect(slide, Emu(int(x - d / 2)), Emu(int(y - d / 2)), Emu(d), Emu(d), fill, MSO_SHAPE.OVAL,
+                 line=outline)
+    mark.line.width = ring
+    return mark
+
+
 def _map_slide(slide, sc: Showcase):
     view = sc.map
     box_x, box_y, box_w, box_h = MARGIN, Inches(1.9), Inches(8.9), Inches(5.0)
@@ -308,35 +324,37 @@ def _map_slide(slide, sc: Showcase):
         shape.line.width = Pt(width_pt)
         return shape
 
+    fills = maps.area_fills()  # as the page shows them: see-through over the land
     for area in view.areas.pcns:
         for poly in area.polygons:
-            s = freeform(poly, view.area_fill(area.code), "#FFFFFF", 0.75)
+            s = freeform(poly, fills[view.area_fill(area.code)], maps.AREA_LINE, 0.75 * maps.AREA_LINE_PX)
             s.name = f"PCN {area.code}"
     for loc in view.areas.localities:
         for poly in loc.polygons:
             freeform(poly, None, maps.LOCALITY_LINE, 1.75).name = f"Locality {loc.code}"
-    d = Inches(0.075)
-    for lon, lat, colour, stage in svg.map_points(view):
+    for lon, lat, _colour, stage in svg.map_points(view):
         x, y = emu(lon, lat)
-        dot = _rect(slide, Emu(x - d // 2), Emu(y - d // 2), d, d, colour, MSO_SHAPE.OVAL, line="#FFFFFF")
-        dot.line.width = Pt(0.4)
-        dot.name = f"Organisation ({stage})"
-    lx, ly = box_x + box_w + Inches(0.3), Inches(2.0)
+        _stage_mark(slide, x, y, POINT_R, stage).name = f"Organisation ({stage})"
+    lx, ly = box_x + box_w + Inches(0.3), Inches(1.9)
     _text(slide, lx, ly, Inches(3.2), Inches(0.35), [("Coverage per PCN", 14, True, TEXT)])
-    ly += Inches(0.4)
+    ly += Inches(0.38)
     for colour, label in view.legend:
-        _rect(slide, lx, ly + Inches(0.05), Inches(0.28), Inches(0.22), colour)
+        swatch = _rect(slide, lx, ly + Inches(0.05), Inches(0.28), Inches(0.2), fills[colour],
+                       line=maps.AREA_LINE)
+        swatch.line.width = Pt(0.75 * maps.AREA_LINE_PX)
         _text(slide, lx + Inches(0.36), ly, Inches(2.8), Inches(0.3), [(label, 12, False, TEXT)])
-        ly += Inches(0.3)
-    ly += Inches(0.25)
+        ly += Inches(0.28)
+    ly += Inches(0.15)
     _text(slide, lx, ly, Inches(3.2), Inches(0.35), [("Organisations by stage", 14, True, TEXT)])
-    ly += Inches(0.4)
-    for _stage, name, colour, n in view.stages:
-        _rect(slide, lx + Inches(0.04), ly + Inches(0.07), Inches(0.18), Inches(0.18), colour, MSO_SHAPE.OVAL)
-        _text(slide, lx + Inches(0.36), ly, Inches(2.8), Inches(0.3), [(f"{name} ({n:,})", 12, False, TEXT)])
-        ly += Inches(0.3)
+    ly += Inches(0.38)
+    for stage, name, _colour, n in view.stages:
+        _stage_mark(slide, lx + Inches(0.13), ly + Inches(0.16), Pt(4.5), stage).name = f"Key ({stage})"
+        _text(slide, lx + Inches(0.36), ly, Inches(2.8), Inches(0.42), [
+            (f"{name} ({n:,})", 12, False, TEXT), (maps.STAGE_MARKS[stage].words, 10, False, NHS_GREY),
+        ])
+        ly += Inches(0.44)
     if view.note:
-        _text(slide, lx, ly + Inches(0.2), Inches(3.2), Inches(0.8), [(view.note, 10, False, NHS_GREY)])
+        _text(slide, lx, ly + Inches(0.05), Inches(3.2), Inches(0.6), [(view.note, 10, False, NHS_GREY)])
     _notes(slide, view.headline + ("\n" + view.note if view.note else ""))
 
 

@@ -333,8 +333,23 @@ def map_points(view: MapView):
     return [(float(r.longitude), float(r.latitude), maps.STAGE_COLOURS[r.stage], r.stage) for r in rows]
 
 
+POINT_R = 3.6  # an organisation's disc on the exported map, in pixels; its ring lies outside it
+
+
+def stage_mark(cx: float, cy: float, r: float, stage: str) -> str:
+    """An organisation at ``stage`` as the page's map draws it (never by colour alone): a ring round a
+    white centre, or a filled disc with its outline (maps.STAGE_MARKS), the ring outside the disc of
+    radius ``r``."""
+    fill, outline, ring = maps.stage_paint(stage)
+    return (
+        f'<circle cx="{_num(cx)}" cy="{_num(cy)}" r="{_num(r + ring / 2)}" fill="{fill}" '
+        f'stroke="{outline}" stroke-width="{ring:g}" data-stage="{stage}"/>'
+    )
+
+
 def capability_map(view: MapView, width: int = 960, height: int = 560) -> str:
-    """PCN areas filled by coverage class, locality outlines, organisations as dots by stage, a legend."""
+    """PCN areas filled by coverage class inside a dark boundary, locality outlines, organisations marked
+    by stage (:func:`stage_mark`), a legend naming each stage's mark in words."""
     legend_w = 250
     to_xy = map_frame(view, width - legend_w, height)
     out = [_open(width, height, "Map of PCN areas coloured by coverage, organisations by stage")]
@@ -346,36 +361,40 @@ def capability_map(view: MapView, width: int = 960, height: int = 560) -> str:
             d.append("M" + " L".join(f"{_num(px)},{_num(py)}" for px, py in pts) + " Z")
         return " ".join(d)
 
+    fills = maps.area_fills()  # as the page shows them: see-through over the land
     for area in view.areas.pcns:
-        fill = view.area_fill(area.code)
+        fill = fills[view.area_fill(area.code)]
         tip = " · ".join(view.tips.get(area.code, ("Outside the filters",)))
         for poly in area.polygons:
             out.append(
-                f'<path d="{path(poly)}" fill="{fill}" fill-rule="evenodd" stroke="white" stroke-width="1">'
+                f'<path d="{path(poly)}" fill="{fill}" fill-rule="evenodd" stroke="{maps.AREA_LINE}" '
+                f'stroke-width="{maps.AREA_LINE_PX}">'
                 f"<title>{escape(maps.pcn_title(area.name))}: {escape(tip)}</title></path>"
             )
     for loc in view.areas.localities:
         for poly in loc.polygons:
             out.append(f'<path d="{path(poly)}" fill="none" stroke="{maps.LOCALITY_LINE}" stroke-width="2"/>')
-    for lon, lat, colour, _stage in map_points(view):
+    for lon, lat, _colour, stage in map_points(view):
         px, py = to_xy(lon, lat)
-        out.append(
-            f'<circle cx="{_num(px)}" cy="{_num(py)}" r="3.6" fill="{colour}" stroke="white" '
-            'stroke-width="0.8"/>'
-        )
+        out.append(stage_mark(px, py, POINT_R, stage))
     lx, ly = width - legend_w + 14, 24
     out.append(_text(lx, ly, "Coverage per PCN", 14, TEXT, weight="bold"))
     ly += 8
     for colour, text in view.legend:
         ly += 22
-        out.append(f'<rect x="{lx}" y="{ly - 13}" width="18" height="16" fill="{colour}"/>')
+        out.append(
+            f'<rect x="{lx}" y="{ly - 13}" width="18" height="16" fill="{maps.drawn_fill(colour)}" '
+            f'stroke="{maps.AREA_LINE}" stroke-width="{maps.AREA_LINE_PX}"/>'
+        )
         out.append(_text(lx + 26, ly, text, 13))
     ly += 36
     out.append(_text(lx, ly, "Organisations by stage", 14, TEXT, weight="bold"))
     ly += 8
-    for _stage, name, colour, n in view.stages:
-        ly += 22
-        out.append(f'<circle cx="{lx + 9}" cy="{ly - 5}" r="6" fill="{colour}"/>')
+    for stage, name, _colour, n in view.stages:
+        ly += 24
+        out.append(stage_mark(lx + 9, ly - 5, 5, stage))
         out.append(_text(lx + 26, ly, f"{name} ({n:,})", 13))
+        out.append(_text(lx + 26, ly + 15, maps.STAGE_MARKS[stage].words, 11, NHS_GREY))
+        ly += 12
     out.append("</svg>")
     return "".join(out)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -85,6 +86,13 @@ GAP_WIDTHS = {
     "PCN": 140,
 }
 GAP_ROW_HEIGHT = 66  # Streamlit wraps text in rows taller than 64 pixels
+# Every organisation the map draws, with its stage in words: the points, for a keyboard or a screen reader.
+# Its stage straight after its name: the columns past the page's width scroll.
+ORG_LIST_COLUMNS = [
+    "Organisation", "Stage", "People trained in post", "Active project", "Kind", "PCN", "Locality",
+    "ODS code",
+]
+ORG_LIST_SHOWN = 200  # rows on the page; the download holds them all
 # The page lists the largest this many gaps (the download has them all): at national scale there are
 # thousands, and the whole table is over a megabyte sent for every view of the map.
 GAP_ROWS = 200
@@ -98,6 +106,7 @@ class CapabilityMapData:
     gaps: dict[str, pd.DataFrame]  # GAPS_AMONG key -> gap rows (GAP_COLUMNS), largest first
     coaches: int  # coaches and Lead-tier people the gaps were matched against
     pcn_locality: dict[str, str]  # every PCN code -> its locality code (for click-to-filter)
+    pcn_places: dict[str, tuple[str, str]]  # every PCN code -> (its name, its locality's name)
     counts: dict[str, int]  # orgs, trained, care_homes, without_pcn, unlocated (in scope)
 
     @property
@@ -152,6 +161,7 @@ def capability_map_data(
         gaps=gaps,
         coaches=len(coach_rows),
         pcn_locality={code: p["locality"] for code, p in pcns.items()},
+        pcn_places={code: (p["pcn_name"], p["locality_name"]) for code, p in pcns.items()},
         counts={
             "orgs": len(stages["ods_code"]),
             "trained": int(arrays["trained"].sum()),
@@ -322,6 +332,54 @@ def round_tenths(km: np.ndarray) -> np.ndarray:
     near_half = np.flatnonzero(np.abs(tenfold - np.floor(tenfold) - 0.5) < 1e-6)
     out[near_half] = [round(x, 1) for x in km[near_half].tolist()]
     return out
+
+
+def organisation_list(view: CapabilityMapData) -> pd.DataFrame:
+    """Every organisation the map holds (``view.orgs``: the scope the map is drawn for, so a locality
+    lead's area only), located or not, as ORG_LIST_COLUMNS sorted by name: its kind, PCN and locality
+    by name (blank outside every PCN), its stage in the map's words (maps.STAGE_LABELS), people trained
+    still in post (as the point's tooltip gives them) and whether it has an active project."""
+    orgs = view.orgs
+    if orgs.empty:
+        return pd.DataFrame(columns=ORG_LIST_COLUMNS)
+    places = [view.pcn_places.get(code, ("", "")) if isinstance(code, str) else ("", "")
+              for code in orgs["pcn"].tolist()]
+    kinds = {k: label(k) for k in set(orgs["kind"].tolist())}
+    table = pd.DataFrame({
+        "Organisation": orgs["name"].tolist(),
+        "Stage": [maps.STAGE_LABELS[s] for s in orgs["stage"].tolist()],
+        "People trained in post": orgs["trained_in_post"].astype("int64").tolist(),
+        "Active project": ["Yes" if p else "No" for p in orgs["with_project"].tolist()],
+        "Kind": [kinds[k] for k in orgs["kind"].tolist()],
+        "PCN": [p[0] for p in places],
+        "Locality": [p[1] for p in places],
+        "ODS code": orgs["ods_code"].tolist(),
+    })
+    table = table.sort_values(["Organisation", "ODS code"], key=lambda column: column.str.casefold())
+    return table.reset_index(drop=True)
+
+
+def find_organisations(table: pd.DataFrame, words: str = "", stages: Iterable[str] = ()) -> pd.DataFrame:
+    """The rows of :func:`organisation_list` whose name or ODS code holds ``words`` (any case) and whose
+    stage is one of ``stages`` (stage names as listed; none chosen: every stage)."""
+    keep = pd.Series(True, index=table.index)
+    words = words.strip().casefold()
+    if words:
+        keep &= (table["Organisation"].str.casefold().str.contains(words, regex=False)
+                 | table["ODS code"].str.casefold().str.contains(words, regex=False))
+    stages = list(stages)
+    if stages:
+        keep &= table["Stage"].isin(stages)
+    return table[keep]
+
+
+def organisations_shown(matching: int, total: int, shown: int = ORG_LIST_SHOWN) -> str:
+    """What the list on the page holds, in words: how many rows of how many matching, and that the
+    download holds every organisation in scope."""
+    which = f"{fmt_int(matching)} matching organisations" if matching < total else (
+        f"{fmt_int(matching)} organisations in scope")
+    rows = f"The first {fmt_int(shown)} of the {which}" if matching > shown else f"All {which}"
+    return f"{rows}, by name. The download holds every organisation in scope ({fmt_int(total)})."
 
 
 def colour_measures(view: CapabilityMapData) -> dict[str, str]:
