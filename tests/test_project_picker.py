@@ -38,6 +38,9 @@ def test_the_count_is_said_only_when_not_everything_is_listed():
     assert picker_count(200, 312, 4920) == (
         "312 of 4,920 projects match; the first 200 are listed. Type part of a code or title to narrow."
     )
+    assert picker_count(200, 4920, 4920) == (
+        "4,920 projects in this view; the first 200 are listed. Type part of a code or title to narrow."
+    )
     assert picker_count(0, 0, 4920) == "No project of the 4,920 in this view matches."
 
 
@@ -63,7 +66,7 @@ def small_limit(monkeypatch):
 
 
 def _caption(at) -> str:
-    return " ".join(c.value for c in at.caption if "projects match" in c.value or "matches" in c.value)
+    return " ".join(c.value for c in at.caption if "are listed" in c.value or "match" in c.value)
 
 
 def test_the_picker_lists_the_first_matches_and_says_how_many(small_limit):
@@ -73,7 +76,7 @@ def test_the_picker_lists_the_first_matches_and_says_how_many(small_limit):
     picker = at.selectbox(key="project")
     assert picker.options == [choices[c].label for c in list(choices)[:10]]
     assert _caption(at) == (
-        f"{len(choices)} of {len(choices)} projects match; the first 10 are listed. "
+        f"{len(choices)} projects in this view; the first 10 are listed. "
         "Type part of a code or title to narrow."
     )
 

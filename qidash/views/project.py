@@ -410,7 +410,9 @@ def picker_count(shown: int, matched: int, total: int) -> str | None:
         return None
     if matched == 0:
         return f"No project of the {total:,} in this view matches."
-    said = f"{matched:,} of {total:,} projects match"
+    said = (
+        f"{total:,} projects in this view" if matched == total else f"{matched:,} of {total:,} projects match"
+    )
     if shown < matched:
         return f"{said}; the first {shown:,} are listed. Type part of a code or title to narrow."
     return f"{said}."
