@@ -3,7 +3,7 @@ a load or recalculation reruns the page, which then shows the new data."""
 
 from __future__ import annotations
 
-import shutil
+import sqlite3
 
 from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
@@ -19,7 +19,9 @@ def test_a_run_reads_the_version_once_and_the_next_run_sees_a_change(tmp_path, m
 
     demo_engine("cornwall").dispose()
     copy = tmp_path / "cornwall.db"
-    shutil.copy(db.demo_dir() / "cornwall.db", copy)
+    # SQLite's own backup: a file copy would miss what is still in the write-ahead log.
+    with sqlite3.connect(db.demo_dir() / "cornwall.db") as source, sqlite3.connect(copy) as target:
+        source.backup(target)
     url = db.sqlite_url(copy)
     monkeypatch.setenv("QIDASH_DB_URL", url)
     monkeypatch.setenv("QIDASH_AUTH", "off")
