@@ -48,6 +48,7 @@ HERE = Path(__file__).parent
 
 # Who may look is settled before any data is read: a configured database with sign-in missing or broken
 # stops here (DESIGN.md section 8).
+data.new_run()  # each database's data version is read once per run
 setup = sign_in_setup()
 if setup.mode == "off":
     show_sign_in_off_banner()

@@ -37,7 +37,8 @@ if "_open_project" in st.session_state:  # a row was selected in one of the tabl
 
 ctx = page_context()
 engine, filters, programme = ctx.engine, ctx.filters, ctx.programme
-view = data.query(engine, portfolio_data, filters.scope, filters.as_of)
+# Shared, not copied: the view is 3.9 MB of frames at scale 50, and the page only reads it.
+view = data.shared_query(engine, portfolio_data, filters.scope, filters.as_of)
 
 components.page_header("Portfolio", programme, filters)
 

@@ -6,47 +6,91 @@ A link such as ``/project?project=CODE`` opens the project; the address bar alwa
 
 import streamlit as st
 
-from qidash import catalog, icons, recalculation, spc_charts, summaries
+from qidash import icons, recalculation, spc_charts, summaries
 from qidash.analysis import IMPROVING_MEANING
 from qidash.palette import fmt_int, label
 from qidash.text import markdown_literal
 from qidash.ui import components, data
 from qidash.ui.context import page_context
 from qidash.views.impact import measure_impact
-from qidash.views.project import download_table, measure_summary, phase_note, project_data
+from qidash.views.project import (
+    STATUS_ORDER,
+    download_table,
+    measure_summary,
+    narrow_projects,
+    phase_note,
+    picker_count,
+    project_choices,
+    project_data,
+)
 
 SECTIONS = ["Measures", "Progress score and story", "Organisations and team", "PDSA cycles and changes"]
 
 ctx = page_context()
 engine, filters, viewer, programme = ctx.engine, ctx.filters, ctx.viewer, ctx.programme
-options = data.query(engine, catalog.projects, filters.scope, filters.as_of)
+# Shared, not copied on each run (every project in scope: 4,920 at scale 50); the page only reads it.
+choices = data.shared_query(engine, project_choices, filters.scope, filters.as_of)
 
 components.page_header("Project", programme, filters)
 
-if not options:
+if not choices:
     st.info("No project in this scope has started by this date.")
     st.stop()
+
+ANY_PRIORITY, ANY_STATUS = "All priorities", "Any status"
 
 
 def _project_to_url() -> None:
     st.query_params["project"] = st.session_state["project"]
 
 
+def _narrowed() -> None:
+    # A new search or choice of priority or status moves to its first match when the project shown
+    # no longer matches; anything else (a link, another section) keeps the project shown.
+    st.session_state["project_narrowed"] = True
+
+
 # The URL names the project (a pasted link, or a drill-down from the Portfolio); a choice made here is
 # written back, so the address bar is always a link to this project.
 wanted = st.query_params.get("project")
-if wanted and wanted not in options:
+if wanted and wanted not in choices:
     st.warning(
         f"Project {markdown_literal(wanted)} is not in this view: it is unknown, outside the filters, or "
         f"not started by {filters.as_of:%d %B %Y}. Showing another project instead."
     )
 elif wanted:
     st.session_state["project"] = wanted
-if st.session_state.get("project") not in options:
-    st.session_state["project"] = next(iter(options))
-code = st.selectbox(
-    "Project", list(options), format_func=options.get, key="project", on_change=_project_to_url
+
+# Narrow first, then choose: at scale a programme has thousands of projects, and a list of them all is
+# neither readable nor cheap to send. The picker lists at most PICKER_LIMIT matches and says how many
+# there are; the project shown is always among its options, so a link opens any project in view.
+priorities = dict(sorted({(c.priority, c.priority_name) for c in choices.values()}))
+statuses = [s for s in STATUS_ORDER if any(c.status == s for c in choices.values())]
+search, by_priority, by_status = st.columns([2, 1, 1], vertical_alignment="bottom")
+text = search.text_input(
+    "Find a project", key="project_search", placeholder="Part of its code or title", on_change=_narrowed
 )
+priority = by_priority.selectbox(
+    "Priority", [ANY_PRIORITY, *priorities], key="project_priority",
+    format_func=lambda p: priorities.get(p, p), on_change=_narrowed,
+)
+status = by_status.selectbox(
+    "Status", [ANY_STATUS, *statuses], key="project_status", format_func=label, on_change=_narrowed,
+)
+shown, matched = narrow_projects(
+    choices, text, None if priority == ANY_PRIORITY else priority, None if status == ANY_STATUS else status
+)
+current = st.session_state.get("project")
+narrowed = st.session_state.pop("project_narrowed", False)
+if current not in choices or (narrowed and shown and current not in shown):
+    current = st.session_state["project"] = shown[0] if shown else next(iter(choices))
+options = shown if current in shown else [current, *shown]
+code = st.selectbox(
+    "Project", options, format_func=lambda c: choices[c].label, key="project", on_change=_project_to_url
+)
+count = picker_count(len(shown), matched, len(choices))
+if count:
+    st.caption(count)
 st.query_params["project"] = code
 
 view = data.query(engine, project_data, code, filters.as_of, can_see_people=viewer.can_see_people)

@@ -158,3 +158,29 @@ def test_the_coverage_chart_draws_the_lowest_areas_and_its_numbers_list_all(monk
     opened = [e for e in at.expander if e.label == "Numbers behind this chart" and e.dataframe]
     (numbers,) = [e.dataframe[0].value for e in opened]
     assert len(numbers) == len(coverage)
+
+
+def test_the_second_row_is_built_when_its_tab_is_opened(app_database):
+    """Below the fold, NHS and independent settings and projects improving by priority are lazy tabs:
+    a first view draws the first (and not the other's chart); opening the other draws its chart."""
+    from tests.support import open_section
+
+    engine = app_database("cornwall")
+    with engine.connect() as conn:
+        report = measures.report(conn, Scope(), measures.default_as_of(conn))
+    at = open_page(None, "cornwall")
+    no_exceptions(at)
+    assert [t.label for t in at.tabs] == ["NHS and independent settings", "Projects improving, by priority"]
+    keys = [c.key for c in at.get("plotly_chart")]
+    assert keys == ["reach", "coverage", "sectors"]
+    assert "Projects improving, by priority" not in [h.value for h in at.subheader]
+    open_section(at, "overview_tab", "Projects improving, by priority")
+    no_exceptions(at)
+    assert [c.key for c in at.get("plotly_chart")] == ["reach", "coverage", "priorities"]
+    assert "Projects improving, by priority" in [h.value for h in at.subheader]
+    (priorities,) = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.key == "priorities"]
+    assert [t["name"] for t in priorities["data"]] == [
+        "Improving (latest point or since baseline)", "Not (yet) showing improvement"
+    ]
+    started = sum(1 for n in report["projects_by_priority"].values() if n)
+    assert len(priorities["data"][0]["y"]) == started

@@ -474,3 +474,37 @@ def test_a_long_icon_grid_or_project_list_is_sent_a_page_at_a_time(monkeypatch):
     second = next(d.value for d in at.dataframe if "Latest score" in d.value.columns)
     whole = pf.project_table(projects, view.priorities)
     assert second["Project"].tolist() == whole["Project"].iloc[20:40].tolist()
+
+
+def test_the_view_is_shared_between_runs_and_never_changed_by_the_page(monkeypatch):
+    """The page reads its view from a cache that hands out the object itself (no copy per run): it is
+    built once, every run gets that one object, and every filter, tab and pager the page has leaves it
+    as the database gives it."""
+    from qidash.ui import data
+    from tests.support import no_exceptions, open_page
+
+    built, original = [], pf.portfolio_data
+
+    def probe(conn, scope, as_of):
+        built.append(original(conn, scope, as_of))
+        return built[-1]
+
+    probe.__qualname__ = "shared_view_probe"  # a cache key of its own, so this test builds it
+    monkeypatch.setattr(pf, "portfolio_data", probe)
+    engine = demo_engine("cornwall")
+    with engine.connect() as conn:
+        as_of = measures.default_as_of(conn)
+        fresh = original(conn, Scope(), as_of)
+    at = open_page("portfolio", "cornwall")
+    for key, value in (("priority", "FALLS"), ("status", "active"), ("show", "improving")):
+        at.session_state[key] = value
+        at.run()
+        no_exceptions(at)
+    for label in ("Charts", "Project list", "Impact"):
+        open_tab(at, label)
+        no_exceptions(at)
+    (shared,) = built
+    assert data.shared_query(engine, probe, Scope(), as_of) is shared  # the object itself, not a copy
+    pd.testing.assert_frame_equal(shared.projects, fresh.projects)
+    pd.testing.assert_frame_equal(shared.measures, fresh.measures)
+    assert shared.priorities == fresh.priorities

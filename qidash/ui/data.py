@@ -49,6 +49,7 @@ def ensure_demo(scenario: str) -> Engine:
             scenarios.load_demo(
                 engine, scenario, progress=lambda f, msg: bar.progress(f, text=msg), replace=True
             )
+            st.session_state.pop(RUN_VERSIONS, None)  # this run's reads came before the load
             bar.empty()
     return engine
 
@@ -106,8 +107,26 @@ def _demo_is_current(engine: Engine, scenario: str) -> bool:
         return db.get_setting(conn, "scenario_fingerprint") == scenarios.fingerprint(scenario)
 
 
+RUN_VERSIONS = "_data_versions_this_run"
+
+
+def new_run() -> None:
+    """Forget the data versions read in the last run: the frame calls this first on every run, so a run
+    reads each database's version once, not once per cached loader (25 round trips on a warm Overview,
+    which on a busy PostgreSQL server were a fifth to a half of the run). A load or recalculation
+    reruns the page, so the next run sees its new version."""
+    st.session_state[RUN_VERSIONS] = {}
+
+
 def data_version(engine: Engine) -> str:
-    return db.data_version(engine)
+    """The database's data version, read once per run (see :func:`new_run`)."""
+    seen = st.session_state.get(RUN_VERSIONS)
+    if seen is None:
+        return db.data_version(engine)
+    key = str(engine.url)
+    if key not in seen:
+        seen[key] = db.data_version(engine)
+    return seen[key]
 
 
 @st.cache_data(**CACHE)
@@ -127,6 +146,22 @@ def query(engine: Engine, fn, *args, **kwargs):
     name = f"{fn.__module__}.{fn.__qualname__}"
     named = tuple(sorted(kwargs.items()))
     return _cached_call(engine, str(engine.url), data_version(engine), fn, name, args, named)
+
+
+@st.cache_resource(**CACHE)
+def _shared_call(_engine: Engine, url: str, version: str, _fn, fn_name: str, args: tuple, kwargs: tuple):
+    with db.snapshot(_engine) as conn:
+        return _fn(conn, *args, **dict(kwargs))
+
+
+def shared_query(engine: Engine, fn, *args, **kwargs):
+    """:func:`query` for a large result the page only reads: the cached object itself is returned,
+    not a copy. A copy is made by unpickling the cached bytes on every run (the Portfolio's 3.9 MB of
+    frames at scale 50 took 0.15 to 0.45 s of each menu move), so the caller must never change what it
+    is given; pandas' copy-on-write keeps filtered and sorted frames from writing through."""
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    named = tuple(sorted(kwargs.items()))
+    return _shared_call(engine, str(engine.url), data_version(engine), fn, name, args, named)
 
 
 def setting(engine: Engine, key: str) -> str | None:

@@ -62,6 +62,14 @@ def not_estimated_note(report: ImpactReport) -> str:
     return "; ".join(parts) + "."
 
 
+def headline(conn, scope, as_of: dt.date) -> tuple[tuple[Line, ...], str]:
+    """What the Overview shows of the impact report: its largest totals (:func:`lines`) and
+    :func:`not_estimated_note`. Kept apart so the page's cache holds these few lines, not every
+    measure's estimate (1.8 MB to copy out of the cache on each view at scale 50)."""
+    report = impact.impact_report(conn, scope, as_of)
+    return lines(report.totals), not_estimated_note(report)
+
+
 def estimate_words(e: Estimate) -> str:
     """One measure's estimate in words: "48 (26 to 70) falls avoided" or "2.4 days lower (2.0 to 2.9)"."""
     if not e.estimated:

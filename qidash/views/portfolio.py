@@ -189,7 +189,9 @@ def filtered(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(projects, measures) after the page's own filters: a priority code, a status on the date, and
     ``show`` (:data:`SHOW`: improving / concern measures, or those of stale projects)."""
-    projects, rows = view.projects, view.measures
+    # New frames, never the view's own: the view may be shared by every session (data.shared_query),
+    # and with copy-on-write a change to these cannot write through to it.
+    projects, rows = view.projects.copy(deep=False), view.measures
     if priority:
         projects = projects[projects["priority"] == priority]
     if status:

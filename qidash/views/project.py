@@ -334,6 +334,90 @@ def project_data(
 
 
 
+# The most projects the picker lists at once: more is a list nobody reads, and every option is sent to
+# the browser (4,920 titles were 335 KB of the page at scale 50).
+PICKER_LIMIT = 200
+STATUS_ORDER = ["active", "ended", "completed", "stopped"]  # the statuses project_status_on gives
+
+
+@dataclass(frozen=True)
+class ProjectChoice:
+    code: str
+    title: str
+    priority: str  # priority code
+    priority_name: str
+    status: str  # as of the date (measures.project_status_on)
+
+    @property
+    def label(self) -> str:
+        return f"{self.code} · {self.title}"
+
+
+def project_choices(conn: Connection, scope, as_of: dt.date) -> dict[str, ProjectChoice]:
+    """Project code -> :class:`ProjectChoice`, by code: the projects the picker chooses from, those
+    :func:`qidash.catalog.projects` lists (started by ``as_of``, in ``scope``), with their priority and
+    status on the date to narrow by. One query."""
+    q = (
+        select(
+            m.Project.code,
+            m.Project.title,
+            m.Priority.code,
+            m.Priority.name,
+            measures.project_status_on(as_of),
+        )
+        .join(m.Priority, m.Priority.id == m.Project.priority_id)
+        .where(m.Project.start_date <= as_of)
+        .order_by(m.Project.code)
+    )
+    if scope is not None:
+        q = q.where(scope.project_condition())
+    return {row[0]: ProjectChoice(*row) for row in conn.execute(q)}
+
+
+def narrow_projects(
+    choices: dict[str, ProjectChoice],
+    text: str = "",
+    priority: str | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+) -> tuple[list[str], int]:
+    """The codes of the projects that match, by code, at most ``limit`` of them (:data:`PICKER_LIMIT`
+    when None), and how many match in all. A project matches when every word of ``text`` is part of
+    its code or title (any case) and it has ``priority`` (a code) and ``status`` when they are given."""
+    limit = PICKER_LIMIT if limit is None else limit
+    words = text.casefold().split()
+    shown: list[str] = []
+    matched = 0
+    for code, choice in choices.items():
+        if priority is not None and choice.priority != priority:
+            continue
+        if status is not None and choice.status != status:
+            continue
+        if words:
+            haystack = f"{code} {choice.title}".casefold()
+            if not all(w in haystack for w in words):
+                continue
+        matched += 1
+        if len(shown) < limit:
+            shown.append(code)
+    return shown, matched
+
+
+def picker_count(shown: int, matched: int, total: int) -> str | None:
+    """What the picker says about its list: how many match out of how many, and how to narrow when
+    not all are listed; None when every project is listed."""
+    if matched == total and shown == total:
+        return None
+    if matched == 0:
+        return f"No project of the {total:,} in this view matches."
+    said = (
+        f"{total:,} projects in this view" if matched == total else f"{matched:,} of {total:,} projects match"
+    )
+    if shown < matched:
+        return f"{said}; the first {shown:,} are listed. Type part of a code or title to narrow."
+    return f"{said}."
+
+
 def download_table(result: dict) -> pd.DataFrame:
     """The data behind one chart, for download: period, value, denominator, y, cl, lcl, ucl, point type."""
     return spc_charts.chart_data(result).rename(columns={"point_type": "point type"})
