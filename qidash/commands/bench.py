@@ -83,48 +83,56 @@ def _bench_args(p: argparse.ArgumentParser) -> None:
                    "--scale in a temp SQLite file")
 
 
+def _say(msg: str) -> None:
+    """Progress to standard error, so the tables on standard output stay clean."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _checked_db(args: argparse.Namespace) -> str | None:
+    """The --db URL, refused unless it names a database the bench can build in or read."""
+    if args.db and not args.db.startswith(("sqlite", "postgresql")):
+        raise UserError("--db must be a sqlite:// or postgresql+psycopg:// URL.")
+    return args.db
+
+
+def _write_json(out: str | None, result: dict) -> None:
+    if out:
+        Path(out).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"Wrote {out}")
+
+
 def _browser(args: argparse.Namespace) -> int:
     from qidash import bench
-
-    def say(msg: str) -> None:
-        print(msg, file=sys.stderr, flush=True)
 
     try:
         pages = bench.browser_pages(
             [n.strip() for n in args.pages.split(",") if n.strip()] if args.pages else None
         )
         if args.db:
-            result = bench.run_browser(args.db, args.runs or 3, pages, say=say)
+            result = bench.run_browser(args.db, args.runs or 3, pages, say=_say)
             print(bench.browser_table(result))
         else:
-            result = bench.run_browser_built(args.scale or [1], args.dbs, args.runs or 3, pages, say=say)
+            result = bench.run_browser_built(args.scale or [1], args.dbs, args.runs or 3, pages, say=_say)
             for run in result["results"]:
                 print(f"{run['kind']}, {result['scenario']} x{run['scale']} ({run['build']['rows']:,} rows)")
                 print(bench.browser_table(run) + "\n")
     except bench.BenchError as exc:
         raise UserError(str(exc)) from exc
-    if args.out:
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-        print(f"Wrote {args.out}")
+    _write_json(args.out, result)
     return EXIT_OK
 
 
 def _paths(args: argparse.Namespace) -> int:
     from qidash import bench
 
-    if args.db and not args.db.startswith(("sqlite", "postgresql")):
-        raise UserError("--db must be a sqlite:// or postgresql+psycopg:// URL.")
     try:
         result = bench.run_paths(
-            args.scale or [1, 10, 50], args.db, args.runs or bench.PATH_RUNS,
-            say=lambda msg: print(msg, file=sys.stderr, flush=True),
+            args.scale or [1, 10, 50], _checked_db(args), args.runs or bench.PATH_RUNS, say=_say
         )
     except bench.BenchError as exc:
         raise UserError(str(exc)) from exc
     print(bench.paths_table(result))
-    if args.out:
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-        print(f"Wrote {args.out}")
+    _write_json(args.out, result)
     return EXIT_OK
 
 
@@ -143,17 +151,13 @@ def _bench(args: argparse.Namespace) -> int:
         if unknown:
             raise UserError(f"Unknown page {', '.join(unknown)}. Pages present: {', '.join(known)}.")
         pages = [known[w] for w in wanted]
-    if args.db and not args.db.startswith(("sqlite", "postgresql")):
-        raise UserError("--db must be a sqlite:// or postgresql+psycopg:// URL.")
     try:
-        result = bench.run(args.scale or [1, 10, 50], args.db, args.dbs, pages, args.warm_runs,
-                           say=lambda msg: print(msg, file=sys.stderr, flush=True), cold_runs=args.cold_runs)
+        result = bench.run(args.scale or [1, 10, 50], _checked_db(args), args.dbs, pages, args.warm_runs,
+                           say=_say, cold_runs=args.cold_runs)
     except bench.BenchError as exc:
         raise UserError(str(exc)) from exc
     print(bench.table(result))
-    if args.out:
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
-        print(f"Wrote {args.out}")
+    _write_json(args.out, result)
     failed = [r for r in result["runs"] if r.get("error")]
     missed = [r for r in result["runs"] if r.get("meets_targets") is False and not r.get("error")]
     for r in failed:
