@@ -50,7 +50,6 @@ def date_span(conn: Connection) -> tuple[dt.date | None, dt.date | None]:
     return (min(lows) if lows else None, max(highs) if highs else None)
 
 
-
 def priorities(conn: Connection) -> dict[str, str]:
     """Priority code -> name."""
     return dict(conn.execute(select(m.Priority.code, m.Priority.name).order_by(m.Priority.code)).all())

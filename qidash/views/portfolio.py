@@ -249,7 +249,6 @@ def chart_results(conn: Connection, measure_ids: tuple[int, ...], as_of: dt.date
     return {mid: out[mid] for mid in measure_ids if mid in out}
 
 
-
 def _images(uris: list[str]) -> pd.Categorical:
     """A column of a handful of images over thousands of rows, as categories: each image is held (and
     sent to the browser) once, where plain strings would copy kilobytes of SVG per row."""

@@ -333,7 +333,6 @@ def project_data(
     )
 
 
-
 # The most projects the picker lists at once: more is a list nobody reads, and every option is sent to
 # the browser (4,920 titles were 335 KB of the page at scale 50).
 PICKER_LIMIT = 200

@@ -31,7 +31,6 @@ def board_key(board: tuple[BoardRow, ...]) -> tuple[tuple[str, str | None], ...]
     )
 
 
-
 def board_rows(projects: tuple[ProjectSlide, ...]) -> tuple[BoardRow, ...]:
     """The board's rows: each project's story measure (with its median before and after), then its other
     measures; a project with no measure gets one row saying so."""

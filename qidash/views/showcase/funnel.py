@@ -31,8 +31,6 @@ class Funnel:
     stages: tuple[FunnelStage, ...]
 
 
-
-
 def funnels(conn: Connection, report: dict, public: bool, threshold: int) -> tuple[Funnel, ...]:
     out = []
     for ladder in catalog.frameworks(conn):

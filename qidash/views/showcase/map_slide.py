@@ -41,7 +41,6 @@ class MapView:
         return maps.area_colour(self.values[code], self.edges)
 
 
-
 def map_to_draw(conn: Connection, scope: Scope) -> bool:
     """Whether :func:`showcase_map` has something to draw for ``scope``, without building it: an
     organisation in scope with a location, or organisations in scope and a boundary file."""

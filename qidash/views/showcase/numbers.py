@@ -42,7 +42,6 @@ class Number:
     note: str = ""
 
 
-
 def headline_numbers(report: dict, split: dict, public: bool, threshold: int) -> tuple[Number, ...]:
     def count(key, name, n, note=""):
         shown = people_count(n, public, threshold)

@@ -134,7 +134,6 @@ class ChartSeries:
         return spc_charts.format_value(value, self.chart)
 
 
-
 def _median(values) -> float | None:
     vals = [v for v in values if v is not None]
     return statistics.median(vals) if vals else None

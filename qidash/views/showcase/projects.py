@@ -75,7 +75,6 @@ class ProjectSlide:
         return f"{self.code} · {self.title}"
 
 
-
 def slide_team(
     rows: list[tuple], public: bool, can_see_people: bool, threshold: int, patient_involvement: bool
 ) -> Team:

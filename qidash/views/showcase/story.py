@@ -114,7 +114,6 @@ class Showcase:
         )
 
 
-
 def showcase_data(
     conn: Connection,
     scope: Scope,
