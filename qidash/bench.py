@@ -702,8 +702,8 @@ def browser_table(result: dict) -> str:
 # sends. The module's docstrings name the figure that guards each path.
 
 PATH_RUNS = 7
-PATH_FIGURES = ("stored_areas_ms", "deck_grouped_ms", "deck_grouped_mb", "deck_every_point_ms",
-                "deck_every_point_mb", "nearest_ms", "orgs", "coaches")
+PATH_FIGURES = ("stored_areas_ms", "boundaries_ms", "deck_grouped_ms", "deck_grouped_mb",
+                "deck_every_point_ms", "deck_every_point_mb", "nearest_ms", "orgs", "coaches")
 
 
 def _median_ms(fn: Callable[[], object], runs: int) -> tuple[float, object]:
@@ -720,10 +720,11 @@ def measure_paths(engine: Engine, runs: int = PATH_RUNS) -> dict:
     """The map's hot paths on ``engine``'s data (read, never changed), for the whole system:
     ``stored_areas_ms`` (the stored PCN areas read with their bounds), ``deck_grouped_ms`` and
     ``deck_grouped_mb`` (the map's deck written as JSON, overlapping points grouped, as the page
-    opens at national scale), ``deck_every_point_*`` (every organisation its own point) and
-    ``nearest_ms`` (every located organisation's nearest coach)."""
+    opens at national scale, the PCN boundaries already drawn once), ``deck_every_point_*`` (every
+    organisation its own point), ``boundaries_ms`` (the PCN boundaries, each edge once, worked out
+    anew) and ``nearest_ms`` (every located organisation's nearest coach)."""
     from qidash import catalog, geo, maps, measures
-    from qidash.map_fast_paths import nearest
+    from qidash.map_fast_paths import boundary_paths, forget_boundaries, nearest
     from qidash.scope import Scope
     from qidash.views import capability_map as view
 
@@ -738,6 +739,14 @@ def measure_paths(engine: Engine, runs: int = PATH_RUNS) -> dict:
         areas = geo.pcn_areas(conn)
     scale = view.colour_scale(data, "coverage_pct")
     tips = view.pcn_tips(data)
+    rings = [a.rings_json() for a in areas.pcns]
+    outlines = [ring for a in areas.localities for ring in a.rings_json()]
+
+    def boundaries():
+        forget_boundaries()
+        return boundary_paths(rings, outlines)
+
+    out["boundaries_ms"], _ = _median_ms(boundaries, runs)
     for name, grouped in (("deck_grouped", True), ("deck_every_point", False)):
         out[f"{name}_ms"], text = _median_ms(lambda grouped=grouped: maps.capability_deck(
             areas, scale.values, scale.edges, tips, data.orgs, view.default_size_by(data),

@@ -1,10 +1,10 @@
 """The Capability map's deck (data in, a ``pydeck.Deck`` out). No basemap: the decks make no network
 request. Its JSON is written by :mod:`qidash.map_fast_paths`, the one place the map's hot paths live.
 
-The Capability map draws, bottom to top: PCN areas filled by a measure's class, each inside a dark
-boundary line (layer ``pcn-areas``; :data:`AREA_LINE`), locality outlines (``locality-outlines``),
-the chosen PCN's outline (``selected-pcn``) and organisations as points marked by stage
-(``organisations``: a ring or a filled disc, outlined or not, in the stage's colour;
+The Capability map draws, bottom to top: PCN areas filled by a measure's class (layer ``pcn-areas``),
+their dark boundary lines, each edge once (``pcn-boundaries``; :data:`AREA_LINE`), locality outlines
+(``locality-outlines``), the chosen PCN's outline (``selected-pcn``) and organisations as points
+marked by stage (``organisations``: a ring or a filled disc, outlined or not, in the stage's colour;
 :data:`STAGE_MARKS`). Every layer has an id, which Streamlit needs to report selections. Area and
 point rows carry the same tooltip fields (``title``, ``line1``..``line3``): deck.gl shows one
 tooltip template for every layer and leaves a missing field's placeholder in the text. The tooltip
@@ -30,6 +30,7 @@ from qidash.map_fast_paths import (
     MapDeck,
     MapLayer,
     accessor,
+    boundary_paths,
     joined,
     json_string,
     json_value,
@@ -97,8 +98,9 @@ POINT_MIN_PX, POINT_MAX_PX = 2.5, 9.0
 TILE_PX = 512  # deck.gl draws the world 512 pixels wide at zoom 0
 MAP_WIDTH_PX, MAP_HEIGHT_PX = 820, 560  # what the view is fitted to (the page's map column)
 
-AREAS_ID, LOCALITIES_ID, SELECTED_ID, ORGS_ID = (
+AREAS_ID, BOUNDARIES_ID, LOCALITIES_ID, SELECTED_ID, ORGS_ID = (
     "pcn-areas",
+    "pcn-boundaries",
     "locality-outlines",
     "selected-pcn",
     "organisations",
@@ -337,6 +339,16 @@ def _ring_rows(key: str, areas: Iterable) -> JsonRows:
     )
 
 
+def boundary_rows(areas: Areas) -> JsonRows:
+    """One row (``path``) per run of the PCN areas' boundaries, each edge once and none a locality
+    outline draws (:func:`map_fast_paths.boundary_paths`): the areas are filled without a stroke, so
+    the line is drawn once, not two or three times, and never in deck.gl's picking pass."""
+    paths = boundary_paths(
+        (a.rings_json() for a in areas.pcns), [ring for a in areas.localities for ring in a.rings_json()]
+    )
+    return written_rows({"path": path} for path in paths)
+
+
 def pcn_title(name: str) -> str:
     """A PCN's name as a tooltip title, saying it is a PCN once ("Bude PCN", "Wells & Glastonbury PCN")."""
     return name if "PCN" in name.split() else f"{name} PCN"
@@ -524,9 +536,12 @@ def capability_deck(
     layers += [
         MapLayer("PolygonLayer", AREAS_ID, area_rows(areas, values, edges, tips), {
             "getPolygon": accessor("polygon"), "getFillColor": accessor("fill"),
-            "getLineColor": rgba(AREA_LINE), "getLineWidth": AREA_LINE_PX, "lineWidthUnits": PIXELS,
-            "stroked": True, "filled": True, "pickable": True, "autoHighlight": True,
+            "stroked": False, "filled": True, "pickable": True, "autoHighlight": True,
             "highlightColor": rgba(palette.NHS_WARM_YELLOW, 90),
+        }),
+        MapLayer("PathLayer", BOUNDARIES_ID, boundary_rows(areas), {
+            "getPath": accessor("path"), "getColor": rgba(AREA_LINE), "getWidth": AREA_LINE_PX,
+            "widthUnits": PIXELS, "pickable": False,
         }),
         MapLayer("PathLayer", LOCALITIES_ID, _ring_rows("locality", areas.localities), {
             "getPath": accessor("path"), "getColor": rgba(LOCALITY_LINE, 220), "getWidth": 2.5,

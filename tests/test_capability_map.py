@@ -458,6 +458,7 @@ def test_the_deck_layers_points_and_colours(conn, monkeypatch, tmp_path):
     layers = {layer["id"]: layer for layer in spec["layers"]}
     assert [layer["id"] for layer in spec["layers"]] == [
         maps.AREAS_ID,
+        maps.BOUNDARIES_ID,
         maps.LOCALITIES_ID,
         maps.SELECTED_ID,
         maps.ORGS_ID,
@@ -466,8 +467,12 @@ def test_the_deck_layers_points_and_colours(conn, monkeypatch, tmp_path):
         "PolygonLayer",
         "PathLayer",
         "PathLayer",
+        "PathLayer",
         "ScatterplotLayer",
     ]
+    # The areas are filled, never stroked: their boundaries are one layer nobody picks, each edge once.
+    assert layers[maps.AREAS_ID]["stroked"] is False and layers[maps.AREAS_ID]["pickable"] is True
+    assert layers[maps.BOUNDARIES_ID]["pickable"] is False and layers[maps.BOUNDARIES_ID]["data"]
     assert spec["mapStyle"] == "__MAP_STYLE__" and "mapProvider" not in spec  # no basemap, no request
     assert layers[maps.ORGS_ID]["radiusUnits"] == "pixels"  # a literal, not an accessor expression
     points = layers[maps.ORGS_ID]["data"]
@@ -622,7 +627,9 @@ def check_page(at, engine, scope: Scope) -> dict:
     assert len(specs) == 1
     spec = specs[0]
     layers = {layer["id"]: layer for layer in spec["layers"]}
-    assert list(layers) == [maps.AREAS_ID, maps.LOCALITIES_ID, maps.SELECTED_ID, maps.ORGS_ID]
+    assert list(layers) == [
+        maps.AREAS_ID, maps.BOUNDARIES_ID, maps.LOCALITIES_ID, maps.SELECTED_ID, maps.ORGS_ID
+    ]
     with engine.connect() as conn:
         as_of = measures.default_as_of(conn)
         counts = measures.org_counts(conn, scope, as_of)
@@ -643,6 +650,8 @@ def test_the_page_for_every_programme(scenario):
     at = open_page("capability_map", scenario)
     layers = check_page(at, engine_of(scenario), EVERYONE)
     assert layers[maps.AREAS_ID]["data"] and layers[maps.LOCALITIES_ID]["data"]
+    assert not layers[maps.BOUNDARIES_ID]["pickable"]
+    assert bool(layers[maps.BOUNDARIES_ID]["data"]) == (scenario != "barnet")  # a PCN a locality: outlined
     assert not layers[maps.SELECTED_ID]["data"]
     assert any("PCN areas are drawn around" in c.value for c in at.caption)  # says they are not boundaries
 

@@ -87,11 +87,11 @@ def test_every_pcn_area_is_outlined_three_to_one_against_the_land_and_its_fill()
     against = {"land": maps.LAND, **{f"fill {c} drawn as {d}": d for c, d in maps.area_fills().items()}}
     ratios = {name: round(contrast_ratio(maps.AREA_LINE, bg), 2) for name, bg in against.items()}
     assert {name: r for name, r in ratios.items() if r < MARK_CONTRAST} == {}, ratios
-    # and that is the line the map draws round every area, at a width that shows
+    # and that is the line the map draws round every area (each edge once, in its own layer, every
+    # edge it leaves out drawn by the locality outline above it), at a width that shows
     deck = maps.capability_deck(maps.Areas("none", [], []), {}, [], {}, _no_orgs())
-    (areas,) = [layer for layer in deck.layers if layer.id == maps.AREAS_ID]
-    assert areas.props["getLineColor"] == maps.rgba(maps.AREA_LINE) and areas.props["stroked"] is True
-    assert areas.props["getLineWidth"] >= 1
+    (lines,) = [layer for layer in deck.layers if layer.id == maps.BOUNDARIES_ID]
+    assert lines.props["getColor"] == maps.rgba(maps.AREA_LINE) and lines.props["getWidth"] >= 1
     # the control: the pale classes on their own fail against the land, and the old white line would
     assert contrast_ratio(maps.area_fills()[maps.AREA_RAMP[0]], maps.LAND) < MARK_CONTRAST
     assert contrast_ratio("#FFFFFF", maps.LAND) < MARK_CONTRAST

@@ -1,9 +1,11 @@
 """qidash.map_fast_paths held to the plain way's answers: the deck's JSON to what pydeck's own
 ``to_json`` writes, the rows written with one ``%`` to json.dumps, and the nearest coach by k-d tree
-to haversine against every coach (and to the answers of the matrix search it replaced)."""
+to haversine against every coach (and to the answers of the matrix search it replaced), and each PCN
+boundary drawn once to every edge of every area, drawn by it or by a locality outline."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -11,12 +13,13 @@ import pydeck as pdk
 import pytest
 from pydeck.types import String
 
-from qidash import maps
+from qidash import geo, maps
 from qidash.map_fast_paths import (
     JsonRows,
     MapDeck,
     MapLayer,
     accessor,
+    boundary_paths,
     haversine_km,
     joined,
     nearest,
@@ -24,7 +27,7 @@ from qidash.map_fast_paths import (
     template_rows,
     written_rows,
 )
-from tests.support import no_exceptions, open_page
+from tests.support import demo_engine, no_exceptions, open_page
 
 # --- the deck's JSON --------------------------------------------------------------------------------
 
@@ -147,3 +150,58 @@ def test_nearest_is_haversine_against_every_coach_across_england(seed):
     # And the planar shortcut the tree avoids would have disagreed somewhere.
     flat = ((points[:, None, 0] - coaches[None, :, 0]) ** 2 + (points[:, None, 1] - coaches[None, :, 1]) ** 2)
     assert (flat.argmin(axis=1) != plain_best).any()
+
+
+# --- each boundary once ------------------------------------------------------------------------------
+
+
+def _ring(*points) -> str:
+    return json.dumps([list(p) for p in (*points, points[0])])
+
+
+def _edges(paths: list[str]) -> list[frozenset]:
+    out = []
+    for path in paths:
+        points = [tuple(p) for p in json.loads(path)]
+        out += [frozenset(pair) for pair in itertools.pairwise(points)]
+    return out
+
+
+def test_two_squares_side_by_side_share_their_middle_edge_once():
+    # A and B: unit squares side by side, sharing the edge x = 1; C: a square with a square hole.
+    a = [_ring((0, 0), (1, 0), (1, 1), (0, 1))]
+    b = [_ring((1, 0), (2, 0), (2, 1), (1, 1))]
+    c = [_ring((5, 0), (9, 0), (9, 4), (5, 4)), _ring((6, 1), (8, 1), (8, 3), (6, 3))]
+    edges = _edges(boundary_paths([a, b, c]))
+    assert len(edges) == len(set(edges)) == 7 + 8  # 4 + 4 - the shared one; the outline and the hole
+    assert frozenset({(1, 0), (1, 1)}) in edges
+    # Each square's run round its ring is one path, joined where the ring starts and ends.
+    assert [len(json.loads(p)) for p in boundary_paths([a])] == [5]
+    # B's path leaves out x = 1, drawn with A
+    assert [json.loads(p) for p in boundary_paths([a, b])][1] == [[1, 0], [2, 0], [2, 1], [1, 1]]
+    # A locality outline round both squares leaves only the shared edge to the areas' layer.
+    outline = _ring((0, 0), (1, 0), (2, 0), (2, 1), (1, 1), (0, 1))
+    assert _edges(boundary_paths([a, b], [outline])) == [frozenset({(1, 0), (1, 1)})]
+    # Edges that only touch (corners not shared) are each drawn: nothing is left out that is not drawn.
+    d = [_ring((1, 0.5), (3, 0.5), (3, 2), (1, 2))]
+    assert len(_edges(boundary_paths([a, d]))) == 8
+    assert boundary_paths([]) == []
+
+
+def test_every_edge_of_every_area_is_drawn_once_on_a_demo():
+    """On each stored demo's areas: every edge of every PCN area is in the boundaries or on a locality
+    outline, and none is drawn twice. (In barnet each PCN is a locality of its own: the outlines draw
+    every edge.)"""
+    for scenario in ("cornwall", "barnet"):
+        with demo_engine(scenario).connect() as conn:
+            areas = geo.pcn_areas(conn)
+        rings = [a.rings_json() for a in areas.pcns]
+        outlines = [r for a in areas.localities for r in a.rings_json()]
+        drawn = _edges(boundary_paths(rings, outlines))
+        assert len(drawn) == len(set(drawn)) and (len(drawn) > 0) == (scenario == "cornwall")
+        every = {e for e in _edges([r for rs in rings for r in rs]) if len(e) == 2}  # not a repeated point
+        on_outlines = set(_edges(outlines))
+        assert every == set(drawn) | (every & on_outlines), scenario
+        assert not set(drawn) & on_outlines
+        # and fewer edges than stroking every ring drew (each inner edge twice, each outline edge thrice)
+        assert len(drawn) < len(_edges([r for rs in rings for r in rs])) / 2

@@ -111,7 +111,8 @@ def test_the_map_draws_the_outline_local_authorities_and_towns_only_with_the_reg
         ).to_json()
     )
     ids = [layer["id"] for layer in deck["layers"]]
-    assert ids[:3] == [maps.LAND_ID, maps.LA_ID, maps.AREAS_ID] and ids[-1] == maps.TOWNS_ID
+    assert ids[:4] == [maps.LAND_ID, maps.LA_ID, maps.AREAS_ID, maps.BOUNDARIES_ID]
+    assert ids[-1] == maps.TOWNS_ID
     town_layer = next(layer for layer in deck["layers"] if layer["id"] == maps.TOWNS_ID)
     assert town_layer["fontFamily"] == "Helvetica, Arial, sans-serif"  # a font, not an accessor ("@@=...")
     towns = town_layer["data"]
