@@ -23,7 +23,7 @@ import streamlit as st
 
 from qidash import db, geo, scenarios
 from qidash.registers import lookups as registers_lookups
-from qidash.ui import data
+from qidash.ui import data, preload
 from qidash.ui.auth import current_viewer, show_sign_in_off_banner, sign_in_setup
 from qidash.ui.context import set_page_context
 from qidash.ui.errors import plain_errors, run_plainly
@@ -41,10 +41,18 @@ st.html(
     "{ outline: 3px solid #005EB8; outline-offset: -3px; }"
     ' [data-testid="stDateInput"] [role="spinbutton"] '
     "{ display: inline-block; min-width: 24px; min-height: 24px; line-height: 24px; text-align: center; }"
+    f" .st-key-{preload.KEY} {{ display: none; }}"  # a script that loads code, not a block of the page
     "</style>"
 )
 
 HERE = Path(__file__).parent
+
+
+def _home_by_name() -> None:
+    """``/overview`` typed or bookmarked: the Overview is served at the root URL, so go there with the
+    same query string (Streamlit would otherwise say the page does not exist)."""
+    st.switch_page(HOME.path, query_params=st.query_params.to_dict())
+
 
 # Who may look is settled before any data is read: a configured database with sign-in missing or broken
 # stops here (DESIGN.md section 8).
@@ -71,6 +79,21 @@ else:
 
 with plain_errors("Signing in"):
     viewer = current_viewer(engine, setup)
+
+first_views = {}  # what each page's first view draws, by its URL path
+pages = []
+for page in PAGES:
+    if (HERE / page.path).exists() and page.open_to(viewer.role):
+        # The default page is served at the root URL; its own name ("home") only keeps "overview" free.
+        pages.append(st.Page(page.path, title=page.title, icon=page.icon, default=page.default,
+                             url_path="home" if page.default else None))
+        first_views[pages[-1].url_path] = page.first_view
+pages.append(st.Page(_home_by_name, title=HOME.title, url_path="overview", visibility="hidden"))
+current = st.navigation(pages)
+# The page's charts, map or tables start loading in the browser now, while the sidebar and the page
+# read their data (qidash.ui.preload).
+preload.preload(first_views.get(current.url_path, ()))
+
 with plain_errors("The sidebar"):
     # What every page reads of this run (engine, viewer, filters, programme), built once here.
     set_page_context(engine, viewer, sidebar_filters(engine, viewer))
@@ -85,20 +108,5 @@ with st.sidebar, plain_errors("The sidebar"):
         st.caption(registers_lookups.ATTRIBUTION)
 
 
-
-def _home_by_name() -> None:
-    """``/overview`` typed or bookmarked: the Overview is served at the root URL, so go there with the
-    same query string (Streamlit would otherwise say the page does not exist)."""
-    st.switch_page(HOME.path, query_params=st.query_params.to_dict())
-
-
-pages = [
-    # The default page is served at the root URL; its own name ("home") only keeps "overview" free.
-    st.Page(page.path, title=page.title, icon=page.icon, default=page.default,
-            url_path="home" if page.default else None)
-    for page in PAGES
-    if (HERE / page.path).exists() and page.open_to(viewer.role)
-]
-pages.append(st.Page(_home_by_name, title=HOME.title, url_path="overview", visibility="hidden"))
 # A page that fails shows a plain message and a reference the admin finds in the server log.
-run_plainly(st.navigation(pages).run, "A page")
+run_plainly(current.run, "A page")

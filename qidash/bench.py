@@ -428,18 +428,24 @@ BUSY_JS = """(() => {
 })();"""
 STATE_JS = f"() => [({DRAWN_JS})(), performance.now(), window.__qidashBusyUntil || 0]"
 BROWSER_TIMEOUT_MS = 120_000
-# The bare app: two pages with a title each (the floor the ratios are taken to), and two more that
-# show what Streamlit itself costs a page that draws one tiny plotly chart or one one-point deck.gl map
-# (their front-end code is fetched and started only when a page first shows one).
+# The bare app: two pages with a title each (the floor the ratios are taken to), and three more that
+# show what Streamlit itself costs a page that draws one tiny plotly chart, that chart and a three-row
+# table (st.dataframe), or one one-point deck.gl map (the front-end code of each is fetched and
+# started only when a page first shows one).
 BARE_SCRIPTS = {
     "app.py": 'import streamlit as st\nst.set_page_config(layout="wide")\n'
               'st.navigation([st.Page("alpha.py", title="Alpha", default=True), st.Page("beta.py", '
               'title="Beta"), st.Page("chart.py", title="One chart"), '
+              'st.Page("chart_table.py", title="Chart and table"), '
               'st.Page("map.py", title="One map")]).run()\n',
     "alpha.py": 'import streamlit as st\nst.title("Alpha")\n',
     "beta.py": 'import streamlit as st\nst.title("Beta")\n',
     "chart.py": 'import plotly.graph_objects as go\nimport streamlit as st\nst.title("One chart")\n'
                 'st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[1, 3, 2])))\n',
+    "chart_table.py": 'import plotly.graph_objects as go\nimport streamlit as st\n'
+                      'st.title("Chart and table")\n'
+                      'st.plotly_chart(go.Figure(go.Bar(x=["a", "b", "c"], y=[1, 3, 2])))\n'
+                      'st.dataframe({"name": ["a", "b", "c"], "value": [1, 3, 2]})\n',
     "map.py": 'import pydeck as pdk\nimport streamlit as st\nst.title("One map")\n'
               'st.pydeck_chart(pdk.Deck(layers=[pdk.Layer("ScatterplotLayer", data=[{"p": [-5.0, 50.3]}], '
               'id="points", get_position="p", get_radius=500)], map_style=None,'
@@ -455,7 +461,11 @@ class BrowserPage:
 
 
 BARE_PAGES = (BrowserPage("alpha", "", "Alpha"), BrowserPage("beta", "beta", "Beta"))
-FLOOR_PAGES = (BrowserPage("one_chart", "chart", "One chart"), BrowserPage("one_map", "map", "One map"))
+FLOOR_PAGES = (
+    BrowserPage("one_chart", "chart", "One chart"),
+    BrowserPage("chart_table", "chart_table", "Chart and table"),
+    BrowserPage("one_map", "map", "One map"),
+)
 
 
 def browser_pages(names: list[str] | None = None) -> list[BrowserPage]:
@@ -596,7 +606,8 @@ def run_browser(db_url: str, runs: int = 3, pages: list[BrowserPage] | None = No
     """Time the bare app, then the app on ``db_url`` (read, never changed), in one run; return
     ``{"db", "runs", "bare": {...}, "floors": {...}, "pages": {name: {...}}}``: each page's medians,
     samples and ratios to the bare app (fresh tab to the bare fresh tab, menu move to the bare menu
-    move); ``floors`` are the bare app's pages with one chart and with one map, on the same terms."""
+    move); ``floors`` are the bare app's pages with one chart, a chart and a table, and one map, on
+    the same terms."""
     if runs < 1:
         raise BenchError("runs must be at least 1")
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -21,6 +21,10 @@ class PageEntry:
     # Who may open the page (None: every role). A page a role may not open is not registered for it at
     # all, so neither the menu nor a typed URL reaches it.
     roles: tuple[str, ...] | None = None
+    # What the page draws on its first view, opened with no choices made, of the elements whose
+    # front-end code Streamlit fetches only when first shown ("plotly", "deck", "table": see
+    # qidash.ui.preload): the frame starts fetching it as the run begins. Checked in a real browser.
+    first_view: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -32,13 +36,15 @@ class PageEntry:
 
 
 PAGES: list[PageEntry] = [
-    PageEntry("app_pages/overview.py", "Overview", ":material/dashboard:", default=True),
-    PageEntry("app_pages/capability_map.py", "Capability map", ":material/map:"),
-    PageEntry("app_pages/tiers.py", "Tiers", ":material/stacked_bar_chart:"),
-    PageEntry("app_pages/portfolio.py", "Portfolio", ":material/grid_view:"),
-    PageEntry("app_pages/project.py", "Project", ":material/insights:"),
+    PageEntry("app_pages/overview.py", "Overview", ":material/dashboard:", default=True,
+              first_view=("plotly",)),
+    PageEntry("app_pages/capability_map.py", "Capability map", ":material/map:",
+              first_view=("deck", "table")),
+    PageEntry("app_pages/tiers.py", "Tiers", ":material/stacked_bar_chart:", first_view=("plotly",)),
+    PageEntry("app_pages/portfolio.py", "Portfolio", ":material/grid_view:", first_view=("plotly", "table")),
+    PageEntry("app_pages/project.py", "Project", ":material/insights:", first_view=("plotly",)),
     PageEntry("app_pages/showcase.py", "Showcase", ":material/slideshow:"),
-    PageEntry("app_pages/data.py", "Data", ":material/upload_file:", roles=("admin",)),
+    PageEntry("app_pages/data.py", "Data", ":material/upload_file:", roles=("admin",), first_view=("table",)),
     PageEntry("app_pages/accessibility.py", "Accessibility", ":material/accessibility:"),
 ]
 
