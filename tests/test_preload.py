@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from qidash.ui import preload
@@ -16,12 +17,16 @@ def test_streamlit_has_one_module_for_each_kind():
 
 def test_the_script_imports_each_module_once_and_nothing_else():
     script = preload.preload_script(["plotly", "deck", "plotly"])
-    imported = re.findall(r'import\("\./static/js/([^"]+)"\)', script)
-    assert imported == [preload.chunk_file("plotly"), preload.chunk_file("deck")]
-    # the whole script is those imports, each ignoring a failure
-    assert script == "<script>" + "".join(
-        f'import("./static/js/{name}").catch(() => {{}});' for name in imported
-    ) + "</script>"
+    (listed,) = re.findall(r"for \(const name of (\[[^\]]*\])\)", script)
+    assert json.loads(listed) == [preload.chunk_file("plotly"), preload.chunk_file("deck")]
+    # the whole script is those imports, each beside Streamlit's main module, each ignoring a failure
+    assert script == preload.preload_script(["plotly", "deck"])
+    assert script.replace(listed, "%s") == (
+        "<script>(() => {"
+        "const main = document.querySelector('script[type=\"module\"][src*=\"/static/js/index.\"]');"
+        "if (main) for (const name of %s) import(new URL(name, main.src).href).catch(() => {});"
+        "})();</script>"
+    )
     assert preload.preload_script([]) is None
 
 

@@ -17,15 +17,24 @@ its first view loads in a real browser.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import streamlit as st
 
-# Streamlit's built front end, as its server serves it at ./static/js/ (relative to any page's URL,
-# so a base path set with server.baseUrlPath is kept).
+# Streamlit's built front end. Its server serves these files beside its main module (the page's
+# ``<script type="module" src=".../static/js/index.*.js">``), which is where Streamlit itself imports
+# them from: the preload resolves each name against that script's address, so it asks for the very
+# URL Streamlit will (a module is loaded once per URL), under any base path or page address.
 STATIC_JS = Path(st.__file__).parent / "static" / "static" / "js"
+_IMPORT = (
+    "<script>(() => {"
+    "const main = document.querySelector('script[type=\"module\"][src*=\"/static/js/index.\"]');"
+    "if (main) for (const name of %s) import(new URL(name, main.src).href).catch(() => {});"
+    "})();</script>"
+)
 # The kinds of element a first view may draw, by the name of the module Streamlit loads for each.
 CHUNKS = {"plotly": "PlotlyChart", "deck": "DeckGlJsonChart", "table": "DataFrame"}
 KEY = "qidash_preload"  # the container the script sits in, hidden by the frame's style (no gap)
@@ -48,8 +57,7 @@ def preload_script(kinds: Iterable[str]) -> str | None:
     names = [name for name in (chunk_file(kind) for kind in dict.fromkeys(kinds)) if name]
     if not names:
         return None
-    imports = "".join(f'import("./static/js/{name}").catch(() => {{}});' for name in names)
-    return f"<script>{imports}</script>"
+    return _IMPORT % json.dumps(names)
 
 
 def preload(kinds: Iterable[str]) -> None:
