@@ -418,15 +418,23 @@ STEADY_MS = 400
 # laid out its layers, and until then the tab answers no click (at scale 50, a menu move away from the
 # map waited 7 s for it). Every task of 50 ms or more that holds the browser's main thread is noted
 # (the Long Tasks API); the page counts as drawn once none has run for STEADY_MS, and the time kept is
-# the later of when it was last found drawn and when the last long task ended.
+# the later of when it was last found drawn and when the last long task ended. A long task's entry
+# reaches the observer's callback only in a later task, so the state read also takes the entries still
+# waiting for it (takeRecords): read straight after a long task, the callback had not yet run and the
+# page looked idle (a bench test caught it on a busy machine).
 BUSY_JS = """(() => {
   window.__qidashBusyUntil = 0;
-  new PerformanceObserver(list => {
-    for (const e of list.getEntries())
+  const note = entries => {
+    for (const e of entries)
       window.__qidashBusyUntil = Math.max(window.__qidashBusyUntil, e.startTime + e.duration);
-  }).observe({type: 'longtask', buffered: true});
+  };
+  const observer = new PerformanceObserver(list => note(list.getEntries()));
+  observer.observe({type: 'longtask', buffered: true});
+  window.__qidashBusy = () => { note(observer.takeRecords()); return window.__qidashBusyUntil; };
 })();"""
-STATE_JS = f"() => [({DRAWN_JS})(), performance.now(), window.__qidashBusyUntil || 0]"
+STATE_JS = (
+    f"() => [({DRAWN_JS})(), performance.now(), window.__qidashBusy ? window.__qidashBusy() : 0]"
+)
 BROWSER_TIMEOUT_MS = 120_000
 # The bare app: two pages with a title each (the floor the ratios are taken to), and three more that
 # show what Streamlit itself costs a page that draws one tiny plotly chart, that chart and a three-row
