@@ -137,22 +137,24 @@ def _project_picker(frame, key: str, **kw) -> None:
     )
 
 
-def _rows_page(frame, key: str, what: str):
-    """``frame`` if it fits on one page, else the page of ROWS_PER_PAGE rows chosen with a selectbox
-    above it (the first page at first)."""
-    if len(frame) <= ROWS_PER_PAGE:
+def _rows_page(frame, key: str, what: str, size: int | None = None, always: bool = False, **kw):
+    """The page of ``size`` rows of ``frame`` (ROWS_PER_PAGE when None) chosen with a selectbox above it
+    (the first page at first); ``frame`` itself, with no selectbox, when it fits on one page, unless
+    ``always``. ``kw`` go to the selectbox (``help``)."""
+    size = size or ROWS_PER_PAGE
+    if len(frame) <= size and not always:
         return frame
-    pages = (len(frame) + ROWS_PER_PAGE - 1) // ROWS_PER_PAGE
+    pages = max(1, (len(frame) + size - 1) // size)
     if st.session_state.get(key, 0) >= pages:
         st.session_state[key] = 0
     page = st.selectbox(
         what,
         range(pages),
         key=key,
-        format_func=lambda i: f"{i * ROWS_PER_PAGE + 1:,}–{min((i + 1) * ROWS_PER_PAGE, len(frame)):,} of "
-        f"{len(frame):,}",
+        format_func=lambda i: f"{i * size + 1:,}–{min((i + 1) * size, len(frame)):,} of {len(frame):,}",
+        **kw,
     )
-    return frame.iloc[page * ROWS_PER_PAGE : (page + 1) * ROWS_PER_PAGE]
+    return frame.iloc[page * size : (page + 1) * size]
 
 
 # Only the open tab is built: the others' charts and tables would be made and sent unseen (a
@@ -224,19 +226,10 @@ if charts_tab.open:
         if rows.empty:
             st.info("No measure with data matches these filters.")
         else:
-            pages = (len(rows) + PAGE_SIZE - 1) // PAGE_SIZE
-            if st.session_state.get("chart_page", 0) >= pages:
-                st.session_state["chart_page"] = 0
-            page = st.selectbox(
-                "Charts",
-                range(pages),
-                key="chart_page",
-                format_func=lambda i: (
-                    f"{i * PAGE_SIZE + 1}–{min((i + 1) * PAGE_SIZE, len(rows))} of {len(rows)}"
-                ),
+            shown = _rows_page(
+                rows, "chart_page", "Charts", PAGE_SIZE, always=True,
                 help="Improving measures first, then concerns, then the rest.",
             )
-            shown = rows.iloc[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
             results = data.query(
                 engine, chart_results, tuple(int(i) for i in shown["measure_id"]), filters.as_of
             )
