@@ -100,15 +100,21 @@ def pcns_within(conn: Connection, locality_codes: tuple[str, ...], pcn_codes: tu
     return inside | set(pcn_codes)
 
 
-def projects(conn: Connection, scope=None, as_of: dt.date | None = None) -> dict[str, str]:
-    """Project code -> "code · title", by code: the projects started by ``as_of`` (every project when
-    None) led by or partnered with an organisation in ``scope`` (every project when None)."""
-    q = select(m.Project.code, m.Project.title).order_by(m.Project.code)
+def projects_query(scope=None, as_of: dt.date | None = None, *columns):
+    """SELECT code, title and ``columns`` of the projects started by ``as_of`` (every project when None)
+    led by or partnered with an organisation in ``scope`` (every project when None), by code: what
+    every list of projects to choose from reads (add joins for ``columns`` from other tables)."""
+    q = select(m.Project.code, m.Project.title, *columns).order_by(m.Project.code)
     if scope is not None:
         q = q.where(scope.project_condition())
     if as_of is not None:
         q = q.where(m.Project.start_date <= as_of)
-    return {code: f"{code} · {title}" for code, title in conn.execute(q)}
+    return q
+
+
+def projects(conn: Connection, scope=None, as_of: dt.date | None = None) -> dict[str, str]:
+    """Project code -> "code · title", by code, of :func:`projects_query`."""
+    return {code: f"{code} · {title}" for code, title in conn.execute(projects_query(scope, as_of))}
 
 
 def pcn_localities(conn: Connection) -> list[dict]:

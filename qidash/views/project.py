@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, literal, or_, select, union_all
 
-from qidash import analysis, db, measures, recalculation, spc, spc_charts
+from qidash import analysis, catalog, db, measures, recalculation, spc, spc_charts
 from qidash import models as m
 from qidash.analysis import REANALYSIS_COLUMNS, reanalysed
 from qidash.palette import label
@@ -356,20 +356,9 @@ def project_choices(conn: Connection, scope, as_of: dt.date) -> dict[str, Projec
     """Project code -> :class:`ProjectChoice`, by code: the projects the picker chooses from, those
     :func:`qidash.catalog.projects` lists (started by ``as_of``, in ``scope``), with their priority and
     status on the date to narrow by. One query."""
-    q = (
-        select(
-            m.Project.code,
-            m.Project.title,
-            m.Priority.code,
-            m.Priority.name,
-            measures.project_status_on(as_of),
-        )
-        .join(m.Priority, m.Priority.id == m.Project.priority_id)
-        .where(m.Project.start_date <= as_of)
-        .order_by(m.Project.code)
-    )
-    if scope is not None:
-        q = q.where(scope.project_condition())
+    q = catalog.projects_query(
+        scope, as_of, m.Priority.code, m.Priority.name, measures.project_status_on(as_of)
+    ).join(m.Priority, m.Priority.id == m.Project.priority_id)
     return {row[0]: ProjectChoice(*row) for row in conn.execute(q)}
 
 
